@@ -1,0 +1,60 @@
+// A Grant is the compliance core's authorization for one face operation.
+// Only policy::Gate can make one (private constructor), and every engine call
+// that detects, extracts or matches a face takes `const Grant&`; so processing
+// a face without authorization does not compile (REQ C1, N1; DESIGN "Grant").
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace facegate {
+
+namespace policy {
+class Gate;
+}  // namespace policy
+
+// The face operation a grant authorizes.
+enum class Operation {
+  kEnrol,     // detect + extract a template to keep (SC1/SC2 enrolment)
+  kVerify,    // detect + extract a probe + compare with one subject (SC1)
+  kIdentify,  // detect + extract a probe + search a scope (SC2)
+  kResearch,  // evaluation on labelled data: in memory only, nothing stored (REQ P3)
+};
+
+const char* ToString(Operation op);
+
+class Grant {
+ public:
+  Grant(const Grant&) = delete;  // a grant is not duplicated or handed on (REQ C5)
+  Grant& operator=(const Grant&) = delete;
+  Grant(Grant&&) = default;
+  Grant& operator=(Grant&&) = default;
+
+  Operation operation() const { return operation_; }
+  // Pseudonymous subject id; empty for identification and research.
+  const std::string& subject() const { return subject_; }
+  const std::string& purpose() const { return purpose_; }
+  // The consent this grant rests on (0 for research grants).
+  int64_t consent_id() const { return consent_id_; }
+  // Unique id of this authorization, written in the audit log.
+  const std::string& id() const { return id_; }
+  // True when results may leave memory (enrolment); false for probes and research.
+  bool may_store() const { return operation_ == Operation::kEnrol; }
+
+ private:
+  friend class policy::Gate;
+  Grant(Operation op, std::string subject, std::string purpose, int64_t consent_id, std::string id)
+      : operation_(op),
+        subject_(std::move(subject)),
+        purpose_(std::move(purpose)),
+        consent_id_(consent_id),
+        id_(std::move(id)) {}
+
+  Operation operation_;
+  std::string subject_;
+  std::string purpose_;
+  int64_t consent_id_;
+  std::string id_;
+};
+
+}  // namespace facegate

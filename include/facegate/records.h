@@ -1,0 +1,102 @@
+// Plain records of the compliance domain, shared by policy/, store/ and service/.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace facegate {
+
+// Seconds since the Unix epoch, UTC. All stored times use it.
+using UnixTime = int64_t;
+
+enum class Scenario { kVerification, kIdentification, kAnalysis };
+// Authorization options (REQ C5): "only this time", "allow while in use", "always allow".
+enum class ConsentOption { kOnce, kWhileInUse, kAlways };
+// How consent was expressed (REQ C2).
+enum class ConsentMethod { kClick, kWritten, kGuardian };
+
+const char* ToString(Scenario s);
+const char* ToString(ConsentOption o);
+const char* ToString(ConsentMethod m);
+// Parse the lower-case names used by the CLI and API ("verification", "while_in_use", ...).
+std::optional<Scenario> ParseScenario(const std::string& s);
+std::optional<ConsentOption> ParseConsentOption(const std::string& s);
+std::optional<ConsentMethod> ParseConsentMethod(const std::string& s);
+
+// A declared processing purpose, e.g. "office-entry".
+struct PurposeRecord {
+  std::string name;
+  Scenario scenario = Scenario::kVerification;
+  int64_t retention_days = 0;             // templates expire this long after enrolment (REQ S5)
+  std::vector<std::string> alternatives;  // non-face methods offered (REQ A1)
+  std::string legal_mandate;              // recorded mandate allowing a face-only flow (REQ A1)
+  UnixTime created_at = 0;
+};
+
+// A published, versioned notice for a purpose (REQ N1, N3).
+struct NoticeRecord {
+  int64_t id = 0;
+  std::string purpose;
+  int version = 0;
+  std::string text;
+  std::string sha256;  // hex digest of text; consents bind to it (REQ C2)
+  UnixTime published_at = 0;
+};
+
+// One consent of one subject for one purpose (REQ C1, C2, C5).
+struct ConsentRecord {
+  int64_t id = 0;
+  std::string subject;
+  std::string purpose;
+  int64_t notice_id = 0;
+  std::string notice_sha256;
+  ConsentOption option = ConsentOption::kOnce;
+  ConsentMethod method = ConsentMethod::kClick;
+  std::string evidence;  // written: signer, form hash; guardian: guardian id and relation
+  UnixTime given_at = 0;
+  UnixTime expires_at = 0;
+  std::optional<UnixTime> withdrawn_at;
+  std::optional<UnixTime> used_at;  // set when a "once" consent is spent
+  std::string session;              // device/interaction session for "while in use"
+  std::string legal_basis = "consent";
+
+  bool active_at(UnixTime t) const { return !withdrawn_at && t < expires_at; }
+};
+
+// A template as stored: sealed, never plaintext (REQ S3, S4).
+struct SealedTemplate {
+  int64_t id = 0;
+  std::string subject;
+  std::string purpose;
+  std::string model;
+  std::string nonce;       // raw bytes
+  std::string ciphertext;  // raw bytes (AEAD)
+  UnixTime created_at = 0;
+  UnixTime expires_at = 0;
+};
+
+// One link of the hash-chained audit log (REQ S6).
+struct AuditEvent {
+  int64_t seq = 0;  // assigned by the store
+  UnixTime at = 0;
+  std::string actor;    // "cli", an API key id, "sweeper"
+  std::string action;   // "enrol", "verify", "consent.give", "refusal"...
+  std::string subject;  // pseudonymous id or empty
+  std::string purpose;
+  std::string outcome;  // "ok", "refused:C1", "error:invalid_input"...
+  std::string detail;   // JSON object, never a template or an image
+  std::string prev_hash;
+  std::string hash;  // hex SHA-256 over prev_hash and the fields above
+};
+
+// Outcome of recomputing the audit chain.
+struct AuditCheck {
+  bool intact = true;
+  int64_t events = 0;
+  int64_t first_broken_seq = 0;  // 0 when intact
+  std::string reason;
+};
+
+}  // namespace facegate

@@ -1,0 +1,71 @@
+// The Store keeps purposes, notices, subjects, consents, sealed templates and
+// the audit chain. SQLite is the embedded default; other backends implement
+// the same interface. All methods are thread-safe.
+#pragma once
+
+#include <facegate/records.h>
+#include <facegate/status.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace facegate::store {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `body` in one transaction: all its writes land, or none (crash-safe).
+  virtual Status Transaction(const std::function<Status()>& body) = 0;
+
+  // Purposes. AddPurpose fails with kConflict if the name exists.
+  virtual Status AddPurpose(const PurposeRecord& p) = 0;
+  virtual Result<PurposeRecord> GetPurpose(const std::string& name) = 0;  // kNotFound
+  virtual Result<std::vector<PurposeRecord>> ListPurposes() = 0;
+
+  // Notices: the store assigns id and the next version for the purpose.
+  virtual Result<NoticeRecord> PublishNotice(const NoticeRecord& n) = 0;
+  virtual Result<NoticeRecord> GetNotice(int64_t id) = 0;                    // kNotFound
+  virtual Result<NoticeRecord> LatestNotice(const std::string& purpose) = 0;  // kNotFound
+
+  // Subjects (identity side, REQ S3): pseudonymous id and optional display name.
+  virtual Status EnsureSubject(const std::string& subject, UnixTime now) = 0;
+  virtual Result<bool> SubjectExists(const std::string& subject) = 0;
+
+  // Consents. AddConsent assigns the id.
+  virtual Result<ConsentRecord> AddConsent(const ConsentRecord& c) = 0;
+  virtual Result<ConsentRecord> GetConsent(int64_t id) = 0;  // kNotFound
+  // All consents of a subject for a purpose, newest first.
+  virtual Result<std::vector<ConsentRecord>> ListConsents(const std::string& subject,
+                                                          const std::string& purpose) = 0;
+  // Spend a "once" consent; kConflict if already spent (atomic test-and-set; REQ C5).
+  virtual Status MarkConsentUsed(int64_t id, UnixTime at) = 0;
+  virtual Status MarkConsentWithdrawn(int64_t id, UnixTime at) = 0;
+
+  // Sealed templates (REQ S3, S4). PutTemplate assigns the id.
+  virtual Result<int64_t> PutTemplate(const SealedTemplate& t) = 0;
+  virtual Result<std::vector<SealedTemplate>> GetTemplates(const std::string& subject,
+                                                           const std::string& purpose) = 0;
+  // Returns how many were deleted.
+  virtual Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) = 0;
+  virtual Result<int64_t> CountTemplates(const std::string& subject) = 0;
+
+  // Per-subject data keys, stored wrapped by the master key (REQ S4, S7).
+  virtual Result<std::string> GetWrappedSubjectKey(const std::string& subject) = 0;  // kNotFound
+  virtual Status PutWrappedSubjectKey(const std::string& subject, const std::string& wrapped) = 0;
+  // Crypto-shredding: every sealed copy of the subject's templates becomes unreadable (REQ S7).
+  virtual Status DestroySubjectKey(const std::string& subject) = 0;
+
+  // Audit chain (REQ S6): the store assigns seq, prev_hash and hash atomically.
+  virtual Result<AuditEvent> AppendAudit(const AuditEvent& e) = 0;
+  virtual Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) = 0;
+  virtual Result<AuditCheck> VerifyAudit() = 0;
+};
+
+// Opens (creating if needed) an SQLite store at `path` in WAL mode and runs
+// pending migrations. kIntegrity if the schema is newer than this program.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+
+}  // namespace facegate::store

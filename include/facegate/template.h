@@ -1,0 +1,46 @@
+// A face template (biometric feature vector): sensitive personal information.
+// Only the engine (from a face, under a Grant) and the store's vault (when
+// opening a sealed template, under a Grant) can make one.
+#pragma once
+
+#include <array>
+#include <string>
+
+namespace facegate {
+
+namespace vision {
+class Engine;
+}  // namespace vision
+namespace store {
+class Vault;
+}  // namespace store
+
+// Dimension of face-api's recognition descriptor (a port of dlib's ResNet).
+inline constexpr int kTemplateDim = 128;
+
+class Template {
+ public:
+  const std::array<float, kTemplateDim>& values() const { return v_; }
+  // Model that produced it, e.g. "face-api-1.7.15/face_recognition_model".
+  const std::string& model() const { return model_; }
+  // Overwrite the values in memory (probes are wiped after use; REQ S2, D3).
+  void Wipe();
+  ~Template() { Wipe(); }
+  Template(const Template&) = default;
+  Template& operator=(const Template&) = default;
+  Template(Template&&) = default;
+  Template& operator=(Template&&) = default;
+
+  // Euclidean distance between two templates (face-api's scale).
+  float DistanceTo(const Template& other) const;
+
+ private:
+  friend class vision::Engine;
+  friend class store::Vault;
+  Template(const std::array<float, kTemplateDim>& v, std::string model) : v_(v), model_(std::move(model)) {}
+
+  std::array<float, kTemplateDim> v_{};
+  std::string model_;
+};
+
+}  // namespace facegate

@@ -1,0 +1,87 @@
+// The face engine: decode, detect, landmarks, align, embed. Pure and
+// stateless apart from its loaded networks; knows nothing of consent. Every
+// call that touches a face takes a Grant (REQ C1).
+#pragma once
+
+#include <facegate/grant.h>
+#include <facegate/status.h>
+#include <facegate/template.h>
+
+#include <opencv2/core.hpp>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace facegate::vision {
+
+// Guards against decompression bombs and oversized uploads.
+struct DecodeLimits {
+  int64_t max_bytes = 64LL << 20;    // encoded size
+  int64_t max_pixels = 50'000'000;   // width * height, checked from the header before decoding
+};
+
+// Decodes JPEG or PNG bytes to 8-bit RGB (grey and RGBA converted), applying
+// EXIF orientation. Not face processing, so no grant. kInvalidInput names the
+// problem: empty, truncated, not an image, too many pixels.
+Result<cv::Mat> DecodeImage(std::string_view bytes, const DecodeLimits& limits = {});
+// Reads a file and decodes it; kNotFound if it does not exist.
+Result<cv::Mat> ReadImageFile(const std::string& path, const DecodeLimits& limits = {});
+
+// A detected face: box in image pixels and detector score in [0,1].
+struct Detection {
+  cv::Rect2f box;
+  float score = 0;
+};
+
+// A face with its 68 landmarks (iBUG 300-W order) in image pixels.
+struct Face {
+  Detection detection;
+  std::array<cv::Point2f, 68> landmarks{};
+};
+
+// How the recognition chip is cut from the image.
+enum class AlignMode {
+  kFaceApiCrop,  // face-api's unrotated square around eyes and mouth
+  kSimilarity,   // dlib-style chip: rotation + scale from landmarks
+};
+
+// Milliseconds spent per stage of the last call (for responses and benches).
+struct StageTimings {
+  double decode_ms = 0, detect_ms = 0, landmarks_ms = 0, align_ms = 0, embed_ms = 0;
+};
+
+struct EngineConfig {
+  std::string model_dir;   // where `facegate models install` put the files
+  std::string lock_file;   // models.lock with the sha256 of every file
+  float min_detection_score = 0.5f;
+  AlignMode align = AlignMode::kSimilarity;
+  int threads = 0;  // 0: OpenCV's default
+};
+
+class Engine {
+ public:
+  // Loads and checksums the models (kIntegrity names a file whose checksum differs).
+  static Result<std::unique_ptr<Engine>> Load(const EngineConfig& config);
+  virtual ~Engine();
+
+  // Detects faces and their landmarks, largest first.
+  Result<std::vector<Face>> Detect(const Grant& grant, const cv::Mat& rgb,
+                                   StageTimings* timings = nullptr);
+  // Extracts the template of one detected face.
+  Result<Template> Extract(const Grant& grant, const cv::Mat& rgb, const Face& face,
+                           StageTimings* timings = nullptr);
+  // Model identity recorded with every template and decision.
+  const std::string& model_version() const;
+  const EngineConfig& config() const;
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace facegate::vision
