@@ -1,0 +1,127 @@
+#include "policy/gate.h"
+
+#include <sodium.h>
+
+#include <chrono>
+
+namespace facegate::policy {
+
+UnixTime SystemNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Gate::Gate(store::Store& store, Clock clock) : store_(store), clock_(std::move(clock)) {}
+
+std::string Gate::NewGrantId() {
+  if (sodium_init() < 0) return "grant-unrandom";
+  unsigned char b[12];
+  randombytes_buf(b, sizeof b);
+  static const char* kHex = "0123456789abcdef";
+  std::string id = "g-";
+  for (unsigned char c : b) {
+    id += kHex[c >> 4];
+    id += kHex[c & 15];
+  }
+  return id;
+}
+
+Grant Gate::AuthorizeResearch(const std::string& dataset) {
+  return Grant(Operation::kResearch, "", "research:" + dataset, 0, NewGrantId());
+}
+
+namespace {
+
+bool ScenarioAllows(Scenario s, Operation op) {
+  switch (op) {
+    case Operation::kEnrol: return s == Scenario::kVerification || s == Scenario::kIdentification;
+    case Operation::kVerify: return s == Scenario::kVerification;
+    case Operation::kIdentify: return s == Scenario::kIdentification;
+    case Operation::kResearch: return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<ConsentRecord> Gate::ActiveConsent(const std::string& subject, const std::string& purpose,
+                                          Operation op, const std::string& session) {
+  if (op == Operation::kResearch)
+    return Status::Refused("P3", "research grants are made by AuthorizeResearch, not per subject");
+  auto p = store_.GetPurpose(purpose);
+  if (!p.ok()) {
+    if (p.status().kind() == ErrorKind::kNotFound)
+      return Status::Refused("C1", "purpose '" + purpose +
+                                       "' is not declared; declare it (purpose add) before any face "
+                                       "processing");
+    return p.status();
+  }
+  if (!ScenarioAllows(p->scenario, op))
+    return Status::Refused("C1", std::string("purpose '") + purpose + "' is declared for " +
+                                     ToString(p->scenario) + ", which does not cover " + ToString(op));
+  auto notice = store_.LatestNotice(purpose);
+  if (!notice.ok()) {
+    if (notice.status().kind() == ErrorKind::kNotFound)
+      return Status::Refused("N1", "no notice is published for purpose '" + purpose +
+                                       "'; publish one and have it acknowledged before capture");
+    return notice.status();
+  }
+  if (subject.empty()) return Status::InvalidInput("a subject id is required for " + std::string(ToString(op)));
+  auto consents = store_.ListConsents(subject, purpose);
+  if (!consents.ok()) return consents.status();
+  const UnixTime now = clock_();
+  // Report the most telling reason when nothing fits: withdrawn, expired, spent, stale notice.
+  std::string why;
+  std::string req = "C1";
+  for (const ConsentRecord& c : *consents) {  // newest first
+    if (c.withdrawn_at) {
+      if (why.empty()) why = "the consent (id " + std::to_string(c.id) + ") was withdrawn", req = "C4";
+      continue;
+    }
+    if (now >= c.expires_at) {
+      if (why.empty()) why = "the consent (id " + std::to_string(c.id) + ") expired", req = "C5";
+      continue;
+    }
+    if (c.notice_sha256 != notice->sha256) {
+      if (why.empty())
+        why = "the consent (id " + std::to_string(c.id) + ") was given for notice " +
+              std::to_string(c.notice_id) + ", but notice " + std::to_string(notice->id) +
+              " (version " + std::to_string(notice->version) + ") is now in force; ask again",
+        req = "C3";
+      continue;
+    }
+    if (c.option == ConsentOption::kOnce && c.used_at) {
+      if (why.empty()) why = "the \"only this time\" consent (id " + std::to_string(c.id) + ") was already used", req = "C5";
+      continue;
+    }
+    if (c.option == ConsentOption::kWhileInUse && c.session != session) {
+      if (why.empty())
+        why = "the \"while in use\" consent (id " + std::to_string(c.id) +
+              ") belongs to another session; it ends with the session that granted it",
+        req = "C5";
+      continue;
+    }
+    return c;
+  }
+  if (why.empty()) why = "subject '" + subject + "' has no consent for purpose '" + purpose + "'";
+  return Status::Refused(req, why + "; give a separate consent for this purpose or use an alternative");
+}
+
+Result<Grant> Gate::Authorize(Operation op, const std::string& subject, const std::string& purpose,
+                              const std::string& session) {
+  FG_ASSIGN_OR_RETURN(ConsentRecord c, ActiveConsent(subject, purpose, op, session));
+  if (c.option == ConsentOption::kOnce && op != Operation::kEnrol) {
+    // Spend it atomically: two concurrent verifies cannot both use one "once" (REQ C5).
+    Status st = store_.MarkConsentUsed(c.id, clock_());
+    if (!st.ok()) {
+      if (st.kind() == ErrorKind::kConflict)
+        return Status::Refused("C5", "the \"only this time\" consent (id " + std::to_string(c.id) +
+                                         ") was already used; ask for consent again");
+      return st;
+    }
+  }
+  return Grant(op, subject, purpose, c.id, NewGrantId());
+}
+
+}  // namespace facegate::policy

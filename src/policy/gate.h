@@ -1,0 +1,47 @@
+// The Gate: the only place a Grant is made. It checks purpose, published
+// notice, an active consent of a fitting option for exactly that purpose,
+// expiry and "once" already spent (REQ C1, C2, C3, C5, N1).
+#pragma once
+
+#include <facegate/grant.h>
+#include <facegate/records.h>
+#include <facegate/status.h>
+#include <facegate/store.h>
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+namespace facegate::policy {
+
+// Source of the current time (tests advance it).
+using Clock = std::function<UnixTime()>;
+UnixTime SystemNow();
+
+class Gate {
+ public:
+  Gate(store::Store& store, Clock clock = SystemNow);
+
+  // Authorizes one face operation for `subject` under `purpose`. `session` is
+  // the device/interaction session, required for "while in use" consents.
+  // A "once" consent is spent here, atomically, by a verify or identify
+  // (enrolment under it is allowed and does not spend it). Refusals are
+  // kRefused with the requirement id; unknown purpose is kNotFound.
+  Result<Grant> Authorize(Operation op, const std::string& subject, const std::string& purpose,
+                          const std::string& session = "");
+
+  // A research grant for evaluation on labelled data: in memory only, nothing
+  // stored, no subject (REQ P3). The caller audits its use.
+  static Grant AuthorizeResearch(const std::string& dataset);
+
+  // The consent a Grant rests on, if still active now (kRefused otherwise).
+  Result<ConsentRecord> ActiveConsent(const std::string& subject, const std::string& purpose,
+                                      Operation op, const std::string& session = "");
+
+ private:
+  static std::string NewGrantId();
+  store::Store& store_;
+  Clock clock_;
+};
+
+}  // namespace facegate::policy

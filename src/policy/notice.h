@@ -1,0 +1,28 @@
+// Notice content rules (REQ N1): a notice must name the processor and contact,
+// purpose, method, data kinds, storage period (and what happens at its end),
+// why face data is needed and its impact, and how to exercise rights.
+#pragma once
+
+#include <facegate/status.h>
+
+#include <string>
+#include <vector>
+
+namespace facegate::policy {
+
+// One required field: its key and the labels accepted for it (English and Chinese).
+struct NoticeField {
+  std::string key;                  // "processor"
+  std::vector<std::string> labels;  // "Processor", "处理者"
+};
+
+const std::vector<NoticeField>& RequiredNoticeFields();
+
+// Checks that every required field appears as a "Label:" line (or "## Label"
+// heading) with text. Returns kRefused (REQ N1) listing every missing field.
+Status ValidateNotice(const std::string& text);
+
+// Lower-case hex SHA-256 of the notice text (consents bind to it; REQ C2, N3).
+std::string NoticeDigest(const std::string& text);
+
+}  // namespace facegate::policy
