@@ -1,0 +1,92 @@
+// Shared set-up for the JavaScript reference: face-api 1.7.15 on tfjs-backend-wasm (Node, no
+// tfjs-node), weights from the face-api package itself, checked against facegate's models.lock.
+'use strict';
+
+const crypto = require('crypto');
+const fs = require('fs');
+const path = require('path');
+
+const tf = require('@tensorflow/tfjs');
+require('@tensorflow/tfjs-backend-wasm');
+const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
+const jpeg = require('jpeg-js');
+
+const PKG_DIR = path.dirname(require.resolve('@vladmandic/face-api/package.json'));
+const MODEL_DIR = path.join(PKG_DIR, 'model');
+const DEMO_DIR = path.join(PKG_DIR, 'demo');
+const REPO_DIR = path.resolve(__dirname, '..', '..');
+const LOCK_FILE = path.join(REPO_DIR, 'models.lock');
+const SAMPLES = ['sample1', 'sample2', 'sample3', 'sample4', 'sample5', 'sample6'];
+
+function sha256(file) {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+function packageVersion(name) {
+  return JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`), 'utf8')).version;
+}
+
+// Refuses weights that differ from the ones facegate pins, so the reference runs the same files.
+function checkWeightsAgainstLock(models) {
+  const want = {};
+  for (const line of fs.readFileSync(LOCK_FILE, 'utf8').split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length !== 4 || f[0].startsWith('#')) continue;
+    if (f[0] === '@vladmandic/face-api' && f[1] === '1.7.15') want[f[2]] = f[3];
+  }
+  for (const m of models) {
+    for (const suffix of ['-weights_manifest.json', '.bin']) {
+      const rel = `model/${m}${suffix}`;
+      if (!want[rel]) throw new Error(`models.lock has no entry for ${rel}; add it or drop the model`);
+      const got = sha256(path.join(PKG_DIR, rel));
+      if (got !== want[rel]) {
+        throw new Error(`${rel} in ${PKG_DIR} has sha256 ${got} but models.lock pins ${want[rel]}; ` +
+                        'reinstall with tools/reference/setup.sh');
+      }
+    }
+  }
+}
+
+// wasm backend, SIMD; tfjs-backend-wasm runs single-threaded under Node (no worker threads).
+async function init() {
+  if (require('os').endianness() !== 'LE') throw new Error('golden files are little-endian; run on a LE host');
+  await tf.setBackend('wasm');
+  await tf.ready();
+  checkWeightsAgainstLock(['ssd_mobilenetv1_model', 'face_landmark_68_model', 'face_recognition_model']);
+  await faceapi.nets.ssdMobilenetv1.loadFromDisk(MODEL_DIR);
+  await faceapi.nets.faceLandmark68Net.loadFromDisk(MODEL_DIR);
+  await faceapi.nets.faceRecognitionNet.loadFromDisk(MODEL_DIR);
+  return {
+    backend: tf.getBackend(),
+    simd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
+    threads: (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 'multi' : 1,
+    versions: {
+      '@vladmandic/face-api': faceapi.version,
+      '@tensorflow/tfjs': packageVersion('@tensorflow/tfjs'),
+      '@tensorflow/tfjs-backend-wasm': packageVersion('@tensorflow/tfjs-backend-wasm'),
+      'jpeg-js': packageVersion('jpeg-js'),
+      node: process.versions.node,
+    },
+  };
+}
+
+// Decodes a JPEG with jpeg-js to packed RGB uint8 (HxWx3). No EXIF rotation (the demo images have none).
+function decodeJpeg(file) {
+  const img = jpeg.decode(fs.readFileSync(file), { useTArray: true, formatAsRGBA: false });
+  if (img.data.length !== img.width * img.height * 3) throw new Error(`${file}: not a 3-channel JPEG`);
+  return img;
+}
+
+// The image tensor face-api's Node demos build: int32 [H, W, 3].
+function imageTensor(img) {
+  return tf.tensor3d(Int32Array.from(img.data), [img.height, img.width, 3], 'int32');
+}
+
+function defaultOptions() {
+  return new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 });
+}
+
+module.exports = {
+  tf, faceapi, init, decodeJpeg, imageTensor, defaultOptions, sha256, SAMPLES, DEMO_DIR, MODEL_DIR,
+  REPO_DIR,
+};

@@ -1,0 +1,252 @@
+#!/usr/bin/env node
+// Writes facegate's golden reference data: face-api 1.7.15 (tfjs-backend-wasm) on the six demo
+// images shipped in the face-api package. Usage: node make-golden.js OUTDIR [--force]
+//
+// For each image it runs face-api's default pipeline (detectAllFaces with SsdMobilenetv1Options
+// minConfidence 0.5, withFaceLandmarks, withFaceDescriptors) while hooks capture, for every net
+// call, the exact input tensor the net saw and its raw output. See docs/golden.md and the
+// "conventions" block of OUTDIR/index.json for layouts and units.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const ref = require('./lib');
+
+const { tf, faceapi } = ref;
+
+function usage(msg) {
+  if (msg) console.error(`make-golden: ${msg}`);
+  console.error('usage: node make-golden.js OUTDIR [--force]');
+  process.exit(2);
+}
+
+// ---- capture hooks --------------------------------------------------------------------------
+// Every net builds its input with NetInput.toBatchTensor(size, centred); record it (0..255 float,
+// after face-api's pad-to-square and TF bilinear resize). Net outputs are recorded by wrapping the
+// net methods that produce them. Each net call builds its input and output synchronously in one
+// forwardInput call, so an output is paired with the latest input of the same size.
+const captured = { inputs: { 512: [], 112: [], 150: [] }, ssd: [], landmarks: [], recognition: [] };
+
+function installHooks() {
+  const origToBatch = faceapi.NetInput.prototype.toBatchTensor;
+  faceapi.NetInput.prototype.toBatchTensor = function hooked(inputSize, isCenterInputs) {
+    const t = origToBatch.call(this, inputSize, isCenterInputs);
+    if (t.shape[0] !== 1) throw new Error('golden capture expects batch size 1');
+    const list = captured.inputs[inputSize];
+    if (!list) throw new Error(`unexpected net input size ${inputSize}`);
+    list.push({ data: Float32Array.from(t.dataSync()), centred: isCenterInputs });
+    return t;
+  };
+
+  const ssd = faceapi.nets.ssdMobilenetv1;
+  const origSsd = ssd.forwardInput.bind(ssd);
+  ssd.forwardInput = (input) => {
+    const out = origSsd(input);
+    captured.ssd.push({
+      input: captured.inputs[512].at(-1),
+      boxes: Float32Array.from(out.boxes[0].dataSync()),
+      scores: Float32Array.from(out.scores[0].dataSync()),
+    });
+    return out;
+  };
+
+  const lm = faceapi.nets.faceLandmark68Net;
+  const origRunNet = lm.runNet.bind(lm);
+  lm.runNet = (input) => {
+    const out = origRunNet(input);  // [1,136] before face-api's un-padding
+    captured.landmarks.push({ input: captured.inputs[112].at(-1), output: Float32Array.from(out.dataSync()) });
+    return out;
+  };
+
+  const rec = faceapi.nets.faceRecognitionNet;
+  const origRec = rec.forwardInput.bind(rec);
+  rec.forwardInput = (input) => {
+    const out = origRec(input);  // [1,128]
+    captured.recognition.push({ input: captured.inputs[150].at(-1), output: Float32Array.from(out.dataSync()) });
+    return out;
+  };
+}
+
+function resetCapture() {
+  for (const k of Object.keys(captured.inputs)) captured.inputs[k] = [];
+  captured.ssd = [];
+  captured.landmarks = [];
+  captured.recognition = [];
+}
+
+// ---- helpers --------------------------------------------------------------------------------
+function writeF32(outdir, name, arr) {
+  fs.writeFileSync(path.join(outdir, name), Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength));
+  return name;
+}
+
+function boxOf(b) { return [b.x, b.y, b.width, b.height]; }
+
+function maxAbs(a, b) {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+// Landmarks in image pixels from the landmark net's raw output, the way face-api computes them
+// (FaceLandmark68NetBase.postProcess + extendWithFaceLandmarks): undo the centred padding of the
+// floored crop, scale by the crop size, then shift by the UNFLOORED detection box origin.
+function landmarksFromRaw(raw, crop, detBox) {
+  const scale = 112 / Math.max(crop.width, crop.height);
+  const w = crop.width * scale;
+  const h = crop.height * scale;
+  const padX = w < h ? Math.abs(w - h) / 2 : 0;
+  const padY = h < w ? Math.abs(w - h) / 2 : 0;
+  const pts = [];
+  for (let i = 0; i < 68; i++) {
+    const rx = (raw[2 * i] * 112 - padX) / w;
+    const ry = (raw[2 * i + 1] * 112 - padY) / h;
+    pts.push([rx * crop.width + detBox.x, ry * crop.height + detBox.y]);
+  }
+  return pts;
+}
+
+const CONVENTIONS = {
+  files: 'raw little-endian float32, row-major, NHWC without the batch dimension, unless noted; ' +
+         '*.rgb.bin is uint8 HxWx3 RGB decoded by jpeg-js',
+  net_input: 'float 0..255 RGB exactly as the net received it (face-api toBatchTensor output, before ' +
+             'mean subtraction or scaling)',
+  ssd_input: '512x512x3: image padded with zeros to a square on the RIGHT/BOTTOM only (not centred), ' +
+             'then tf.image.resizeBilinear (align_corners=false, half_pixel_centers=false)',
+  ssd_boxes: '[5118,4] per anchor, decoded, BEFORE NMS and before clipping: [ymin, xmin, ymax, xmax] ' +
+             'normalised 0..1 in the 512x512 padded input (multiply by max(W,H) for image pixels)',
+  ssd_scores: '[5118] sigmoid(class logit 1), before NMS',
+  landmark_input: '112x112x3: the detection box forSize(W,H), clipAtImageBorders (floored x,y,w,h) = ' +
+                  'crop_box, padded with zeros to a CENTRED square (round(diff/2) after, rest before), ' +
+                  'resized to 112 with TF bilinear',
+  landmark_output: '[136] raw net output, x,y interleaved, 0..1 relative to the padded 112x112 square ' +
+                   '(before face-api removes the padding)',
+  recognition_input: '150x150x3: crop_box = landmarks.align(useDlibAlignment) clipped and floored, ' +
+                     'centred pad to square, TF bilinear resize to 150',
+  recognition_output: '[128] descriptor, not L2-normalised',
+  pipeline_box: '[x, y, width, height] in image pixels (face-api detection.box, unfloored)',
+  pipeline_landmarks: '68 [x, y] in image pixels; face-api shifts by the UNFLOORED detection box origin ' +
+                      'although the landmark crop used the floored box',
+  order: 'faces in face-api output order (NMS order: descending score)',
+};
+
+async function main() {
+  const args = process.argv.slice(2);
+  const force = args.includes('--force');
+  const pos = args.filter((a) => !a.startsWith('--'));
+  if (pos.length !== 1) usage('OUTDIR is required');
+  const outdir = path.resolve(pos[0]);
+  fs.mkdirSync(outdir, { recursive: true });
+
+  // Skip when OUTDIR already holds goldens from this generator and this lock.
+  const stamp = ref.sha256(__filename) + ref.sha256(path.join(__dirname, 'lib.js')) +
+                ref.sha256(path.join(__dirname, 'package-lock.json'));
+  const indexFile = path.join(outdir, 'index.json');
+  if (!force && fs.existsSync(indexFile)) {
+    try {
+      if (JSON.parse(fs.readFileSync(indexFile, 'utf8')).stamp === stamp) {
+        console.log(`make-golden: ${indexFile} is up to date`);
+        return;
+      }
+    } catch (e) { /* regenerate */ }
+  }
+
+  const t0 = Date.now();
+  const env = await ref.init();
+  installHooks();
+
+  const index = {
+    generator: 'tools/reference/make-golden.js',
+    stamp,
+    backend: env,
+    pipeline_options: { detector: 'SsdMobilenetv1Options', minConfidence: 0.5, maxResults: 100,
+                        iouThreshold: 0.5, landmarks: 'faceLandmark68Net',
+                        descriptor: 'faceRecognitionNet on landmarks.align(useDlibAlignment)' },
+    conventions: CONVENTIONS,
+    images: [],
+    nets: [],
+  };
+
+  for (const name of ref.SAMPLES) {
+    const jpegSrc = path.join(ref.DEMO_DIR, `${name}.jpg`);
+    const jpegName = `${name}.jpg`;
+    fs.copyFileSync(jpegSrc, path.join(outdir, jpegName));
+    const img = ref.decodeJpeg(jpegSrc);
+    const rgbName = `${name}.rgb.bin`;
+    fs.writeFileSync(path.join(outdir, rgbName), img.data);
+
+    resetCapture();
+    const tensor = ref.imageTensor(img);
+    const results = await faceapi.detectAllFaces(tensor, ref.defaultOptions())
+      .withFaceLandmarks()
+      .withFaceDescriptors();
+    tensor.dispose();
+
+    if (captured.ssd.length !== 1) throw new Error(`${name}: expected 1 SSD call, saw ${captured.ssd.length}`);
+    if (captured.landmarks.length !== results.length || captured.recognition.length !== results.length) {
+      throw new Error(`${name}: ${results.length} faces but ${captured.landmarks.length} landmark and ` +
+                      `${captured.recognition.length} recognition calls`);
+    }
+
+    const ssd = captured.ssd[0];
+    const ssdEntry = {
+      net: 'ssd_mobilenetv1', image: name,
+      input: writeF32(outdir, `${name}.ssd.input.f32`, ssd.input.data), input_shape: [512, 512, 3],
+      boxes: writeF32(outdir, `${name}.ssd.boxes.f32`, ssd.boxes), boxes_shape: [ssd.boxes.length / 4, 4],
+      boxes_layout: 'ymin,xmin,ymax,xmax normalised to the 512 padded input',
+      scores: writeF32(outdir, `${name}.ssd.scores.f32`, ssd.scores), scores_shape: [ssd.scores.length],
+    };
+    index.nets.push(ssdEntry);
+
+    const faces = [];
+    results.forEach((r, i) => {
+      const det = r.detection;
+      const lmCrop = det.forSize(img.width, img.height).box.clipAtImageBorders(img.width, img.height);
+      const recCrop = r.landmarks.align(null, { useDlibAlignment: true })
+        .clipAtImageBorders(img.width, img.height);
+      const positions = r.landmarks.positions.map((p) => [p.x, p.y]);
+
+      // Pair captured calls with this face and prove the pairing: the landmark output must give
+      // face-api's landmarks, the recognition output must be face-api's descriptor.
+      const lm = captured.landmarks[i];
+      const rebuilt = landmarksFromRaw(lm.output, lmCrop, det.box);
+      const lmErr = maxAbs(rebuilt.flat(), positions.flat());
+      if (lmErr > 1e-3) throw new Error(`${name} face ${i}: landmark capture does not match (${lmErr} px)`);
+      const rec = captured.recognition[i];
+      const descriptor = Array.from(r.descriptor);
+      if (maxAbs(rec.output, descriptor) !== 0) throw new Error(`${name} face ${i}: descriptor capture mismatch`);
+
+      const lmEntry = {
+        net: 'face_landmark_68', image: name, face: i, crop_box: boxOf(lmCrop),
+        input: writeF32(outdir, `${name}.face${i}.landmarks.input.f32`, lm.input.data), input_shape: [112, 112, 3],
+        output: writeF32(outdir, `${name}.face${i}.landmarks.output.f32`, lm.output), output_shape: [136],
+      };
+      const recEntry = {
+        net: 'face_recognition', image: name, face: i, crop_box: boxOf(recCrop),
+        input: writeF32(outdir, `${name}.face${i}.recognition.input.f32`, rec.input.data), input_shape: [150, 150, 3],
+        output: writeF32(outdir, `${name}.face${i}.recognition.output.f32`, rec.output), output_shape: [128],
+      };
+      index.nets.push(lmEntry, recEntry);
+      faces.push({
+        box: boxOf(det.box), score: det.score, landmarks: positions, descriptor,
+        landmark_crop_box: lmEntry.crop_box, recognition_crop_box: recEntry.crop_box,
+      });
+    });
+
+    index.images.push({
+      name, jpeg: jpegName, jpeg_sha256: ref.sha256(jpegSrc), rgb: rgbName, width: img.width,
+      height: img.height, faces,
+    });
+    console.log(`make-golden: ${name} ${img.width}x${img.height}: ${faces.length} faces`);
+  }
+
+  fs.writeFileSync(indexFile, `${JSON.stringify(index, null, 1)}\n`);
+  const n = index.images.reduce((s, im) => s + im.faces.length, 0);
+  console.log(`make-golden: wrote ${index.images.length} images, ${n} faces, ${index.nets.length} net ` +
+              `cases to ${outdir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+main().catch((e) => {
+  console.error(`make-golden: ${e.stack || e}`);
+  process.exit(1);
+});
