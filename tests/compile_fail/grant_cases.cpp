@@ -1,0 +1,40 @@
+// Compiled by CTest with one CASE_* macro defined; every case but CASE_CONTROL
+// must fail to compile (see CMakeLists.txt). REQ C1: no extraction without a Grant.
+#include <facegate/grant.h>
+#include <facegate/template.h>
+#include <facegate/vision.h>
+
+#include "policy/gate.h"
+
+using namespace facegate;
+
+void Use(vision::Engine& engine, const cv::Mat& rgb, const vision::Face& face) {
+#if defined(CASE_CONTROL)
+  Grant g = policy::Gate::AuthorizeResearch("control");
+  auto faces = engine.Detect(g, rgb);
+  auto t = engine.Extract(g, rgb, face);
+  (void)faces;
+  (void)t;
+#elif defined(CASE_CONSTRUCT_GRANT)
+  Grant g(Operation::kEnrol, "S1", "office-entry", 1, "forged");
+  (void)engine.Extract(g, rgb, face);
+#elif defined(CASE_EXTRACT_WITHOUT_GRANT)
+  (void)engine.Extract(rgb, face);
+#elif defined(CASE_DETECT_WITHOUT_GRANT)
+  (void)engine.Detect(rgb);
+#elif defined(CASE_FAKE_GRANT)
+  struct LookAlike {
+    Operation operation() const { return Operation::kEnrol; }
+  } fake;
+  (void)engine.Extract(fake, rgb, face);
+#elif defined(CASE_COPY_GRANT)
+  Grant g = policy::Gate::AuthorizeResearch("control");
+  Grant copy = g;
+  (void)copy;
+#elif defined(CASE_CONSTRUCT_TEMPLATE)
+  Template t(std::array<float, kTemplateDim>{}, "forged");
+  (void)t;
+#else
+#error "define one CASE_* macro"
+#endif
+}
