@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The main job: a consenting person is enrolled and verified end to end on
+# real models with the embedded SQLite store, then withdraws; the audit chain
+# is checked. Uses photos from ../shared/facedata (never copied).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+fg="${FACEGATE_BUILD:-$root/build}/facegate"
+data="${FACEGATE_FACEDATA:-$root/../shared/facedata}"
+export FACEGATE_HOME="${FACEGATE_HOME:-$root/var/demo}"
+rm -rf "$FACEGATE_HOME"
+a1="$data/lfw/Ai_Sugiyama/Ai_Sugiyama_0001.jpg"
+a2="$data/lfw/Ai_Sugiyama/Ai_Sugiyama_0002.jpg"
+b1="$(ls "$data"/lfw/Abdoulaye_Wade/*.jpg | head -n 1)"
+for f in "$a1" "$a2" "$b1"; do
+  [ -f "$f" ] || { echo "demo: missing photo $f (set FACEGATE_FACEDATA to the facedata folder)" >&2; exit 2; }
+done
+step() { printf '\n\033[1m$ facegate %s\033[0m\n' "$*"; }
+run() { step "$*"; "$fg" "$@"; }
+try() { step "$*"; set +e; "$fg" "$@"; echo "(exit code $?)"; set -e; }
+
+run purpose add office-entry --scenario verification --retention 365d --alternative staff-card
+try notice publish office-entry <(printf 'Purpose: entry\n')          # refused: fields missing (REQ N1)
+run notice publish office-entry "$root/examples/notice-office-entry.md"
+try enrol S1 office-entry "$a1"                                      # refused: no consent (REQ C1)
+run consent give S1 office-entry --notice 1 --option always --method click
+run enrol S1 office-entry "$a1" --timings --json
+run verify S1 office-entry "$a2"                                     # same person: match
+try verify S1 office-entry "$b1"                                     # another person: no match (exit 10)
+run consent withdraw S1 office-entry                                 # templates deleted, key destroyed
+try verify S1 office-entry "$a2"                                     # refused: withdrawn (REQ C4)
+run audit verify
+run audit list --limit 20
+echo
+echo "demo: done. Data in $FACEGATE_HOME; try '$fg --help'."
