@@ -1,0 +1,77 @@
+// face-api's networks (TF.js weights from @vladmandic/face-api) rebuilt as ONNX
+// graphs in memory and run by OpenCV DNN. Outputs equal face-api's to ~1e-6 on
+// the same input tensor. Each net is built once at Load; Run is thread-safe
+// (an internal mutex serialises forwards of the shared cv::dnn::Net).
+#pragma once
+
+#include <facegate/status.h>
+
+#include <array>
+#include <memory>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "nn/model_files.h"
+
+namespace facegate::nn {
+
+class DnnRunner;
+
+// The npm package the weights come from, as pinned in models.lock.
+inline constexpr const char* kFaceApiPackage = "@vladmandic/face-api";
+
+// 128-D face descriptor (face-api's port of dlib's ResNet-34; Euclidean distance, not
+// L2-normalised; face-api's same-person threshold is 0.6).
+class RecognitionNet {
+ public:
+  static Result<std::unique_ptr<RecognitionNet>> Load(const ModelFiles& files);
+  ~RecognitionNet();
+  // input: CV_32FC3, 150x150, RGB, values 0..255 (the net does (x - mean) / 255 itself).
+  // kInvalidInput for another size or type.
+  Result<std::array<float, 128>> Run(const cv::Mat& rgb150);
+
+ private:
+  explicit RecognitionNet(std::unique_ptr<DnnRunner> runner);
+  std::unique_ptr<DnnRunner> runner_;
+};
+
+// 68-point face landmarks (iBUG 300-W order).
+class LandmarkNet {
+ public:
+  static Result<std::unique_ptr<LandmarkNet>> Load(const ModelFiles& files);
+  ~LandmarkNet();
+  // input: CV_32FC3 112x112 RGB 0..255; output 136 values x0,y0,x1,y1,... relative to the
+  // input square (0..1, may stray slightly outside). kInvalidInput for another size or type.
+  Result<std::array<float, 136>> Run(const cv::Mat& rgb112);
+
+ private:
+  explicit LandmarkNet(std::unique_ptr<DnnRunner> runner);
+  std::unique_ptr<DnnRunner> runner_;
+};
+
+// SSD-MobileNetV1 face detector: raw decoded boxes and scores for its 5118 anchors.
+class SsdNet {
+ public:
+  static constexpr int kInputSize = 512;
+  static constexpr int kAnchors = 5118;
+
+  static Result<std::unique_ptr<SsdNet>> Load(const ModelFiles& files);
+  ~SsdNet();
+  struct Output {
+    // kAnchors decoded boxes, normalised to the 512 input, x,y,w,h; not clipped to [0,1]
+    // (face-api clips after NMS).
+    std::vector<cv::Rect2f> boxes;
+    std::vector<float> scores;  // sigmoid scores, one per box
+  };
+  // input: CV_32FC3 512x512 RGB 0..255 (the net does x/127.5-1). No NMS here (vision does it).
+  // kInvalidInput for another size or type.
+  Result<Output> Run(const cv::Mat& rgb512);
+
+ private:
+  SsdNet(std::unique_ptr<DnnRunner> runner, std::vector<float> anchors);
+  std::unique_ptr<DnnRunner> runner_;
+  std::vector<float> anchors_;  // kAnchors x [ymin, xmin, ymax, xmax]
+};
+
+}  // namespace facegate::nn

@@ -1,0 +1,376 @@
+#include "nn/onnx_graph.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <mutex>
+#include <opencv2/dnn.hpp>
+
+namespace facegate::nn {
+namespace {
+
+void SetInts(onnx::NodeProto* node, const std::string& name, const std::vector<int64_t>& v) {
+  auto* a = node->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (int64_t x : v) a->add_ints(x);
+}
+
+void SetInt(onnx::NodeProto* node, const std::string& name, int64_t v) {
+  auto* a = node->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(v);
+}
+
+void SetFloat(onnx::NodeProto* node, const std::string& name, float v) {
+  auto* a = node->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(v);
+}
+
+void DeclareValue(onnx::ValueInfoProto* info, const OnnxValue& v) {
+  info->set_name(v.name);
+  auto* t = info->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : v.shape) t->mutable_shape()->add_dim()->set_dim_value(d);
+}
+
+int64_t PooledSize(int64_t in, int kernel, int stride, int pad_before, int pad_after) {
+  return (in + pad_before + pad_after - kernel) / stride + 1;
+}
+
+}  // namespace
+
+Pads TfPads(TfPadding padding, int64_t in_h, int64_t in_w, int kernel, int stride) {
+  if (padding == TfPadding::kValid) return {};
+  auto same = [&](int64_t in, int& before, int& after) {
+    const int64_t out = (in + stride - 1) / stride;
+    const int64_t total = std::max<int64_t>((out - 1) * stride + kernel - in, 0);
+    before = static_cast<int>(total / 2);
+    after = static_cast<int>(total - total / 2);
+  };
+  Pads p;
+  same(in_h, p.top, p.bottom);
+  same(in_w, p.left, p.right);
+  return p;
+}
+
+OnnxGraph::OnnxGraph() : model_(std::make_unique<onnx::ModelProto>()) {
+  model_->set_ir_version(7);
+  model_->set_producer_name("facegate-nn");
+  auto* opset = model_->add_opset_import();
+  opset->set_domain("");
+  opset->set_version(11);
+  model_->mutable_graph()->set_name("facegate");
+}
+
+OnnxGraph::~OnnxGraph() = default;
+
+std::string OnnxGraph::Fresh(const std::string& op) {
+  return op + "_" + std::to_string(counter_++);
+}
+
+std::string OnnxGraph::AddInitializer(const std::string& hint, const std::vector<int64_t>& shape,
+                                      std::vector<float> values) {
+  const std::string name = Fresh(hint);
+  auto* t = model_->mutable_graph()->add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : shape) t->add_dims(d);
+  t->set_raw_data(
+      std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
+  return name;
+}
+
+OnnxValue OnnxGraph::Input(const std::string& name, std::vector<int64_t> shape) {
+  OnnxValue v{name, std::move(shape)};
+  DeclareValue(model_->mutable_graph()->add_input(), v);
+  return v;
+}
+
+std::string OnnxGraph::Output(const OnnxValue& v) {
+  DeclareValue(model_->mutable_graph()->add_output(), v);
+  outputs_.push_back(v.name);
+  return v.name;
+}
+
+OnnxValue OnnxGraph::Conv(const OnnxValue& x, std::vector<float> weights_oihw, int64_t out_channels,
+                          int kernel, int stride, Pads pads, int group, std::vector<float> bias) {
+  const int64_t in_per_group = x.shape[1] / group;
+  auto* node = model_->mutable_graph()->add_node();
+  node->set_op_type("Conv");
+  node->add_input(x.name);
+  node->add_input(
+      AddInitializer("W", {out_channels, in_per_group, kernel, kernel}, std::move(weights_oihw)));
+  if (!bias.empty()) node->add_input(AddInitializer("B", {out_channels}, std::move(bias)));
+  OnnxValue y{
+      Fresh("conv"),
+      {x.shape[0], out_channels, PooledSize(x.shape[2], kernel, stride, pads.top, pads.bottom),
+       PooledSize(x.shape[3], kernel, stride, pads.left, pads.right)}};
+  node->add_output(y.name);
+  SetInts(node, "kernel_shape", {kernel, kernel});
+  SetInts(node, "strides", {stride, stride});
+  SetInts(node, "pads", {pads.top, pads.left, pads.bottom, pads.right});
+  SetInts(node, "dilations", {1, 1});
+  SetInt(node, "group", group);
+  return y;
+}
+
+OnnxValue OnnxGraph::Relu(const OnnxValue& x) {
+  auto* node = model_->mutable_graph()->add_node();
+  node->set_op_type("Relu");
+  node->add_input(x.name);
+  OnnxValue y{Fresh("relu"), x.shape};
+  node->add_output(y.name);
+  return y;
+}
+
+OnnxValue OnnxGraph::Clip(const OnnxValue& x, float lo, float hi) {
+  auto* node = model_->mutable_graph()->add_node();
+  node->set_op_type("Clip");
+  node->add_input(x.name);
+  SetFloat(node, "min", lo);
+  SetFloat(node, "max", hi);
+  OnnxValue y{Fresh("clip"), x.shape};
+  node->add_output(y.name);
+  return y;
+}
+
+OnnxValue OnnxGraph::Add(const OnnxValue& a, const OnnxValue& b) {
+  auto* node = model_->mutable_graph()->add_node();
+  node->set_op_type("Add");
+  node->add_input(a.name);
+  node->add_input(b.name);
+  OnnxValue y{Fresh("add"), a.shape};
+  node->add_output(y.name);
+  return y;
+}
+
+static OnnxValue Pool(onnx::GraphProto* graph, const std::string& op, const std::string& name,
+                      const OnnxValue& x, int kernel, int stride) {
+  auto* node = graph->add_node();
+  node->set_op_type(op);
+  node->add_input(x.name);
+  OnnxValue y{name,
+              {x.shape[0], x.shape[1], PooledSize(x.shape[2], kernel, stride, 0, 0),
+               PooledSize(x.shape[3], kernel, stride, 0, 0)}};
+  node->add_output(y.name);
+  SetInts(node, "kernel_shape", {kernel, kernel});
+  SetInts(node, "strides", {stride, stride});
+  SetInts(node, "pads", {0, 0, 0, 0});
+  return y;
+}
+
+OnnxValue OnnxGraph::MaxPool(const OnnxValue& x, int kernel, int stride) {
+  return Pool(model_->mutable_graph(), "MaxPool", Fresh("maxpool"), x, kernel, stride);
+}
+
+OnnxValue OnnxGraph::AveragePool(const OnnxValue& x, int kernel, int stride) {
+  return Pool(model_->mutable_graph(), "AveragePool", Fresh("avgpool"), x, kernel, stride);
+}
+
+OnnxValue OnnxGraph::ZeroPad(const OnnxValue& x, std::array<int64_t, 4> begin,
+                             std::array<int64_t, 4> end) {
+  auto* graph = model_->mutable_graph();
+  const std::string pads_name = Fresh("pads");
+  auto* t = graph->add_initializer();
+  t->set_name(pads_name);
+  t->set_data_type(onnx::TensorProto::INT64);
+  t->add_dims(8);
+  for (int64_t v : begin) t->add_int64_data(v);
+  for (int64_t v : end) t->add_int64_data(v);
+  auto* node = graph->add_node();
+  node->set_op_type("Pad");
+  node->add_input(x.name);
+  node->add_input(pads_name);
+  OnnxValue y{Fresh("pad"), x.shape};
+  for (int i = 0; i < 4; ++i) y.shape[i] += begin[i] + end[i];
+  node->add_output(y.name);
+  auto* mode = node->add_attribute();
+  mode->set_name("mode");
+  mode->set_type(onnx::AttributeProto::STRING);
+  mode->set_s("constant");
+  return y;
+}
+
+OnnxValue OnnxGraph::GlobalAveragePool(const OnnxValue& x) {
+  auto* node = model_->mutable_graph()->add_node();
+  node->set_op_type("GlobalAveragePool");
+  node->add_input(x.name);
+  OnnxValue y{Fresh("gap"), {x.shape[0], x.shape[1], 1, 1}};
+  node->add_output(y.name);
+  return y;
+}
+
+OnnxValue OnnxGraph::Flatten(const OnnxValue& x) {
+  auto* node = model_->mutable_graph()->add_node();
+  node->set_op_type("Flatten");
+  node->add_input(x.name);
+  SetInt(node, "axis", 1);
+  int64_t inner = 1;
+  for (size_t i = 1; i < x.shape.size(); ++i) inner *= x.shape[i];
+  OnnxValue y{Fresh("flat"), {x.shape[0], inner}};
+  node->add_output(y.name);
+  return y;
+}
+
+OnnxValue OnnxGraph::Gemm(const OnnxValue& x, std::vector<float> weights_out_in, int64_t out,
+                          std::vector<float> bias) {
+  const int64_t in = x.shape[1];
+  if (bias.empty()) bias.assign(out, 0.f);
+  auto* node = model_->mutable_graph()->add_node();
+  node->set_op_type("Gemm");
+  node->add_input(x.name);
+  node->add_input(AddInitializer("W", {out, in}, std::move(weights_out_in)));
+  node->add_input(AddInitializer("B", {out}, std::move(bias)));
+  SetInt(node, "transB", 1);
+  OnnxValue y{Fresh("gemm"), {x.shape[0], out}};
+  node->add_output(y.name);
+  return y;
+}
+
+Result<std::string> OnnxGraph::Serialize() const {
+  std::string bytes;
+  if (!model_->SerializeToString(&bytes)) {
+    return Status::Internal("could not serialise the ONNX model built from the weights");
+  }
+  return bytes;
+}
+
+std::vector<float> HwioToOihw(const TfTensor& hwio) {
+  const int64_t kh = hwio.shape[0], kw = hwio.shape[1], ci = hwio.shape[2], co = hwio.shape[3];
+  std::vector<float> out(hwio.values.size());
+  for (int64_t h = 0; h < kh; ++h)
+    for (int64_t w = 0; w < kw; ++w)
+      for (int64_t i = 0; i < ci; ++i)
+        for (int64_t o = 0; o < co; ++o)
+          out[((o * ci + i) * kh + h) * kw + w] = hwio.values[((h * kw + w) * ci + i) * co + o];
+  return out;
+}
+
+std::vector<float> DepthwiseToOihw(const TfTensor& depthwise) {
+  const int64_t kh = depthwise.shape[0], kw = depthwise.shape[1], c = depthwise.shape[2];
+  std::vector<float> out(depthwise.values.size());
+  for (int64_t h = 0; h < kh; ++h)
+    for (int64_t w = 0; w < kw; ++w)
+      for (int64_t i = 0; i < c; ++i)
+        out[(i * kh + h) * kw + w] = depthwise.values[(h * kw + w) * c + i];
+  return out;
+}
+
+OnnxValue TfConv2D(OnnxGraph& g, const OnnxValue& x, const TfTensor& hwio, int stride,
+                   TfPadding padding, std::vector<float> bias) {
+  const int kernel = static_cast<int>(hwio.shape[0]);
+  return g.Conv(x, HwioToOihw(hwio), hwio.shape[3], kernel, stride,
+                TfPads(padding, x.shape[2], x.shape[3], kernel, stride), 1, std::move(bias));
+}
+
+OnnxValue TfDepthwiseConv2D(OnnxGraph& g, const OnnxValue& x, const TfTensor& filters, int stride,
+                            TfPadding padding, std::vector<float> bias) {
+  const int kernel = static_cast<int>(filters.shape[0]);
+  const int64_t channels = filters.shape[2];
+  return g.Conv(x, DepthwiseToOihw(filters), channels, kernel, stride,
+                TfPads(padding, x.shape[2], x.shape[3], kernel, stride), static_cast<int>(channels),
+                std::move(bias));
+}
+
+struct DnnRunner::Impl {
+  cv::dnn::Net net;
+  std::vector<std::string> outputs;
+  std::mutex mu;
+};
+
+DnnRunner::DnnRunner() : impl_(std::make_unique<Impl>()) {}
+DnnRunner::~DnnRunner() = default;
+
+Result<std::unique_ptr<DnnRunner>> DnnRunner::Create(const std::string& onnx_bytes,
+                                                     std::vector<std::string> output_names) {
+  std::unique_ptr<DnnRunner> runner(new DnnRunner());
+  try {
+    runner->impl_->net = cv::dnn::readNetFromONNX(onnx_bytes.data(), onnx_bytes.size());
+    runner->impl_->net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    runner->impl_->net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  } catch (const cv::Exception& e) {
+    return Status::Internal(std::string("OpenCV DNN rejected the generated ONNX graph: ") +
+                            e.what());
+  }
+  if (runner->impl_->net.empty()) {
+    return Status::Internal("OpenCV DNN produced an empty network from the generated ONNX graph");
+  }
+  runner->impl_->outputs = std::move(output_names);
+  return runner;
+}
+
+Result<std::unique_ptr<DnnRunner>> DnnRunner::Create(const OnnxGraph& graph) {
+  FG_ASSIGN_OR_RETURN(std::string bytes, graph.Serialize());
+  return Create(bytes, graph.outputs());
+}
+
+Result<std::vector<cv::Mat>> DnnRunner::Forward(const cv::Mat& blob) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::vector<cv::Mat> outs;
+  try {
+    impl_->net.setInput(blob);
+    impl_->net.forward(outs, impl_->outputs);
+  } catch (const cv::Exception& e) {
+    return Status::Internal(std::string("OpenCV DNN forward failed: ") + e.what());
+  }
+  if (outs.size() != impl_->outputs.size()) {
+    return Status::Internal("OpenCV DNN returned " + std::to_string(outs.size()) +
+                            " outputs, expected " + std::to_string(impl_->outputs.size()));
+  }
+  // The net reuses its buffers on the next forward; hand out owned copies.
+  for (auto& m : outs) m = m.clone();
+  return outs;
+}
+
+Status CheckInputImage(const cv::Mat& image, int size, const char* what) {
+  if (image.empty()) {
+    return Status::InvalidInput(std::string(what) + ": the input image is empty; pass a " +
+                                std::to_string(size) + "x" + std::to_string(size) +
+                                " CV_32FC3 RGB image with values 0..255");
+  }
+  if (image.type() != CV_32FC3 || image.rows != size || image.cols != size || image.dims != 2) {
+    return Status::InvalidInput(
+        std::string(what) + ": expected a " + std::to_string(size) + "x" + std::to_string(size) +
+        " CV_32FC3 RGB image with values 0..255, got " + std::to_string(image.cols) + "x" +
+        std::to_string(image.rows) + " of type " + cv::typeToString(image.type()) +
+        "; crop and resize first (vision layer)");
+  }
+  return Status::Ok();
+}
+
+cv::Mat ToBlobMeanRgb(const cv::Mat& rgb, const std::array<float, 3>& mean) {
+  const int h = rgb.rows, w = rgb.cols;
+  cv::Mat blob(std::vector<int>{1, 3, h, w}, CV_32F);
+  float* r = blob.ptr<float>();
+  float* g = r + h * w;
+  float* b = g + h * w;
+  for (int y = 0; y < h; ++y) {
+    const float* p = rgb.ptr<float>(y);
+    for (int x = 0; x < w; ++x, p += 3) {
+      const int i = y * w + x;
+      r[i] = (p[0] - mean[0]) / 255.f;
+      g[i] = (p[1] - mean[1]) / 255.f;
+      b[i] = (p[2] - mean[2]) / 255.f;
+    }
+  }
+  return blob;
+}
+
+cv::Mat ToBlobSymmetric(const cv::Mat& rgb) {
+  const int h = rgb.rows, w = rgb.cols;
+  cv::Mat blob(std::vector<int>{1, 3, h, w}, CV_32F);
+  float* out = blob.ptr<float>();
+  for (int y = 0; y < h; ++y) {
+    const float* p = rgb.ptr<float>(y);
+    for (int x = 0; x < w; ++x, p += 3) {
+      for (int c = 0; c < 3; ++c) out[c * h * w + y * w + x] = p[c] / 127.5f - 1.f;
+    }
+  }
+  return blob;
+}
+
+}  // namespace facegate::nn
