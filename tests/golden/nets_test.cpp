@@ -1,0 +1,110 @@
+// Each of our nets, fed the exact tensor face-api fed its net, gives face-api's output within
+// 1e-4 (docs/golden.md). The inputs and outputs come from tools/reference/make-golden.js.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "golden_data.h"
+#include "nn/model_files.h"
+#include "nn/nets.h"
+
+namespace facegate::golden {
+namespace {
+
+constexpr float kNetTolerance = 1e-4f;
+
+// The pinned model cache (scripts/install-models.sh fills it).
+Result<nn::ModelFiles> Files() { return nn::ModelFiles::Open(FACEGATE_MODELS, FACEGATE_LOCK); }
+
+TEST(GoldenRecognitionNet, EqualsFaceApiWithin1e4OnEveryFace) {
+  auto files = Files();
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  auto net = nn::RecognitionNet::Load(*files);
+  ASSERT_TRUE(net.ok()) << net.status().ToString();
+  float worst = 0;
+  const auto cases = NetCases("face_recognition");
+  ASSERT_FALSE(cases.empty());
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.at("image").get<std::string>() + " face " + std::to_string(c.at("face").get<int>()));
+    cv::Mat input = ReadTensorImage(c.at("input"), 150, 150);
+    std::vector<float> want = ReadF32(c.at("output"), 128);
+    ASSERT_FALSE(input.empty() || want.empty());
+    auto got = (*net)->Run(input);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    const float diff = MaxAbsDiff(got->data(), want.data(), 128);
+    EXPECT_LE(diff, kNetTolerance);
+    worst = std::max(worst, diff);
+  }
+  RecordProperty("max_abs_diff", std::to_string(worst));
+  std::printf("recognition: %zu faces, max abs diff %.3g\n", cases.size(), worst);
+}
+
+TEST(GoldenLandmarkNet, EqualsFaceApiWithin1e4OnEveryFace) {
+  auto files = Files();
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  auto net = nn::LandmarkNet::Load(*files);
+  ASSERT_TRUE(net.ok()) << net.status().ToString();
+  float worst = 0;
+  const auto cases = NetCases("face_landmark_68");
+  ASSERT_FALSE(cases.empty());
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.at("image").get<std::string>() + " face " + std::to_string(c.at("face").get<int>()));
+    cv::Mat input = ReadTensorImage(c.at("input"), 112, 112);
+    std::vector<float> want = ReadF32(c.at("output"), 136);
+    ASSERT_FALSE(input.empty() || want.empty());
+    auto got = (*net)->Run(input);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    const float diff = MaxAbsDiff(got->data(), want.data(), 136);
+    EXPECT_LE(diff, kNetTolerance);
+    worst = std::max(worst, diff);
+  }
+  RecordProperty("max_abs_diff", std::to_string(worst));
+  std::printf("landmarks: %zu faces, max abs diff %.3g\n", cases.size(), worst);
+}
+
+// Boxes compared as face-api stores them: [ymin, xmin, ymax, xmax] normalised to the 512 input,
+// for all 5118 anchors before NMS.
+TEST(GoldenSsdNet, ScoresAndBoxesOfAllAnchorsEqualFaceApiWithin1e4) {
+  auto files = Files();
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  auto net = nn::SsdNet::Load(*files);
+  ASSERT_TRUE(net.ok()) << net.status().ToString();
+  float worst_score = 0, worst_box = 0;
+  const auto cases = NetCases("ssd_mobilenetv1");
+  ASSERT_FALSE(cases.empty());
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.at("image").get<std::string>());
+    const int n = c.at("scores_shape")[0];
+    ASSERT_EQ(n, nn::SsdNet::kAnchors);
+    cv::Mat input = ReadTensorImage(c.at("input"), 512, 512);
+    std::vector<float> want_boxes = ReadF32(c.at("boxes"), n * 4);
+    std::vector<float> want_scores = ReadF32(c.at("scores"), n);
+    ASSERT_FALSE(input.empty() || want_boxes.empty() || want_scores.empty());
+    auto got = (*net)->Run(input);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(got->scores.size(), static_cast<size_t>(n));
+    ASSERT_EQ(got->boxes.size(), static_cast<size_t>(n));
+    const float score_diff = MaxAbsDiff(got->scores.data(), want_scores.data(), n);
+    std::vector<float> ours(n * 4);
+    for (int i = 0; i < n; ++i) {
+      const cv::Rect2f& b = got->boxes[i];
+      ours[4 * i + 0] = b.y;
+      ours[4 * i + 1] = b.x;
+      ours[4 * i + 2] = b.y + b.height;
+      ours[4 * i + 3] = b.x + b.width;
+    }
+    const float box_diff = MaxAbsDiff(ours.data(), want_boxes.data(), n * 4);
+    EXPECT_LE(score_diff, kNetTolerance);
+    EXPECT_LE(box_diff, kNetTolerance);
+    worst_score = std::max(worst_score, score_diff);
+    worst_box = std::max(worst_box, box_diff);
+  }
+  RecordProperty("max_abs_diff_scores", std::to_string(worst_score));
+  RecordProperty("max_abs_diff_boxes", std::to_string(worst_box));
+  std::printf("ssd: %zu images, max abs diff scores %.3g boxes %.3g\n", cases.size(), worst_score,
+              worst_box);
+}
+
+}  // namespace
+}  // namespace facegate::golden
