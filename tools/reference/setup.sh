@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Installs the JavaScript reference (face-api 1.7.15 on tfjs-backend-wasm, jpeg-js) into
 # tools/reference/node_modules exactly as package-lock.json pins it. Idempotent: when the
-# installed tree was made from the same lock, it returns at once. Needs node >= 20 and npm.
+# installed tree was made from the same lock, it returns at once. Needs node >= 18 and npm.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 command -v node >/dev/null || { echo "reference: node not found; install Node 20 (apt-get install nodejs npm)" >&2; exit 1; }
 command -v npm >/dev/null || { echo "reference: npm not found; install it (apt-get install npm)" >&2; exit 1; }
 major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$major" -lt 20 ]; then
-  echo "reference: node $(node --version) is too old; Node 20 or newer is needed" >&2
+if [ "$major" -lt 18 ]; then
+  echo "reference: node $(node --version) is too old; Node 18 or newer is needed" >&2
   exit 1
 fi
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
