@@ -86,6 +86,7 @@ std::string OnnxGraph::AddInitializer(const std::string& hint, const std::vector
 
 OnnxValue OnnxGraph::Input(const std::string& name, std::vector<int64_t> shape) {
   OnnxValue v{name, std::move(shape)};
+  if (input_shape_.empty()) input_shape_ = v.shape;
   DeclareValue(model_->mutable_graph()->add_input(), v);
   return v;
 }
@@ -276,6 +277,22 @@ OnnxValue TfDepthwiseConv2D(OnnxGraph& g, const OnnxValue& x, const TfTensor& fi
                 std::move(bias));
 }
 
+OnnxValue TfSeparableConv2D(OnnxGraph& g, const OnnxValue& x, const TfTensor& depthwise,
+                            const TfTensor& pointwise, int stride, TfPadding padding,
+                            std::vector<float> bias) {
+  OnnxValue y = TfDepthwiseConv2D(g, x, depthwise, stride, padding);
+  return TfConv2D(g, y, pointwise, 1, TfPadding::kSame, std::move(bias));
+}
+
+OnnxValue TfFullyConnected(OnnxGraph& g, const OnnxValue& x, const TfTensor& in_out,
+                           std::vector<float> bias) {
+  const int64_t in = in_out.shape[0], out = in_out.shape[1];
+  std::vector<float> out_in(in_out.values.size());
+  for (int64_t i = 0; i < in; ++i)
+    for (int64_t o = 0; o < out; ++o) out_in[o * in + i] = in_out.values[i * out + o];
+  return g.Gemm(x, std::move(out_in), out, std::move(bias));
+}
+
 struct DnnRunner::Impl {
   cv::dnn::Net net;
   std::vector<std::string> outputs;
@@ -305,7 +322,11 @@ Result<std::unique_ptr<DnnRunner>> DnnRunner::Create(const std::string& onnx_byt
 
 Result<std::unique_ptr<DnnRunner>> DnnRunner::Create(const OnnxGraph& graph) {
   FG_ASSIGN_OR_RETURN(std::string bytes, graph.Serialize());
-  return Create(bytes, graph.outputs());
+  FG_ASSIGN_OR_RETURN(auto runner, Create(bytes, graph.outputs()));
+  const auto& shape = graph.input_shape();
+  cv::Mat zeros(std::vector<int>(shape.begin(), shape.end()), CV_32F, cv::Scalar(0));
+  FG_RETURN_IF_ERROR(runner->Forward(zeros).status());
+  return runner;
 }
 
 Result<std::vector<cv::Mat>> DnnRunner::Forward(const cv::Mat& blob) {

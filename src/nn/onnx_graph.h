@@ -67,6 +67,8 @@ class OnnxGraph {
   Result<std::string> Serialize() const;
   // Names of the outputs, in the order Output() was called.
   const std::vector<std::string>& outputs() const { return outputs_; }
+  // Shape of the first input (for warm-up).
+  const std::vector<int64_t>& input_shape() const { return input_shape_; }
 
  private:
   std::string Fresh(const std::string& op);
@@ -74,6 +76,7 @@ class OnnxGraph {
                              std::vector<float> values);
   std::unique_ptr<onnx::ModelProto> model_;
   std::vector<std::string> outputs_;
+  std::vector<int64_t> input_shape_;
   int counter_ = 0;
 };
 
@@ -88,6 +91,14 @@ OnnxValue TfConv2D(OnnxGraph& g, const OnnxValue& x, const TfTensor& hwio, int s
 OnnxValue TfDepthwiseConv2D(OnnxGraph& g, const OnnxValue& x, const TfTensor& filters, int stride,
                             TfPadding padding, std::vector<float> bias = {});
 
+// TF separableConv2d (depthwise then 1x1 pointwise, bias after) as two ONNX Convs.
+OnnxValue TfSeparableConv2D(OnnxGraph& g, const OnnxValue& x, const TfTensor& depthwise,
+                            const TfTensor& pointwise, int stride, TfPadding padding,
+                            std::vector<float> bias);
+// TF matMul(x, W) + bias with W stored [in, out], as a Gemm (transB=1); x must be [N, in].
+OnnxValue TfFullyConnected(OnnxGraph& g, const OnnxValue& x, const TfTensor& in_out,
+                           std::vector<float> bias = {});
+
 // An OpenCV DNN network loaded from an in-memory ONNX model. Forward is
 // serialised by a mutex (cv::dnn::Net is not safe for concurrent use).
 class DnnRunner {
@@ -95,7 +106,8 @@ class DnnRunner {
   // kInternal with OpenCV's message if the importer rejects the model.
   static Result<std::unique_ptr<DnnRunner>> Create(const std::string& onnx_bytes,
                                                    std::vector<std::string> output_names);
-  // Serialises `graph` and loads it; outputs are the graph's, in order.
+  // Serialises `graph` and loads it; outputs are the graph's, in order. Runs one forward on
+  // zeros so OpenCV's lazy layer set-up is paid here, not by the first caller.
   static Result<std::unique_ptr<DnnRunner>> Create(const OnnxGraph& graph);
   ~DnnRunner();
   // Runs the net on an NCHW float blob; returns one Mat per output name, in order.

@@ -1,6 +1,7 @@
 // face-api FaceRecognitionNet (src/faceRecognitionNet/*.ts) as an ONNX graph.
 #include <cmath>
 
+#include "nn/face_feature_extractor.h"  // kFaceApiMeanRgb
 #include "nn/nets.h"
 #include "nn/onnx_graph.h"
 #include "nn/tf_weights.h"
@@ -8,7 +9,6 @@
 namespace facegate::nn {
 namespace {
 
-constexpr std::array<float, 3> kMeanRgb = {122.782f, 117.001f, 104.298f};
 constexpr int kInput = 150;
 
 // conv + bias, then the per-channel scale layer (x * weights + biases), folded into one conv:
@@ -84,10 +84,7 @@ Result<std::unique_ptr<DnnRunner>> BuildRecognitionNet(const TfWeights& w) {
   FG_ASSIGN_OR_RETURN(x, ResidualDown(g, w, x, "conv256_down_out", 256, 256));
   x = g.Flatten(g.GlobalAveragePool(x));
   FG_ASSIGN_OR_RETURN(const TfTensor* fc, w.Get("fc", {256, 128}));
-  std::vector<float> fc_out_in(fc->values.size());  // [in, out] -> [out, in]
-  for (int i = 0; i < 256; ++i)
-    for (int o = 0; o < 128; ++o) fc_out_in[o * 256 + i] = fc->values[i * 128 + o];
-  x = g.Gemm(x, std::move(fc_out_in), 128, {});
+  x = TfFullyConnected(g, x, *fc);  // no bias
   g.Output(x);
   return DnnRunner::Create(g);
 }
@@ -107,7 +104,8 @@ Result<std::unique_ptr<RecognitionNet>> RecognitionNet::Load(const ModelFiles& f
 
 Result<std::array<float, 128>> RecognitionNet::Run(const cv::Mat& rgb150) {
   FG_RETURN_IF_ERROR(CheckInputImage(rgb150, kInput, "RecognitionNet"));
-  FG_ASSIGN_OR_RETURN(std::vector<cv::Mat> outs, runner_->Forward(ToBlobMeanRgb(rgb150, kMeanRgb)));
+  FG_ASSIGN_OR_RETURN(std::vector<cv::Mat> outs,
+                      runner_->Forward(ToBlobMeanRgb(rgb150, kFaceApiMeanRgb)));
   if (outs[0].total() != 128)
     return Status::Internal("recognition net returned a wrong-size output");
   std::array<float, 128> descriptor;
