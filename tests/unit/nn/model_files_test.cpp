@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 
 #include "nn/nets.h"
 
@@ -18,14 +19,22 @@ namespace {
 constexpr const char* kPackage = "@vladmandic/face-api";
 constexpr const char* kRecognitionBin = "model/face_recognition_model.bin";
 
-// A private copy of the model cache, so a test can damage it.
+// A private copy of the files models.lock pins, so a test can damage them.
 class ModelCopy {
  public:
   ModelCopy() {
     std::random_device rd;
     root_ = fs::temp_directory_path() / ("facegate-nn-models-" + std::to_string(rd()));
-    fs::create_directories(root_);
-    fs::copy(FACEGATE_MODELS, root_, fs::copy_options::recursive);
+    std::ifstream lock(FACEGATE_LOCK);
+    std::string line;
+    while (std::getline(lock, line)) {
+      std::istringstream fields(line);
+      std::string package, version, path;
+      if (line.empty() || line[0] == '#' || !(fields >> package >> version >> path)) continue;
+      const fs::path rel = fs::path(package + "@" + version) / path;
+      fs::create_directories((root_ / rel).parent_path());
+      fs::copy_file(fs::path(FACEGATE_MODELS) / rel, root_ / rel);
+    }
   }
   ~ModelCopy() { fs::remove_all(root_); }
   std::string dir() const { return root_.string(); }
