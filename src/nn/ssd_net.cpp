@@ -51,7 +51,8 @@ Result<OnnxValue> DepthwiseConv(OnnxGraph& g, const TfWeights& w, const OnnxValu
                 6.f);
 }
 
-// Box-encoding (anchors*4 channels) and class (anchors*3 channels) 1x1 convs of one head.
+// One head: the box-encoding (anchors*4 channels) and class (anchors*3 channels) 1x1 convs,
+// run as a single conv whose output channels are [box | class].
 Status BoxPredictor(OnnxGraph& g, const TfWeights& w, const OnnxValue& x, int index,
                     int64_t anchors) {
   const std::string prefix = "Prediction/BoxPredictor_" + std::to_string(index);
@@ -64,8 +65,15 @@ Status BoxPredictor(OnnxGraph& g, const TfWeights& w, const OnnxValue& x, int in
                       w.Get(prefix + "/ClassPredictor/weights", {1, 1, c, anchors * 3}));
   FG_ASSIGN_OR_RETURN(const TfTensor* cls_b,
                       w.Get(prefix + "/ClassPredictor/biases", {anchors * 3}));
-  g.Output(TfConv2D(g, x, *box_w, 1, TfPadding::kSame, box_b->values));
-  g.Output(TfConv2D(g, x, *cls_w, 1, TfPadding::kSame, cls_b->values));
+  const int64_t nb = anchors * 4, nc = anchors * 3;
+  TfTensor both{{1, 1, c, nb + nc}, std::vector<float>(c * (nb + nc))};
+  for (int64_t i = 0; i < c; ++i) {
+    std::copy_n(&box_w->values[i * nb], nb, &both.values[i * (nb + nc)]);
+    std::copy_n(&cls_w->values[i * nc], nc, &both.values[i * (nb + nc) + nb]);
+  }
+  std::vector<float> bias = box_b->values;
+  bias.insert(bias.end(), cls_b->values.begin(), cls_b->values.end());
+  g.Output(TfConv2D(g, x, both, 1, TfPadding::kSame, std::move(bias)));
   return Status::Ok();
 }
 
@@ -129,15 +137,13 @@ Result<SsdNet::Output> SsdNet::Run(const cv::Mat& rgb512) {
   int anchor = 0;
   for (size_t h = 0; h < kHeads.size(); ++h) {
     const int64_t cells = kHeads[h].size * kHeads[h].size, per_cell = kHeads[h].anchors;
-    const cv::Mat& box = outs[2 * h];
-    const cv::Mat& cls = outs[2 * h + 1];
-    if (int64_t(box.total()) != cells * per_cell * 4 ||
-        int64_t(cls.total()) != cells * per_cell * 3) {
+    const cv::Mat& head = outs[h];
+    if (int64_t(head.total()) != cells * per_cell * 7) {
       return Status::Internal("SSD head " + std::to_string(h) + " returned a wrong-size output");
     }
-    const float* bp = box.ptr<float>();
-    const float* cp = cls.ptr<float>();
-    // NCHW head outputs, read in face-api's NHWC order: anchor = (cell, a), channel a*4+k.
+    const float* bp = head.ptr<float>();          // channels a*4+k: box encodings
+    const float* cp = bp + per_cell * 4 * cells;  // then a*3+c: class logits
+    // NCHW head outputs, read in face-api's NHWC order: anchor = (cell, a).
     for (int64_t cell = 0; cell < cells; ++cell) {
       for (int64_t a = 0; a < per_cell; ++a, ++anchor) {
         const float* an = &anchors_[4 * anchor];  // ymin, xmin, ymax, xmax
