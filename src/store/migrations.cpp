@@ -1,0 +1,107 @@
+#include "store/migrations.h"
+
+namespace facegate::store {
+
+const std::vector<Migration>& SqliteMigrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "purposes, notices, subjects, consents, templates, subject keys, audit events", R"sql(
+CREATE TABLE purposes (
+  name TEXT PRIMARY KEY NOT NULL,
+  scenario TEXT NOT NULL CHECK (scenario IN ('verification', 'identification', 'analysis')),
+  retention_days INTEGER NOT NULL CHECK (retention_days >= 0),  -- REQ S5
+  alternatives TEXT NOT NULL,   -- JSON array of non-face methods offered (REQ A1)
+  legal_mandate TEXT NOT NULL,  -- REQ A1
+  created_at INTEGER NOT NULL
+) STRICT;
+
+-- Published notices, versioned per purpose (REQ N1, N3).
+CREATE TABLE notices (
+  id INTEGER PRIMARY KEY,
+  purpose TEXT NOT NULL REFERENCES purposes(name),
+  version INTEGER NOT NULL CHECK (version >= 1),
+  text TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  published_at INTEGER NOT NULL,
+  UNIQUE (purpose, version)
+) STRICT;
+
+-- Identity side (REQ S3): who a pseudonymous id is; never template data.
+CREATE TABLE subjects (
+  id TEXT PRIMARY KEY NOT NULL,
+  display_name TEXT,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+-- One consent of one subject for one purpose (REQ C1, C2, C5).
+CREATE TABLE consents (
+  id INTEGER PRIMARY KEY,
+  subject TEXT NOT NULL REFERENCES subjects(id),
+  purpose TEXT NOT NULL REFERENCES purposes(name),
+  notice_id INTEGER REFERENCES notices(id),  -- NULL when the legal basis is not consent
+  notice_sha256 TEXT NOT NULL,
+  option TEXT NOT NULL CHECK (option IN ('once', 'while_in_use', 'always')),
+  method TEXT NOT NULL CHECK (method IN ('click', 'written', 'guardian')),
+  evidence TEXT NOT NULL,
+  given_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  withdrawn_at INTEGER,
+  used_at INTEGER,  -- set once, atomically, when a 'once' consent is spent (REQ C5)
+  session TEXT NOT NULL,
+  legal_basis TEXT NOT NULL
+) STRICT;
+CREATE INDEX consents_by_subject_purpose ON consents (subject, purpose);
+
+-- Biometric side (REQ S3, S4): sealed blobs only, linked by the pseudonymous id.
+CREATE TABLE templates (
+  id INTEGER PRIMARY KEY,
+  subject TEXT NOT NULL REFERENCES subjects(id),
+  purpose TEXT NOT NULL REFERENCES purposes(name),
+  model TEXT NOT NULL,
+  nonce BLOB NOT NULL,
+  ciphertext BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL  -- REQ S5
+) STRICT;
+CREATE INDEX templates_by_subject_purpose ON templates (subject, purpose);
+CREATE INDEX templates_by_expiry ON templates (expires_at);
+
+-- Per-subject data keys wrapped by the master key; deleting a row shreds
+-- every sealed copy of that subject's templates (REQ S4, S7).
+CREATE TABLE subject_keys (
+  subject TEXT PRIMARY KEY NOT NULL REFERENCES subjects(id),
+  wrapped BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+-- Hash-chained audit log (REQ S6).
+CREATE TABLE audit_events (
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+) STRICT;
+)sql"},
+      {2, "audit_events is append-only", R"sql(
+-- REQ S6: the program never edits or deletes audit events; these triggers make
+-- an accidental UPDATE or DELETE fail loudly. (Someone with raw file access can
+-- drop them; VerifyAudit is what detects such tampering.)
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only (REQ S6)'); END;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only (REQ S6)'); END;
+)sql"},
+  };
+  return kMigrations;
+}
+
+int LatestSchemaVersion() {
+  return SqliteMigrations().back().version;
+}
+
+}  // namespace facegate::store

@@ -1,0 +1,951 @@
+// SQLite backend of store::Store: one connection guarded by a recursive mutex,
+// WAL journal, synchronous=FULL, foreign keys, versioned migrations.
+//
+// Why synchronous=FULL (not NORMAL) with WAL: NORMAL keeps the file consistent
+// but may lose the last commits on power loss. Here a lost commit can be a spent
+// "once" consent (REQ C5: it could then be spent again), a withdrawal (REQ C4)
+// or an audit event (REQ S6), so every commit is fsynced.
+#include <facegate/store.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "store/audit_chain.h"
+#include "store/fs_util.h"
+#include "store/migrations.h"
+
+namespace facegate::store {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+UnixTime Now() {
+  return static_cast<UnixTime>(std::time(nullptr));
+}
+
+// A cached prepared statement, reset and unbound when it goes out of scope.
+class Stmt {
+ public:
+  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+  Stmt(Stmt&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  Stmt& operator=(Stmt&&) = delete;
+  ~Stmt() {
+    if (s_) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
+  }
+
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& BindBlob(int i, const std::string& v) {
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, const std::optional<int64_t>& v) {
+    if (v) return Bind(i, *v);
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  Stmt& BindNull(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+
+  int Step() { return sqlite3_step(s_); }
+
+  int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+  std::optional<int64_t> OptInt(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Int(col);
+  }
+  std::string Text(int col) const {
+    const unsigned char* p = sqlite3_column_text(s_, col);
+    int n = sqlite3_column_bytes(s_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), n) : std::string();
+  }
+  std::string Blob(int col) const {
+    const void* p = sqlite3_column_blob(s_, col);
+    int n = sqlite3_column_bytes(s_, col);
+    return p ? std::string(static_cast<const char*>(p), n) : std::string();
+  }
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+std::string Quote(const std::string& s) {
+  return "'" + s + "'";
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteStore() override {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);  // last connection: checkpoints and removes the -wal file
+  }
+
+  Status Configure();
+  Status Migrate();
+
+  Status Transaction(const std::function<Status()>& body) override;
+
+  Status AddPurpose(const PurposeRecord& p) override;
+  Result<PurposeRecord> GetPurpose(const std::string& name) override;
+  Result<std::vector<PurposeRecord>> ListPurposes() override;
+
+  Result<NoticeRecord> PublishNotice(const NoticeRecord& n) override;
+  Result<NoticeRecord> GetNotice(int64_t id) override;
+  Result<NoticeRecord> LatestNotice(const std::string& purpose) override;
+
+  Status EnsureSubject(const std::string& subject, UnixTime now) override;
+  Result<bool> SubjectExists(const std::string& subject) override;
+
+  Result<ConsentRecord> AddConsent(const ConsentRecord& c) override;
+  Result<ConsentRecord> GetConsent(int64_t id) override;
+  Result<std::vector<ConsentRecord>> ListConsents(const std::string& subject,
+                                                  const std::string& purpose) override;
+  Status MarkConsentUsed(int64_t id, UnixTime at) override;
+  Status MarkConsentWithdrawn(int64_t id, UnixTime at) override;
+
+  Result<int64_t> PutTemplate(const SealedTemplate& t) override;
+  Result<std::vector<SealedTemplate>> GetTemplates(const std::string& subject,
+                                                   const std::string& purpose) override;
+  Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) override;
+  Result<int64_t> CountTemplates(const std::string& subject) override;
+
+  Result<std::string> GetWrappedSubjectKey(const std::string& subject) override;
+  Status PutWrappedSubjectKey(const std::string& subject, const std::string& wrapped) override;
+  Status DestroySubjectKey(const std::string& subject) override;
+
+  Result<AuditEvent> AppendAudit(const AuditEvent& e) override;
+  Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) override;
+  Result<AuditCheck> VerifyAudit() override;
+
+ private:
+  // Translates the connection's last error into a Status that says what to do.
+  Status SqlError(int rc, const std::string& what);
+  Status Exec(const char* sql, const std::string& what);
+  Result<Stmt> Prepare(const char* sql);
+  // Runs a statement that returns no rows; maps errors with SqlError.
+  Status Run(Stmt& st, const std::string& what);
+
+  // REQ S7: secure_delete zeroed a destroyed key in its page, but the WAL still
+  // holds the old page image until checkpointed; copy back and truncate it now.
+  // Best effort: another process reading the database may keep old frames alive.
+  void CheckpointForShredding();
+
+  Status RequirePurpose(const std::string& name);
+  Status RequireSubject(const std::string& subject);
+  Result<NoticeRecord> ReadNotice(Stmt& st, const std::string& what);
+
+  sqlite3* db_;
+  std::string path_;
+  // Held for every call; recursive so store methods called from a Transaction
+  // body on the same thread join that transaction instead of deadlocking.
+  std::recursive_mutex mu_;
+  int tx_depth_ = 0;  // guarded by mu_: 0 outside Transaction, n inside n nested bodies
+  bool checkpoint_after_commit_ = false;  // guarded by mu_: a key was destroyed in this transaction
+  std::unordered_map<const char*, sqlite3_stmt*> cache_;  // keyed by the SQL literal's address
+};
+
+Status SqliteStore::SqlError(int rc, const std::string& what) {
+  std::string msg = sqlite3_errmsg(db_);
+  std::string where = what + " in database " + Quote(path_) + ": " + msg;
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return Status::Conflict(what + ": already exists (" + msg + ")");
+      }
+      if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        return Status::NotFound(what +
+                                ": refers to a subject, purpose or notice that does not "
+                                "exist (" +
+                                msg + ")");
+      }
+      if (rc == SQLITE_CONSTRAINT_TRIGGER) return Status::Conflict(what + ": " + msg);
+      return Status::InvalidInput(what + ": a stored value is out of range (" + msg + ")");
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status::Integrity("database is corrupt (" + where +
+                               "): stop facegate and restore the database from backup");
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Internal(where + ": another process held the database lock for more than " +
+                              std::to_string(kBusyTimeoutMs / 1000) +
+                              " s; retry, or stop the other facegate process");
+    case SQLITE_FULL:
+      return Status::Internal(where + ": the disk is full; free space and retry");
+    case SQLITE_IOERR:
+      return Status::Internal(where + ": I/O error; check the disk and its free space");
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return Status::Internal(where +
+                              ": check that the database file and its directory are "
+                              "writable by this user");
+    default:
+      return Status::Internal(where + " (sqlite code " + std::to_string(rc) + ")");
+  }
+}
+
+Status SqliteStore::Exec(const char* sql, const std::string& what) {
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return SqlError(sqlite3_extended_errcode(db_), what);
+  return Status::Ok();
+}
+
+Result<Stmt> SqliteStore::Prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return Stmt(it->second);
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+  if (rc != SQLITE_OK) return SqlError(rc, std::string("preparing \"") + sql + "\"");
+  cache_.emplace(sql, st);
+  return Stmt(st);
+}
+
+Status SqliteStore::Run(Stmt& st, const std::string& what) {
+  int rc = st.Step();
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqlError(rc, what);
+  return Status::Ok();
+}
+
+Status SqliteStore::Configure() {
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);  // waits for other processes' write locks
+  if (path_ != ":memory:") {
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare("PRAGMA journal_mode=WAL"));
+    int rc = st.Step();
+    if (rc != SQLITE_ROW) return SqlError(sqlite3_extended_errcode(db_), "enabling WAL");
+    if (st.Text(0) != "wal") {
+      return Status::Internal("database " + Quote(path_) +
+                              " could not switch to WAL (journal mode " + st.Text(0) +
+                              "): put it on a local filesystem");
+    }
+  }
+  FG_RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL", "setting synchronous=FULL"));
+  FG_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=ON", "enabling foreign keys"));
+  // REQ S7: deleted templates and subject keys are overwritten in the file, not
+  // left in free pages where a copy of the file would still hold them.
+  FG_RETURN_IF_ERROR(Exec("PRAGMA secure_delete=ON", "enabling secure_delete"));
+  FG_RETURN_IF_ERROR(Exec("PRAGMA trusted_schema=OFF", "disabling trusted_schema"));
+  return Status::Ok();
+}
+
+Status SqliteStore::Migrate() {
+  std::lock_guard lock(mu_);
+  FG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "starting the migration"));
+  auto body = [&]() -> Status {
+    FG_RETURN_IF_ERROR(Exec(R"sql(
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY,
+        description TEXT NOT NULL,
+        applied_at INTEGER NOT NULL
+      ) STRICT)sql",
+                            "creating schema_migrations"));
+    int64_t current = 0;
+    {
+      FG_ASSIGN_OR_RETURN(Stmt st,
+                          Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+      if (st.Step() != SQLITE_ROW) {
+        return SqlError(sqlite3_extended_errcode(db_), "reading the schema version");
+      }
+      current = st.Int(0);
+    }
+    if (current > LatestSchemaVersion()) {
+      return Status::Integrity("database " + Quote(path_) + " has schema version " +
+                               std::to_string(current) + " but this facegate knows only up to " +
+                               std::to_string(LatestSchemaVersion()) +
+                               ": upgrade facegate, or restore a backup made by this version");
+    }
+    for (const Migration& m : SqliteMigrations()) {
+      if (m.version <= current) continue;
+      FG_RETURN_IF_ERROR(Exec(m.sql, "applying migration " + std::to_string(m.version)));
+      FG_ASSIGN_OR_RETURN(
+          Stmt st, Prepare("INSERT INTO schema_migrations (version, description, applied_at) "
+                           "VALUES (?, ?, ?)"));
+      st.Bind(1, int64_t{m.version}).Bind(2, std::string(m.description)).Bind(3, Now());
+      FG_RETURN_IF_ERROR(Run(st, "recording migration " + std::to_string(m.version)));
+    }
+    return Status::Ok();
+  };
+  Status s = body();
+  if (!s.ok()) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return s;
+  }
+  return Exec("COMMIT", "committing the migration");
+}
+
+Status SqliteStore::Transaction(const std::function<Status()>& body) {
+  std::lock_guard lock(mu_);
+  const bool outer = tx_depth_ == 0;
+  // Nested calls (a body calling the store) become savepoints of the outer
+  // transaction, so a failing inner step undoes only its own writes.
+  const std::string sp = "fg_sp" + std::to_string(tx_depth_);
+  if (outer) {
+    // IMMEDIATE takes the write lock now: no read-then-upgrade deadlock with other processes.
+    FG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "starting a transaction"));
+  } else {
+    FG_RETURN_IF_ERROR(Exec(("SAVEPOINT " + sp).c_str(), "starting a savepoint"));
+  }
+  auto rollback = [&] {
+    if (outer) {
+      checkpoint_after_commit_ = false;
+      if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    } else {
+      sqlite3_exec(db_, ("ROLLBACK TO " + sp + "; RELEASE " + sp).c_str(), nullptr, nullptr,
+                   nullptr);
+    }
+  };
+  ++tx_depth_;
+  Status s;
+  try {
+    s = body();
+  } catch (...) {
+    --tx_depth_;
+    rollback();
+    throw;
+  }
+  --tx_depth_;
+  if (!s.ok()) {
+    rollback();
+    return s;
+  }
+  Status c = outer ? Exec("COMMIT", "committing a transaction")
+                   : Exec(("RELEASE " + sp).c_str(), "releasing a savepoint");
+  if (!c.ok()) {
+    rollback();
+    return c;
+  }
+  if (outer && checkpoint_after_commit_) CheckpointForShredding();
+  return c;
+}
+
+void SqliteStore::CheckpointForShredding() {
+  checkpoint_after_commit_ = false;
+  if (path_ == ":memory:") return;
+  sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+}
+
+// ---- purposes ----
+
+Status SqliteStore::RequirePurpose(const std::string& name) {
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT 1 FROM purposes WHERE name = ?"));
+  st.Bind(1, name);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return Status::Ok();
+  if (rc != SQLITE_DONE) return SqlError(rc, "looking up purpose " + Quote(name));
+  return Status::NotFound("purpose " + Quote(name) +
+                          " does not exist: declare it first (facegate purpose add)");
+}
+
+Status SqliteStore::RequireSubject(const std::string& subject) {
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT 1 FROM subjects WHERE id = ?"));
+  st.Bind(1, subject);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return Status::Ok();
+  if (rc != SQLITE_DONE) return SqlError(rc, "looking up subject " + Quote(subject));
+  return Status::NotFound("subject " + Quote(subject) +
+                          " does not exist: register it first (Store::EnsureSubject)");
+}
+
+Status SqliteStore::AddPurpose(const PurposeRecord& p) {
+  if (p.name.empty()) return Status::InvalidInput("purpose name is empty: give it a name");
+  if (p.retention_days < 0) {
+    return Status::InvalidInput("purpose " + Quote(p.name) + " has negative retention_days");
+  }
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("INSERT INTO purposes (name, scenario, retention_days, "
+                                       "alternatives, legal_mandate, created_at) "
+                                       "VALUES (?, ?, ?, ?, ?, ?)"));
+  st.Bind(1, p.name)
+      .Bind(2, std::string(ToString(p.scenario)))
+      .Bind(3, p.retention_days)
+      .Bind(4, nlohmann::json(p.alternatives).dump())
+      .Bind(5, p.legal_mandate)
+      .Bind(6, p.created_at ? p.created_at : Now());
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return Status::Ok();
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+    return Status::Conflict("purpose " + Quote(p.name) +
+                            " already exists: use it, or choose another name");
+  }
+  return SqlError(rc, "adding purpose " + Quote(p.name));
+}
+
+static const char* const kPurposeColumns =
+    "name, scenario, retention_days, alternatives, legal_mandate, created_at";
+
+Result<PurposeRecord> ReadPurpose(const Stmt& st) {
+  PurposeRecord p;
+  p.name = st.Text(0);
+  auto scenario = ParseScenario(st.Text(1));
+  if (!scenario) {
+    return Status::Integrity("purpose " + Quote(p.name) + " has unknown scenario " +
+                             Quote(st.Text(1)) + ": the database was edited; restore from backup");
+  }
+  p.scenario = *scenario;
+  p.retention_days = st.Int(2);
+  auto alts = nlohmann::json::parse(st.Text(3), nullptr, /*allow_exceptions=*/false);
+  if (!alts.is_array()) {
+    return Status::Integrity("purpose " + Quote(p.name) +
+                             " has malformed alternatives: the database was edited; restore "
+                             "from backup");
+  }
+  for (const auto& a : alts) {
+    if (a.is_string()) p.alternatives.push_back(a.get<std::string>());
+  }
+  p.legal_mandate = st.Text(4);
+  p.created_at = st.Int(5);
+  return p;
+}
+
+Result<PurposeRecord> SqliteStore::GetPurpose(const std::string& name) {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kPurposeColumns + " FROM purposes WHERE name = ?";
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+  st.Bind(1, name);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return ReadPurpose(st);
+  if (rc != SQLITE_DONE) return SqlError(rc, "reading purpose " + Quote(name));
+  return Status::NotFound("purpose " + Quote(name) + " does not exist");
+}
+
+Result<std::vector<PurposeRecord>> SqliteStore::ListPurposes() {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kPurposeColumns + " FROM purposes ORDER BY name";
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+  std::vector<PurposeRecord> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    FG_ASSIGN_OR_RETURN(PurposeRecord p, ReadPurpose(st));
+    out.push_back(std::move(p));
+  }
+  if (rc != SQLITE_DONE) return SqlError(rc, "listing purposes");
+  return out;
+}
+
+// ---- notices ----
+
+static const char* const kNoticeColumns = "id, purpose, version, text, sha256, published_at";
+
+Result<NoticeRecord> SqliteStore::ReadNotice(Stmt& st, const std::string& what) {
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return Status::NotFound(what + " does not exist");
+  if (rc != SQLITE_ROW) return SqlError(rc, "reading " + what);
+  NoticeRecord n;
+  n.id = st.Int(0);
+  n.purpose = st.Text(1);
+  n.version = static_cast<int>(st.Int(2));
+  n.text = st.Text(3);
+  n.sha256 = st.Text(4);
+  n.published_at = st.Int(5);
+  return n;
+}
+
+Result<NoticeRecord> SqliteStore::PublishNotice(const NoticeRecord& in) {
+  NoticeRecord n = in;
+  // Consents bind to this digest (REQ C2), so it must be the text's digest.
+  const std::string digest = Sha256Hex(n.text);
+  if (n.sha256.empty()) {
+    n.sha256 = digest;
+  } else if (n.sha256 != digest) {
+    return Status::InvalidInput("notice for purpose " + Quote(n.purpose) + " gives sha256 " +
+                                n.sha256 + " but its text hashes to " + digest +
+                                ": leave sha256 empty or fix it");
+  }
+  if (!n.published_at) n.published_at = Now();
+  Status s = Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequirePurpose(n.purpose));
+    {
+      FG_ASSIGN_OR_RETURN(
+          Stmt st, Prepare("SELECT COALESCE(MAX(version), 0) FROM notices WHERE purpose = ?"));
+      st.Bind(1, n.purpose);
+      if (st.Step() != SQLITE_ROW) {
+        return SqlError(sqlite3_extended_errcode(db_), "reading notice versions");
+      }
+      n.version = static_cast<int>(st.Int(0)) + 1;
+    }
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare("INSERT INTO notices (purpose, version, text, sha256, "
+                                         "published_at) VALUES (?, ?, ?, ?, ?)"));
+    st.Bind(1, n.purpose)
+        .Bind(2, int64_t{n.version})
+        .Bind(3, n.text)
+        .Bind(4, n.sha256)
+        .Bind(5, n.published_at);
+    FG_RETURN_IF_ERROR(Run(st, "publishing a notice for purpose " + Quote(n.purpose)));
+    n.id = sqlite3_last_insert_rowid(db_);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return n;
+}
+
+Result<NoticeRecord> SqliteStore::GetNotice(int64_t id) {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kNoticeColumns + " FROM notices WHERE id = ?";
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+  st.Bind(1, id);
+  return ReadNotice(st, "notice " + std::to_string(id));
+}
+
+Result<NoticeRecord> SqliteStore::LatestNotice(const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = std::string("SELECT ") + kNoticeColumns +
+                                 " FROM notices WHERE purpose = ? ORDER BY version DESC LIMIT 1";
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+  st.Bind(1, purpose);
+  return ReadNotice(st, "a notice for purpose " + Quote(purpose));
+}
+
+// ---- subjects ----
+
+Status SqliteStore::EnsureSubject(const std::string& subject, UnixTime now) {
+  if (subject.empty()) return Status::InvalidInput("subject id is empty: give a pseudonymous id");
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st,
+                      Prepare("INSERT OR IGNORE INTO subjects (id, created_at) VALUES (?, ?)"));
+  st.Bind(1, subject).Bind(2, now ? now : Now());
+  return Run(st, "registering subject " + Quote(subject));
+}
+
+Result<bool> SqliteStore::SubjectExists(const std::string& subject) {
+  std::lock_guard lock(mu_);
+  Status s = RequireSubject(subject);
+  if (s.ok()) return true;
+  if (s.kind() == ErrorKind::kNotFound) return false;
+  return s;
+}
+
+// ---- consents ----
+
+static const char* const kConsentColumns =
+    "id, subject, purpose, notice_id, notice_sha256, option, method, evidence, given_at, "
+    "expires_at, withdrawn_at, used_at, session, legal_basis";
+
+Result<ConsentRecord> ReadConsent(const Stmt& st) {
+  ConsentRecord c;
+  c.id = st.Int(0);
+  c.subject = st.Text(1);
+  c.purpose = st.Text(2);
+  c.notice_id = st.OptInt(3).value_or(0);
+  c.notice_sha256 = st.Text(4);
+  auto option = ParseConsentOption(st.Text(5));
+  auto method = ParseConsentMethod(st.Text(6));
+  if (!option || !method) {
+    return Status::Integrity("consent " + std::to_string(c.id) +
+                             " has an unknown option or method: the database was edited; "
+                             "restore from backup");
+  }
+  c.option = *option;
+  c.method = *method;
+  c.evidence = st.Text(7);
+  c.given_at = st.Int(8);
+  c.expires_at = st.Int(9);
+  c.withdrawn_at = st.OptInt(10);
+  c.used_at = st.OptInt(11);
+  c.session = st.Text(12);
+  c.legal_basis = st.Text(13);
+  return c;
+}
+
+Result<ConsentRecord> SqliteStore::AddConsent(const ConsentRecord& in) {
+  ConsentRecord c = in;
+  if (!c.given_at) c.given_at = Now();
+  Status s = Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequireSubject(c.subject));
+    FG_RETURN_IF_ERROR(RequirePurpose(c.purpose));
+    if (c.notice_id != 0) {
+      // REQ C2: the consent must name the notice the subject actually saw.
+      static const std::string sql =
+          std::string("SELECT ") + kNoticeColumns + " FROM notices WHERE id = ?";
+      FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+      st.Bind(1, c.notice_id);
+      FG_ASSIGN_OR_RETURN(NoticeRecord n, ReadNotice(st, "notice " + std::to_string(c.notice_id)));
+      if (n.purpose != c.purpose) {
+        return Status::InvalidInput("notice " + std::to_string(n.id) + " is for purpose " +
+                                    Quote(n.purpose) + ", not " + Quote(c.purpose) +
+                                    ": give the notice of this purpose");
+      }
+      if (c.notice_sha256.empty()) {
+        c.notice_sha256 = n.sha256;
+      } else if (c.notice_sha256 != n.sha256) {
+        return Status::InvalidInput("consent names notice sha256 " + c.notice_sha256 +
+                                    " but notice " + std::to_string(n.id) + " has " + n.sha256 +
+                                    ": the subject saw another text; show the current notice");
+      }
+    }
+    FG_ASSIGN_OR_RETURN(
+        Stmt st,
+        Prepare("INSERT INTO consents (subject, purpose, notice_id, notice_sha256, option, method, "
+                "evidence, given_at, expires_at, withdrawn_at, used_at, session, legal_basis) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    st.Bind(1, c.subject).Bind(2, c.purpose);
+    if (c.notice_id) {
+      st.Bind(3, c.notice_id);
+    } else {
+      st.BindNull(3);
+    }
+    st.Bind(4, c.notice_sha256)
+        .Bind(5, std::string(ToString(c.option)))
+        .Bind(6, std::string(ToString(c.method)))
+        .Bind(7, c.evidence)
+        .Bind(8, c.given_at)
+        .Bind(9, c.expires_at)
+        .Bind(10, c.withdrawn_at)
+        .Bind(11, c.used_at)
+        .Bind(12, c.session)
+        .Bind(13, c.legal_basis);
+    FG_RETURN_IF_ERROR(Run(st, "adding a consent of subject " + Quote(c.subject)));
+    c.id = sqlite3_last_insert_rowid(db_);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return c;
+}
+
+Result<ConsentRecord> SqliteStore::GetConsent(int64_t id) {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kConsentColumns + " FROM consents WHERE id = ?";
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+  st.Bind(1, id);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return ReadConsent(st);
+  if (rc != SQLITE_DONE) return SqlError(rc, "reading consent " + std::to_string(id));
+  return Status::NotFound("consent " + std::to_string(id) + " does not exist");
+}
+
+Result<std::vector<ConsentRecord>> SqliteStore::ListConsents(const std::string& subject,
+                                                             const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = std::string("SELECT ") + kConsentColumns +
+                                 " FROM consents WHERE subject = ? AND purpose = ? "
+                                 "ORDER BY given_at DESC, id DESC";
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+  st.Bind(1, subject).Bind(2, purpose);
+  std::vector<ConsentRecord> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    FG_ASSIGN_OR_RETURN(ConsentRecord c, ReadConsent(st));
+    out.push_back(std::move(c));
+  }
+  if (rc != SQLITE_DONE) return SqlError(rc, "listing consents of subject " + Quote(subject));
+  return out;
+}
+
+Status SqliteStore::MarkConsentUsed(int64_t id, UnixTime at) {
+  std::lock_guard lock(mu_);
+  {
+    // REQ C5: one conditional UPDATE is the test-and-set; of two concurrent
+    // callers (threads or processes) exactly one changes the row.
+    FG_ASSIGN_OR_RETURN(
+        Stmt st, Prepare("UPDATE consents SET used_at = ? WHERE id = ? AND used_at IS NULL"));
+    st.Bind(1, at ? at : Now()).Bind(2, id);
+    FG_RETURN_IF_ERROR(Run(st, "spending consent " + std::to_string(id)));
+  }
+  if (sqlite3_changes(db_) == 1) return Status::Ok();
+  FG_ASSIGN_OR_RETURN(ConsentRecord c, GetConsent(id));  // kNotFound for an unknown id
+  return Status::Conflict("consent " + std::to_string(id) + " was already used at " +
+                          std::to_string(c.used_at.value_or(0)) +
+                          ": a 'once' consent authorizes one operation; ask for a new consent");
+}
+
+Status SqliteStore::MarkConsentWithdrawn(int64_t id, UnixTime at) {
+  std::lock_guard lock(mu_);
+  {
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare("UPDATE consents SET withdrawn_at = ? "
+                                         "WHERE id = ? AND withdrawn_at IS NULL"));
+    st.Bind(1, at ? at : Now()).Bind(2, id);
+    FG_RETURN_IF_ERROR(Run(st, "withdrawing consent " + std::to_string(id)));
+  }
+  if (sqlite3_changes(db_) == 1) return Status::Ok();
+  FG_ASSIGN_OR_RETURN(ConsentRecord c, GetConsent(id));
+  return Status::Conflict("consent " + std::to_string(id) + " was already withdrawn at " +
+                          std::to_string(c.withdrawn_at.value_or(0)));
+}
+
+// ---- templates ----
+
+Result<int64_t> SqliteStore::PutTemplate(const SealedTemplate& t) {
+  if (t.nonce.empty() || t.ciphertext.empty()) {
+    return Status::InvalidInput("template of subject " + Quote(t.subject) +
+                                " is not sealed (empty nonce or ciphertext): seal it with "
+                                "Vault::Seal first (REQ S4)");
+  }
+  int64_t id = 0;
+  Status s = Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequireSubject(t.subject));
+    FG_RETURN_IF_ERROR(RequirePurpose(t.purpose));
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare("INSERT INTO templates (subject, purpose, model, nonce, "
+                                         "ciphertext, created_at, expires_at) "
+                                         "VALUES (?, ?, ?, ?, ?, ?, ?)"));
+    st.Bind(1, t.subject)
+        .Bind(2, t.purpose)
+        .Bind(3, t.model)
+        .BindBlob(4, t.nonce)
+        .BindBlob(5, t.ciphertext)
+        .Bind(6, t.created_at ? t.created_at : Now())
+        .Bind(7, t.expires_at);
+    FG_RETURN_IF_ERROR(Run(st, "storing a template of subject " + Quote(t.subject)));
+    id = sqlite3_last_insert_rowid(db_);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return id;
+}
+
+Result<std::vector<SealedTemplate>> SqliteStore::GetTemplates(const std::string& subject,
+                                                              const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT id, subject, purpose, model, nonce, ciphertext, "
+                                       "created_at, expires_at FROM templates "
+                                       "WHERE subject = ? AND purpose = ? ORDER BY id"));
+  st.Bind(1, subject).Bind(2, purpose);
+  std::vector<SealedTemplate> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    SealedTemplate t;
+    t.id = st.Int(0);
+    t.subject = st.Text(1);
+    t.purpose = st.Text(2);
+    t.model = st.Text(3);
+    t.nonce = st.Blob(4);
+    t.ciphertext = st.Blob(5);
+    t.created_at = st.Int(6);
+    t.expires_at = st.Int(7);
+    out.push_back(std::move(t));
+  }
+  if (rc != SQLITE_DONE) return SqlError(rc, "reading templates of subject " + Quote(subject));
+  return out;
+}
+
+Result<int64_t> SqliteStore::DeleteTemplates(const std::string& subject,
+                                             const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("DELETE FROM templates WHERE subject = ? AND purpose = ?"));
+  st.Bind(1, subject).Bind(2, purpose);
+  FG_RETURN_IF_ERROR(Run(st, "deleting templates of subject " + Quote(subject)));
+  return static_cast<int64_t>(sqlite3_changes(db_));
+}
+
+Result<int64_t> SqliteStore::CountTemplates(const std::string& subject) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT COUNT(*) FROM templates WHERE subject = ?"));
+  st.Bind(1, subject);
+  if (st.Step() != SQLITE_ROW) {
+    return SqlError(sqlite3_extended_errcode(db_), "counting templates of " + Quote(subject));
+  }
+  return st.Int(0);
+}
+
+// ---- subject keys ----
+
+Result<std::string> SqliteStore::GetWrappedSubjectKey(const std::string& subject) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT wrapped FROM subject_keys WHERE subject = ?"));
+  st.Bind(1, subject);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return st.Blob(0);
+  if (rc != SQLITE_DONE) return SqlError(rc, "reading the key of subject " + Quote(subject));
+  return Status::NotFound("no key for subject " + Quote(subject) +
+                          ": none was made yet, or it was destroyed (templates shredded, REQ S7)");
+}
+
+Status SqliteStore::PutWrappedSubjectKey(const std::string& subject, const std::string& wrapped) {
+  if (wrapped.empty()) return Status::InvalidInput("wrapped key is empty");
+  std::lock_guard lock(mu_);
+  FG_RETURN_IF_ERROR(RequireSubject(subject));
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("INSERT INTO subject_keys (subject, wrapped, created_at) "
+                                       "VALUES (?, ?, ?)"));
+  st.Bind(1, subject).BindBlob(2, wrapped).Bind(3, Now());
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return Status::Ok();
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+    return Status::Conflict("subject " + Quote(subject) +
+                            " already has a key: read it with GetWrappedSubjectKey");
+  }
+  return SqlError(rc, "storing the key of subject " + Quote(subject));
+}
+
+Status SqliteStore::DestroySubjectKey(const std::string& subject) {
+  std::lock_guard lock(mu_);
+  {
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare("DELETE FROM subject_keys WHERE subject = ?"));
+    st.Bind(1, subject);
+    FG_RETURN_IF_ERROR(Run(st, "destroying the key of subject " + Quote(subject)));
+  }
+  // Idempotent: a subject without a key has nothing left to shred.
+  checkpoint_after_commit_ = true;
+  if (tx_depth_ == 0) CheckpointForShredding();
+  return Status::Ok();
+}
+
+// ---- audit chain (REQ S6) ----
+
+Result<AuditEvent> SqliteStore::AppendAudit(const AuditEvent& in) {
+  AuditEvent e = in;
+  if (!e.at) e.at = Now();
+  // In one (immediate) transaction: reading the head and appending cannot
+  // interleave with another append, so the chain never forks.
+  Status s = Transaction([&]() -> Status {
+    {
+      FG_ASSIGN_OR_RETURN(Stmt st,
+                          Prepare("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"));
+      int rc = st.Step();
+      if (rc == SQLITE_ROW) {
+        e.seq = st.Int(0) + 1;
+        e.prev_hash = st.Text(1);
+      } else if (rc == SQLITE_DONE) {
+        e.seq = 1;
+        e.prev_hash = kGenesisHash;
+      } else {
+        return SqlError(rc, "reading the audit chain head");
+      }
+    }
+    e.hash = AuditHash(e);
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare("INSERT INTO audit_events (seq, at, actor, action, "
+                                         "subject, purpose, outcome, detail, prev_hash, hash) "
+                                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    st.Bind(1, e.seq)
+        .Bind(2, e.at)
+        .Bind(3, e.actor)
+        .Bind(4, e.action)
+        .Bind(5, e.subject)
+        .Bind(6, e.purpose)
+        .Bind(7, e.outcome)
+        .Bind(8, e.detail)
+        .Bind(9, e.prev_hash)
+        .Bind(10, e.hash);
+    return Run(st, "appending audit event " + std::to_string(e.seq));
+  });
+  if (!s.ok()) return s;
+  return e;
+}
+
+static const char* const kAuditSelect =
+    "SELECT seq, at, actor, action, subject, purpose, outcome, detail, prev_hash, hash "
+    "FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?";
+
+AuditEvent ReadAudit(const Stmt& st) {
+  AuditEvent e;
+  e.seq = st.Int(0);
+  e.at = st.Int(1);
+  e.actor = st.Text(2);
+  e.action = st.Text(3);
+  e.subject = st.Text(4);
+  e.purpose = st.Text(5);
+  e.outcome = st.Text(6);
+  e.detail = st.Text(7);
+  e.prev_hash = st.Text(8);
+  e.hash = st.Text(9);
+  return e;
+}
+
+Result<std::vector<AuditEvent>> SqliteStore::ListAudit(int64_t after_seq, int64_t limit) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(kAuditSelect));
+  st.Bind(1, after_seq).Bind(2, limit > 0 ? limit : int64_t{-1});  // -1: no limit
+  std::vector<AuditEvent> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(ReadAudit(st));
+  if (rc != SQLITE_DONE) return SqlError(rc, "listing audit events");
+  return out;
+}
+
+Result<AuditCheck> SqliteStore::VerifyAudit() {
+  std::lock_guard lock(mu_);
+  const bool own_tx = tx_depth_ == 0;
+  // A read transaction gives one consistent snapshot even while other processes append.
+  if (own_tx) FG_RETURN_IF_ERROR(Exec("BEGIN", "starting the audit check"));
+  AuditCheck check;
+  Status s = [&]() -> Status {
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare(kAuditSelect));
+    st.Bind(1, int64_t{0}).Bind(2, int64_t{-1});
+    int64_t expected_seq = 1;
+    std::string prev = kGenesisHash;
+    int rc;
+    while ((rc = st.Step()) == SQLITE_ROW) {
+      AuditEvent e = ReadAudit(st);
+      ++check.events;
+      if (!check.intact) continue;  // keep counting; report only the first break
+      auto broken = [&](std::string why) {
+        check.intact = false;
+        check.first_broken_seq = e.seq;
+        check.reason = std::move(why);
+      };
+      if (e.seq != expected_seq) {
+        broken("seq gap: expected " + std::to_string(expected_seq) + ", found " +
+               std::to_string(e.seq) + ": event(s) deleted");
+      } else if (e.prev_hash != prev) {
+        broken("prev_hash mismatch: event deleted or reordered before seq " +
+               std::to_string(e.seq));
+      } else if (AuditHash(e) != e.hash) {
+        broken("hash mismatch: event edited (seq " + std::to_string(e.seq) + ")");
+      }
+      expected_seq = e.seq + 1;
+      prev = e.hash;
+    }
+    if (rc != SQLITE_DONE) return SqlError(rc, "reading the audit chain");
+    return Status::Ok();
+  }();
+  if (own_tx) sqlite3_exec(db_, s.ok() ? "COMMIT" : "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!s.ok()) return s;
+  return check;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  if (path.empty()) return Status::InvalidInput("database path is empty: give a file path");
+  if (path != ":memory:") {
+    FG_RETURN_IF_ERROR(MakeDirs(ParentDir(path), 0700));
+    // Create the file 0600 ourselves: SQLite would use the umask (often 0644), and
+    // its -wal and -shm files copy the database file's mode.
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return Status::Internal("cannot open database " + Quote(path) + ": " + std::strerror(errno) +
+                              " (check the path and its permissions)");
+    }
+    ::close(fd);
+  }
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    return Status::Internal("cannot open database " + Quote(path) + ": " + msg +
+                            " (check the path and its permissions)");
+  }
+  // NOMUTEX: SqliteStore serializes every use of the connection with its own mutex.
+  auto store = std::make_unique<SqliteStore>(db, path);
+  FG_RETURN_IF_ERROR(store->Configure());
+  FG_RETURN_IF_ERROR(store->Migrate());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace facegate::store
