@@ -36,6 +36,7 @@ struct Pads {
 enum class TfPadding { kSame, kValid };
 Pads TfPads(TfPadding padding, int64_t in_h, int64_t in_w, int kernel, int stride);
 
+// Builds one ONNX model (opset 11, float32, batch 1, static shapes tracked per value).
 class OnnxGraph {
  public:
   OnnxGraph();
