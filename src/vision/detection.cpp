@@ -1,0 +1,77 @@
+#include "vision/detection.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace facegate::vision {
+
+float IntersectionOverUnion(const cv::Rect2f& a, const cv::Rect2f& b) {
+  const float area_a = a.width * a.height, area_b = b.width * b.height;
+  if (area_a <= 0 || area_b <= 0) return 0;
+  const float ix = std::max(0.f, std::min(a.x + a.width, b.x + b.width) - std::max(a.x, b.x));
+  const float iy = std::max(0.f, std::min(a.y + a.height, b.y + b.height) - std::max(a.y, b.y));
+  const float inter = ix * iy;
+  return inter / (area_a + area_b - inter);
+}
+
+std::vector<int> NonMaxSuppression(const std::vector<cv::Rect2f>& boxes,
+                                   const std::vector<float>& scores, int max_results,
+                                   float iou_threshold, float min_score) {
+  std::vector<int> order;
+  for (int i = 0; i < static_cast<int>(scores.size()); ++i) {
+    if (scores[i] > min_score) order.push_back(i);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return scores[a] > scores[b]; });
+  const int limit = std::min<int>(max_results, static_cast<int>(boxes.size()));
+  std::vector<int> kept;
+  for (int c : order) {
+    if (static_cast<int>(kept.size()) >= limit) break;
+    bool suppressed = false;
+    for (int k : kept) {
+      if (IntersectionOverUnion(boxes[c], boxes[k]) > iou_threshold) {
+        suppressed = true;
+        break;
+      }
+    }
+    if (!suppressed) kept.push_back(c);
+  }
+  return kept;
+}
+
+cv::Rect2f SsdBoxToImage(const cv::Rect2f& n, float square_side, cv::Size image) {
+  auto clip01 = [](float v) { return std::clamp(v, 0.f, 1.f); };
+  const float left = std::min(clip01(n.x) * square_side, static_cast<float>(image.width));
+  const float top = std::min(clip01(n.y) * square_side, static_cast<float>(image.height));
+  const float right =
+      std::min(clip01(n.x + n.width) * square_side, static_cast<float>(image.width));
+  const float bottom =
+      std::min(clip01(n.y + n.height) * square_side, static_cast<float>(image.height));
+  return {left, top, std::max(0.f, right - left), std::max(0.f, bottom - top)};
+}
+
+int NearestToCentre(const std::vector<Face>& faces, cv::Size image) {
+  int best = -1;
+  double best_d = std::numeric_limits<double>::infinity();
+  const double cx = image.width / 2.0, cy = image.height / 2.0;
+  for (int i = 0; i < static_cast<int>(faces.size()); ++i) {
+    const auto& b = faces[i].detection.box;
+    const double d = std::hypot(b.x + b.width / 2.0 - cx, b.y + b.height / 2.0 - cy);
+    if (d < best_d) {
+      best_d = d;
+      best = i;
+    }
+  }
+  return best;
+}
+
+void SortLargestFirst(std::vector<Face>& faces) {
+  std::stable_sort(faces.begin(), faces.end(), [](const Face& a, const Face& b) {
+    const float aa = a.detection.box.area(), ab = b.detection.box.area();
+    if (aa != ab) return aa > ab;
+    return a.detection.score > b.detection.score;
+  });
+}
+
+}  // namespace facegate::vision

@@ -1,0 +1,135 @@
+// vision::Engine: loads the three face-api nets once and runs detect,
+// landmarks, align and embed under a Grant (REQ C1). Holds no per-call state,
+// so concurrent Detect/Extract calls are safe (the nets serialise their own
+// forwards).
+#include <facegate/vision.h>
+
+#include <chrono>
+#include <cmath>
+#include <opencv2/core.hpp>
+
+#include "nn/model_files.h"
+#include "nn/nets.h"
+#include "vision/detection.h"
+#include "vision/image_ops.h"
+#include "vision/pipeline.h"
+
+namespace facegate::vision {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double MsSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+const char* AlignName(AlignMode mode) {
+  return mode == AlignMode::kSimilarity ? "similarity" : "faceapi-crop";
+}
+
+// Only grants for operations that need a face processed reach the nets (REQ C1).
+Status CheckGrant(const Grant& grant) {
+  switch (grant.operation()) {
+    case Operation::kEnrol:
+    case Operation::kVerify:
+    case Operation::kIdentify:
+    case Operation::kResearch:
+      return Status::Ok();
+  }
+  return Status::Refused("C1", std::string("a grant for ") + ToString(grant.operation()) +
+                                   " does not allow face detection or template extraction");
+}
+
+Status CheckImage(const cv::Mat& rgb) {
+  if (rgb.empty()) return Status::InvalidInput("the image is empty; decode a photo first");
+  if (rgb.type() != CV_8UC3) {
+    return Status::InvalidInput("the image must be 8-bit RGB (CV_8UC3); use DecodeImage");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  EngineConfig config;
+  std::string model_version;
+  std::unique_ptr<nn::SsdNet> ssd;
+  std::unique_ptr<nn::LandmarkNet> landmarks;
+  std::unique_ptr<nn::RecognitionNet> recognition;
+  DetectStrategy strategy;
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::Load(const EngineConfig& config) {
+  if (config.min_detection_score <= 0 || config.min_detection_score >= 1) {
+    return Status::InvalidInput("min_detection_score must lie in (0, 1)");
+  }
+  if (config.threads > 0) cv::setNumThreads(config.threads);
+  FG_ASSIGN_OR_RETURN(nn::ModelFiles files,
+                      nn::ModelFiles::Open(config.model_dir, config.lock_file));
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  FG_ASSIGN_OR_RETURN(std::string package, files.PackageVersion(nn::kFaceApiPackage));
+  // Templates from different chips are not comparable, so the alignment is part of
+  // the model identity recorded with each template.
+  impl->model_version = package + "/face_recognition_model+" + AlignName(config.align);
+  FG_ASSIGN_OR_RETURN(impl->ssd, nn::SsdNet::Load(files));
+  FG_ASSIGN_OR_RETURN(impl->landmarks, nn::LandmarkNet::Load(files));
+  FG_ASSIGN_OR_RETURN(impl->recognition, nn::RecognitionNet::Load(files));
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Result<std::vector<Face>> Engine::Detect(const Grant& grant, const cv::Mat& rgb,
+                                         StageTimings* timings) {
+  FG_RETURN_IF_ERROR(CheckGrant(grant));
+  FG_RETURN_IF_ERROR(CheckImage(rgb));
+  auto t0 = Clock::now();
+  const cv::Mat rgbf = ToFloatRgb(rgb);
+  FG_ASSIGN_OR_RETURN(
+      std::vector<Detection> dets,
+      DetectFaces(*impl_->ssd, rgbf, impl_->config.min_detection_score, impl_->strategy));
+  if (timings) timings->detect_ms = MsSince(t0);
+  t0 = Clock::now();
+  std::vector<Face> faces;
+  faces.reserve(dets.size());
+  for (const Detection& d : dets) {
+    Face f;
+    f.detection = d;
+    FG_ASSIGN_OR_RETURN(f.landmarks, DetectLandmarks(*impl_->landmarks, rgbf, d.box));
+    faces.push_back(f);
+  }
+  SortLargestFirst(faces);
+  if (timings) timings->landmarks_ms = MsSince(t0);
+  return faces;
+}
+
+Result<Template> Engine::Extract(const Grant& grant, const cv::Mat& rgb, const Face& face,
+                                 StageTimings* timings) {
+  FG_RETURN_IF_ERROR(CheckGrant(grant));
+  FG_RETURN_IF_ERROR(CheckImage(rgb));
+  for (const auto& p : face.landmarks) {
+    if (!std::isfinite(p.x) || !std::isfinite(p.y)) {
+      return Status::InvalidInput("the face has invalid landmarks; pass a face from Detect");
+    }
+  }
+  auto t0 = Clock::now();
+  const cv::Mat chip = RecognitionChip(ToFloatRgb(rgb), face.landmarks, impl_->config.align);
+  if (chip.empty()) {
+    return Status::InvalidInput("the face lies outside the image; pass a face detected on it");
+  }
+  if (timings) timings->align_ms = MsSince(t0);
+  t0 = Clock::now();
+  FG_ASSIGN_OR_RETURN(auto values, impl_->recognition->Run(chip));
+  if (timings) timings->embed_ms = MsSince(t0);
+  return Template(values, impl_->model_version);
+}
+
+const std::string& Engine::model_version() const {
+  return impl_->model_version;
+}
+const EngineConfig& Engine::config() const {
+  return impl_->config;
+}
+
+}  // namespace facegate::vision

@@ -1,0 +1,79 @@
+#include "vision/pipeline.h"
+
+#include <algorithm>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+
+#include "vision/detection.h"
+#include "vision/image_ops.h"
+
+namespace facegate::vision {
+
+Result<std::vector<Detection>> DetectSsdPass(nn::SsdNet& ssd, const cv::Mat& rgbf,
+                                             float min_score) {
+  const PaddedSquare sq = PadToSquare(rgbf, PadPlacement::kBottomRight);
+  const cv::Mat input = ResizeBilinearTf(sq.image, nn::SsdNet::kInputSize, nn::SsdNet::kInputSize);
+  FG_ASSIGN_OR_RETURN(nn::SsdNet::Output out, ssd.Run(input));
+  const std::vector<int> kept =
+      NonMaxSuppression(out.boxes, out.scores, kSsdMaxResults, kSsdIouThreshold, min_score);
+  std::vector<Detection> dets;
+  const float side = static_cast<float>(sq.image.cols);
+  for (int i : kept) {
+    Detection d;
+    d.box = SsdBoxToImage(out.boxes[i], side, rgbf.size());
+    d.score = out.scores[i];
+    if (d.box.width >= 1 && d.box.height >= 1) dets.push_back(d);
+  }
+  return dets;
+}
+
+Result<std::vector<Detection>> DetectFaces(nn::SsdNet& ssd, const cv::Mat& rgbf, float min_score,
+                                           const DetectStrategy& strategy) {
+  FG_ASSIGN_OR_RETURN(std::vector<Detection> dets, DetectSsdPass(ssd, rgbf, min_score));
+  if (!dets.empty() || strategy.border <= 0) return dets;
+  // The SSD was trained on faces with context around them; a photo that is all
+  // face (a tight crop) is found once it has a border again.
+  const int b = static_cast<int>(std::lround(strategy.border * std::max(rgbf.cols, rgbf.rows)));
+  cv::Mat framed;
+  cv::copyMakeBorder(rgbf, framed, b, b, b, b, cv::BORDER_CONSTANT, cv::mean(rgbf));
+  for (float score : {min_score, std::min(min_score, strategy.fallback_score)}) {
+    FG_ASSIGN_OR_RETURN(dets, DetectSsdPass(ssd, framed, score));
+    std::vector<Detection> inside;
+    for (Detection d : dets) {
+      const cv::Rect2f shifted(d.box.x - b, d.box.y - b, d.box.width, d.box.height);
+      d.box =
+          shifted & cv::Rect2f(0, 0, static_cast<float>(rgbf.cols), static_cast<float>(rgbf.rows));
+      // Keep faces that are mostly in the photo, not ghosts in the border.
+      if (d.box.area() >= 0.5f * shifted.area() && d.box.width >= 1 && d.box.height >= 1) {
+        inside.push_back(d);
+      }
+    }
+    if (!inside.empty()) return inside;
+  }
+  return std::vector<Detection>{};
+}
+
+Result<Landmarks68> DetectLandmarks(nn::LandmarkNet& net, const cv::Mat& rgbf,
+                                    const cv::Rect2f& box) {
+  cv::Rect used;
+  const cv::Mat crop = CropClipped(rgbf, box, &used);
+  if (crop.empty()) {
+    return Status::InvalidInput("the face box lies outside the image; detect faces on this image");
+  }
+  const PaddedSquare sq = PadToSquare(crop, PadPlacement::kCentred);
+  const cv::Mat input = ResizeBilinearTf(sq.image, kLandmarkInput, kLandmarkInput);
+  FG_ASSIGN_OR_RETURN(auto out, net.Run(input));
+  return LandmarksToImage(out, used);
+}
+
+cv::Mat RecognitionChip(const cv::Mat& rgbf, const Landmarks68& landmarks, AlignMode mode) {
+  switch (mode) {
+    case AlignMode::kFaceApiCrop:
+      return FaceApiChip(rgbf, landmarks);
+    case AlignMode::kSimilarity:
+      return SimilarityChip(rgbf, landmarks, ChipTemplate::kFivePoint);
+  }
+  return cv::Mat();
+}
+
+}  // namespace facegate::vision

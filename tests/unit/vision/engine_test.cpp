@@ -1,0 +1,115 @@
+// The engine end to end on real LFW photos: it finds the face, and templates of
+// one person lie closer together than templates of two people.
+#include <facegate/vision.h>
+#include <gtest/gtest.h>
+
+#include "policy/gate.h"
+#include "vision/detection.h"
+
+namespace facegate::vision {
+namespace {
+
+std::string Lfw(const std::string& rel) {
+  return std::string(FACEGATE_FACEDATA) + "/lfw/" + rel;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    EngineConfig config;
+    config.model_dir = FACEGATE_MODELS;
+    config.lock_file = FACEGATE_LOCK;
+    auto engine = Engine::Load(config);
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    engine_ = std::move(engine).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete engine_;
+    engine_ = nullptr;
+  }
+
+  // The template of the centre face of an LFW photo.
+  static Template CentreTemplate(const std::string& rel) {
+    const Grant grant = policy::Gate::AuthorizeResearch("lfw-unit-test");
+    auto img = ReadImageFile(Lfw(rel));
+    EXPECT_TRUE(img.ok()) << img.status().ToString();
+    auto faces = engine_->Detect(grant, *img);
+    EXPECT_TRUE(faces.ok()) << faces.status().ToString();
+    EXPECT_FALSE(faces->empty()) << rel;
+    const int i = NearestToCentre(*faces, img->size());
+    auto t = engine_->Extract(grant, *img, (*faces)[i]);
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    return *t;
+  }
+
+  static Engine* engine_;
+};
+Engine* EngineTest::engine_ = nullptr;
+
+TEST_F(EngineTest, DetectsTheFaceAndItsLandmarksInAnLfwPhoto) {
+  const Grant grant = policy::Gate::AuthorizeResearch("lfw-unit-test");
+  auto img = ReadImageFile(Lfw("Rafael_Ramirez/Rafael_Ramirez_0001.jpg"));
+  ASSERT_TRUE(img.ok());
+  StageTimings timings;
+  auto faces = engine_->Detect(grant, *img, &timings);
+  ASSERT_TRUE(faces.ok()) << faces.status().ToString();
+  ASSERT_GE(faces->size(), 1u);
+  const Face& f = (*faces)[NearestToCentre(*faces, img->size())];
+  EXPECT_GT(f.detection.score, 0.5f);
+  // LFW centres the labelled face in the 250x250 photo.
+  const cv::Point2f centre(f.detection.box.x + f.detection.box.width / 2,
+                           f.detection.box.y + f.detection.box.height / 2);
+  EXPECT_NEAR(centre.x, 125, 30);
+  EXPECT_NEAR(centre.y, 125, 40);
+  // Eyes (36..47) above the mouth (48..67), left eye left of the right one, all in the box.
+  EXPECT_LT(f.landmarks[36].x, f.landmarks[45].x);
+  EXPECT_LT(f.landmarks[36].y, f.landmarks[57].y);
+  EXPECT_GT(timings.detect_ms, 0);
+  EXPECT_GT(timings.landmarks_ms, 0);
+}
+
+TEST_F(EngineTest, SamePersonIsCloserThanDifferentPeople) {
+  const Template a1 = CentreTemplate("Rafael_Ramirez/Rafael_Ramirez_0001.jpg");
+  const Template a2 = CentreTemplate("Rafael_Ramirez/Rafael_Ramirez_0002.jpg");
+  const Template b = CentreTemplate("Ian_McKellen/Ian_McKellen_0003.jpg");
+  EXPECT_EQ(a1.model(), engine_->model_version());
+  const float same = a1.DistanceTo(a2);
+  EXPECT_LT(same, a1.DistanceTo(b));
+  EXPECT_LT(same, a2.DistanceTo(b));
+  EXPECT_LT(same, 0.6f);
+  EXPECT_GT(a1.DistanceTo(b), 0.6f);
+}
+
+TEST_F(EngineTest, FillsTheAlignAndEmbedTimings) {
+  const Grant grant = policy::Gate::AuthorizeResearch("lfw-unit-test");
+  auto img = ReadImageFile(Lfw("Ian_McKellen/Ian_McKellen_0003.jpg"));
+  ASSERT_TRUE(img.ok());
+  auto faces = engine_->Detect(grant, *img);
+  ASSERT_TRUE(faces.ok() && !faces->empty());
+  StageTimings timings;
+  ASSERT_TRUE(engine_->Extract(grant, *img, faces->front(), &timings).ok());
+  EXPECT_GT(timings.align_ms, 0);
+  EXPECT_GT(timings.embed_ms, 0);
+}
+
+TEST_F(EngineTest, RefusesAnImageThatIsNotEightBitRgb) {
+  const Grant grant = policy::Gate::AuthorizeResearch("lfw-unit-test");
+  auto r = engine_->Detect(grant, cv::Mat());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidInput);
+  r = engine_->Detect(grant, cv::Mat(10, 10, CV_8UC1, cv::Scalar(0)));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidInput);
+}
+
+TEST(EngineLoad, NamesAMissingModelDirectory) {
+  EngineConfig config;
+  config.model_dir = "/nonexistent/models";
+  config.lock_file = FACEGATE_LOCK;
+  auto engine = Engine::Load(config);
+  ASSERT_FALSE(engine.ok());
+  EXPECT_EQ(engine.status().kind(), ErrorKind::kNotFound);
+}
+
+}  // namespace
+}  // namespace facegate::vision
