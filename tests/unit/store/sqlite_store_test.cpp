@@ -111,6 +111,15 @@ TEST(SqliteStoreOpen, RefusesAFileThatIsNotADatabase) {
   EXPECT_NE(r.status().message().find("restore"), std::string::npos) << r.status().message();
 }
 
+TEST(SqliteStoreOpen, InMemoryDatabaseWorksForTests) {
+  auto store = MustOpen(":memory:");
+  ASSERT_TRUE(store);
+  MustAddPurpose(*store, "office-entry");
+  EXPECT_TRUE(store->GetPurpose("office-entry").ok());
+  ASSERT_TRUE(store->AppendAudit(AuditEvent{}).ok());
+  EXPECT_TRUE(store->VerifyAudit()->intact);
+}
+
 // ---- records ----
 
 class SqliteStoreTest : public ::testing::Test {
