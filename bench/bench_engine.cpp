@@ -1,0 +1,156 @@
+// Times our vision::Engine per stage on the same images as tools/reference/bench.js and prints
+// the same JSON shape, so bench/run.sh can print ratios JS/ours from one run (docs/bench.md).
+// Usage: bench_engine [--reps N] [--warmup N] [--threads N] [extra.jpg ...]
+// Images: face-api's six demo images from tools/reference/node_modules (run
+// tools/reference/setup.sh first) plus any JPEGs given. Decoding is outside every timed part.
+// Stages (median over all samples, ms):
+//   detect_per_image      Detect's detect stage (pad, resize 512, SSD, NMS)
+//   landmarks_per_face    Detect's landmark stage / faces (crop, pad, resize 112, landmark net)
+//   recognition_per_face  one Extract call (face-api crop, resize 150, recognition net)
+//   pipeline_per_face     Detect + Extract of every face, per image; sum of per-image medians /
+//                         number of faces
+#include <facegate/vision.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "policy/gate.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Ms(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int Fail(const std::string& msg) {
+  std::fprintf(stderr, "bench_engine: %s\n", msg.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace facegate;
+  int reps = 5, warmup = 2, threads = 0;
+  std::vector<std::string> files;
+  const std::string demo = std::string(FACEGATE_SOURCE_DIR) +
+                           "/tools/reference/node_modules/@vladmandic/face-api/demo/";
+  for (int i = 1; i <= 6; ++i) files.push_back(demo + "sample" + std::to_string(i) + ".jpg");
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if ((a == "--reps" || a == "--warmup" || a == "--threads") && i + 1 < argc) {
+      const int v = std::atoi(argv[++i]);
+      (a == "--reps" ? reps : a == "--warmup" ? warmup : threads) = v;
+    } else if (a.rfind("--", 0) == 0) {
+      return Fail("unknown option " + a + "; usage: bench_engine [--reps N] [--warmup N] [--threads N] [x.jpg ...]");
+    } else {
+      files.push_back(a);
+    }
+  }
+  if (reps < 1 || warmup < 0 || threads < 0) return Fail("--reps >= 1, --warmup >= 0, --threads >= 0");
+
+  vision::EngineConfig config;
+  config.model_dir = FACEGATE_MODELS;
+  config.lock_file = FACEGATE_LOCK;
+  config.min_detection_score = 0.5f;               // face-api's default
+  config.align = vision::AlignMode::kFaceApiCrop;  // the same work as face-api's descriptor crop
+  config.threads = threads;
+  auto engine_or = vision::Engine::Load(config);
+  if (!engine_or.ok()) return Fail(engine_or.status().ToString());
+  vision::Engine& engine = **engine_or;
+  const Grant grant = policy::Gate::AuthorizeResearch("bench");
+
+  struct Image {
+    std::string name;
+    cv::Mat rgb;
+  };
+  std::vector<Image> images;
+  for (const auto& f : files) {
+    auto rgb = vision::ReadImageFile(f);
+    if (!rgb.ok()) {
+      return Fail(rgb.status().ToString() + " (for the demo images run tools/reference/setup.sh)");
+    }
+    images.push_back({std::filesystem::path(f).filename().string(), std::move(rgb).value()});
+  }
+
+  // One full pass: Detect + Extract every face. Returns faces; fills the timings.
+  auto pass = [&](const cv::Mat& rgb, vision::StageTimings* detect_t, std::vector<double>* extract_ms,
+                  double* total_ms) -> Result<size_t> {
+    const auto t0 = Clock::now();
+    auto faces = engine.Detect(grant, rgb, detect_t);
+    if (!faces.ok()) return faces.status();
+    for (const auto& face : *faces) {
+      const auto e0 = Clock::now();
+      auto t = engine.Extract(grant, rgb, face);
+      if (!t.ok()) return t.status();
+      if (extract_ms) extract_ms->push_back(Ms(e0, Clock::now()));
+    }
+    if (total_ms) *total_ms = Ms(t0, Clock::now());
+    return faces->size();
+  };
+
+  for (int w = 0; w < warmup; ++w) {
+    for (const auto& im : images) {
+      auto r = pass(im.rgb, nullptr, nullptr, nullptr);
+      if (!r.ok()) return Fail(im.name + ": " + r.status().ToString());
+    }
+  }
+
+  std::vector<double> detect, landmarks, recognition;
+  double pipeline_sum = 0;
+  size_t face_sum = 0;
+  nlohmann::json per_image = nlohmann::json::array();
+  for (const auto& im : images) {
+    std::vector<double> pipe;
+    size_t faces = 0;
+    for (int r = 0; r < reps; ++r) {
+      vision::StageTimings t;
+      double total = 0;
+      auto n = pass(im.rgb, &t, &recognition, &total);
+      if (!n.ok()) return Fail(im.name + ": " + n.status().ToString());
+      faces = *n;
+      pipe.push_back(total);
+      detect.push_back(t.detect_ms);
+      if (faces > 0) landmarks.push_back(t.landmarks_ms / static_cast<double>(faces));
+    }
+    const double m = Median(pipe);
+    per_image.push_back({{"image", im.name}, {"width", im.rgb.cols}, {"height", im.rgb.rows},
+                         {"faces", faces}, {"pipeline_ms", m}});
+    if (faces > 0) {
+      pipeline_sum += m;
+      face_sum += faces;
+    }
+  }
+
+  nlohmann::json out = {
+      {"tool", "facegate"},
+      {"backend", {{"opencv", CV_VERSION}, {"threads", cv::getNumThreads()}}},
+      {"reps", reps},
+      {"warmup", warmup},
+      {"images", per_image},
+      {"faces", face_sum},
+      {"stages_ms",
+       {{"detect_per_image", Median(detect)},
+        {"landmarks_per_face", Median(landmarks)},
+        {"recognition_per_face", Median(recognition)},
+        {"pipeline_per_face", face_sum ? pipeline_sum / face_sum : 0.0}}},
+  };
+  std::printf("%s\n", out.dump(1).c_str());
+  return 0;
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Per-stage speed of our engine against the JavaScript reference (face-api 1.7.15 on
+# tfjs-backend-wasm), same images, same run; prints ms per stage and the ratio JS/ours.
+# Usage: bench/run.sh [--reps N] [--warmup N] [--threads N] [extra.jpg ...]
+#   --threads applies to our engine only (OpenCV threads; 0 = OpenCV's default = all cores).
+#   tfjs-backend-wasm runs single-threaded under Node (it reports WASM_HAS_MULTITHREAD_SUPPORT false).
+# Env: FACEGATE_BUILD (default build/) is configured and bench_engine built there if needed.
+# See docs/bench.md.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="${FACEGATE_BUILD:-$root/build}"
+reps=5 warmup=2 threads=0
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --reps) reps=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --*) echo "bench: unknown option $1" >&2; exit 2 ;;
+    *) extra+=("$(realpath "$1")"); shift ;;
+  esac
+done
+
+"$root/tools/reference/setup.sh" >&2
+[ -f "$build/build.ninja" ] || cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" --target bench_engine >&2
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+echo "bench: our engine (reps $reps, warm-up $warmup, threads $threads)" >&2
+"$build/bench/bench_engine" --reps "$reps" --warmup "$warmup" --threads "$threads" "${extra[@]}" >"$out/ours.json"
+echo "bench: face-api wasm (reps $reps, warm-up $warmup)" >&2
+node "$root/tools/reference/bench.js" --reps "$reps" --warmup "$warmup" "${extra[@]}" >"$out/js.json"
+
+node - "$out/ours.json" "$out/js.json" <<'JS'
+const fs = require('fs');
+const ours = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const js = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
+const stages = [
+  ['detect_per_image', 'detection (SSD + NMS), per image'],
+  ['landmarks_per_face', 'landmarks, per face'],
+  ['recognition_per_face', 'recognition (crop + net), per face'],
+  ['pipeline_per_face', 'detect + landmarks + descriptor, per face'],
+];
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+console.log(`images: ${ours.images.length}, faces: ours ${ours.faces}, face-api ${js.faces}; reps ${ours.reps}, warm-up ${ours.warmup}`);
+console.log(`ours: OpenCV ${ours.backend.opencv}, ${ours.backend.threads} threads; ` +
+            `face-api: tfjs ${js.backend.versions['@tensorflow/tfjs']} ${js.backend.backend}, ` +
+            `SIMD ${js.backend.simd}, threads ${js.backend.threads}`);
+console.log(`${pad('stage', 44)}${lpad('ours ms', 10)}${lpad('JS ms', 10)}${lpad('JS/ours', 10)}`);
+for (const [key, label] of stages) {
+  const o = ours.stages_ms[key];
+  const j = js.stages_ms[key];
+  const ratio = o > 0 && j != null ? `${(j / o).toFixed(2)}x` : 'n/a';
+  console.log(`${pad(label, 44)}${lpad(o.toFixed(2), 10)}${lpad(j == null ? 'n/a' : j.toFixed(2), 10)}${lpad(ratio, 10)}`);
+}
+JS
