@@ -1,0 +1,139 @@
+// Use cases of facegate: the only layer that combines the compliance core, the
+// engine and the store. Every face operation goes through the Gate first and
+// is audited, refusals included.
+#pragma once
+
+#include <facegate/records.h>
+#include <facegate/status.h>
+#include <facegate/store.h>
+#include <facegate/vision.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace facegate::service {
+
+// Euclidean distance at or below which two templates are the same person,
+// calibrated on ../shared/facedata/lfw-pairs.tsv (docs/vision.md).
+float DefaultVerifyThreshold();
+
+struct Config {
+  std::string data_dir;   // holds facegate.db and master.key
+  std::string model_dir;  // model cache
+  std::string lock_file;  // models.lock
+  float verify_threshold = DefaultVerifyThreshold();
+  std::function<UnixTime()> clock;  // empty: system clock
+};
+Config DefaultConfig();
+
+// Why a request was refused, for people and programs (REQ A1: alternatives on offer).
+struct Refusal {
+  std::string requirement;  // "C1"
+  std::string title;        // the rule
+  std::string citation;     // "PIPL 14, 29; SPC 2, 4"
+  std::string message;      // what was wrong and what to do
+  std::vector<std::string> alternatives;
+};
+// Fills a Refusal from a kRefused Status and the purpose's alternatives.
+Refusal DescribeRefusal(const Status& s, const std::vector<std::string>& alternatives);
+
+struct EnrolResult {
+  int64_t template_id = 0;
+  int64_t consent_id = 0;
+  std::string model;
+  UnixTime expires_at = 0;
+  vision::StageTimings timings;
+};
+
+struct VerifyResult {
+  bool match = false;
+  float distance = 0;   // smallest Euclidean distance to the subject's templates
+  float threshold = 0;  // match when distance <= threshold
+  std::string model;
+  int64_t consent_id = 0;
+  std::vector<std::string> alternatives;  // REQ A1
+  vision::StageTimings timings;
+};
+
+struct WithdrawResult {
+  int64_t consents_withdrawn = 0;
+  int64_t templates_deleted = 0;
+  bool key_destroyed = false;
+};
+
+// Accuracy report of `eval verify` (REQ P3: research grant, nothing stored).
+struct EvalReport {
+  int64_t pairs = 0, same_pairs = 0, photos = 0, photos_without_face = 0, pairs_with_missing_face = 0;
+  float threshold = 0;
+  double accuracy_at_threshold = 0;  // pairs with a missing face count as errors
+  double cv_accuracy = 0, cv_accuracy_std = 0;  // 10-fold cross-validated
+  double cv_mean_threshold = 0;
+  double tar_at_far_1 = 0, tar_at_far_01 = 0;
+  std::vector<std::string> no_face_paths;
+};
+
+class Service {
+ public:
+  // Opens the store (creating data_dir, database and master key on first run).
+  // Models are loaded on the first face operation.
+  static Result<std::unique_ptr<Service>> Open(const Config& config);
+  ~Service();
+
+  // Declares a purpose. Refused (REQ A1) without an alternative method unless a legal mandate is recorded.
+  Status AddPurpose(const PurposeRecord& p, const std::string& actor);
+  Result<std::vector<PurposeRecord>> ListPurposes();
+  // Validates (REQ N1) and publishes a new version of the purpose's notice.
+  Result<NoticeRecord> PublishNotice(const std::string& purpose, const std::string& text,
+                                     const std::string& actor);
+  Result<NoticeRecord> LatestNotice(const std::string& purpose);
+
+  struct ConsentRequest {
+    std::string subject, purpose;
+    int64_t notice_id = 0;  // the notice shown and acknowledged: must be the one in force (REQ N1)
+    ConsentOption option = ConsentOption::kOnce;
+    ConsentMethod method = ConsentMethod::kClick;
+    std::string evidence;   // written: signer and form hash; guardian: guardian and relation
+    std::string session;    // required for while_in_use
+    int64_t valid_seconds = 0;  // 0: the option's default
+  };
+  // Records a separate consent for exactly one purpose (REQ C1, C2, C5).
+  Result<ConsentRecord> GiveConsent(const ConsentRequest& r, const std::string& actor);
+  // Withdraws every active consent of the subject for the purpose, deletes the
+  // templates and destroys the key that sealed them, in one step (REQ C4, S7).
+  Result<WithdrawResult> WithdrawConsent(const std::string& subject, const std::string& purpose,
+                                         const std::string& actor);
+  Result<std::vector<ConsentRecord>> ListConsents(const std::string& subject, const std::string& purpose);
+
+  // Enrols the one face in the photo (REQ C1, S3, S4). Several faces or none: kInvalidInput.
+  Result<EnrolResult> Enrol(const std::string& subject, const std::string& purpose,
+                            const std::string& image_bytes, const std::string& session,
+                            const std::string& actor);
+  // Compares the one face in the probe with the subject's templates; nothing of
+  // the probe is kept (REQ SC1, S2, D3).
+  Result<VerifyResult> Verify(const std::string& subject, const std::string& purpose,
+                              const std::string& image_bytes, const std::string& session,
+                              const std::string& actor);
+
+  // Evaluates verification accuracy on labelled pairs (lines path1 TAB path2 TAB same [TAB fold]).
+  Result<EvalReport> EvalVerify(const std::string& pairs_file, const std::string& root,
+                                const std::string& actor);
+
+  Result<AuditCheck> VerifyAudit();
+  Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit);
+
+  // Alternatives declared for a purpose (empty if unknown).
+  std::vector<std::string> AlternativesOf(const std::string& purpose);
+  store::Store& store();
+  Result<vision::Engine*> engine();
+  const Config& config() const;
+
+ private:
+  struct Impl;
+  explicit Service(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace facegate::service

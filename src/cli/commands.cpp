@@ -1,0 +1,438 @@
+#include "cli/commands.h"
+
+#include <facegate/service.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+namespace facegate::cli {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr int kExitOk = 0, kExitInternal = 1, kExitInput = 2, kExitRefused = 3, kExitNotFound = 4,
+              kExitConflict = 5, kExitIntegrity = 6, kExitNoMatch = 10;
+
+int ExitCode(const Status& s) {
+  switch (s.kind()) {
+    case ErrorKind::kOk: return kExitOk;
+    case ErrorKind::kInvalidInput: return kExitInput;
+    case ErrorKind::kRefused: return kExitRefused;
+    case ErrorKind::kNotFound: return kExitNotFound;
+    case ErrorKind::kConflict: return kExitConflict;
+    case ErrorKind::kIntegrity: return kExitIntegrity;
+    case ErrorKind::kInternal: return kExitInternal;
+  }
+  return kExitInternal;
+}
+
+struct Ctx {
+  bool as_json = false;
+  std::string home;
+  std::string actor = "cli";
+  std::unique_ptr<service::Service> svc;
+};
+
+// Prints an error (with the rule, citation and alternatives for refusals) and returns its exit code.
+int Report(Ctx& ctx, const Status& st, const std::string& purpose = "") {
+  std::vector<std::string> alts;
+  if (ctx.svc && !purpose.empty()) alts = ctx.svc->AlternativesOf(purpose);
+  if (ctx.as_json) {
+    json j = {{"ok", false}, {"error", ToString(st.kind())}, {"message", st.message()}};
+    if (st.kind() == ErrorKind::kRefused) {
+      service::Refusal r = service::DescribeRefusal(st, alts);
+      j["requirement"] = r.requirement;
+      j["rule"] = r.title;
+      j["citation"] = r.citation;
+      j["alternatives"] = r.alternatives;
+    }
+    std::cout << j.dump(2) << "\n";
+  } else if (st.kind() == ErrorKind::kRefused) {
+    service::Refusal r = service::DescribeRefusal(st, alts);
+    std::cerr << "refused (REQ " << r.requirement << ": " << r.title << "; " << r.citation << ")\n  "
+              << r.message << "\n";
+    if (!r.alternatives.empty()) {
+      std::cerr << "  alternatives on offer (REQ A1):";
+      for (auto& a : r.alternatives) std::cerr << " " << a;
+      std::cerr << "\n";
+    }
+  } else {
+    std::cerr << "error (" << ToString(st.kind()) << "): " << st.message() << "\n";
+  }
+  return ExitCode(st);
+}
+
+int Print(Ctx& ctx, const json& j, const std::string& human) {
+  if (ctx.as_json)
+    std::cout << j.dump(2) << "\n";
+  else
+    std::cout << human << "\n";
+  return kExitOk;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot open file " + path + ": check the path");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Parses "365d", "12h", "30m", "90s" or a plain number of days into seconds.
+std::optional<int64_t> ParseDuration(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  size_t pos = 0;
+  long long n = 0;
+  try {
+    n = std::stoll(s, &pos);
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (n <= 0) return std::nullopt;
+  std::string unit = s.substr(pos);
+  if (unit.empty() || unit == "d") return n * 86400;
+  if (unit == "h") return n * 3600;
+  if (unit == "m") return n * 60;
+  if (unit == "s") return n;
+  return std::nullopt;
+}
+
+std::string FormatTime(UnixTime t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  std::ostringstream o;
+  o << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
+  return o.str();
+}
+
+json ConsentJson(const ConsentRecord& c) {
+  json j = {{"id", c.id},
+            {"subject", c.subject},
+            {"purpose", c.purpose},
+            {"notice_id", c.notice_id},
+            {"notice_sha256", c.notice_sha256},
+            {"option", ToString(c.option)},
+            {"method", ToString(c.method)},
+            {"given_at", FormatTime(c.given_at)},
+            {"expires_at", FormatTime(c.expires_at)},
+            {"legal_basis", c.legal_basis}};
+  j["withdrawn_at"] = c.withdrawn_at ? json(FormatTime(*c.withdrawn_at)) : json(nullptr);
+  j["used_at"] = c.used_at ? json(FormatTime(*c.used_at)) : json(nullptr);
+  if (!c.session.empty()) j["session"] = c.session;
+  return j;
+}
+
+json TimingsJson(const vision::StageTimings& t) {
+  return {{"decode_ms", t.decode_ms}, {"detect_ms", t.detect_ms}, {"landmarks_ms", t.landmarks_ms},
+          {"align_ms", t.align_ms}, {"embed_ms", t.embed_ms}};
+}
+
+}  // namespace
+
+int Run(int argc, char** argv) {
+  Ctx ctx;
+  CLI::App app{
+      "facegate: face verification whose every operation passes the compliance core.\n"
+      "Data lives in $FACEGATE_HOME (default ./var); models in $FACEGATE_MODELS\n"
+      "(default ~/.cache/facegate/models, filled by scripts/install-models.sh).\n"
+      "Exit codes: 0 ok, 1 internal error, 2 bad input, 3 refused (a requirement id is named),\n"
+      "4 not found, 5 conflict, 6 integrity failure, 10 verify ran and the face did not match."};
+  app.require_subcommand(1);
+  app.add_flag("--json", ctx.as_json, "machine-readable JSON output");
+  app.add_option("--home", ctx.home, "data directory (overrides $FACEGATE_HOME)");
+  int rc = kExitOk;
+
+  auto open = [&]() -> bool {
+    service::Config cfg = service::DefaultConfig();
+    if (!ctx.home.empty()) cfg.data_dir = ctx.home;
+    auto s = service::Service::Open(cfg);
+    if (!s.ok()) {
+      rc = Report(ctx, s.status());
+      return false;
+    }
+    ctx.svc = std::move(s).value();
+    return true;
+  };
+
+  // purpose add
+  auto* purpose = app.add_subcommand("purpose", "declare and list processing purposes");
+  purpose->require_subcommand(1);
+  struct {
+    std::string name, scenario = "verification", retention, mandate;
+    std::vector<std::string> alternatives;
+  } pa;
+  auto* padd = purpose->add_subcommand("add", "declare a purpose (REQ A1: needs a non-face alternative)");
+  padd->add_option("name", pa.name, "purpose name, e.g. office-entry")->required();
+  padd->add_option("--scenario", pa.scenario, "verification | identification | analysis");
+  padd->add_option("--retention", pa.retention, "how long templates are kept, e.g. 365d (REQ S5)")
+      ->required();
+  padd->add_option("--alternative", pa.alternatives, "a non-face method offered, e.g. staff-card (REQ A1)");
+  padd->add_option("--legal-mandate", pa.mandate, "legal mandate allowing a face-only flow (REQ A1)");
+  padd->callback([&] {
+    if (!open()) return;
+    auto sc = ParseScenario(pa.scenario);
+    auto ret = ParseDuration(pa.retention);
+    if (!sc) { rc = Report(ctx, Status::InvalidInput("unknown scenario '" + pa.scenario + "'; use verification, identification or analysis")); return; }
+    if (!ret) { rc = Report(ctx, Status::InvalidInput("retention '" + pa.retention + "' is not a duration; write e.g. 365d")); return; }
+    PurposeRecord p;
+    p.name = pa.name;
+    p.scenario = *sc;
+    p.retention_days = std::max<int64_t>(1, *ret / 86400);
+    p.alternatives = pa.alternatives;
+    p.legal_mandate = pa.mandate;
+    Status st = ctx.svc->AddPurpose(p, ctx.actor);
+    if (!st.ok()) { rc = Report(ctx, st, ""); return; }
+    rc = Print(ctx, {{"ok", true}, {"purpose", p.name}, {"scenario", ToString(p.scenario)},
+                     {"retention_days", p.retention_days}, {"alternatives", p.alternatives}},
+               "purpose " + p.name + " declared (" + ToString(p.scenario) + ", retention " +
+                   std::to_string(p.retention_days) + " days)");
+  });
+  auto* plist = purpose->add_subcommand("list", "list declared purposes");
+  plist->callback([&] {
+    if (!open()) return;
+    auto ps = ctx.svc->ListPurposes();
+    if (!ps.ok()) { rc = Report(ctx, ps.status()); return; }
+    json arr = json::array();
+    std::string human;
+    for (auto& p : *ps) {
+      arr.push_back({{"name", p.name}, {"scenario", ToString(p.scenario)}, {"retention_days", p.retention_days},
+                     {"alternatives", p.alternatives}});
+      human += p.name + "\t" + ToString(p.scenario) + "\t" + std::to_string(p.retention_days) + "d\n";
+    }
+    rc = Print(ctx, arr, human.empty() ? "no purposes declared" : human.substr(0, human.size() - 1));
+  });
+
+  // notice publish / show
+  auto* notice = app.add_subcommand("notice", "publish and show notices (REQ N1)");
+  notice->require_subcommand(1);
+  std::string n_purpose, n_file;
+  auto* npub = notice->add_subcommand("publish", "publish a new notice version from a text/markdown file");
+  npub->add_option("purpose", n_purpose)->required();
+  npub->add_option("file", n_file, "notice text with Processor:, Contact:, Purpose:, Method:, Data kinds:, "
+                                   "Storage period:, Why face:, Rights: lines")->required();
+  npub->callback([&] {
+    if (!open()) return;
+    auto text = ReadFile(n_file);
+    if (!text.ok()) { rc = Report(ctx, text.status()); return; }
+    auto n = ctx.svc->PublishNotice(n_purpose, *text, ctx.actor);
+    if (!n.ok()) { rc = Report(ctx, n.status(), n_purpose); return; }
+    rc = Print(ctx, {{"ok", true}, {"notice_id", n->id}, {"purpose", n->purpose}, {"version", n->version}, {"sha256", n->sha256}},
+               "notice " + std::to_string(n->id) + " published for " + n->purpose + " (version " +
+                   std::to_string(n->version) + ", sha256 " + n->sha256.substr(0, 16) + "...)");
+  });
+  auto* nshow = notice->add_subcommand("show", "print the notice in force for a purpose");
+  nshow->add_option("purpose", n_purpose)->required();
+  nshow->callback([&] {
+    if (!open()) return;
+    auto n = ctx.svc->LatestNotice(n_purpose);
+    if (!n.ok()) { rc = Report(ctx, n.status(), n_purpose); return; }
+    rc = Print(ctx, {{"notice_id", n->id}, {"purpose", n->purpose}, {"version", n->version}, {"sha256", n->sha256}, {"text", n->text}},
+               n->text);
+  });
+
+  // consent give / withdraw / list
+  auto* consent = app.add_subcommand("consent", "give, withdraw and list consents (REQ C1-C5)");
+  consent->require_subcommand(1);
+  service::Service::ConsentRequest cr;
+  std::string c_option = "once", c_method = "click", c_valid;
+  auto* cgive = consent->add_subcommand("give", "record a separate consent for one purpose");
+  cgive->add_option("subject", cr.subject, "pseudonymous subject id")->required();
+  cgive->add_option("purpose", cr.purpose)->required();
+  cgive->add_option("--notice", cr.notice_id, "id of the notice shown and acknowledged (REQ N1)")->required();
+  cgive->add_option("--option", c_option, "once | while_in_use | always (REQ C5)");
+  cgive->add_option("--method", c_method, "click | written | guardian (REQ C2)");
+  cgive->add_option("--evidence", cr.evidence, "written: signer and form hash; guardian: who and relation");
+  cgive->add_option("--session", cr.session, "session the consent belongs to (while_in_use)");
+  cgive->add_option("--valid", c_valid, "validity, e.g. 30d (default: once/while_in_use 1d, always = retention)");
+  cgive->callback([&] {
+    if (!open()) return;
+    auto o = ParseConsentOption(c_option);
+    auto m = ParseConsentMethod(c_method);
+    if (!o) { rc = Report(ctx, Status::InvalidInput("unknown option '" + c_option + "'; use once, while_in_use or always")); return; }
+    if (!m) { rc = Report(ctx, Status::InvalidInput("unknown method '" + c_method + "'; use click, written or guardian")); return; }
+    cr.option = *o;
+    cr.method = *m;
+    if (!c_valid.empty()) {
+      auto v = ParseDuration(c_valid);
+      if (!v) { rc = Report(ctx, Status::InvalidInput("validity '" + c_valid + "' is not a duration; write e.g. 30d")); return; }
+      cr.valid_seconds = *v;
+    }
+    auto c = ctx.svc->GiveConsent(cr, ctx.actor);
+    if (!c.ok()) { rc = Report(ctx, c.status(), cr.purpose); return; }
+    rc = Print(ctx, json{{"ok", true}, {"consent", ConsentJson(*c)}},
+               "consent " + std::to_string(c->id) + " recorded: " + c->subject + " / " + c->purpose + ", " +
+                   ToString(c->option) + " by " + ToString(c->method) + ", expires " + FormatTime(c->expires_at));
+  });
+  std::string w_subject, w_purpose;
+  auto* cw = consent->add_subcommand("withdraw", "withdraw: templates deleted, key destroyed (REQ C4, S7)");
+  cw->add_option("subject", w_subject)->required();
+  cw->add_option("purpose", w_purpose)->required();
+  cw->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->WithdrawConsent(w_subject, w_purpose, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status(), w_purpose); return; }
+    rc = Print(ctx, {{"ok", true}, {"consents_withdrawn", r->consents_withdrawn}, {"templates_deleted", r->templates_deleted}, {"key_destroyed", r->key_destroyed}},
+               "withdrawn: " + std::to_string(r->consents_withdrawn) + " consent(s), " +
+                   std::to_string(r->templates_deleted) + " template(s) deleted" +
+                   (r->key_destroyed ? ", subject key destroyed" : ""));
+  });
+  auto* cl = consent->add_subcommand("list", "list a subject's consents for a purpose");
+  cl->add_option("subject", w_subject)->required();
+  cl->add_option("purpose", w_purpose)->required();
+  cl->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->ListConsents(w_subject, w_purpose);
+    if (!r.ok()) { rc = Report(ctx, r.status(), w_purpose); return; }
+    json arr = json::array();
+    std::string human;
+    for (auto& c : *r) {
+      arr.push_back(ConsentJson(c));
+      human += std::to_string(c.id) + "\t" + ToString(c.option) + "\t" + ToString(c.method) + "\t" +
+               (c.withdrawn_at ? "withdrawn" : (c.used_at ? "used" : "given")) + "\texpires " +
+               FormatTime(c.expires_at) + "\n";
+    }
+    rc = Print(ctx, arr, human.empty() ? "no consents" : human.substr(0, human.size() - 1));
+  });
+
+  // enrol / verify
+  std::string e_subject, e_purpose, e_photo, e_session;
+  bool timings = false;
+  auto* enrol = app.add_subcommand("enrol", "enrol the one face in a photo (needs consent; REQ C1)");
+  enrol->add_option("subject", e_subject)->required();
+  enrol->add_option("purpose", e_purpose)->required();
+  enrol->add_option("photo", e_photo, "JPEG or PNG")->required();
+  enrol->add_option("--session", e_session, "session for while_in_use consents");
+  enrol->add_flag("--timings", timings, "include per-stage timings");
+  enrol->callback([&] {
+    if (!open()) return;
+    auto bytes = ReadFile(e_photo);
+    if (!bytes.ok()) { rc = Report(ctx, bytes.status()); return; }
+    auto r = ctx.svc->Enrol(e_subject, e_purpose, *bytes, e_session, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status(), e_purpose); return; }
+    json j = {{"ok", true}, {"template_id", r->template_id}, {"consent_id", r->consent_id}, {"model", r->model},
+              {"expires_at", FormatTime(r->expires_at)}};
+    if (timings) j["timings"] = TimingsJson(r->timings);
+    rc = Print(ctx, j, "enrolled " + e_subject + " for " + e_purpose + " (template " + std::to_string(r->template_id) +
+                           ", sealed; expires " + FormatTime(r->expires_at) + ")");
+  });
+  auto* verify = app.add_subcommand("verify", "is the face in the photo the enrolled subject? (REQ SC1)");
+  verify->add_option("subject", e_subject)->required();
+  verify->add_option("purpose", e_purpose)->required();
+  verify->add_option("photo", e_photo, "JPEG or PNG")->required();
+  verify->add_option("--session", e_session, "session for while_in_use consents");
+  verify->add_flag("--timings", timings, "include per-stage timings");
+  verify->callback([&] {
+    if (!open()) return;
+    auto bytes = ReadFile(e_photo);
+    if (!bytes.ok()) { rc = Report(ctx, bytes.status()); return; }
+    auto r = ctx.svc->Verify(e_subject, e_purpose, *bytes, e_session, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status(), e_purpose); return; }
+    json j = {{"ok", true}, {"match", r->match}, {"distance", r->distance}, {"threshold", r->threshold},
+              {"model", r->model}, {"consent_id", r->consent_id}, {"alternatives", r->alternatives}};
+    if (timings) j["timings"] = TimingsJson(r->timings);
+    std::ostringstream h;
+    h << (r->match ? "MATCH" : "NO MATCH") << ": distance " << std::fixed << std::setprecision(4) << r->distance
+      << (r->match ? " <= " : " > ") << "threshold " << r->threshold << " (" << r->model << ")";
+    if (!r->alternatives.empty()) {
+      h << "\nalternatives on offer:";
+      for (auto& a : r->alternatives) h << " " << a;
+    }
+    Print(ctx, j, h.str());
+    rc = r->match ? kExitOk : kExitNoMatch;
+  });
+
+  // audit verify / list
+  auto* audit = app.add_subcommand("audit", "the tamper-evident audit log (REQ S6)");
+  audit->require_subcommand(1);
+  auto* av = audit->add_subcommand("verify", "recompute the hash chain; name the first broken link");
+  av->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->VerifyAudit();
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    json j = {{"ok", r->intact}, {"intact", r->intact}, {"events", r->events}};
+    if (!r->intact) {
+      j["first_broken_seq"] = r->first_broken_seq;
+      j["reason"] = r->reason;
+    }
+    Print(ctx, j, r->intact ? "audit chain intact (" + std::to_string(r->events) + " events)"
+                            : "audit chain BROKEN at event " + std::to_string(r->first_broken_seq) + ": " + r->reason);
+    rc = r->intact ? kExitOk : kExitIntegrity;
+  });
+  int64_t a_after = 0, a_limit = 50;
+  auto* al = audit->add_subcommand("list", "print audit events");
+  al->add_option("--after", a_after, "only events after this sequence number");
+  al->add_option("--limit", a_limit, "at most this many events");
+  al->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->ListAudit(a_after, a_limit);
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    json arr = json::array();
+    std::string human;
+    for (auto& e : *r) {
+      arr.push_back({{"seq", e.seq}, {"at", FormatTime(e.at)}, {"actor", e.actor}, {"action", e.action},
+                     {"subject", e.subject}, {"purpose", e.purpose}, {"outcome", e.outcome},
+                     {"detail", json::parse(e.detail, nullptr, false)}, {"hash", e.hash}});
+      human += std::to_string(e.seq) + "\t" + FormatTime(e.at) + "\t" + e.actor + "\t" + e.action + "\t" +
+               e.subject + "\t" + e.purpose + "\t" + e.outcome + "\n";
+    }
+    rc = Print(ctx, arr, human.empty() ? "no events" : human.substr(0, human.size() - 1));
+  });
+
+  // eval verify
+  auto* eval = app.add_subcommand("eval", "measure accuracy on your own labelled photos (research grant, REQ P3)");
+  eval->require_subcommand(1);
+  std::string ev_pairs, ev_root = ".";
+  bool ev_list = false;
+  auto* evv = eval->add_subcommand("verify", "verification accuracy on PAIRS.tsv (path1 TAB path2 TAB same(1|0) [TAB fold])");
+  evv->add_option("pairs", ev_pairs, "pairs file; paths relative to --root")->required();
+  evv->add_option("--root", ev_root, "folder the paths are relative to");
+  evv->add_flag("--list-missing", ev_list, "list the photos where no face was found");
+  evv->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->EvalVerify(ev_pairs, ev_root, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    json j = {{"ok", true}, {"pairs", r->pairs}, {"same_pairs", r->same_pairs}, {"photos", r->photos},
+              {"photos_without_face", r->photos_without_face}, {"pairs_with_missing_face", r->pairs_with_missing_face},
+              {"threshold", r->threshold}, {"accuracy_at_threshold", r->accuracy_at_threshold},
+              {"cv_accuracy", r->cv_accuracy}, {"cv_accuracy_std", r->cv_accuracy_std},
+              {"cv_mean_threshold", r->cv_mean_threshold}, {"tar_at_far_1pct", r->tar_at_far_1},
+              {"tar_at_far_0_1pct", r->tar_at_far_01}, {"no_face", r->no_face_paths}};
+    std::ostringstream h;
+    h << std::fixed << std::setprecision(2);
+    h << "pairs: " << r->pairs << " (" << r->same_pairs << " same), photos: " << r->photos
+      << ", no face found: " << r->photos_without_face << " photos (" << r->pairs_with_missing_face
+      << " pairs, counted as errors)\n";
+    h << "accuracy at threshold " << std::setprecision(3) << r->threshold << ": " << std::setprecision(2)
+      << 100 * r->accuracy_at_threshold << "%\n";
+    h << "10-fold cross-validated accuracy: " << 100 * r->cv_accuracy << "% +- " << 100 * r->cv_accuracy_std
+      << " (mean threshold " << std::setprecision(3) << r->cv_mean_threshold << ")\n" << std::setprecision(2);
+    h << "TAR at FAR 1%: " << 100 * r->tar_at_far_1 << "%, at FAR 0.1%: " << 100 * r->tar_at_far_01 << "%";
+    if (ev_list)
+      for (auto& p : r->no_face_paths) h << "\nno face: " << p;
+    rc = Print(ctx, j, h.str());
+  });
+
+  // --json and --home work before or after the subcommand.
+  std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
+    a->fallthrough();
+    for (CLI::App* sub : a->get_subcommands({})) fall(sub);
+  };
+  fall(&app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitInput;
+  }
+  return rc;
+}
+
+}  // namespace facegate::cli

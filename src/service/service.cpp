@@ -1,0 +1,407 @@
+#include <facegate/service.h>
+#include <facegate/vault.h>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <mutex>
+
+#include "policy/gate.h"
+#include "policy/notice.h"
+#include "policy/rules.h"
+#include "service/paths.h"
+
+namespace facegate::service {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+float DefaultVerifyThreshold() {
+  // Mean of the ten fold-best thresholds on lfw-pairs.tsv with the similarity
+  // alignment (docs/vision.md; `facegate eval verify` reproduces it).
+  return 0.5f;
+}
+
+Config DefaultConfig() {
+  Config c;
+  c.data_dir = DefaultDataDir();
+  c.model_dir = DefaultModelDir();
+  c.lock_file = DefaultLockFile();
+  return c;
+}
+
+Refusal DescribeRefusal(const Status& s, const std::vector<std::string>& alternatives) {
+  Refusal r;
+  r.requirement = s.requirement();
+  r.message = s.message();
+  r.alternatives = alternatives;
+  if (const policy::Rule* rule = policy::FindRule(s.requirement())) {
+    r.title = rule->title;
+    r.citation = rule->citation;
+  }
+  return r;
+}
+
+// A face counts as a second candidate when its box is at least this share of
+// the largest face's area (smaller ones are background bystanders).
+constexpr float kProminentFaceShare = 0.25f;
+
+struct Service::Impl {
+  Config config;
+  std::unique_ptr<store::Store> store;
+  std::optional<store::Vault> vault;
+  std::unique_ptr<policy::Gate> gate;
+  std::mutex engine_mu;
+  std::unique_ptr<vision::Engine> engine;
+
+  UnixTime Now() const { return config.clock ? config.clock() : policy::SystemNow(); }
+
+  // Appends an audit event; the outcome is derived from `st` (REQ S6).
+  Status Audit(const std::string& actor, const std::string& action, const std::string& subject,
+               const std::string& purpose, const Status& st, json detail = json::object()) {
+    AuditEvent e;
+    e.at = Now();
+    e.actor = actor;
+    e.action = action;
+    e.subject = subject;
+    e.purpose = purpose;
+    if (st.ok()) {
+      e.outcome = "ok";
+    } else if (st.kind() == ErrorKind::kRefused) {
+      e.outcome = "refused:" + st.requirement();
+    } else {
+      e.outcome = std::string("error:") + ToString(st.kind());
+    }
+    if (!st.ok()) detail["message"] = st.message();
+    e.detail = detail.dump();
+    auto r = store->AppendAudit(e);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  // Audits `st` and returns it (so refusals and errors are always logged).
+  Status Fail(const std::string& actor, const std::string& action, const std::string& subject,
+              const std::string& purpose, Status st, json detail = json::object()) {
+    Audit(actor, action, subject, purpose, st, std::move(detail));
+    return st;
+  }
+
+  Result<vision::Engine*> Engine() {
+    std::lock_guard<std::mutex> lock(engine_mu);
+    if (!engine) {
+      vision::EngineConfig ec;
+      ec.model_dir = config.model_dir;
+      ec.lock_file = config.lock_file;
+      FG_ASSIGN_OR_RETURN(engine, vision::Engine::Load(ec));
+    }
+    return engine.get();
+  }
+
+  // Finds the single face a 1:1 operation works on; refuses to guess between several.
+  Result<vision::Face> OneFace(const Grant& g, const cv::Mat& rgb, vision::StageTimings* t) {
+    FG_ASSIGN_OR_RETURN(vision::Engine * eng, Engine());
+    FG_ASSIGN_OR_RETURN(std::vector<vision::Face> faces, eng->Detect(g, rgb, t));
+    if (faces.empty())
+      return Status::InvalidInput(
+          "no face found in the photo; use a well-lit, frontal photo where the face is clearly visible");
+    // Faces much smaller than the largest are bystanders in the background:
+    // dropped before any output (REQ D2, D3). Two or more prominent faces: refuse to guess.
+    const float largest = faces.front().detection.box.area();
+    int prominent = 0;
+    for (const vision::Face& f : faces)
+      if (f.detection.box.area() >= kProminentFaceShare * largest) ++prominent;
+    if (prominent > 1)
+      return Status::InvalidInput(std::to_string(prominent) +
+                                  " faces found in the photo; facegate will not guess which one is "
+                                  "meant: use a photo with only the person's face");
+    return faces.front();
+  }
+};
+
+Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Service::~Service() = default;
+
+Result<std::unique_ptr<Service>> Service::Open(const Config& config) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  std::error_code ec;
+  fs::create_directories(config.data_dir, ec);
+  if (ec)
+    return Status::Internal("cannot create data directory " + config.data_dir + ": " + ec.message() +
+                            "; set FACEGATE_HOME to a writable directory");
+  FG_ASSIGN_OR_RETURN(impl->store, store::OpenSqliteStore(config.data_dir + "/facegate.db"));
+  FG_ASSIGN_OR_RETURN(store::Vault v, store::Vault::Open(config.data_dir + "/master.key"));
+  impl->vault.emplace(std::move(v));
+  if (config.clock)
+    impl->gate = std::make_unique<policy::Gate>(*impl->store, config.clock);
+  else
+    impl->gate = std::make_unique<policy::Gate>(*impl->store);
+  return std::unique_ptr<Service>(new Service(std::move(impl)));
+}
+
+store::Store& Service::store() { return *impl_->store; }
+Result<vision::Engine*> Service::engine() { return impl_->Engine(); }
+const Config& Service::config() const { return impl_->config; }
+
+std::vector<std::string> Service::AlternativesOf(const std::string& purpose) {
+  auto p = impl_->store->GetPurpose(purpose);
+  return p.ok() ? p->alternatives : std::vector<std::string>{};
+}
+
+Status Service::AddPurpose(const PurposeRecord& in, const std::string& actor) {
+  auto& I = *impl_;
+  PurposeRecord p = in;
+  p.created_at = I.Now();
+  json d = {{"scenario", ToString(p.scenario)}, {"retention_days", p.retention_days},
+            {"alternatives", p.alternatives}};
+  if (p.name.empty() || p.name.find_first_of(" \t\n/") != std::string::npos)
+    return I.Fail(actor, "purpose.add", "", p.name,
+                  Status::InvalidInput("purpose name '" + p.name +
+                                       "' must be non-empty, without spaces or '/', e.g. office-entry"));
+  if (p.retention_days <= 0)
+    return I.Fail(actor, "purpose.add", "", p.name,
+                  Status::Refused("S5", "every record needs an expiry: give a retention period, e.g. 365d"));
+  // REQ A1: face is never the only way, unless a legal mandate is recorded.
+  if (p.scenario != Scenario::kAnalysis && p.alternatives.empty() && p.legal_mandate.empty())
+    return I.Fail(actor, "purpose.add", "", p.name,
+                  Status::Refused("A1", "a verification or identification purpose needs at least one "
+                                        "non-face alternative (e.g. --alternative staff-card), or a "
+                                        "recorded legal mandate (--legal-mandate)"),
+                  d);
+  Status st = I.store->AddPurpose(p);
+  I.Audit(actor, "purpose.add", "", p.name, st, d);
+  return st;
+}
+
+Result<std::vector<PurposeRecord>> Service::ListPurposes() { return impl_->store->ListPurposes(); }
+
+Result<NoticeRecord> Service::PublishNotice(const std::string& purpose, const std::string& text,
+                                            const std::string& actor) {
+  auto& I = *impl_;
+  auto p = I.store->GetPurpose(purpose);
+  if (!p.ok())
+    return I.Fail(actor, "notice.publish", "", purpose,
+                  Status::NotFound("purpose '" + purpose + "' does not exist; add it first"));
+  Status valid = policy::ValidateNotice(text);
+  if (!valid.ok()) return I.Fail(actor, "notice.publish", "", purpose, valid);
+  NoticeRecord n;
+  n.purpose = purpose;
+  n.text = text;
+  n.sha256 = policy::NoticeDigest(text);
+  n.published_at = I.Now();
+  auto r = I.store->PublishNotice(n);
+  I.Audit(actor, "notice.publish", "", purpose, r.status(),
+          r.ok() ? json{{"notice_id", r->id}, {"version", r->version}, {"sha256", r->sha256}}
+                 : json::object());
+  return r;
+}
+
+Result<NoticeRecord> Service::LatestNotice(const std::string& purpose) {
+  return impl_->store->LatestNotice(purpose);
+}
+
+namespace {
+// Default validity of each option when the caller gives none (REQ C5: every option expires).
+int64_t DefaultValidity(ConsentOption o, const PurposeRecord& p) {
+  switch (o) {
+    case ConsentOption::kOnce: return 24 * 3600;        // one use, within a day
+    case ConsentOption::kWhileInUse: return 24 * 3600;  // the session, at most a day
+    case ConsentOption::kAlways: return p.retention_days * 86400;
+  }
+  return 24 * 3600;
+}
+}  // namespace
+
+Result<ConsentRecord> Service::GiveConsent(const ConsentRequest& r, const std::string& actor) {
+  auto& I = *impl_;
+  const char* act = "consent.give";
+  if (r.subject.empty())
+    return I.Fail(actor, act, "", r.purpose, Status::InvalidInput("a subject id is required"));
+  auto p = I.store->GetPurpose(r.purpose);
+  if (!p.ok())
+    return I.Fail(actor, act, r.subject, r.purpose,
+                  Status::NotFound("purpose '" + r.purpose + "' does not exist"));
+  auto n = I.store->LatestNotice(r.purpose);
+  if (!n.ok())
+    return I.Fail(actor, act, r.subject, r.purpose,
+                  Status::Refused("N1", "no notice is published for purpose '" + r.purpose +
+                                            "'; consent needs a notice shown first"));
+  if (r.notice_id != n->id)
+    return I.Fail(actor, act, r.subject, r.purpose,
+                  Status::Refused("N1", "consent must acknowledge the notice in force (id " +
+                                            std::to_string(n->id) + ", version " +
+                                            std::to_string(n->version) + "), not notice " +
+                                            std::to_string(r.notice_id) + "; show it and ask again"));
+  if (r.option == ConsentOption::kWhileInUse && r.session.empty())
+    return I.Fail(actor, act, r.subject, r.purpose,
+                  Status::InvalidInput("a \"while in use\" consent needs the session it belongs to "
+                                       "(--session)"));
+  if (r.method == ConsentMethod::kWritten && r.evidence.empty())
+    return I.Fail(actor, act, r.subject, r.purpose,
+                  Status::InvalidInput("a written consent needs its evidence: signer and the hash or "
+                                       "reference of the signed form (--evidence)"));
+  if (r.method == ConsentMethod::kGuardian && r.evidence.empty())
+    return I.Fail(actor, act, r.subject, r.purpose,
+                  Status::InvalidInput("a guardian consent needs the guardian's identity and relation "
+                                       "(--evidence)"));
+  int64_t valid = r.valid_seconds > 0 ? r.valid_seconds : DefaultValidity(r.option, *p);
+  ConsentRecord c;
+  c.subject = r.subject;
+  c.purpose = r.purpose;
+  c.notice_id = n->id;
+  c.notice_sha256 = n->sha256;
+  c.option = r.option;
+  c.method = r.method;
+  c.evidence = r.evidence;
+  c.session = r.session;
+  c.given_at = I.Now();
+  c.expires_at = c.given_at + valid;
+  Result<ConsentRecord> out = Status::Internal("consent not recorded");
+  Status st = I.store->Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(I.store->EnsureSubject(r.subject, c.given_at));
+    out = I.store->AddConsent(c);
+    return out.status();
+  });
+  if (!st.ok()) return I.Fail(actor, act, r.subject, r.purpose, st);
+  I.Audit(actor, act, r.subject, r.purpose, st,
+          {{"consent_id", out->id}, {"option", ToString(c.option)}, {"method", ToString(c.method)},
+           {"notice_id", c.notice_id}, {"expires_at", c.expires_at}});
+  return out;
+}
+
+Result<WithdrawResult> Service::WithdrawConsent(const std::string& subject, const std::string& purpose,
+                                                const std::string& actor) {
+  auto& I = *impl_;
+  const char* act = "consent.withdraw";
+  auto consents = I.store->ListConsents(subject, purpose);
+  if (!consents.ok()) return I.Fail(actor, act, subject, purpose, consents.status());
+  WithdrawResult res;
+  const UnixTime now = I.Now();
+  // One step: consents end, templates go, the key that sealed them is destroyed (REQ C4, S7).
+  Status st = I.store->Transaction([&]() -> Status {
+    for (const ConsentRecord& c : *consents) {
+      if (c.withdrawn_at) continue;
+      FG_RETURN_IF_ERROR(I.store->MarkConsentWithdrawn(c.id, now));
+      ++res.consents_withdrawn;
+    }
+    FG_ASSIGN_OR_RETURN(res.templates_deleted, I.store->DeleteTemplates(subject, purpose));
+    FG_ASSIGN_OR_RETURN(int64_t left, I.store->CountTemplates(subject));
+    if (left == 0) {
+      FG_RETURN_IF_ERROR(I.store->DestroySubjectKey(subject));
+      res.key_destroyed = true;
+    }
+    if (res.consents_withdrawn == 0 && res.templates_deleted == 0)
+      return Status::NotFound("subject '" + subject + "' has no active consent for purpose '" + purpose +
+                              "'; nothing to withdraw");
+    return I.Audit(actor, act, subject, purpose, Status::Ok(),
+                   {{"consents_withdrawn", res.consents_withdrawn},
+                    {"templates_deleted", res.templates_deleted},
+                    {"key_destroyed", res.key_destroyed}});
+  });
+  if (!st.ok()) return I.Fail(actor, act, subject, purpose, st);
+  return res;
+}
+
+Result<std::vector<ConsentRecord>> Service::ListConsents(const std::string& subject,
+                                                          const std::string& purpose) {
+  return impl_->store->ListConsents(subject, purpose);
+}
+
+Result<EnrolResult> Service::Enrol(const std::string& subject, const std::string& purpose,
+                                   const std::string& image_bytes, const std::string& session,
+                                   const std::string& actor) {
+  auto& I = *impl_;
+  const char* act = "enrol";
+  auto pre = I.gate->ActiveConsent(subject, purpose, Operation::kEnrol, session);
+  if (!pre.ok()) return I.Fail(actor, act, subject, purpose, pre.status());
+  EnrolResult res;
+  auto t0 = std::chrono::steady_clock::now();
+  auto rgb = vision::DecodeImage(image_bytes);
+  res.timings.decode_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (!rgb.ok()) return I.Fail(actor, act, subject, purpose, rgb.status());
+  auto grant = I.gate->Authorize(Operation::kEnrol, subject, purpose, session);
+  if (!grant.ok()) return I.Fail(actor, act, subject, purpose, grant.status());
+  auto face = I.OneFace(*grant, *rgb, &res.timings);
+  if (!face.ok()) return I.Fail(actor, act, subject, purpose, face.status());
+  FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());
+  auto tpl = eng->Extract(*grant, *rgb, *face, &res.timings);
+  if (!tpl.ok()) return I.Fail(actor, act, subject, purpose, tpl.status());
+  auto p = I.store->GetPurpose(purpose);
+  if (!p.ok()) return I.Fail(actor, act, subject, purpose, p.status());
+  const UnixTime now = I.Now();
+  res.consent_id = grant->consent_id();
+  res.model = tpl->model();
+  // A template never outlives the consent it rests on nor the purpose's retention (REQ S5).
+  res.expires_at = std::min(now + p->retention_days * 86400, pre->expires_at);
+  // Seal, store and audit in one transaction: a crash leaves no half-entered
+  // template and no template without its audit event.
+  Status st = I.store->Transaction([&]() -> Status {
+    FG_ASSIGN_OR_RETURN(SealedTemplate sealed, I.vault->Seal(*grant, *I.store, *tpl, now, res.expires_at));
+    FG_ASSIGN_OR_RETURN(res.template_id, I.store->PutTemplate(sealed));
+    return I.Audit(actor, act, subject, purpose, Status::Ok(),
+                   {{"grant", grant->id()}, {"consent_id", res.consent_id}, {"template_id", res.template_id},
+                    {"model", res.model}, {"face_score", face->detection.score}});
+  });
+  tpl->Wipe();
+  if (!st.ok()) return I.Fail(actor, act, subject, purpose, st, {{"grant", grant->id()}});
+  return res;
+}
+
+Result<VerifyResult> Service::Verify(const std::string& subject, const std::string& purpose,
+                                     const std::string& image_bytes, const std::string& session,
+                                     const std::string& actor) {
+  auto& I = *impl_;
+  const char* act = "verify";
+  auto pre = I.gate->ActiveConsent(subject, purpose, Operation::kVerify, session);
+  if (!pre.ok()) return I.Fail(actor, act, subject, purpose, pre.status());
+  VerifyResult res;
+  res.alternatives = AlternativesOf(purpose);
+  res.threshold = I.config.verify_threshold;
+  auto t0 = std::chrono::steady_clock::now();
+  auto rgb = vision::DecodeImage(image_bytes);
+  res.timings.decode_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (!rgb.ok()) return I.Fail(actor, act, subject, purpose, rgb.status());
+  auto grant = I.gate->Authorize(Operation::kVerify, subject, purpose, session);
+  if (!grant.ok()) return I.Fail(actor, act, subject, purpose, grant.status());
+  res.consent_id = grant->consent_id();
+  auto enrolled = I.vault->OpenAll(*grant, *I.store, subject);
+  if (!enrolled.ok()) {
+    Status st = enrolled.status().kind() == ErrorKind::kNotFound
+                    ? Status::NotFound("subject '" + subject + "' has no enrolled template for purpose '" +
+                                       purpose + "'; enrol first")
+                    : enrolled.status();
+    return I.Fail(actor, act, subject, purpose, st, {{"grant", grant->id()}});
+  }
+  auto face = I.OneFace(*grant, *rgb, &res.timings);
+  if (!face.ok()) return I.Fail(actor, act, subject, purpose, face.status(), {{"grant", grant->id()}});
+  FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());
+  auto probe = eng->Extract(*grant, *rgb, *face, &res.timings);
+  if (!probe.ok()) return I.Fail(actor, act, subject, purpose, probe.status(), {{"grant", grant->id()}});
+  res.model = probe->model();
+  res.distance = std::numeric_limits<float>::infinity();
+  for (const Template& t : *enrolled) res.distance = std::min(res.distance, probe->DistanceTo(t));
+  res.match = res.distance <= res.threshold;
+  // Nothing of the probe is kept: image buffer and template are wiped (REQ S2, D3).
+  probe->Wipe();
+  rgb->setTo(cv::Scalar::all(0));
+  I.Audit(actor, act, subject, purpose, Status::Ok(),
+          {{"grant", grant->id()}, {"consent_id", res.consent_id}, {"match", res.match},
+           {"distance", res.distance}, {"threshold", res.threshold}, {"model", res.model}});
+  // An "only this time" consent is spent: its templates go with it (REQ C5, S5).
+  if (pre->option == ConsentOption::kOnce) {
+    I.store->Transaction([&]() -> Status {
+      FG_ASSIGN_OR_RETURN(int64_t n, I.store->DeleteTemplates(subject, purpose));
+      (void)n;
+      FG_ASSIGN_OR_RETURN(int64_t left, I.store->CountTemplates(subject));
+      if (left == 0) FG_RETURN_IF_ERROR(I.store->DestroySubjectKey(subject));
+      return Status::Ok();
+    });
+  }
+  return res;
+}
+
+Result<AuditCheck> Service::VerifyAudit() { return impl_->store->VerifyAudit(); }
+Result<std::vector<AuditEvent>> Service::ListAudit(int64_t after_seq, int64_t limit) {
+  return impl_->store->ListAudit(after_seq, limit);
+}
+
+}  // namespace facegate::service

@@ -1,0 +1,256 @@
+// End to end through the Service on real models and a real SQLite store.
+#include <facegate/service.h>
+#include <facegate/vision.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "policy/gate.h"
+#include "testutil.h"
+
+namespace facegate {
+namespace {
+
+using namespace facegate::testing;
+
+const std::string kA1 = "lfw/Ai_Sugiyama/Ai_Sugiyama_0001.jpg";
+const std::string kA2 = "lfw/Ai_Sugiyama/Ai_Sugiyama_0002.jpg";
+const std::string kB1 = "lfw/Abdoulaye_Wade/Abdoulaye_Wade_0001.jpg";
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home_ = TempHome("svc");
+    auto s = service::Service::Open(TestConfig(home_));
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    svc_ = std::move(s).value();
+  }
+  void TearDown() override {
+    svc_.reset();
+    std::filesystem::remove_all(home_);
+  }
+  // Purpose + notice + consent of the given option for S1.
+  void Ready(ConsentOption option = ConsentOption::kAlways) {
+    PurposeRecord p;
+    p.name = "office-entry";
+    p.retention_days = 365;
+    p.alternatives = {"staff-card"};
+    ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
+    auto n = svc_->PublishNotice("office-entry", kNoticeText, "test");
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    service::Service::ConsentRequest r;
+    r.subject = "S1";
+    r.purpose = "office-entry";
+    r.notice_id = n->id;
+    r.option = option;
+    auto c = svc_->GiveConsent(r, "test");
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+  }
+  int64_t Templates() { return *svc_->store().CountTemplates("S1"); }
+
+  std::filesystem::path home_;
+  std::unique_ptr<service::Service> svc_;
+};
+
+TEST_F(ServiceTest, EnrolVerifyWithdrawEndToEnd) {
+  Ready();
+  auto e = svc_->Enrol("S1", "office-entry", ReadAll(Facedata(kA1)), "", "test");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_GT(e->template_id, 0);
+  EXPECT_EQ(Templates(), 1);
+
+  auto same = svc_->Verify("S1", "office-entry", ReadAll(Facedata(kA2)), "", "test");
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_TRUE(same->match) << "distance " << same->distance;
+  EXPECT_EQ(same->threshold, svc_->config().verify_threshold);
+  EXPECT_FALSE(same->model.empty());
+  EXPECT_EQ(same->alternatives, std::vector<std::string>{"staff-card"});
+
+  auto other = svc_->Verify("S1", "office-entry", ReadAll(Facedata(kB1)), "", "test");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_FALSE(other->match) << "distance " << other->distance;
+  EXPECT_GT(other->distance, same->distance);
+
+  // REQ C4, S7: one step deletes the templates and destroys the key
+  auto w = svc_->WithdrawConsent("S1", "office-entry", "test");
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ(w->templates_deleted, 1);
+  EXPECT_TRUE(w->key_destroyed);
+  EXPECT_EQ(Templates(), 0);
+  EXPECT_EQ(svc_->store().GetWrappedSubjectKey("S1").status().kind(), ErrorKind::kNotFound);
+  auto after = svc_->Verify("S1", "office-entry", ReadAll(Facedata(kA2)), "", "test");
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.status().requirement(), "C4");
+
+  auto chain = svc_->VerifyAudit();
+  ASSERT_TRUE(chain.ok());
+  EXPECT_TRUE(chain->intact) << chain->reason;
+}
+
+TEST_F(ServiceTest, C5_OnceConsentIsSpentAndItsTemplateDeleted) {
+  Ready(ConsentOption::kOnce);
+  ASSERT_TRUE(svc_->Enrol("S1", "office-entry", ReadAll(Facedata(kA1)), "", "test").ok());
+  auto v = svc_->Verify("S1", "office-entry", ReadAll(Facedata(kA2)), "", "test");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(v->match);
+  EXPECT_EQ(Templates(), 0);
+  auto again = svc_->Verify("S1", "office-entry", ReadAll(Facedata(kA2)), "", "test");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().requirement(), "C5");
+}
+
+TEST_F(ServiceTest, A1_PurposeWithoutAlternativeIsRefused) {
+  PurposeRecord p;
+  p.name = "face-only";
+  p.retention_days = 30;
+  Status st = svc_->AddPurpose(p, "test");
+  EXPECT_EQ(st.requirement(), "A1");
+  p.legal_mandate = "Public Security Administration Law art. X (recorded mandate)";
+  EXPECT_TRUE(svc_->AddPurpose(p, "test").ok());
+}
+
+TEST_F(ServiceTest, N1_ConsentMustAcknowledgeTheNoticeInForce) {
+  Ready();
+  auto n2 = svc_->PublishNotice("office-entry", std::string(kNoticeText) + "Contact: new dpo\n", "test");
+  ASSERT_TRUE(n2.ok());
+  service::Service::ConsentRequest r;
+  r.subject = "S2";
+  r.purpose = "office-entry";
+  r.notice_id = n2->id - 1;  // the old one
+  auto c = svc_->GiveConsent(r, "test");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().requirement(), "N1");
+}
+
+// REQ S4: the database holds sealed templates only. The same photo's template
+// is recomputed under a research grant and its bytes searched in the files.
+TEST_F(ServiceTest, S4_DatabaseFileHoldsNoPlaintextTemplate) {
+  Ready();
+  std::string photo = ReadAll(Facedata(kA1));
+  ASSERT_TRUE(svc_->Enrol("S1", "office-entry", photo, "", "test").ok());
+  auto eng = svc_->engine();
+  ASSERT_TRUE(eng.ok());
+  Grant g = policy::Gate::AuthorizeResearch("s4-test");
+  auto rgb = vision::DecodeImage(photo);
+  ASSERT_TRUE(rgb.ok());
+  auto faces = (*eng)->Detect(g, *rgb);
+  ASSERT_TRUE(faces.ok() && faces->size() == 1);
+  auto t = (*eng)->Extract(g, *rgb, faces->front());
+  ASSERT_TRUE(t.ok());
+  const char* raw = reinterpret_cast<const char*>(t->values().data());
+  std::string files;
+  for (const char* f : {"facegate.db", "facegate.db-wal"})
+    if (std::filesystem::exists(home_ / f)) files += ReadAll((home_ / f).string());
+  ASSERT_GT(files.size(), 4096u);
+  EXPECT_EQ(files.find(std::string(raw, kTemplateDim * sizeof(float))), std::string::npos);
+  // no 16-byte window (4 consecutive floats) of it either
+  for (int i = 0; i + 4 <= kTemplateDim; ++i)
+    ASSERT_EQ(files.find(std::string(raw + i * 4, 16)), std::string::npos) << "window at float " << i;
+  // and the search can find what is there: the subject id is stored in clear
+  EXPECT_NE(files.find("office-entry"), std::string::npos);
+}
+
+TEST_F(ServiceTest, S6_AuditVerifyNamesAnEditedRow) {
+  Ready();
+  ASSERT_TRUE(svc_->Enrol("S1", "office-entry", ReadAll(Facedata(kA1)), "", "test").ok());
+  auto before = svc_->VerifyAudit();
+  ASSERT_TRUE(before.ok() && before->intact);
+  ASSERT_GE(before->events, 4);
+  svc_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((home_ / "facegate.db").c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  // the program refuses to edit the log; someone with raw file access drops the guard first
+  EXPECT_NE(sqlite3_exec(db, "UPDATE audit_events SET outcome='refused:C1' WHERE seq=2", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TRIGGER audit_events_no_update;"
+                         "UPDATE audit_events SET outcome='refused:C1' WHERE seq=2",
+                         nullptr, nullptr, &err),
+            SQLITE_OK)
+      << (err ? err : "");
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+  auto s = service::Service::Open(TestConfig(home_));
+  ASSERT_TRUE(s.ok());
+  svc_ = std::move(s).value();
+  auto after = svc_->VerifyAudit();
+  ASSERT_TRUE(after.ok());
+  EXPECT_FALSE(after->intact);
+  EXPECT_EQ(after->first_broken_seq, 2);
+  EXPECT_FALSE(after->reason.empty());
+}
+
+// Bad input gets a clear error and changes nothing.
+class BadInputTest : public ServiceTest {
+ protected:
+  void ExpectRejected(const std::string& bytes, ErrorKind kind, const std::string& words) {
+    int64_t before = Templates();
+    auto e = svc_->Enrol("S1", "office-entry", bytes, "", "test");
+    ASSERT_FALSE(e.ok());
+    EXPECT_EQ(e.status().kind(), kind) << e.status().ToString();
+    EXPECT_NE(e.status().message().find(words), std::string::npos) << e.status().message();
+    EXPECT_EQ(Templates(), before);
+  }
+};
+
+uint32_t Crc32(const std::string& s) {
+  uint32_t c = 0xffffffffu;
+  for (unsigned char b : s) {
+    c ^= b;
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+  }
+  return c ^ 0xffffffffu;
+}
+std::string Be32(uint32_t v) {
+  return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+}
+
+TEST_F(BadInputTest, NoFaceIsRefusedClearly) {
+  Ready();
+  cv::Mat blank(300, 300, CV_8UC3, cv::Scalar(90, 140, 200));
+  std::vector<uchar> png;
+  cv::imencode(".png", blank, png);
+  ExpectRejected(std::string(png.begin(), png.end()), ErrorKind::kInvalidInput, "no face");
+}
+
+TEST_F(BadInputTest, SeveralFacesAreNotGuessed) {
+  Ready();
+  cv::Mat a = cv::imread(Facedata(kA1)), b = cv::imread(Facedata(kB1)), both;
+  cv::hconcat(a, b, both);
+  std::vector<uchar> jpg;
+  cv::imencode(".jpg", both, jpg);
+  ExpectRejected(std::string(jpg.begin(), jpg.end()), ErrorKind::kInvalidInput, "faces found");
+}
+
+TEST_F(BadInputTest, CorruptTruncatedEmptyAndHugeFilesAreRejected) {
+  Ready();
+  std::string jpg = ReadAll(Facedata(kA1));
+  ExpectRejected("", ErrorKind::kInvalidInput, "empty");
+  ExpectRejected(jpg.substr(0, jpg.size() / 3), ErrorKind::kInvalidInput, "truncated");
+  ExpectRejected(std::string(5000, 'x'), ErrorKind::kInvalidInput, "not a JPEG or PNG");
+  std::string ihdr = "IHDR" + Be32(20000) + Be32(20000) + std::string("\x08\x02\x00\x00\x00", 5);
+  std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + Be32(13) + ihdr + Be32(Crc32(ihdr));
+  ExpectRejected(png, ErrorKind::kInvalidInput, "20000x20000");
+}
+
+TEST_F(BadInputTest, UnknownSubjectIsRefusedWithRequirement) {
+  Ready();
+  auto v = svc_->Verify("S404", "office-entry", ReadAll(Facedata(kA2)), "", "test");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().kind(), ErrorKind::kRefused);
+  EXPECT_EQ(v.status().requirement(), "C1");
+}
+
+TEST_F(BadInputTest, VerifyWithoutEnrolmentSaysEnrolFirst) {
+  Ready();
+  auto v = svc_->Verify("S1", "office-entry", ReadAll(Facedata(kA2)), "", "test");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().kind(), ErrorKind::kNotFound);
+  EXPECT_NE(v.status().message().find("enrol"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace facegate

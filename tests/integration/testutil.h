@@ -1,0 +1,72 @@
+// Helpers for integration tests: temp homes, photos from facedata, running the CLI.
+#pragma once
+
+#include <facegate/service.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace facegate::testing {
+
+inline std::string Facedata(const std::string& rel) { return std::string(FACEGATE_FACEDATA) + "/" + rel; }
+
+inline std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline void WriteAll(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary);
+  out << data;
+}
+
+// A fresh data directory per test, removed afterwards.
+inline std::filesystem::path TempHome(const std::string& tag) {
+  auto d = std::filesystem::temp_directory_path() /
+           ("fg-it-" + tag + "-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+inline service::Config TestConfig(const std::filesystem::path& home) {
+  service::Config c = service::DefaultConfig();
+  c.data_dir = home.string();
+  c.model_dir = FACEGATE_MODELS;
+  c.lock_file = FACEGATE_LOCK;
+  return c;
+}
+
+inline const char* kNoticeText =
+    "Processor: Example Co.\nContact: dpo@example.com\nPurpose: office entry\nMethod: 1:1 at the gate\n"
+    "Data kinds: face template\nStorage period: 365 days, then deleted\nWhy face: faster entry; impact: "
+    "sensitive data\nRights: withdraw any time\n";
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+};
+
+// Runs the facegate binary with FACEGATE_HOME=home; captures stdout (stderr to stdout when merge).
+inline CliResult RunCli(const std::filesystem::path& home, const std::string& args, bool merge = true) {
+  std::string cmd = "FACEGATE_HOME='" + home.string() + "' FACEGATE_MODELS='" + FACEGATE_MODELS +
+                    "' FACEGATE_LOCK='" + FACEGATE_LOCK + "' '" + FACEGATE_CLI + "' " + args +
+                    (merge ? " 2>&1" : " 2>/dev/null");
+  CliResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = pclose(p);
+  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+}  // namespace facegate::testing

@@ -1,0 +1,243 @@
+// The Gate's refusals, one test per reason (REQ C1, C3, C4, C5, N1), on a real SQLite store.
+#include "policy/gate.h"
+
+#include <facegate/store.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "policy/notice.h"
+
+namespace facegate::policy {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kNotice =
+    "Processor: Example Co.\nContact: dpo@example.com\nPurpose: office entry\nMethod: 1:1 at the gate\n"
+    "Data kinds: face template\nStorage period: 365 days, then deleted\nWhy face: faster entry; impact: "
+    "sensitive data\nRights: withdraw any time\n";
+
+class GateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("fg-gate-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    auto s = store::OpenSqliteStore((dir_ / "t.db").string());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+    gate_ = std::make_unique<Gate>(*store_, [this] { return now_; });
+  }
+  void TearDown() override {
+    gate_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void AddPurpose(const std::string& name, Scenario sc = Scenario::kVerification) {
+    PurposeRecord p;
+    p.name = name;
+    p.scenario = sc;
+    p.retention_days = 365;
+    p.alternatives = {"staff-card"};
+    p.created_at = now_;
+    ASSERT_TRUE(store_->AddPurpose(p).ok());
+  }
+  NoticeRecord Publish(const std::string& purpose, const std::string& text = kNotice) {
+    NoticeRecord n;
+    n.purpose = purpose;
+    n.text = text;
+    n.sha256 = NoticeDigest(text);
+    n.published_at = now_;
+    auto r = store_->PublishNotice(n);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return *r;
+  }
+  ConsentRecord Consent(const std::string& subject, const std::string& purpose, ConsentOption o,
+                        int64_t valid = 3600, const std::string& session = "") {
+    auto n = store_->LatestNotice(purpose);
+    EXPECT_TRUE(n.ok());
+    EXPECT_TRUE(store_->EnsureSubject(subject, now_).ok());
+    ConsentRecord c;
+    c.subject = subject;
+    c.purpose = purpose;
+    c.notice_id = n->id;
+    c.notice_sha256 = n->sha256;
+    c.option = o;
+    c.given_at = now_;
+    c.expires_at = now_ + valid;
+    c.session = session;
+    auto r = store_->AddConsent(c);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return *r;
+  }
+  void ExpectRefused(const Result<Grant>& g, const std::string& req) {
+    ASSERT_FALSE(g.ok());
+    EXPECT_EQ(g.status().kind(), ErrorKind::kRefused) << g.status().ToString();
+    EXPECT_EQ(g.status().requirement(), req) << g.status().ToString();
+    EXPECT_FALSE(g.status().message().empty());
+  }
+
+  fs::path dir_;
+  UnixTime now_ = 1'800'000'000;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Gate> gate_;
+};
+
+TEST_F(GateTest, C1_RefusesUndeclaredPurpose) {
+  ExpectRefused(gate_->Authorize(Operation::kEnrol, "S1", "office-entry"), "C1");
+}
+
+TEST_F(GateTest, N1_RefusesWithoutPublishedNotice) {
+  AddPurpose("office-entry");
+  ExpectRefused(gate_->Authorize(Operation::kEnrol, "S1", "office-entry"), "N1");
+}
+
+TEST_F(GateTest, C1_RefusesWithoutConsent) {
+  AddPurpose("office-entry");
+  Publish("office-entry");
+  ExpectRefused(gate_->Authorize(Operation::kEnrol, "S1", "office-entry"), "C1");
+}
+
+TEST_F(GateTest, C1_ConsentForAnotherPurposeDoesNotCover) {
+  AddPurpose("office-entry");
+  AddPurpose("canteen-pay");
+  Publish("office-entry");
+  Publish("canteen-pay");
+  Consent("S1", "office-entry", ConsentOption::kAlways);
+  ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "canteen-pay"), "C1");
+  EXPECT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry").ok());
+}
+
+TEST_F(GateTest, C1_ConsentOfAnotherSubjectDoesNotCover) {
+  AddPurpose("office-entry");
+  Publish("office-entry");
+  Consent("S1", "office-entry", ConsentOption::kAlways);
+  ExpectRefused(gate_->Authorize(Operation::kVerify, "S2", "office-entry"), "C1");
+}
+
+TEST_F(GateTest, C1_ScenarioMustCoverTheOperation) {
+  AddPurpose("office-entry", Scenario::kVerification);
+  Publish("office-entry");
+  Consent("S1", "office-entry", ConsentOption::kAlways);
+  ExpectRefused(gate_->Authorize(Operation::kIdentify, "S1", "office-entry"), "C1");
+}
+
+TEST_F(GateTest, GrantCarriesOperationSubjectPurposeAndConsent) {
+  AddPurpose("office-entry");
+  Publish("office-entry");
+  ConsentRecord c = Consent("S1", "office-entry", ConsentOption::kAlways);
+  auto g = gate_->Authorize(Operation::kEnrol, "S1", "office-entry");
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(g->operation(), Operation::kEnrol);
+  EXPECT_EQ(g->subject(), "S1");
+  EXPECT_EQ(g->purpose(), "office-entry");
+  EXPECT_EQ(g->consent_id(), c.id);
+  EXPECT_TRUE(g->may_store());
+  auto g2 = gate_->Authorize(Operation::kEnrol, "S1", "office-entry");
+  ASSERT_TRUE(g2.ok());
+  EXPECT_NE(g->id(), g2->id());
+}
+
+TEST_F(GateTest, C4_RefusesAfterWithdrawal) {
+  AddPurpose("office-entry");
+  Publish("office-entry");
+  ConsentRecord c = Consent("S1", "office-entry", ConsentOption::kAlways);
+  ASSERT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry").ok());
+  ASSERT_TRUE(store_->MarkConsentWithdrawn(c.id, now_ + 1).ok());
+  ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "office-entry"), "C4");
+}
+
+TEST_F(GateTest, C5_RefusesAfterExpiry) {
+  AddPurpose("office-entry");
+  Publish("office-entry");
+  Consent("S1", "office-entry", ConsentOption::kAlways, /*valid=*/100);
+  now_ += 99;
+  ASSERT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry").ok());
+  now_ += 1;
+  ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "office-entry"), "C5");
+}
+
+TEST_F(GateTest, C5_OnceIsSpentByOneVerification) {
+  AddPurpose("office-entry");
+  Publish("office-entry");
+  Consent("S1", "office-entry", ConsentOption::kOnce);
+  // enrolment under "once" does not spend it; the verification does
+  ASSERT_TRUE(gate_->Authorize(Operation::kEnrol, "S1", "office-entry").ok());
+  ASSERT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry").ok());
+  ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "office-entry"), "C5");
+}
+
+TEST_F(GateTest, C5_OnceCannotBeUsedTwiceConcurrently) {
+  AddPurpose("office-entry");
+  Publish("office-entry");
+  Consent("S1", "office-entry", ConsentOption::kOnce);
+  std::atomic<int> granted{0}, refused{0};
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 8; ++i)
+    ts.emplace_back([&] {
+      auto g = gate_->Authorize(Operation::kVerify, "S1", "office-entry");
+      (g.ok() ? granted : refused)++;
+    });
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(granted.load(), 1);
+  EXPECT_EQ(refused.load(), 7);
+}
+
+TEST_F(GateTest, C5_WhileInUseIsBoundToItsSession) {
+  AddPurpose("office-entry");
+  Publish("office-entry");
+  Consent("S1", "office-entry", ConsentOption::kWhileInUse, 3600, "kiosk-7:session-42");
+  EXPECT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry", "kiosk-7:session-42").ok());
+  ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "office-entry", "kiosk-7:session-43"), "C5");
+}
+
+TEST_F(GateTest, C3_NewNoticeVersionNeedsNewConsent) {
+  AddPurpose("office-entry");
+  Publish("office-entry");
+  Consent("S1", "office-entry", ConsentOption::kAlways);
+  ASSERT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry").ok());
+  Publish("office-entry", std::string(kNotice) + "Storage period: now 730 days\n");
+  ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "office-entry"), "C3");
+  Consent("S1", "office-entry", ConsentOption::kAlways);
+  EXPECT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry").ok());
+}
+
+TEST_F(GateTest, P3_ResearchGrantStoresNothingAndHasNoSubject) {
+  Grant g = Gate::AuthorizeResearch("lfw-pairs");
+  EXPECT_EQ(g.operation(), Operation::kResearch);
+  EXPECT_TRUE(g.subject().empty());
+  EXPECT_FALSE(g.may_store());
+  EXPECT_EQ(g.purpose(), "research:lfw-pairs");
+}
+
+TEST(Notice, N1_RefusesNoticeMissingFields) {
+  Status s = ValidateNotice("Purpose: entry\nMethod: camera\n");
+  ASSERT_EQ(s.kind(), ErrorKind::kRefused);
+  EXPECT_EQ(s.requirement(), "N1");
+  for (const char* f : {"processor", "contact", "data kinds", "storage period", "why face", "rights"})
+    EXPECT_NE(s.message().find(f), std::string::npos) << f << " not named in: " << s.message();
+  EXPECT_EQ(s.message().find("method"), std::string::npos);
+}
+
+TEST(Notice, N1_AcceptsCompleteNoticeInEnglishOrChinese) {
+  EXPECT_TRUE(ValidateNotice(kNotice).ok());
+  const char* zh =
+      "个人信息处理者：示例公司\n联系方式：dpo@example.com\n处理目的：办公室门禁\n处理方式：1:1 比对\n"
+      "个人信息种类：人脸特征\n保存期限：365 天后删除\n必要性：快速通行；影响：敏感个人信息\n权利：可随时撤回同意\n";
+  EXPECT_TRUE(ValidateNotice(zh).ok()) << ValidateNotice(zh).ToString();
+}
+
+TEST(Notice, N1_EmptyFieldDoesNotCount) {
+  std::string t = kNotice;
+  t.replace(t.find("Rights: withdraw any time"), 25, "Rights:");
+  Status s = ValidateNotice(t);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("rights"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace facegate::policy
