@@ -2,6 +2,8 @@
 
 #include <facegate/service.h>
 
+#include "nn/model_files.h"
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -383,6 +385,28 @@ int Run(int argc, char** argv) {
                e.subject + "\t" + e.purpose + "\t" + e.outcome + "\n";
     }
     rc = Print(ctx, arr, human.empty() ? "no events" : human.substr(0, human.size() - 1));
+  });
+
+  // models verify
+  auto* models = app.add_subcommand("models", "the pinned model files (models.lock)");
+  models->require_subcommand(1);
+  auto* mv = models->add_subcommand("verify", "check every pinned model file's sha256 in the model cache");
+  mv->callback([&] {
+    service::Config cfg = service::DefaultConfig();
+    auto files = nn::ModelFiles::Open(cfg.model_dir, cfg.lock_file);
+    if (!files.ok()) { rc = Report(ctx, files.status()); return; }
+    json arr = json::array();
+    std::string human;
+    Status worst;
+    for (const auto& [pkg, path] : files->Pinned()) {
+      auto r = files->Read(pkg, path);
+      arr.push_back({{"package", pkg}, {"path", path}, {"ok", r.ok()}, {"message", r.ok() ? "" : r.status().message()}});
+      human += std::string(r.ok() ? "ok      " : "FAILED  ") + pkg + "/" + path + (r.ok() ? "" : ": " + r.status().message()) + "\n";
+      if (!r.ok() && worst.ok()) worst = r.status();
+    }
+    Print(ctx, json{{"ok", worst.ok()}, {"model_dir", cfg.model_dir}, {"files", arr}},
+          human + (worst.ok() ? "all model files match models.lock" : "some model files differ from models.lock"));
+    rc = worst.ok() ? kExitOk : ExitCode(worst);
   });
 
   // eval verify

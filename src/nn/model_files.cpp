@@ -97,6 +97,12 @@ Result<ModelFiles> ModelFiles::Open(const std::string& model_dir, const std::str
   return files;
 }
 
+std::vector<std::pair<std::string, std::string>> ModelFiles::Pinned() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, pin] : pins_) out.push_back(key);
+  return out;
+}
+
 std::string ModelFiles::PathOf(const std::string& package, const std::string& path) const {
   auto it = versions_.find(package);
   const std::string version = it == versions_.end() ? "?" : it->second;

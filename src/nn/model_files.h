@@ -6,6 +6,8 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace facegate::nn {
 
@@ -24,6 +26,9 @@ class ModelFiles {
 
   // The pinned "package@version", e.g. "@vladmandic/face-api@1.7.15"; kNotFound if not pinned.
   Result<std::string> PackageVersion(const std::string& package) const;
+
+  // Every pinned (package, path), in lock order of package then path.
+  std::vector<std::pair<std::string, std::string>> Pinned() const;
 
   // Absolute path of a pinned file in the cache (no check; for messages and tools).
   std::string PathOf(const std::string& package, const std::string& path) const;

@@ -115,5 +115,28 @@ TEST_F(CliTest, EvalVerifyMeasuresAccuracyAndStoresNothing) {
   EXPECT_NE(bad["message"].get<std::string>().find("line 1"), std::string::npos);
 }
 
+// A changed model file is refused by name, with what to do (models.lock pins every sha256).
+TEST_F(CliTest, ModelsVerifyRefusesAChangedFile) {
+  EXPECT_EQ(Run("models verify").exit_code, 0);
+  namespace fs = std::filesystem;
+  fs::path copy = home_ / "models";
+  fs::copy(FACEGATE_MODELS, copy, fs::copy_options::recursive);
+  fs::path bin = copy / "@vladmandic/face-api@1.7.15/model/face_landmark_68_model.bin";
+  std::string bytes = ReadAll(bin.string());
+  bytes[1000] ^= 0x01;
+  WriteAll(bin.string(), bytes);
+  std::string cmd = "FACEGATE_MODELS='" + copy.string() + "' FACEGATE_LOCK='" + FACEGATE_LOCK + "' '" +
+                    FACEGATE_CLI + "' models verify 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  int st = pclose(p);
+  EXPECT_EQ(WEXITSTATUS(st), 6) << out;
+  EXPECT_NE(out.find("FAILED  @vladmandic/face-api/model/face_landmark_68_model.bin"), std::string::npos) << out;
+  EXPECT_NE(out.find("install-models.sh"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace facegate
