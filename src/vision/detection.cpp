@@ -41,14 +41,21 @@ std::vector<int> NonMaxSuppression(const std::vector<cv::Rect2f>& boxes,
 }
 
 cv::Rect2f SsdBoxToImage(const cv::Rect2f& n, float square_side, cv::Size image) {
-  auto clip01 = [](float v) { return std::clamp(v, 0.f, 1.f); };
-  const float left = std::min(clip01(n.x) * square_side, static_cast<float>(image.width));
-  const float top = std::min(clip01(n.y) * square_side, static_cast<float>(image.height));
-  const float right =
-      std::min(clip01(n.x + n.width) * square_side, static_cast<float>(image.width));
-  const float bottom =
-      std::min(clip01(n.y + n.height) * square_side, static_cast<float>(image.height));
-  return {left, top, std::max(0.f, right - left), std::max(0.f, bottom - top)};
+  // face-api (SsdMobilenetv1.locateFaces) scales by 512 / round(W * 512 / side) * W, i.e.
+  // through the rounded size of the resized image, not by `side`; copied so that boxes, and the
+  // floored crops cut from them, equal face-api's (tests/golden, docs/golden.md).
+  constexpr double kInput = 512;
+  auto clip01 = [](double v) { return std::clamp(v, 0.0, 1.0); };
+  const double sx = kInput / std::round(image.width * kInput / square_side) * image.width;
+  const double sy = kInput / std::round(image.height * kInput / square_side) * image.height;
+  const double w = image.width, h = image.height;
+  const double left = std::min(clip01(n.x) * sx, w);
+  const double top = std::min(clip01(n.y) * sy, h);
+  const double right = std::min(clip01(static_cast<double>(n.x) + n.width) * sx, w);
+  const double bottom = std::min(clip01(static_cast<double>(n.y) + n.height) * sy, h);
+  return {static_cast<float>(left), static_cast<float>(top),
+          static_cast<float>(std::max(0.0, right - left)),
+          static_cast<float>(std::max(0.0, bottom - top))};
 }
 
 int NearestToCentre(const std::vector<Face>& faces, cv::Size image) {

@@ -21,7 +21,8 @@ std::vector<int> NonMaxSuppression(const std::vector<cv::Rect2f>& boxes,
 
 // An SSD box, normalised to the 512 input that showed the image padded
 // right/bottom to a square of side `square_side` pixels, mapped to image
-// pixels: clipped to [0,1] of the square, scaled, then clipped to the image.
+// pixels: clipped to [0,1], scaled as face-api does (by 512 / round(W * 512 /
+// side) * W, through the rounded resized size), then clipped to the image.
 cv::Rect2f SsdBoxToImage(const cv::Rect2f& normalised, float square_side, cv::Size image);
 
 // Index of the face whose box centre lies nearest the image centre, or -1 for

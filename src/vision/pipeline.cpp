@@ -63,7 +63,14 @@ Result<Landmarks68> DetectLandmarks(nn::LandmarkNet& net, const cv::Mat& rgbf,
   const PaddedSquare sq = PadToSquare(crop, PadPlacement::kCentred);
   const cv::Mat input = ResizeBilinearTf(sq.image, kLandmarkInput, kLandmarkInput);
   FG_ASSIGN_OR_RETURN(auto out, net.Run(input));
-  return LandmarksToImage(out, used);
+  // face-api crops the floored box but shifts the landmarks by the unfloored box origin
+  // (extendWithFaceLandmarks); copied so landmarks and the descriptor crop equal face-api's.
+  Landmarks68 lm = LandmarksToImage(out, used);
+  for (auto& p : lm) {
+    p.x += box.x - static_cast<float>(used.x);
+    p.y += box.y - static_cast<float>(used.y);
+  }
+  return lm;
 }
 
 cv::Mat RecognitionChip(const cv::Mat& rgbf, const Landmarks68& landmarks, AlignMode mode) {
