@@ -3,6 +3,7 @@
 #include <facegate/service.h>
 
 #include "nn/model_files.h"
+#include "policy/rules.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -57,7 +58,8 @@ int Report(Ctx& ctx, const Status& st, const std::string& purpose = "") {
     std::cout << j.dump(2) << "\n";
   } else if (st.kind() == ErrorKind::kRefused) {
     service::Refusal r = service::DescribeRefusal(st, alts);
-    std::cerr << "refused (REQ " << r.requirement << ": " << r.title << "; " << r.citation << ")\n  "
+    std::cerr << "refused (REQ " << r.requirement << ": " << r.title
+              << (r.citation.empty() ? "" : "; " + r.citation) << ")\n  "
               << r.message << "\n";
     if (!r.alternatives.empty()) {
       std::cerr << "  alternatives on offer (REQ A1):";
@@ -385,6 +387,22 @@ int Run(int argc, char** argv) {
                e.subject + "\t" + e.purpose + "\t" + e.outcome + "\n";
     }
     rc = Print(ctx, arr, human.empty() ? "no events" : human.substr(0, human.size() - 1));
+  });
+
+  // rules
+  std::string rule_id;
+  auto* rules = app.add_subcommand("rules", "the requirements facegate enforces, with their legal citations");
+  rules->add_option("id", rule_id, "one requirement id, e.g. C1");
+  rules->callback([&] {
+    json arr = json::array();
+    std::string human;
+    for (const policy::Rule& r : policy::Rules()) {
+      if (!rule_id.empty() && r.id != rule_id) continue;
+      arr.push_back({{"id", r.id}, {"title", r.title}, {"citation", r.citation}});
+      human += r.id + "\t" + r.title + (r.citation.empty() ? "" : " (" + r.citation + ")") + "\n";
+    }
+    if (arr.empty()) { rc = Report(ctx, Status::NotFound("no requirement '" + rule_id + "'; run 'facegate rules' for the list")); return; }
+    rc = Print(ctx, arr, human.substr(0, human.size() - 1));
   });
 
   // models verify

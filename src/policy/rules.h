@@ -10,7 +10,7 @@ namespace facegate::policy {
 struct Rule {
   std::string id;        // "C1"
   std::string title;     // one line: what the rule demands
-  std::string citation;  // legal sources, e.g. "PIPL 14, 29; SPC 2, 4"
+  std::string citation;  // legal sources, e.g. "PIPL 14, 29; SPC 2, 4"; empty when the catalogue gives none
 };
 
 // Every rule the program enforces or reports on.
