@@ -4,7 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <fstream>
+#include <mutex>
+#include <thread>
 #include <map>
 #include <sstream>
 
@@ -69,23 +72,44 @@ Result<EvalReport> Service::EvalVerify(const std::string& pairs_file, const std:
   std::map<std::string, std::optional<Template>> templates;
   for (const PairLine& p : pairs)
     for (const std::string* path : {&p.a, &p.b}) templates.emplace(*path, std::nullopt);
-  for (auto& [path, tpl] : templates) {
-    auto rgb = vision::ReadImageFile(root + "/" + path);
-    if (!rgb.ok()) {
-      if (rgb.status().kind() == ErrorKind::kNotFound) return rgb.status();
-      rep.no_face_paths.push_back(path + " (" + rgb.status().message() + ")");
-      continue;
+  // Photos are processed by one worker per core; the engine is thread-safe.
+  std::vector<std::pair<const std::string, std::optional<Template>>*> work;
+  for (auto& entry : templates) work.push_back(&entry);
+  std::vector<std::string> missing(work.size());
+  std::atomic<size_t> next{0};
+  std::atomic<bool> not_found{false};
+  Status first_not_found;
+  std::mutex mu;
+  auto worker = [&] {
+    for (size_t i; (i = next++) < work.size();) {
+      const std::string& path = work[i]->first;
+      auto rgb = vision::ReadImageFile(root + "/" + path);
+      if (!rgb.ok()) {
+        if (rgb.status().kind() == ErrorKind::kNotFound) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!not_found.exchange(true)) first_not_found = rgb.status();
+        }
+        missing[i] = path + " (" + rgb.status().message() + ")";
+        continue;
+      }
+      auto faces = eng->Detect(grant, *rgb);
+      if (!faces.ok() || faces->empty()) {
+        missing[i] = path;
+        continue;
+      }
+      const vision::Face& f = faces->at(vision::NearestToCentre(*faces, rgb->size()));
+      auto t = eng->Extract(grant, *rgb, f);
+      if (t.ok()) work[i]->second = std::move(t).value();
+      else missing[i] = path;
     }
-    auto faces = eng->Detect(grant, *rgb);
-    if (!faces.ok() || faces->empty()) {
-      rep.no_face_paths.push_back(path);
-      continue;
-    }
-    const vision::Face& f = faces->at(vision::NearestToCentre(*faces, rgb->size()));
-    auto t = eng->Extract(grant, *rgb, f);
-    if (t.ok()) tpl = std::move(t).value();
-    else rep.no_face_paths.push_back(path);
-  }
+  };
+  unsigned n = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (unsigned k = 0; k < n; ++k) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  if (not_found) return first_not_found;
+  for (auto& m : missing)
+    if (!m.empty()) rep.no_face_paths.push_back(m);
   rep.photos = static_cast<int64_t>(templates.size());
   rep.photos_without_face = static_cast<int64_t>(rep.no_face_paths.size());
 
