@@ -1,0 +1,119 @@
+#include "gallery/distance.h"
+
+#include <atomic>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define FG_GALLERY_X86 1
+#endif
+
+namespace facegate::gallery {
+namespace {
+
+// Eight independent partial sums so the compiler can keep them in one vector
+// register with baseline flags (no -ffast-math needed).
+float PortableOne(const float* a, const float* b) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int i = 0; i < kDim; i += 8) {
+    for (int j = 0; j < 8; ++j) {
+      float d = a[i + j] - b[i + j];
+      acc[j] += d * d;
+    }
+  }
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+void PortableMany(const float* q, const float* base, std::size_t n, float* out) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = PortableOne(q, base + i * kDim);
+}
+
+#ifdef FG_GALLERY_X86
+__attribute__((target("avx2,fma"))) inline float HorizontalSum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma"))) float Avx2One(const float* a, const float* b) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  for (int i = 0; i < kDim; i += 16) {
+    __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+    __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+    acc0 = _mm256_fmadd_ps(d0, d0, acc0);
+    acc1 = _mm256_fmadd_ps(d1, d1, acc1);
+  }
+  return HorizontalSum(_mm256_add_ps(acc0, acc1));
+}
+
+// Four base vectors per pass: each query chunk is loaded once and feeds four
+// independent FMA chains; the four sums are reduced together at the end.
+__attribute__((target("avx2,fma"))) void Avx2Many(const float* q, const float* base,
+                                                  std::size_t n, float* out) {
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float* b0 = base + i * kDim;
+    const float* b1 = b0 + kDim;
+    const float* b2 = b1 + kDim;
+    const float* b3 = b2 + kDim;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    for (int j = 0; j < kDim; j += 8) {
+      __m256 qv = _mm256_loadu_ps(q + j);
+      __m256 d0 = _mm256_sub_ps(qv, _mm256_loadu_ps(b0 + j));
+      __m256 d1 = _mm256_sub_ps(qv, _mm256_loadu_ps(b1 + j));
+      __m256 d2 = _mm256_sub_ps(qv, _mm256_loadu_ps(b2 + j));
+      __m256 d3 = _mm256_sub_ps(qv, _mm256_loadu_ps(b3 + j));
+      a0 = _mm256_fmadd_ps(d0, d0, a0);
+      a1 = _mm256_fmadd_ps(d1, d1, a1);
+      a2 = _mm256_fmadd_ps(d2, d2, a2);
+      a3 = _mm256_fmadd_ps(d3, d3, a3);
+    }
+    // Reduce four registers into one 128-bit vector of four sums.
+    __m256 h01 = _mm256_hadd_ps(a0, a1);  // a0 a0 a1 a1 | a0 a0 a1 a1 (pairs)
+    __m256 h23 = _mm256_hadd_ps(a2, a3);
+    __m256 h = _mm256_hadd_ps(h01, h23);  // a0 a1 a2 a3 | a0 a1 a2 a3 (partial)
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    _mm_storeu_ps(out + i, s);
+  }
+  for (; i < n; ++i) out[i] = Avx2One(q, base + i * kDim);
+}
+
+bool CpuHasAvx2Fma() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
+std::atomic<bool> g_force_portable{false};
+
+bool UseAvx2() {
+#ifdef FG_GALLERY_X86
+  static const bool has = CpuHasAvx2Fma();
+  return has && !g_force_portable.load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+void SquaredDistances(const float* q, const float* base, std::size_t n, float* out) {
+#ifdef FG_GALLERY_X86
+  if (UseAvx2()) return Avx2Many(q, base, n, out);
+#endif
+  PortableMany(q, base, n, out);
+}
+
+float SquaredDistance(const float* a, const float* b) {
+#ifdef FG_GALLERY_X86
+  if (UseAvx2()) return Avx2One(a, b);
+#endif
+  return PortableOne(a, b);
+}
+
+const char* KernelName() { return UseAvx2() ? "avx2+fma" : "portable"; }
+
+bool ForcePortableKernel(bool on) { return g_force_portable.exchange(on); }
+
+}  // namespace facegate::gallery

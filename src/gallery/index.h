@@ -1,0 +1,110 @@
+// In-memory template index for one scope (REQ SC2: 1:N only within a scope):
+// exact search for small scopes, an inverted-file (IVF) index with the same
+// exact float32 distances above a size threshold. Thread-safe: any number of
+// Search calls run concurrently with Add/Remove/Rebuild.
+#pragma once
+
+#include <facegate/status.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "gallery/distance.h"
+
+namespace facegate::gallery {
+
+// A template's values (face-api descriptor: 128 floats, not normalised).
+using Vector = std::span<const float, kDim>;
+
+// One search answer: template id and Euclidean distance (face-api's scale).
+struct Hit {
+  int64_t id = 0;
+  float distance = 0;
+  bool operator==(const Hit&) const = default;
+};
+
+// Settings; the defaults implement the rule in docs/identification.md.
+struct IndexOptions {
+  // Exact search below this many templates; IVF at or above it (once rebuilt).
+  std::size_t approximate_from = 50'000;
+  // IVF lists = nearest power of two to lists_per_sqrt * sqrt(N), at least 16.
+  double lists_per_sqrt = 1.0;
+  // Lists scanned per query = probe_fraction * lists, at least min_probes.
+  double probe_fraction = 1.0 / 16;
+  std::size_t min_probes = 16;
+  // k-means: training points per list and iterations.
+  std::size_t train_per_list = 64;
+  int train_iterations = 10;
+  // Threads used by Rebuild (the search itself is always one thread).
+  int build_threads = 1;
+  uint64_t seed = 42;
+};
+
+// What the index looks like now (for logs, benchmarks and the scope report).
+struct IndexStats {
+  std::size_t size = 0;
+  bool approximate = false;     // IVF in use
+  std::size_t lists = 1;        // 1 when exact
+  std::size_t probes = 1;       // lists scanned per query
+  std::size_t trained_at = 0;   // size when the IVF was trained (0: never)
+  std::size_t memory_bytes = 0; // estimate, everything the index owns
+};
+
+class Index {
+ public:
+  explicit Index(IndexOptions options = {});
+  ~Index();
+  Index(const Index&) = delete;
+  Index& operator=(const Index&) = delete;
+
+  // Adds template `id`. InvalidInput when a value is not finite; Conflict when
+  // the id is already present (Remove it first to replace it).
+  Status Add(int64_t id, Vector values);
+
+  // Removes template `id`; true when it was present. Immediate: once this
+  // returns, no Search (running or future) returns the id (REQ C4, S7).
+  bool Remove(int64_t id);
+
+  bool Contains(int64_t id) const;
+
+  // Up to k nearest templates, nearest first (ties by id). Approximate when
+  // the IVF is in use. InvalidInput when a query value is not finite or k == 0.
+  Result<std::vector<Hit>> Search(Vector query, std::size_t k) const;
+
+  // Always brute force over every template (ground truth for recall checks).
+  Result<std::vector<Hit>> SearchExact(Vector query, std::size_t k) const;
+
+  std::size_t Size() const;
+  std::size_t MemoryBytes() const;
+  IndexStats Stats() const;
+
+  // True when the size rule asks for a different structure: exact -> IVF at
+  // approximate_from, IVF retrained after 4x growth, IVF -> exact below half.
+  bool NeedsRebuild() const;
+
+  // Rebuilds to the structure the rule asks for (trains k-means when IVF).
+  // The slow part runs under a shared lock, so searches continue; only the
+  // final swap takes the exclusive lock. Adds and removes made meanwhile are
+  // kept. One Rebuild at a time (a second caller waits). Call it from a
+  // background thread when NeedsRebuild(), or after a bulk load.
+  Status Rebuild();
+
+  // Forces IVF with `lists` lists now, regardless of size (tests, benchmarks).
+  Status RebuildApproximate(std::size_t lists);
+
+  // Sets the number of lists scanned per query (clamped to the list count);
+  // 0 returns to the automatic rule.
+  void SetProbes(std::size_t probes);
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+// Lists the rule picks for n templates (0 means exact search).
+std::size_t ListsFor(const IndexOptions& options, std::size_t n);
+
+}  // namespace facegate::gallery
