@@ -30,27 +30,25 @@ Result<std::vector<Detection>> DetectSsdPass(nn::SsdNet& ssd, const cv::Mat& rgb
 Result<std::vector<Detection>> DetectFaces(nn::SsdNet& ssd, const cv::Mat& rgbf, float min_score,
                                            const DetectStrategy& strategy) {
   FG_ASSIGN_OR_RETURN(std::vector<Detection> dets, DetectSsdPass(ssd, rgbf, min_score));
-  if (!dets.empty() || strategy.border <= 0) return dets;
-  // The SSD was trained on faces with context around them; a photo that is all
-  // face (a tight crop) is found once it has a border again.
-  const int b = static_cast<int>(std::lround(strategy.border * std::max(rgbf.cols, rgbf.rows)));
-  cv::Mat framed;
-  cv::copyMakeBorder(rgbf, framed, b, b, b, b, cv::BORDER_CONSTANT, cv::mean(rgbf));
-  for (float score : {min_score, std::min(min_score, strategy.fallback_score)}) {
-    FG_ASSIGN_OR_RETURN(dets, DetectSsdPass(ssd, framed, score));
-    std::vector<Detection> inside;
-    for (Detection d : dets) {
+  const cv::Scalar mean = cv::mean(rgbf);
+  const cv::Rect2f photo(0, 0, static_cast<float>(rgbf.cols), static_cast<float>(rgbf.rows));
+  for (const DetectPass& pass : strategy.fallbacks) {
+    if (!dets.empty()) return dets;
+    const int b = static_cast<int>(std::lround(pass.border * std::max(rgbf.cols, rgbf.rows)));
+    cv::Mat framed;
+    cv::copyMakeBorder(rgbf, framed, b, b, b, b, cv::BORDER_CONSTANT, mean);
+    const float score = pass.min_score > 0 ? std::min(min_score, pass.min_score) : min_score;
+    FG_ASSIGN_OR_RETURN(std::vector<Detection> found, DetectSsdPass(ssd, framed, score));
+    for (Detection d : found) {
       const cv::Rect2f shifted(d.box.x - b, d.box.y - b, d.box.width, d.box.height);
-      d.box =
-          shifted & cv::Rect2f(0, 0, static_cast<float>(rgbf.cols), static_cast<float>(rgbf.rows));
+      d.box = shifted & photo;
       // Keep faces that are mostly in the photo, not ghosts in the border.
       if (d.box.area() >= 0.5f * shifted.area() && d.box.width >= 1 && d.box.height >= 1) {
-        inside.push_back(d);
+        dets.push_back(d);
       }
     }
-    if (!inside.empty()) return inside;
   }
-  return std::vector<Detection>{};
+  return dets;
 }
 
 Result<Landmarks68> DetectLandmarks(nn::LandmarkNet& net, const cv::Mat& rgbf,
