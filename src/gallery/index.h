@@ -33,7 +33,7 @@ struct IndexOptions {
   // IVF lists = nearest power of two to lists_per_sqrt * sqrt(N), at least 16.
   double lists_per_sqrt = 1.0;
   // Lists scanned per query = probe_fraction * lists, at least min_probes.
-  double probe_fraction = 1.0 / 16;
+  double probe_fraction = 1.0 / 4;
   std::size_t min_probes = 16;
   // k-means: training points per list and iterations.
   std::size_t train_per_list = 64;
