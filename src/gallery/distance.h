@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace facegate::gallery {
 
@@ -10,6 +11,10 @@ inline constexpr int kDim = 128;
 
 // out[i] = |q - base[i]|^2 for n vectors stored contiguously (n * kDim floats).
 void SquaredDistances(const float* q, const float* base, std::size_t n, float* out);
+
+// out[i] = sum_d (q[d] - codes[i*kDim + d])^2 over 8-bit codes (int8 scalar
+// quantisation: the IVF scans these, then re-ranks with float distances).
+void CodeDistances(const uint8_t* q, const uint8_t* codes, std::size_t n, int32_t* out);
 
 // |a - b|^2 for one pair.
 float SquaredDistance(const float* a, const float* b);

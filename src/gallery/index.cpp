@@ -1,7 +1,9 @@
 #include "gallery/index.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <shared_mutex>
@@ -19,6 +21,35 @@ namespace {
 struct List {
   std::vector<float> vecs;
   std::vector<int64_t> ids;
+  std::vector<uint8_t> codes;  // IVF only: 8-bit codes scanned before float re-ranking
+};
+
+// int8 scalar quantiser: per-dimension offset, one step for all dimensions (so
+// code distances rank like float distances up to a constant factor).
+struct Quantiser {
+  std::array<float, kDim> lo{};
+  float step = 1;
+  void Encode(const float* v, uint8_t* out) const {
+    for (int d = 0; d < kDim; ++d) {
+      const float c = std::round((v[d] - lo[d]) / step);
+      out[d] = static_cast<uint8_t>(std::clamp(c, 0.0f, 255.0f));
+    }
+  }
+  static Quantiser Fit(const float* pts, std::size_t n) {
+    Quantiser q;
+    std::array<float, kDim> hi;
+    q.lo.fill(std::numeric_limits<float>::infinity());
+    hi.fill(-std::numeric_limits<float>::infinity());
+    for (std::size_t i = 0; i < n; ++i)
+      for (int d = 0; d < kDim; ++d) {
+        q.lo[d] = std::min(q.lo[d], pts[i * kDim + d]);
+        hi[d] = std::max(hi[d], pts[i * kDim + d]);
+      }
+    float range = 1e-6f;
+    for (int d = 0; d < kDim; ++d) range = std::max(range, hi[d] - q.lo[d]);
+    q.step = range / 255.0f;
+    return q;
+  }
 };
 
 struct Loc {
@@ -72,6 +103,7 @@ struct Index::State {
   std::unordered_map<int64_t, Loc> where;
   std::size_t trained_at = 0;
   std::size_t probes_override = 0;
+  Quantiser quant;
 
   std::shared_lock<std::shared_mutex> ReadLock() const {
     { std::lock_guard<std::mutex> t(turnstile); }
@@ -99,7 +131,8 @@ struct Index::State {
   std::size_t Memory() const {
     std::size_t b = sizeof(State) + centroids.capacity() * sizeof(float);
     for (const List& l : lists)
-      b += sizeof(List) + l.vecs.capacity() * sizeof(float) + l.ids.capacity() * sizeof(int64_t);
+      b += sizeof(List) + l.vecs.capacity() * sizeof(float) + l.ids.capacity() * sizeof(int64_t) +
+           l.codes.capacity();
     // unordered_map: one heap node (next pointer + key + value, rounded by
     // malloc to 32 bytes) per entry plus one bucket pointer per bucket.
     b += where.size() * 32 + where.bucket_count() * sizeof(void*);
@@ -129,6 +162,10 @@ Status Index::Add(int64_t id, Vector values) {
   s_->where.emplace(id, Loc{l, static_cast<uint32_t>(list.ids.size())});
   list.ids.push_back(id);
   list.vecs.insert(list.vecs.end(), values.begin(), values.end());
+  if (s_->approximate()) {
+    list.codes.resize(list.ids.size() * kDim);
+    s_->quant.Encode(values.data(), list.codes.data() + (list.ids.size() - 1) * kDim);
+  }
   return Status::Ok();
 }
 
@@ -144,6 +181,12 @@ bool Index::Remove(int64_t id) {
     list.ids[loc.pos] = list.ids[last];
     std::copy_n(list.vecs.begin() + last * kDim, kDim, list.vecs.begin() + loc.pos * kDim);
     s_->where[list.ids[loc.pos]].pos = loc.pos;
+    if (!list.codes.empty())
+      std::copy_n(list.codes.begin() + last * kDim, kDim, list.codes.begin() + loc.pos * kDim);
+  }
+  if (!list.codes.empty()) {
+    std::fill_n(list.codes.begin() + last * kDim, kDim, uint8_t{0});
+    list.codes.resize(last * kDim);
   }
   // Overwrite the removed values before shrinking (REQ S7: nothing lingers).
   std::fill_n(list.vecs.begin() + last * kDim, kDim, 0.0f);
@@ -175,7 +218,28 @@ Result<std::vector<Hit>> Index::Search(Vector query, std::size_t k) const {
   for (uint32_t i = 0; i < nl; ++i) order[i] = i;
   std::nth_element(order.begin(), order.begin() + (probes - 1), order.end(),
                    [&](uint32_t a, uint32_t b) { return cd[a] < cd[b]; });
-  for (std::size_t p = 0; p < probes; ++p) ScanList(query.data(), s_->lists[order[p]], top);
+  // Scan the probed lists' 8-bit codes, keep the best `rerank` candidates by
+  // position, then rank those by exact float distance.
+  std::array<uint8_t, kDim> qc;
+  s_->quant.Encode(query.data(), qc.data());
+  TopK candidates(std::max(k, s_->opt.rerank));
+  constexpr std::size_t kChunk = 256;
+  int32_t cd2[kChunk];
+  for (std::size_t p = 0; p < probes; ++p) {
+    const List& l = s_->lists[order[p]];
+    const std::size_t n = l.ids.size();
+    for (std::size_t start = 0; start < n; start += kChunk) {
+      const std::size_t m = std::min(kChunk, n - start);
+      CodeDistances(qc.data(), l.codes.data() + start * kDim, m, cd2);
+      for (std::size_t i = 0; i < m; ++i)
+        candidates.Push(float(cd2[i]), int64_t(order[p]) << 32 | int64_t(start + i));
+    }
+  }
+  for (const auto& [approx, where] : candidates.Sorted()) {
+    const List& l = s_->lists[std::size_t(where >> 32)];
+    const std::size_t pos = std::size_t(where & 0xffffffff);
+    top.Push(SquaredDistance(query.data(), l.vecs.data() + pos * kDim), l.ids[pos]);
+  }
   return Finish(top);
 }
 
@@ -281,6 +345,7 @@ Status Index::RebuildApproximate(std::size_t lists) {
     return Status::InvalidInput("training sample smaller than the list count");
 
   // 2. k-means without any lock.
+  Quantiser quant = Quantiser::Fit(sample.data(), sample.size() / kDim);
   std::vector<float> centroids =
       TrainKMeans(sample.data(), sample.size() / kDim, lists, opt.train_iterations,
                   opt.build_threads, rng());
@@ -339,6 +404,7 @@ swap:
     for (std::size_t j = 0; j < lists; ++j) {
       fresh[j].ids.reserve(counts[j]);
       fresh[j].vecs.reserve(std::size_t(counts[j]) * kDim);
+      fresh[j].codes.reserve(std::size_t(counts[j]) * kDim);
     }
     for (std::size_t li = 0; li < s_->lists.size(); ++li) {
       List& l = s_->lists[li];
@@ -347,11 +413,14 @@ swap:
         s_->where[l.ids[i]] = Loc{dest[li][i], static_cast<uint32_t>(f.ids.size())};
         f.ids.push_back(l.ids[i]);
         f.vecs.insert(f.vecs.end(), l.vecs.begin() + i * kDim, l.vecs.begin() + (i + 1) * kDim);
+        f.codes.resize(f.codes.size() + kDim);
+        quant.Encode(l.vecs.data() + i * kDim, f.codes.data() + f.codes.size() - kDim);
       }
       std::fill(l.vecs.begin(), l.vecs.end(), 0.0f);  // REQ S7: no stale copies
     }
     s_->lists = std::move(fresh);
     s_->centroids = std::move(centroids);
+    s_->quant = quant;
     s_->trained_at = s_->where.size();
   }
   return Status::Ok();

@@ -1,6 +1,6 @@
 // In-memory template index for one scope (REQ SC2: 1:N only within a scope):
-// exact search for small scopes, an inverted-file (IVF) index with the same
-// exact float32 distances above a size threshold. Thread-safe: any number of
+// exact search for small scopes; above a size threshold an inverted-file (IVF)
+// index that scans 8-bit codes and re-ranks the best candidates exactly. Thread-safe: any number of
 // Search calls run concurrently with Add/Remove/Rebuild.
 #pragma once
 
@@ -35,6 +35,8 @@ struct IndexOptions {
   // Lists scanned per query = probe_fraction * lists, at least min_probes.
   double probe_fraction = 1.0 / 4;
   std::size_t min_probes = 16;
+  // IVF scans 8-bit codes, then ranks this many candidates by float distance.
+  std::size_t rerank = 32;
   // k-means: training points per list and iterations.
   std::size_t train_per_list = 64;
   int train_iterations = 10;
