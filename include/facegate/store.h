@@ -68,4 +68,8 @@ class Store {
 // pending migrations. kIntegrity if the schema is newer than this program.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
 
+// Connects to PostgreSQL (libpq `conninfo`, e.g. "host=/run/postgresql dbname=facegate") and runs
+// pending migrations in the search_path's schema, for several nodes sharing one state.
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo);
+
 }  // namespace facegate::store

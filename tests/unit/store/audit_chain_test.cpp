@@ -1,5 +1,5 @@
-// The hash-chained audit log (REQ S6): append assigns seq and links; verify
-// names the first broken link after raw edits, deletions or renumbering.
+// The hash-chained audit log (REQ S6), on every backend: append assigns seq and
+// links; verify names the first broken link after raw edits, deletions or renumbering.
 #include "store/audit_chain.h"
 
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "store_test_util.h"
+#include "store_backends.h"
 
 namespace facegate::store {
 namespace {
@@ -50,43 +50,28 @@ TEST(AuditHash, FieldBoundariesCannotBeShifted) {
   EXPECT_NE(AuditHash(c), AuditHash(d));
 }
 
-class AuditChainTest : public ::testing::Test {
+class AuditChainTest : public BackendTest {
  protected:
-  void SetUp() override {
-    path_ = dir_.File("audit.db");
-    store_ = MustOpen(path_);
-    ASSERT_TRUE(store_);
-  }
   void AppendN(int n) {
     for (int i = 1; i <= n; ++i) {
       auto r = store_->AppendAudit(Event("verify", Numbered("S", i)));
       ASSERT_TRUE(r.ok()) << r.status().ToString();
     }
   }
-  // Simulates someone with write access to the file: the append-only
+  // Simulates someone with write access to the database: the append-only
   // triggers are dropped first, as an attacker would.
   void Tamper(const std::string& sql) {
     std::string err;
-    ASSERT_EQ(RawExec(path_,
-                      "DROP TRIGGER audit_events_no_update; "
-                      "DROP TRIGGER audit_events_no_delete; " +
-                          sql,
-                      &err),
-              SQLITE_OK)
-        << err;
+    ASSERT_TRUE(db_->RawExec(db_->DropAuditGuardsSql() + sql, &err)) << err;
   }
   AuditCheck Verify() {
     auto r = store_->VerifyAudit();
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : AuditCheck{};
   }
-
-  TempDir dir_;
-  std::string path_;
-  std::unique_ptr<Store> store_;
 };
 
-TEST_F(AuditChainTest, AppendAssignsSeqLinksAndHash) {
+TEST_P(AuditChainTest, AppendAssignsSeqLinksAndHash) {
   auto first = store_->AppendAudit(Event("enrol"));
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->seq, 1);
@@ -111,7 +96,7 @@ TEST_F(AuditChainTest, AppendAssignsSeqLinksAndHash) {
   EXPECT_EQ((*listed)[0].detail, R"({"grant":"g-1"})");
 }
 
-TEST_F(AuditChainTest, ListPagesBySeq) {
+TEST_P(AuditChainTest, ListPagesBySeq) {
   AppendN(7);
   auto page = store_->ListAudit(2, 3);
   ASSERT_TRUE(page.ok());
@@ -121,7 +106,7 @@ TEST_F(AuditChainTest, ListPagesBySeq) {
   EXPECT_EQ(store_->ListAudit(0, 0)->size(), 7u) << "limit 0: all";
 }
 
-TEST_F(AuditChainTest, IntactChainVerifies) {
+TEST_P(AuditChainTest, IntactChainVerifies) {
   EXPECT_TRUE(Verify().intact) << "an empty log is intact";
   AppendN(5);
   AuditCheck c = Verify();
@@ -130,16 +115,16 @@ TEST_F(AuditChainTest, IntactChainVerifies) {
   EXPECT_EQ(c.first_broken_seq, 0);
 }
 
-TEST_F(AuditChainTest, ProgramCannotEditOrDeleteEvents) {
+TEST_P(AuditChainTest, ProgramCannotEditOrDeleteEvents) {
   AppendN(2);
   std::string err;
-  EXPECT_NE(RawExec(path_, "UPDATE audit_events SET outcome = 'x' WHERE seq = 1", &err), SQLITE_OK);
+  EXPECT_FALSE(db_->RawExec("UPDATE audit_events SET outcome = 'x' WHERE seq = 1", &err));
   EXPECT_NE(err.find("append-only"), std::string::npos) << err;
-  EXPECT_NE(RawExec(path_, "DELETE FROM audit_events WHERE seq = 1"), SQLITE_OK);
+  EXPECT_FALSE(db_->RawExec("DELETE FROM audit_events WHERE seq = 1"));
   EXPECT_TRUE(Verify().intact);
 }
 
-TEST_F(AuditChainTest, EditedEventIsNamed) {
+TEST_P(AuditChainTest, EditedEventIsNamed) {
   AppendN(5);
   Tamper("UPDATE audit_events SET outcome = 'refused:C1' WHERE seq = 3");
   AuditCheck c = Verify();
@@ -149,7 +134,7 @@ TEST_F(AuditChainTest, EditedEventIsNamed) {
   EXPECT_EQ(c.events, 5);
 }
 
-TEST_F(AuditChainTest, DeletedEventIsNamed) {
+TEST_P(AuditChainTest, DeletedEventIsNamed) {
   AppendN(5);
   Tamper("DELETE FROM audit_events WHERE seq = 3");
   AuditCheck c = Verify();
@@ -159,7 +144,7 @@ TEST_F(AuditChainTest, DeletedEventIsNamed) {
   EXPECT_NE(c.reason.find("expected 3"), std::string::npos) << c.reason;
 }
 
-TEST_F(AuditChainTest, DeletedAndRenumberedEventIsNamed) {
+TEST_P(AuditChainTest, DeletedAndRenumberedEventIsNamed) {
   AppendN(5);
   // Hide the gap by renumbering: the links still give it away.
   Tamper(
@@ -171,7 +156,7 @@ TEST_F(AuditChainTest, DeletedAndRenumberedEventIsNamed) {
   EXPECT_NE(c.reason.find("prev_hash mismatch"), std::string::npos) << c.reason;
 }
 
-TEST_F(AuditChainTest, RehashedEditStillBreaksTheNextLink) {
+TEST_P(AuditChainTest, RehashedEditStillBreaksTheNextLink) {
   AppendN(4);
   // Edit event 2 and fix its own hash: event 3's prev_hash no longer matches.
   auto e2 = (*store_->ListAudit(1, 1))[0];
@@ -184,8 +169,8 @@ TEST_F(AuditChainTest, RehashedEditStillBreaksTheNextLink) {
   EXPECT_NE(c.reason.find("prev_hash mismatch"), std::string::npos) << c.reason;
 }
 
-TEST_F(AuditChainTest, ConcurrentAppendsFromTwoConnectionsNeverFork) {
-  auto other = MustOpen(path_);  // as a second facegate process would
+TEST_P(AuditChainTest, ConcurrentAppendsFromTwoConnectionsNeverFork) {
+  auto other = db_->MustOpen();  // as a second facegate process would
   ASSERT_TRUE(other);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
@@ -202,6 +187,9 @@ TEST_F(AuditChainTest, ConcurrentAppendsFromTwoConnectionsNeverFork) {
   EXPECT_TRUE(c.intact) << c.reason;
   EXPECT_EQ(c.events, 200);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuditChainTest, ::testing::ValuesIn(TestBackends()),
+                         BackendName());
 
 }  // namespace
 }  // namespace facegate::store

@@ -1,11 +1,12 @@
 // Timings, not checks: disabled by default. Run with
 //   test_store --gtest_also_run_disabled_tests --gtest_filter='*Measure*'
+// (SQLite) or the same with test_store_pg under a server from tests/postgres/pg-start.sh.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <iostream>
 
-#include "store_test_util.h"
+#include "store_backends.h"
 
 namespace facegate::store {
 namespace {
@@ -27,10 +28,11 @@ AuditEvent Event(int64_t i) {
   return e;
 }
 
-TEST(StoreMeasure, DISABLED_AuditAppendAndVerifyRates) {
-  TempDir dir;
-  auto store = MustOpen(dir.File("m.db"));
-  ASSERT_TRUE(store);
+using StoreMeasure = BackendTest;
+
+TEST_P(StoreMeasure, DISABLED_AuditAppendAndVerifyRates) {
+  Store* store = store_.get();
+  std::cout << "[ measure  ] backend " << GetParam() << "\n";
   constexpr int kSingle = 300;
   auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < kSingle; ++i) ASSERT_TRUE(store->AppendAudit(Event(i)).ok());
@@ -57,6 +59,9 @@ TEST(StoreMeasure, DISABLED_AuditAppendAndVerifyRates) {
   std::cout << "[ measure  ] VerifyAudit over " << check->events << " events: " << verify << " s ("
             << check->events / verify << " events/s)\n";
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreMeasure, ::testing::ValuesIn(TestBackends()),
+                         BackendName());
 
 }  // namespace
 }  // namespace facegate::store

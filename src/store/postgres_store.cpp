@@ -1,0 +1,1026 @@
+// PostgreSQL backend of store::Store (libpq): one connection per Store guarded
+// by a recursive mutex, the same semantics as the SQLite backend.
+//
+// Concurrency, across threads, processes and nodes sharing one database:
+// - Every write runs in a transaction that first takes a transaction-scoped
+//   advisory lock keyed by the schema: like SQLite's BEGIN IMMEDIATE, one
+//   writer at a time per database, so read-then-write steps (notice versions,
+//   the audit chain head) cannot interleave and writers never deadlock.
+// - AppendAudit additionally locks the audit_events table against other
+//   writers (even ones that skip the advisory lock) before reading the head. A
+//   row lock on the head row would not do: after waiting for it, READ
+//   COMMITTED returns the old head again and the chain would fork.
+// - MarkConsentUsed is one conditional UPDATE (REQ C5): of two racing callers
+//   exactly one changes the row.
+// - Reads outside a transaction see every committed write at once: a
+//   withdrawal made by one node is seen by the next read on any other.
+// Nested Transaction calls on the same thread become savepoints; every write
+// method is itself a (nested) transaction, so a failing call inside a body
+// undoes only itself and leaves the outer transaction usable, as in SQLite.
+#include <facegate/store.h>
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <unordered_map>
+
+#include "store/audit_chain.h"
+#include "store/postgres_migrations.h"
+
+namespace facegate::store {
+namespace {
+
+constexpr int kLockTimeoutS = 10;
+constexpr int64_t kVerifyPage = 5000;  // audit events read per round trip by VerifyAudit
+
+UnixTime Now() {
+  return static_cast<UnixTime>(std::time(nullptr));
+}
+
+std::string Quote(const std::string& s) {
+  return "'" + s + "'";
+}
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
+
+// Positional query parameters ($1, $2...): text, binary bytea, or NULL.
+class Params {
+ public:
+  Params& Text(std::string v) { return Push(std::move(v), false, 0); }
+  Params& Int(int64_t v) { return Push(std::to_string(v), false, 0); }
+  Params& OptInt(const std::optional<int64_t>& v) { return v ? Int(*v) : Null(); }
+  Params& Bytes(std::string v) { return Push(std::move(v), false, 1); }
+  Params& Null() { return Push({}, true, 0); }
+
+  int size() const { return static_cast<int>(vals_.size()); }
+  // Pointers for PQexecPrepared, valid while this object is unchanged.
+  void Arrays(std::vector<const char*>& values, std::vector<int>& lengths) const {
+    for (size_t i = 0; i < vals_.size(); ++i) {
+      values.push_back(null_[i] ? nullptr : vals_[i].data());
+      lengths.push_back(static_cast<int>(vals_[i].size()));
+    }
+  }
+  const int* formats() const { return fmt_.data(); }
+
+ private:
+  Params& Push(std::string v, bool null, int fmt) {
+    vals_.push_back(std::move(v));
+    null_.push_back(null);
+    fmt_.push_back(fmt);
+    return *this;
+  }
+  std::vector<std::string> vals_;
+  std::vector<bool> null_;
+  std::vector<int> fmt_;
+};
+
+// Typed access to one row of a text-format result.
+class Row {
+ public:
+  Row(const PGresult* r, int row) : r_(r), row_(row) {}
+  bool IsNull(int col) const { return PQgetisnull(r_, row_, col); }
+  std::string Text(int col) const {
+    return std::string(PQgetvalue(r_, row_, col), PQgetlength(r_, row_, col));
+  }
+  int64_t Int(int col) const { return std::strtoll(PQgetvalue(r_, row_, col), nullptr, 10); }
+  std::optional<int64_t> OptInt(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return Int(col);
+  }
+  // A bytea column (the server sends it hex-escaped in text format).
+  std::string Bytes(int col) const {
+    size_t n = 0;
+    unsigned char* p =
+        PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(r_, row_, col)), &n);
+    if (!p) return {};
+    std::string out(reinterpret_cast<const char*>(p), n);
+    PQfreemem(p);
+    return out;
+  }
+
+ private:
+  const PGresult* r_;
+  int row_;
+};
+
+int64_t Changed(const PgResult& r) {
+  return std::strtoll(PQcmdTuples(r.get()), nullptr, 10);
+}
+
+// FNV-1a: a stable 64-bit advisory lock key from the schema name, the same in
+// every process and on every node.
+int64_t LockKey(const std::string& schema) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : "facegate.store:" + schema) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return static_cast<int64_t>(h);
+}
+
+class PostgresStore final : public Store {
+ public:
+  explicit PostgresStore(PGconn* conn) : conn_(conn) {}
+  ~PostgresStore() override { PQfinish(conn_); }
+
+  Status Configure();
+  Status Migrate();
+
+  Status Transaction(const std::function<Status()>& body) override;
+
+  Status AddPurpose(const PurposeRecord& p) override;
+  Result<PurposeRecord> GetPurpose(const std::string& name) override;
+  Result<std::vector<PurposeRecord>> ListPurposes() override;
+
+  Result<NoticeRecord> PublishNotice(const NoticeRecord& n) override;
+  Result<NoticeRecord> GetNotice(int64_t id) override;
+  Result<NoticeRecord> LatestNotice(const std::string& purpose) override;
+
+  Status EnsureSubject(const std::string& subject, UnixTime now) override;
+  Result<bool> SubjectExists(const std::string& subject) override;
+
+  Result<ConsentRecord> AddConsent(const ConsentRecord& c) override;
+  Result<ConsentRecord> GetConsent(int64_t id) override;
+  Result<std::vector<ConsentRecord>> ListConsents(const std::string& subject,
+                                                  const std::string& purpose) override;
+  Status MarkConsentUsed(int64_t id, UnixTime at) override;
+  Status MarkConsentWithdrawn(int64_t id, UnixTime at) override;
+
+  Result<int64_t> PutTemplate(const SealedTemplate& t) override;
+  Result<std::vector<SealedTemplate>> GetTemplates(const std::string& subject,
+                                                   const std::string& purpose) override;
+  Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) override;
+  Result<int64_t> CountTemplates(const std::string& subject) override;
+
+  Result<std::string> GetWrappedSubjectKey(const std::string& subject) override;
+  Status PutWrappedSubjectKey(const std::string& subject, const std::string& wrapped) override;
+  Status DestroySubjectKey(const std::string& subject) override;
+
+  Result<AuditEvent> AppendAudit(const AuditEvent& e) override;
+  Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) override;
+  Result<AuditCheck> VerifyAudit() override;
+
+ private:
+  // Translates a failed result (or a lost connection) into a Status that says what to do.
+  Status SqlError(const PGresult* r, const std::string& what);
+  // Runs a constant statement without parameters (BEGIN, SAVEPOINT, LOCK, DDL).
+  Status Command(const std::string& sql, const std::string& what);
+  // Runs `sql` as a prepared statement (prepared once per connection, keyed by
+  // the literal's address) with `p`.
+  Result<PgResult> Run(const char* sql, const Params& p, const std::string& what);
+  // Reconnects a broken connection between transactions.
+  Status EnsureConnected();
+  std::string Where() const;
+
+  Status RequirePurpose(const std::string& name, bool lock);
+  Status RequireSubject(const std::string& subject);
+  Result<NoticeRecord> ReadNotice(const char* sql, const Params& p, const std::string& what);
+
+  PGconn* conn_;
+  std::string schema_;
+  int64_t lock_key_ = 0;
+  // Held for every call; recursive so store methods called from a Transaction
+  // body on the same thread join that transaction instead of deadlocking.
+  std::recursive_mutex mu_;
+  int tx_depth_ = 0;  // guarded by mu_: 0 outside Transaction, n inside n nested bodies
+  std::unordered_map<const char*, std::string> prepared_;  // guarded by mu_
+};
+
+std::string PostgresStore::Where() const {
+  const char* host = PQhost(conn_);
+  const char* port = PQport(conn_);
+  const char* db = PQdb(conn_);
+  return "PostgreSQL database " + Quote(db ? db : "?") + " on " + (host ? host : "?") + ":" +
+         (port ? port : "?") + (schema_.empty() ? "" : " (schema " + schema_ + ")");
+}
+
+Status PostgresStore::SqlError(const PGresult* r, const std::string& what) {
+  const char* state_p = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  const std::string state = state_p ? state_p : "";
+  std::string msg = primary ? primary : PQerrorMessage(conn_);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  const std::string where = what + " in " + Where() + ": " + msg;
+  const std::string cls = state.substr(0, 2);
+  if (state == "23505") return Status::Conflict(what + ": already exists (" + msg + ")");
+  if (state == "23503") {
+    return Status::NotFound(what +
+                            ": refers to a subject, purpose or notice that does not exist (" +
+                            msg + ")");
+  }
+  if (state == "P0001") return Status::Conflict(what + ": " + msg);  // our triggers (REQ S6)
+  if (cls == "23" || cls == "22") {
+    return Status::InvalidInput(what + ": a stored value is out of range (" + msg + ")");
+  }
+  if (state == "XX001" || state == "XX002") {
+    return Status::Integrity("database is corrupt (" + where +
+                             "): stop facegate and restore the database from backup");
+  }
+  if (state == "55P03" || state == "40P01" || state == "40001") {
+    return Status::Internal(where + ": another process held a lock for more than " +
+                            std::to_string(kLockTimeoutS) +
+                            " s or a conflict aborted the transaction; retry");
+  }
+  if (state == "53100") return Status::Internal(where + ": the server's disk is full; free space");
+  if (cls == "53") return Status::Internal(where + ": the server is out of resources; retry later");
+  if (cls == "42" && state == "42501") {
+    return Status::Internal(where +
+                            ": the database role lacks a privilege; grant it CREATE and "
+                            "USAGE on the schema");
+  }
+  if (state == "25P02") {
+    return Status::Internal(where +
+                            ": an earlier statement of this transaction failed; the "
+                            "transaction is rolled back");
+  }
+  if (cls == "08" || cls == "57" || PQstatus(conn_) != CONNECTION_OK) {
+    return Status::Internal(where +
+                            ": lost the connection to the server; check that PostgreSQL "
+                            "runs, then retry (facegate reconnects on the next call)");
+  }
+  return Status::Internal(where + " (SQLSTATE " + (state.empty() ? "none" : state) + ")");
+}
+
+Status PostgresStore::EnsureConnected() {
+  if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
+  if (tx_depth_ > 0) {
+    return Status::Internal("lost the connection to " + Where() +
+                            " inside a transaction: nothing of it was written; retry");
+  }
+  PQreset(conn_);
+  prepared_.clear();  // a new session has no prepared statements
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(conn_);
+    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+    return Status::Internal("cannot reconnect to " + Where() + ": " + msg +
+                            ": check that PostgreSQL runs");
+  }
+  return Configure();
+}
+
+Status PostgresStore::Command(const std::string& sql, const std::string& what) {
+  PgResult r(PQexec(conn_, sql.c_str()));
+  ExecStatusType st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return SqlError(r.get(), what);
+  return Status::Ok();
+}
+
+Result<PgResult> PostgresStore::Run(const char* sql, const Params& p, const std::string& what) {
+  if (tx_depth_ == 0) FG_RETURN_IF_ERROR(EnsureConnected());
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    std::string name = "fg_" + std::to_string(prepared_.size() + 1);
+    PgResult r(PQprepare(conn_, name.c_str(), sql, p.size(), nullptr));
+    if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+      return SqlError(r.get(), what + " (preparing the statement)");
+    }
+    it = prepared_.emplace(sql, std::move(name)).first;
+  }
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  p.Arrays(values, lengths);
+  PgResult r(PQexecPrepared(conn_, it->second.c_str(), p.size(), values.data(), lengths.data(),
+                            p.formats(), /*resultFormat=*/0));
+  ExecStatusType st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return SqlError(r.get(), what);
+  return r;
+}
+
+Status PostgresStore::Configure() {
+  // REQ C5, C4, S6: a lost commit could be a spent "once" consent, a withdrawal
+  // or an audit event, so every commit waits for the server's WAL flush.
+  FG_RETURN_IF_ERROR(Command("SET synchronous_commit = on", "enabling synchronous commit"));
+  FG_RETURN_IF_ERROR(Command("SET lock_timeout = '" + std::to_string(kLockTimeoutS) + "s'",
+                             "setting lock_timeout"));
+  FG_RETURN_IF_ERROR(Command("SET client_encoding = 'UTF8'", "setting client_encoding"));
+  PgResult r(PQexec(conn_, "SELECT current_schema()"));
+  if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+    return SqlError(r.get(), "reading the current schema");
+  }
+  if (PQntuples(r.get()) != 1 || PQgetisnull(r.get(), 0, 0)) {
+    return Status::InvalidInput(Where() +
+                                " has no existing schema on its search_path: create the schema, "
+                                "or fix the conninfo's options='-c search_path=...'");
+  }
+  schema_ = PQgetvalue(r.get(), 0, 0);
+  lock_key_ = LockKey(schema_);
+  return Status::Ok();
+}
+
+Status PostgresStore::Migrate() {
+  std::lock_guard lock(mu_);
+  // Transaction() takes the per-schema lock: two processes opening a new
+  // database at once migrate it one after the other.
+  return Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(Command(R"sql(
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY,
+        description TEXT NOT NULL,
+        applied_at BIGINT NOT NULL
+      ))sql",
+                               "creating schema_migrations"));
+    FG_ASSIGN_OR_RETURN(
+        PgResult r,
+        Run("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", Params(),
+            "reading the schema version"));
+    const int64_t current = Row(r.get(), 0).Int(0);
+    if (current > LatestPostgresSchemaVersion()) {
+      return Status::Integrity(Where() + " has schema version " + std::to_string(current) +
+                               " but this facegate knows only up to " +
+                               std::to_string(LatestPostgresSchemaVersion()) +
+                               ": upgrade facegate, or restore a backup made by this version");
+    }
+    for (const Migration& m : PostgresMigrations()) {
+      if (m.version <= current) continue;
+      FG_RETURN_IF_ERROR(Command(m.sql, "applying migration " + std::to_string(m.version)));
+      FG_RETURN_IF_ERROR(Run("INSERT INTO schema_migrations (version, description, applied_at) "
+                             "VALUES ($1, $2, $3)",
+                             Params().Int(m.version).Text(m.description).Int(Now()),
+                             "recording migration " + std::to_string(m.version))
+                             .status());
+    }
+    return Status::Ok();
+  });
+}
+
+Status PostgresStore::Transaction(const std::function<Status()>& body) {
+  std::lock_guard lock(mu_);
+  const bool outer = tx_depth_ == 0;
+  const std::string sp = "fg_sp" + std::to_string(tx_depth_);
+  if (outer) {
+    FG_RETURN_IF_ERROR(EnsureConnected());
+    FG_RETURN_IF_ERROR(Command("BEGIN ISOLATION LEVEL READ COMMITTED", "starting a transaction"));
+    // One writer transaction at a time per database (see the top of this file).
+    auto locked = Run("SELECT pg_advisory_xact_lock($1)", Params().Int(lock_key_),
+                      "waiting for the store's write lock");
+    if (!locked.ok()) {
+      PQclear(PQexec(conn_, "ROLLBACK"));
+      return locked.status();
+    }
+  } else {
+    FG_RETURN_IF_ERROR(Command("SAVEPOINT " + sp, "starting a savepoint"));
+  }
+  auto rollback = [&] {
+    if (outer) {
+      if (PQtransactionStatus(conn_) != PQTRANS_IDLE) PQclear(PQexec(conn_, "ROLLBACK"));
+    } else {
+      PQclear(PQexec(conn_, ("ROLLBACK TO SAVEPOINT " + sp + "; RELEASE SAVEPOINT " + sp).c_str()));
+    }
+  };
+  ++tx_depth_;
+  Status s;
+  try {
+    s = body();
+  } catch (...) {
+    --tx_depth_;
+    rollback();
+    throw;
+  }
+  --tx_depth_;
+  if (!s.ok()) {
+    rollback();
+    return s;
+  }
+  if (PQtransactionStatus(conn_) == PQTRANS_INERROR) {
+    // The body ignored a failed statement; PostgreSQL would turn COMMIT into ROLLBACK.
+    rollback();
+    return Status::Internal("a statement inside a transaction on " + Where() +
+                            " failed and its error was ignored: nothing was written; retry");
+  }
+  if (!outer) {
+    Status c = Command("RELEASE SAVEPOINT " + sp, "releasing a savepoint");
+    if (!c.ok()) rollback();
+    return c;
+  }
+  PgResult r(PQexec(conn_, "COMMIT"));
+  if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+    Status c = SqlError(r.get(), "committing a transaction");
+    rollback();
+    return c;
+  }
+  if (std::string(PQcmdStatus(r.get())) == "ROLLBACK") {
+    return Status::Internal("the server rolled back a transaction on " + Where() +
+                            " instead of committing it: nothing was written; retry");
+  }
+  return Status::Ok();
+}
+
+// ---- purposes ----
+
+Status PostgresStore::RequirePurpose(const std::string& name, bool lock) {
+  // FOR SHARE keeps the purpose from being deleted before the transaction ends.
+  FG_ASSIGN_OR_RETURN(PgResult r,
+                      lock ? Run("SELECT 1 FROM purposes WHERE name = $1 FOR SHARE",
+                                 Params().Text(name), "looking up purpose " + Quote(name))
+                           : Run("SELECT 1 FROM purposes WHERE name = $1", Params().Text(name),
+                                 "looking up purpose " + Quote(name)));
+  if (PQntuples(r.get()) > 0) return Status::Ok();
+  return Status::NotFound("purpose " + Quote(name) +
+                          " does not exist: declare it first (facegate purpose add)");
+}
+
+Status PostgresStore::RequireSubject(const std::string& subject) {
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT 1 FROM subjects WHERE id = $1",
+                                      Params().Text(subject), "looking up subject " + Quote(subject)));
+  if (PQntuples(r.get()) > 0) return Status::Ok();
+  return Status::NotFound("subject " + Quote(subject) +
+                          " does not exist: register it first (Store::EnsureSubject)");
+}
+
+Status PostgresStore::AddPurpose(const PurposeRecord& p) {
+  if (p.name.empty()) return Status::InvalidInput("purpose name is empty: give it a name");
+  if (p.retention_days < 0) {
+    return Status::InvalidInput("purpose " + Quote(p.name) + " has negative retention_days");
+  }
+  return Transaction([&]() -> Status {
+    auto r = Run("INSERT INTO purposes (name, scenario, retention_days, alternatives, "
+                 "legal_mandate, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                 Params()
+                     .Text(p.name)
+                     .Text(ToString(p.scenario))
+                     .Int(p.retention_days)
+                     .Text(nlohmann::json(p.alternatives).dump())
+                     .Text(p.legal_mandate)
+                     .Int(p.created_at ? p.created_at : Now()),
+                 "adding purpose " + Quote(p.name));
+    if (r.ok()) return Status::Ok();
+    if (r.status().kind() == ErrorKind::kConflict) {
+      return Status::Conflict("purpose " + Quote(p.name) +
+                              " already exists: use it, or choose another name");
+    }
+    return r.status();
+  });
+}
+
+static const char* const kPurposeColumns =
+    "name, scenario, retention_days, alternatives, legal_mandate, created_at";
+
+Result<PurposeRecord> ReadPurpose(const Row& row) {
+  PurposeRecord p;
+  p.name = row.Text(0);
+  auto scenario = ParseScenario(row.Text(1));
+  if (!scenario) {
+    return Status::Integrity("purpose " + Quote(p.name) + " has unknown scenario " +
+                             Quote(row.Text(1)) + ": the database was edited; restore from backup");
+  }
+  p.scenario = *scenario;
+  p.retention_days = row.Int(2);
+  auto alts = nlohmann::json::parse(row.Text(3), nullptr, /*allow_exceptions=*/false);
+  if (!alts.is_array()) {
+    return Status::Integrity("purpose " + Quote(p.name) +
+                             " has malformed alternatives: the database was edited; restore "
+                             "from backup");
+  }
+  for (const auto& a : alts) {
+    if (a.is_string()) p.alternatives.push_back(a.get<std::string>());
+  }
+  p.legal_mandate = row.Text(4);
+  p.created_at = row.Int(5);
+  return p;
+}
+
+Result<PurposeRecord> PostgresStore::GetPurpose(const std::string& name) {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kPurposeColumns + " FROM purposes WHERE name = $1";
+  FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params().Text(name), "reading purpose " +
+                                                                            Quote(name)));
+  if (PQntuples(r.get()) == 0) return Status::NotFound("purpose " + Quote(name) + " does not exist");
+  return ReadPurpose(Row(r.get(), 0));
+}
+
+Result<std::vector<PurposeRecord>> PostgresStore::ListPurposes() {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kPurposeColumns + " FROM purposes ORDER BY name COLLATE \"C\"";
+  FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params(), "listing purposes"));
+  std::vector<PurposeRecord> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    FG_ASSIGN_OR_RETURN(PurposeRecord p, ReadPurpose(Row(r.get(), i)));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// ---- notices ----
+
+static const char* const kNoticeColumns = "id, purpose, version, text, sha256, published_at";
+
+Result<NoticeRecord> PostgresStore::ReadNotice(const char* sql, const Params& p,
+                                               const std::string& what) {
+  FG_ASSIGN_OR_RETURN(PgResult r, Run(sql, p, "reading " + what));
+  if (PQntuples(r.get()) == 0) return Status::NotFound(what + " does not exist");
+  Row row(r.get(), 0);
+  NoticeRecord n;
+  n.id = row.Int(0);
+  n.purpose = row.Text(1);
+  n.version = static_cast<int>(row.Int(2));
+  n.text = row.Text(3);
+  n.sha256 = row.Text(4);
+  n.published_at = row.Int(5);
+  return n;
+}
+
+Result<NoticeRecord> PostgresStore::PublishNotice(const NoticeRecord& in) {
+  NoticeRecord n = in;
+  // Consents bind to this digest (REQ C2), so it must be the text's digest.
+  const std::string digest = Sha256Hex(n.text);
+  if (n.sha256.empty()) {
+    n.sha256 = digest;
+  } else if (n.sha256 != digest) {
+    return Status::InvalidInput("notice for purpose " + Quote(n.purpose) + " gives sha256 " +
+                                n.sha256 + " but its text hashes to " + digest +
+                                ": leave sha256 empty or fix it");
+  }
+  if (!n.published_at) n.published_at = Now();
+  Status s = Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequirePurpose(n.purpose, /*lock=*/true));
+    FG_ASSIGN_OR_RETURN(
+        PgResult v, Run("SELECT COALESCE(MAX(version), 0) FROM notices WHERE purpose = $1",
+                        Params().Text(n.purpose), "reading notice versions"));
+    n.version = static_cast<int>(Row(v.get(), 0).Int(0)) + 1;
+    FG_ASSIGN_OR_RETURN(PgResult r, Run("INSERT INTO notices (purpose, version, text, sha256, "
+                                        "published_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                                        Params()
+                                            .Text(n.purpose)
+                                            .Int(n.version)
+                                            .Text(n.text)
+                                            .Text(n.sha256)
+                                            .Int(n.published_at),
+                                        "publishing a notice for purpose " + Quote(n.purpose)));
+    n.id = Row(r.get(), 0).Int(0);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return n;
+}
+
+Result<NoticeRecord> PostgresStore::GetNotice(int64_t id) {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kNoticeColumns + " FROM notices WHERE id = $1";
+  return ReadNotice(sql.c_str(), Params().Int(id), "notice " + std::to_string(id));
+}
+
+Result<NoticeRecord> PostgresStore::LatestNotice(const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = std::string("SELECT ") + kNoticeColumns +
+                                 " FROM notices WHERE purpose = $1 ORDER BY version DESC LIMIT 1";
+  return ReadNotice(sql.c_str(), Params().Text(purpose), "a notice for purpose " + Quote(purpose));
+}
+
+// ---- subjects ----
+
+Status PostgresStore::EnsureSubject(const std::string& subject, UnixTime now) {
+  if (subject.empty()) return Status::InvalidInput("subject id is empty: give a pseudonymous id");
+  return Transaction([&]() -> Status {
+    return Run("INSERT INTO subjects (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+               Params().Text(subject).Int(now ? now : Now()), "registering subject " + Quote(subject))
+        .status();
+  });
+}
+
+Result<bool> PostgresStore::SubjectExists(const std::string& subject) {
+  std::lock_guard lock(mu_);
+  Status s = RequireSubject(subject);
+  if (s.ok()) return true;
+  if (s.kind() == ErrorKind::kNotFound) return false;
+  return s;
+}
+
+// ---- consents ----
+
+static const char* const kConsentColumns =
+    "id, subject, purpose, notice_id, notice_sha256, option, method, evidence, given_at, "
+    "expires_at, withdrawn_at, used_at, session, legal_basis";
+
+Result<ConsentRecord> ReadConsent(const Row& row) {
+  ConsentRecord c;
+  c.id = row.Int(0);
+  c.subject = row.Text(1);
+  c.purpose = row.Text(2);
+  c.notice_id = row.OptInt(3).value_or(0);
+  c.notice_sha256 = row.Text(4);
+  auto option = ParseConsentOption(row.Text(5));
+  auto method = ParseConsentMethod(row.Text(6));
+  if (!option || !method) {
+    return Status::Integrity("consent " + std::to_string(c.id) +
+                             " has an unknown option or method: the database was edited; "
+                             "restore from backup");
+  }
+  c.option = *option;
+  c.method = *method;
+  c.evidence = row.Text(7);
+  c.given_at = row.Int(8);
+  c.expires_at = row.Int(9);
+  c.withdrawn_at = row.OptInt(10);
+  c.used_at = row.OptInt(11);
+  c.session = row.Text(12);
+  c.legal_basis = row.Text(13);
+  return c;
+}
+
+Result<ConsentRecord> PostgresStore::AddConsent(const ConsentRecord& in) {
+  ConsentRecord c = in;
+  if (!c.given_at) c.given_at = Now();
+  Status s = Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequireSubject(c.subject));
+    FG_RETURN_IF_ERROR(RequirePurpose(c.purpose, /*lock=*/false));
+    if (c.notice_id != 0) {
+      // REQ C2: the consent must name the notice the subject actually saw.
+      static const std::string sql =
+          std::string("SELECT ") + kNoticeColumns + " FROM notices WHERE id = $1";
+      FG_ASSIGN_OR_RETURN(NoticeRecord n, ReadNotice(sql.c_str(), Params().Int(c.notice_id),
+                                                     "notice " + std::to_string(c.notice_id)));
+      if (n.purpose != c.purpose) {
+        return Status::InvalidInput("notice " + std::to_string(n.id) + " is for purpose " +
+                                    Quote(n.purpose) + ", not " + Quote(c.purpose) +
+                                    ": give the notice of this purpose");
+      }
+      if (c.notice_sha256.empty()) {
+        c.notice_sha256 = n.sha256;
+      } else if (c.notice_sha256 != n.sha256) {
+        return Status::InvalidInput("consent names notice sha256 " + c.notice_sha256 +
+                                    " but notice " + std::to_string(n.id) + " has " + n.sha256 +
+                                    ": the subject saw another text; show the current notice");
+      }
+    }
+    Params p;
+    p.Text(c.subject).Text(c.purpose);
+    if (c.notice_id) {
+      p.Int(c.notice_id);
+    } else {
+      p.Null();
+    }
+    p.Text(c.notice_sha256)
+        .Text(ToString(c.option))
+        .Text(ToString(c.method))
+        .Text(c.evidence)
+        .Int(c.given_at)
+        .Int(c.expires_at)
+        .OptInt(c.withdrawn_at)
+        .OptInt(c.used_at)
+        .Text(c.session)
+        .Text(c.legal_basis);
+    FG_ASSIGN_OR_RETURN(
+        PgResult r,
+        Run("INSERT INTO consents (subject, purpose, notice_id, notice_sha256, option, method, "
+            "evidence, given_at, expires_at, withdrawn_at, used_at, session, legal_basis) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+            p, "adding a consent of subject " + Quote(c.subject)));
+    c.id = Row(r.get(), 0).Int(0);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return c;
+}
+
+Result<ConsentRecord> PostgresStore::GetConsent(int64_t id) {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kConsentColumns + " FROM consents WHERE id = $1";
+  FG_ASSIGN_OR_RETURN(PgResult r,
+                      Run(sql.c_str(), Params().Int(id), "reading consent " + std::to_string(id)));
+  if (PQntuples(r.get()) == 0) {
+    return Status::NotFound("consent " + std::to_string(id) + " does not exist");
+  }
+  return ReadConsent(Row(r.get(), 0));
+}
+
+Result<std::vector<ConsentRecord>> PostgresStore::ListConsents(const std::string& subject,
+                                                               const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = std::string("SELECT ") + kConsentColumns +
+                                 " FROM consents WHERE subject = $1 AND purpose = $2 "
+                                 "ORDER BY given_at DESC, id DESC";
+  FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params().Text(subject).Text(purpose),
+                                      "listing consents of subject " + Quote(subject)));
+  std::vector<ConsentRecord> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    FG_ASSIGN_OR_RETURN(ConsentRecord c, ReadConsent(Row(r.get(), i)));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Status PostgresStore::MarkConsentUsed(int64_t id, UnixTime at) {
+  std::lock_guard lock(mu_);
+  int64_t changed = 0;
+  FG_RETURN_IF_ERROR(Transaction([&]() -> Status {
+    // REQ C5: one conditional UPDATE is the test-and-set; of two concurrent
+    // callers (threads, processes or nodes) exactly one changes the row.
+    FG_ASSIGN_OR_RETURN(
+        PgResult r, Run("UPDATE consents SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
+                        Params().Int(at ? at : Now()).Int(id),
+                        "spending consent " + std::to_string(id)));
+    changed = Changed(r);
+    return Status::Ok();
+  }));
+  if (changed == 1) return Status::Ok();
+  FG_ASSIGN_OR_RETURN(ConsentRecord c, GetConsent(id));  // kNotFound for an unknown id
+  return Status::Conflict("consent " + std::to_string(id) + " was already used at " +
+                          std::to_string(c.used_at.value_or(0)) +
+                          ": a 'once' consent authorizes one operation; ask for a new consent");
+}
+
+Status PostgresStore::MarkConsentWithdrawn(int64_t id, UnixTime at) {
+  std::lock_guard lock(mu_);
+  int64_t changed = 0;
+  FG_RETURN_IF_ERROR(Transaction([&]() -> Status {
+    FG_ASSIGN_OR_RETURN(PgResult r, Run("UPDATE consents SET withdrawn_at = $1 "
+                                        "WHERE id = $2 AND withdrawn_at IS NULL",
+                                        Params().Int(at ? at : Now()).Int(id),
+                                        "withdrawing consent " + std::to_string(id)));
+    changed = Changed(r);
+    return Status::Ok();
+  }));
+  if (changed == 1) return Status::Ok();
+  FG_ASSIGN_OR_RETURN(ConsentRecord c, GetConsent(id));
+  return Status::Conflict("consent " + std::to_string(id) + " was already withdrawn at " +
+                          std::to_string(c.withdrawn_at.value_or(0)));
+}
+
+// ---- templates ----
+
+Result<int64_t> PostgresStore::PutTemplate(const SealedTemplate& t) {
+  if (t.nonce.empty() || t.ciphertext.empty()) {
+    return Status::InvalidInput("template of subject " + Quote(t.subject) +
+                                " is not sealed (empty nonce or ciphertext): seal it with "
+                                "Vault::Seal first (REQ S4)");
+  }
+  int64_t id = 0;
+  Status s = Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequireSubject(t.subject));
+    FG_RETURN_IF_ERROR(RequirePurpose(t.purpose, /*lock=*/false));
+    FG_ASSIGN_OR_RETURN(PgResult r, Run("INSERT INTO templates (subject, purpose, model, nonce, "
+                                        "ciphertext, created_at, expires_at) "
+                                        "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                                        Params()
+                                            .Text(t.subject)
+                                            .Text(t.purpose)
+                                            .Text(t.model)
+                                            .Bytes(t.nonce)
+                                            .Bytes(t.ciphertext)
+                                            .Int(t.created_at ? t.created_at : Now())
+                                            .Int(t.expires_at),
+                                        "storing a template of subject " + Quote(t.subject)));
+    id = Row(r.get(), 0).Int(0);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return id;
+}
+
+Result<std::vector<SealedTemplate>> PostgresStore::GetTemplates(const std::string& subject,
+                                                                const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT id, subject, purpose, model, nonce, ciphertext, "
+                                      "created_at, expires_at FROM templates "
+                                      "WHERE subject = $1 AND purpose = $2 ORDER BY id",
+                                      Params().Text(subject).Text(purpose),
+                                      "reading templates of subject " + Quote(subject)));
+  std::vector<SealedTemplate> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    Row row(r.get(), i);
+    SealedTemplate t;
+    t.id = row.Int(0);
+    t.subject = row.Text(1);
+    t.purpose = row.Text(2);
+    t.model = row.Text(3);
+    t.nonce = row.Bytes(4);
+    t.ciphertext = row.Bytes(5);
+    t.created_at = row.Int(6);
+    t.expires_at = row.Int(7);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<int64_t> PostgresStore::DeleteTemplates(const std::string& subject,
+                                               const std::string& purpose) {
+  int64_t n = 0;
+  Status s = Transaction([&]() -> Status {
+    FG_ASSIGN_OR_RETURN(PgResult r, Run("DELETE FROM templates WHERE subject = $1 AND purpose = $2",
+                                        Params().Text(subject).Text(purpose),
+                                        "deleting templates of subject " + Quote(subject)));
+    n = Changed(r);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return n;
+}
+
+Result<int64_t> PostgresStore::CountTemplates(const std::string& subject) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT COUNT(*) FROM templates WHERE subject = $1",
+                                      Params().Text(subject),
+                                      "counting templates of " + Quote(subject)));
+  return Row(r.get(), 0).Int(0);
+}
+
+// ---- subject keys ----
+
+Result<std::string> PostgresStore::GetWrappedSubjectKey(const std::string& subject) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT wrapped FROM subject_keys WHERE subject = $1",
+                                      Params().Text(subject),
+                                      "reading the key of subject " + Quote(subject)));
+  if (PQntuples(r.get()) > 0) return Row(r.get(), 0).Bytes(0);
+  return Status::NotFound("no key for subject " + Quote(subject) +
+                          ": none was made yet, or it was destroyed (templates shredded, REQ S7)");
+}
+
+Status PostgresStore::PutWrappedSubjectKey(const std::string& subject,
+                                           const std::string& wrapped) {
+  if (wrapped.empty()) return Status::InvalidInput("wrapped key is empty");
+  return Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequireSubject(subject));
+    auto r = Run("INSERT INTO subject_keys (subject, wrapped, created_at) VALUES ($1, $2, $3)",
+                 Params().Text(subject).Bytes(wrapped).Int(Now()),
+                 "storing the key of subject " + Quote(subject));
+    if (r.ok()) return Status::Ok();
+    if (r.status().kind() == ErrorKind::kConflict) {
+      return Status::Conflict("subject " + Quote(subject) +
+                              " already has a key: read it with GetWrappedSubjectKey");
+    }
+    return r.status();
+  });
+}
+
+Status PostgresStore::DestroySubjectKey(const std::string& subject) {
+  // Idempotent: a subject without a key has nothing left to shred. REQ S7 on
+  // PostgreSQL: the row is gone for every reader at commit; its bytes may stay
+  // in dead tuples and the server's WAL until vacuum and reuse overwrite them.
+  return Transaction([&]() -> Status {
+    return Run("DELETE FROM subject_keys WHERE subject = $1", Params().Text(subject),
+               "destroying the key of subject " + Quote(subject))
+        .status();
+  });
+}
+
+// ---- audit chain (REQ S6) ----
+
+Result<AuditEvent> PostgresStore::AppendAudit(const AuditEvent& in) {
+  AuditEvent e = in;
+  if (!e.at) e.at = Now();
+  Status s = Transaction([&]() -> Status {
+    // SHARE ROW EXCLUSIVE conflicts with itself and with every INSERT: the head
+    // read below is the head at commit, so the chain never forks (readers go on).
+    FG_RETURN_IF_ERROR(Command("LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE",
+                               "locking the audit chain"));
+    FG_ASSIGN_OR_RETURN(PgResult head,
+                        Run("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+                            Params(), "reading the audit chain head"));
+    if (PQntuples(head.get()) > 0) {
+      e.seq = Row(head.get(), 0).Int(0) + 1;
+      e.prev_hash = Row(head.get(), 0).Text(1);
+    } else {
+      e.seq = 1;
+      e.prev_hash = kGenesisHash;
+    }
+    e.hash = AuditHash(e);
+    return Run("INSERT INTO audit_events (seq, at, actor, action, subject, purpose, outcome, "
+               "detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+               Params()
+                   .Int(e.seq)
+                   .Int(e.at)
+                   .Text(e.actor)
+                   .Text(e.action)
+                   .Text(e.subject)
+                   .Text(e.purpose)
+                   .Text(e.outcome)
+                   .Text(e.detail)
+                   .Text(e.prev_hash)
+                   .Text(e.hash),
+               "appending audit event " + std::to_string(e.seq))
+        .status();
+  });
+  if (!s.ok()) return s;
+  return e;
+}
+
+static const char* const kAuditSelect =
+    "SELECT seq, at, actor, action, subject, purpose, outcome, detail, prev_hash, hash "
+    "FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2";
+
+AuditEvent ReadAudit(const Row& row) {
+  AuditEvent e;
+  e.seq = row.Int(0);
+  e.at = row.Int(1);
+  e.actor = row.Text(2);
+  e.action = row.Text(3);
+  e.subject = row.Text(4);
+  e.purpose = row.Text(5);
+  e.outcome = row.Text(6);
+  e.detail = row.Text(7);
+  e.prev_hash = row.Text(8);
+  e.hash = row.Text(9);
+  return e;
+}
+
+Result<std::vector<AuditEvent>> PostgresStore::ListAudit(int64_t after_seq, int64_t limit) {
+  std::lock_guard lock(mu_);
+  Params p;
+  p.Int(after_seq);
+  if (limit > 0) {
+    p.Int(limit);
+  } else {
+    p.Null();  // LIMIT NULL: no limit
+  }
+  FG_ASSIGN_OR_RETURN(PgResult r, Run(kAuditSelect, p, "listing audit events"));
+  std::vector<AuditEvent> out;
+  out.reserve(PQntuples(r.get()));
+  for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(ReadAudit(Row(r.get(), i)));
+  return out;
+}
+
+Result<AuditCheck> PostgresStore::VerifyAudit() {
+  std::lock_guard lock(mu_);
+  const bool own_tx = tx_depth_ == 0;
+  // One snapshot for all pages, even while other processes append.
+  if (own_tx) {
+    FG_RETURN_IF_ERROR(EnsureConnected());
+    FG_RETURN_IF_ERROR(Command("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                               "starting the audit check"));
+  }
+  AuditCheck check;
+  Status s = [&]() -> Status {
+    int64_t expected_seq = 1;
+    int64_t after = 0;
+    std::string prev = kGenesisHash;
+    for (;;) {
+      FG_ASSIGN_OR_RETURN(PgResult r, Run(kAuditSelect, Params().Int(after).Int(kVerifyPage),
+                                          "reading the audit chain"));
+      const int n = PQntuples(r.get());
+      for (int i = 0; i < n; ++i) {
+        AuditEvent e = ReadAudit(Row(r.get(), i));
+        after = e.seq;
+        ++check.events;
+        if (!check.intact) continue;  // keep counting; report only the first break
+        auto broken = [&](std::string why) {
+          check.intact = false;
+          check.first_broken_seq = e.seq;
+          check.reason = std::move(why);
+        };
+        if (e.seq != expected_seq) {
+          broken("seq gap: expected " + std::to_string(expected_seq) + ", found " +
+                 std::to_string(e.seq) + ": event(s) deleted");
+        } else if (e.prev_hash != prev) {
+          broken("prev_hash mismatch: event deleted or reordered before seq " +
+                 std::to_string(e.seq));
+        } else if (AuditHash(e) != e.hash) {
+          broken("hash mismatch: event edited (seq " + std::to_string(e.seq) + ")");
+        }
+        expected_seq = e.seq + 1;
+        prev = e.hash;
+      }
+      if (n < kVerifyPage) return Status::Ok();
+    }
+  }();
+  if (own_tx) PQclear(PQexec(conn_, s.ok() ? "COMMIT" : "ROLLBACK"));
+  if (!s.ok()) return s;
+  return check;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo) {
+  if (conninfo.empty()) {
+    return Status::InvalidInput(
+        "PostgreSQL conninfo is empty: give e.g. \"host=/run/postgresql dbname=facegate\" or "
+        "\"postgresql://user@host/facegate\"");
+  }
+  char* parse_error = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &parse_error);
+  if (!opts) {
+    std::string msg = parse_error ? parse_error : "out of memory";
+    PQfreemem(parse_error);
+    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+    return Status::InvalidInput("PostgreSQL conninfo is malformed: " + msg +
+                                ": see libpq's connection strings");
+  }
+  PQconninfoFree(opts);
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  if (!conn) return Status::Internal("cannot allocate a PostgreSQL connection: out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(conn);
+    PQfinish(conn);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    return Status::Internal("cannot connect to PostgreSQL: " + msg +
+                            " (check that the server runs and the conninfo's host, port, user "
+                            "and dbname)");
+  }
+  auto store = std::make_unique<PostgresStore>(conn);
+  FG_RETURN_IF_ERROR(store->Configure());
+  FG_RETURN_IF_ERROR(store->Migrate());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace facegate::store
