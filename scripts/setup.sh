@@ -8,7 +8,7 @@ cd "$root"
 pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
       libopencv-dev libonnx-dev libprotobuf-dev protobuf-compiler libsodium-dev libsqlite3-dev sqlite3
       libpq-dev postgresql
-      python3 nlohmann-json3-dev libcli11-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev)
+      python3 nlohmann-json3-dev libcli11-dev libcpp-httplib-dev openssl libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()

@@ -3,6 +3,10 @@
 #include <facegate/service.h>
 
 #include "nn/model_files.h"
+#include "server/server.h"
+
+#include <pthread.h>
+#include <csignal>
 #include "policy/rules.h"
 
 #include <CLI/CLI.hpp>
@@ -425,6 +429,110 @@ int Run(int argc, char** argv) {
     Print(ctx, json{{"ok", worst.ok()}, {"model_dir", cfg.model_dir}, {"files", arr}},
           human + (worst.ok() ? "all model files match models.lock" : "some model files differ from models.lock"));
     rc = worst.ok() ? kExitOk : ExitCode(worst);
+  });
+
+  // serve / apikey (REST API, docs/api.md)
+  struct {
+    std::string listen = "127.0.0.1:8080", cert, key, role, device;
+    std::vector<std::string> purposes;
+    int threads = 8;
+    double rate = 20;
+  } sv;
+  auto open_keys = [&]() -> std::unique_ptr<server::ApiKeyStore> {
+    auto k = server::ApiKeyStore::Open(ctx.svc->config().data_dir + "/apikeys.db");
+    if (!k.ok()) { rc = Report(ctx, k.status()); return nullptr; }
+    return std::move(k).value();
+  };
+  auto* serve = app.add_subcommand("serve", "serve the HTTP/JSON API under /v1/ (docs/api.md)");
+  serve->add_option("--listen", sv.listen, "host:port to listen on");
+  serve->add_option("--cert", sv.cert, "TLS certificate (PEM); with --key serves HTTPS");
+  serve->add_option("--key", sv.key, "TLS private key (PEM)");
+  serve->add_option("--threads", sv.threads, "worker threads")->check(CLI::Range(1, 256));
+  serve->add_option("--rate", sv.rate, "requests per second per API key (burst: twice that; 0: unlimited)");
+  serve->callback([&] {
+    if (!open()) return;
+    auto keys = open_keys();
+    if (!keys) return;
+    auto where = server::ParseListen(sv.listen);
+    if (!where.ok()) { rc = Report(ctx, where.status()); return; }
+    server::ServerConfig sc;
+    std::tie(sc.host, sc.port) = *where;
+    sc.cert_file = sv.cert;
+    sc.key_file = sv.key;
+    sc.threads = sv.threads;
+    sc.rate_per_second = sv.rate;
+    sc.rate_burst = 2 * sv.rate;
+    auto admins = keys->CountActive(server::Role::kAdmin);
+    if (!admins.ok()) { rc = Report(ctx, admins.status()); return; }
+    if (*admins == 0) {  // first start: one admin key, shown once
+      auto k = keys->Create(server::Role::kAdmin, "", {}, static_cast<UnixTime>(std::time(nullptr)));
+      if (!k.ok()) { rc = Report(ctx, k.status()); return; }
+      std::cout << "No API key existed: created admin key " << k->key.id << " (shown only now, store it):\n  "
+                << k->secret << "\n";
+    }
+    // Block SIGINT/SIGTERM before the server's threads start; this thread waits for them.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    auto s = server::Server::Create(*ctx.svc, *keys, sc);
+    if (!s.ok()) { rc = Report(ctx, s.status()); return; }
+    Status st = (*s)->Start();
+    if (!st.ok()) { rc = Report(ctx, st); return; }
+    std::cout << "facegate serving " << (sc.cert_file.empty() ? "http" : "https") << "://" << sc.host << ":"
+              << (*s)->port() << "/v1/ (data " << ctx.svc->config().data_dir << "; Ctrl-C stops)" << std::endl;
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    std::cout << "stopping (signal " << sig << ")" << std::endl;
+    (*s)->Stop();
+  });
+  auto* apikey = app.add_subcommand("apikey", "API keys for the REST API (stored hashed in apikeys.db)");
+  apikey->require_subcommand(1);
+  auto* kcreate = apikey->add_subcommand("create", "make a key; the key is printed once and never again");
+  kcreate->add_option("--role", sv.role, "admin | operator | auditor | device")->required();
+  kcreate->add_option("--device", sv.device, "device keys: the device it belongs to");
+  kcreate->add_option("--purpose", sv.purposes, "device keys: a purpose it may act for (repeatable)");
+  kcreate->callback([&] {
+    if (!open()) return;
+    auto keys = open_keys();
+    if (!keys) return;
+    auto role = server::ParseRole(sv.role);
+    if (!role) { rc = Report(ctx, Status::InvalidInput("unknown role '" + sv.role + "'; use admin, operator, auditor or device")); return; }
+    auto k = keys->Create(*role, sv.device, sv.purposes, static_cast<UnixTime>(std::time(nullptr)));
+    if (!k.ok()) { rc = Report(ctx, k.status()); return; }
+    rc = Print(ctx, {{"ok", true}, {"id", k->key.id}, {"role", server::ToString(k->key.role)}, {"device", k->key.device},
+                     {"purposes", k->key.purposes}, {"key", k->secret}},
+               server::ToString(k->key.role) + std::string(" key ") + k->key.id + " (shown only now, store it):\n  " + k->secret);
+  });
+  auto* klist = apikey->add_subcommand("list", "list keys (ids and roles; secrets are not stored)");
+  klist->callback([&] {
+    if (!open()) return;
+    auto keys = open_keys();
+    if (!keys) return;
+    auto ks = keys->List();
+    if (!ks.ok()) { rc = Report(ctx, ks.status()); return; }
+    json arr = json::array();
+    std::string human;
+    for (auto& k : *ks) {
+      arr.push_back({{"id", k.id}, {"role", server::ToString(k.role)}, {"device", k.device}, {"purposes", k.purposes},
+                     {"created_at", FormatTime(k.created_at)},
+                     {"revoked_at", k.revoked_at ? json(FormatTime(*k.revoked_at)) : json(nullptr)}});
+      human += k.id + "\t" + server::ToString(k.role) + "\t" + (k.device.empty() ? "-" : k.device) + "\t" +
+               (k.revoked_at ? "revoked" : "active") + "\n";
+    }
+    rc = Print(ctx, arr, human.empty() ? "no API keys" : human.substr(0, human.size() - 1));
+  });
+  std::string k_id;
+  auto* krevoke = apikey->add_subcommand("revoke", "revoke a key by id; it stops working at once");
+  krevoke->add_option("id", k_id)->required();
+  krevoke->callback([&] {
+    if (!open()) return;
+    auto keys = open_keys();
+    if (!keys) return;
+    Status st = keys->Revoke(k_id, static_cast<UnixTime>(std::time(nullptr)));
+    if (!st.ok()) { rc = Report(ctx, st); return; }
+    rc = Print(ctx, {{"ok", true}, {"id", k_id}, {"revoked", true}}, "API key " + k_id + " revoked");
   });
 
   // eval verify

@@ -1,0 +1,915 @@
+#include "server/server.h"
+
+#include <httplib.h>
+#include <sodium.h>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "server/rate_limit.h"
+
+namespace facegate::server {
+
+using json = nlohmann::json;
+
+bool RoleAllows(Role role, Access access) {
+  switch (access) {
+    case Access::kPublic: return true;
+    case Access::kPurposes:
+    case Access::kConsents: return role == Role::kAdmin || role == Role::kOperator;
+    case Access::kFace: return role == Role::kAdmin || role == Role::kOperator || role == Role::kDevice;
+    case Access::kAudit: return role == Role::kAdmin || role == Role::kAuditor;
+  }
+  return false;
+}
+
+const std::vector<RouteInfo>& Routes() {
+  static const std::vector<RouteInfo> routes = {
+      {"GET", "/v1/health", Access::kPublic},
+      {"GET", "/v1/purposes", Access::kPurposes},
+      {"POST", "/v1/purposes", Access::kPurposes},
+      {"GET", "/v1/purposes/{name}", Access::kPurposes},
+      {"POST", "/v1/purposes/{name}/notices", Access::kPurposes},
+      {"GET", "/v1/purposes/{name}/notice", Access::kPurposes},
+      {"POST", "/v1/consents", Access::kConsents},
+      {"GET", "/v1/subjects/{id}/consents", Access::kConsents},
+      {"POST", "/v1/subjects/{id}/consents/{purpose}/withdraw", Access::kConsents},
+      {"POST", "/v1/enrol", Access::kFace},
+      {"POST", "/v1/verify", Access::kFace},
+      {"GET", "/v1/audit", Access::kAudit},
+      {"GET", "/v1/audit/verify", Access::kAudit},
+  };
+  return routes;
+}
+
+Result<std::pair<std::string, int>> ParseListen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos)
+    return Status::InvalidInput("--listen '" + listen + "' needs host:port, e.g. 127.0.0.1:8080");
+  std::string host = listen.substr(0, colon), port_s = listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  int port = -1;
+  try {
+    size_t pos = 0;
+    port = std::stoi(port_s, &pos);
+    if (pos != port_s.size()) port = -1;
+  } catch (...) {
+  }
+  if (port < 0 || port > 65535)
+    return Status::InvalidInput("--listen '" + listen + "': the port must be a number from 0 to 65535");
+  return std::make_pair(host, port);
+}
+
+namespace {
+
+// ---- JSON shapes (the same field names as the CLI's --json output) ----
+
+std::string FormatTime(UnixTime t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  std::ostringstream o;
+  o << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
+  return o.str();
+}
+
+json PurposeJson(const PurposeRecord& p) {
+  json j = {{"name", p.name},
+            {"scenario", ToString(p.scenario)},
+            {"retention_days", p.retention_days},
+            {"alternatives", p.alternatives},
+            {"created_at", FormatTime(p.created_at)}};
+  if (!p.legal_mandate.empty()) j["legal_mandate"] = p.legal_mandate;
+  return j;
+}
+
+json NoticeJson(const NoticeRecord& n, bool with_text) {
+  json j = {{"notice_id", n.id},       {"purpose", n.purpose},
+            {"version", n.version},    {"sha256", n.sha256},
+            {"published_at", FormatTime(n.published_at)}};
+  if (with_text) j["text"] = n.text;
+  return j;
+}
+
+json ConsentJson(const ConsentRecord& c) {
+  json j = {{"id", c.id},
+            {"subject", c.subject},
+            {"purpose", c.purpose},
+            {"notice_id", c.notice_id},
+            {"notice_sha256", c.notice_sha256},
+            {"option", ToString(c.option)},
+            {"method", ToString(c.method)},
+            {"given_at", FormatTime(c.given_at)},
+            {"expires_at", FormatTime(c.expires_at)},
+            {"legal_basis", c.legal_basis}};
+  j["withdrawn_at"] = c.withdrawn_at ? json(FormatTime(*c.withdrawn_at)) : json(nullptr);
+  j["used_at"] = c.used_at ? json(FormatTime(*c.used_at)) : json(nullptr);
+  if (!c.session.empty()) j["session"] = c.session;
+  return j;
+}
+
+json TimingsJson(const vision::StageTimings& t) {
+  return {{"decode_ms", t.decode_ms}, {"detect_ms", t.detect_ms}, {"landmarks_ms", t.landmarks_ms},
+          {"align_ms", t.align_ms},   {"embed_ms", t.embed_ms}};
+}
+
+json AuditEventJson(const AuditEvent& e) {
+  return {{"seq", e.seq},         {"at", FormatTime(e.at)},
+          {"actor", e.actor},     {"action", e.action},
+          {"subject", e.subject}, {"purpose", e.purpose},
+          {"outcome", e.outcome}, {"detail", json::parse(e.detail, nullptr, false)},
+          {"hash", e.hash}};
+}
+
+// ---- HTTP status of each error kind (docs/api.md, "Errors") ----
+
+int HttpStatus(ErrorKind k) {
+  switch (k) {
+    case ErrorKind::kOk: return 200;
+    case ErrorKind::kInvalidInput: return 400;
+    case ErrorKind::kNotFound: return 404;
+    case ErrorKind::kRefused: return 422;  // the compliance core said no; 401/403 are about keys
+    case ErrorKind::kConflict: return 409;
+    case ErrorKind::kIntegrity: return 500;
+    case ErrorKind::kInternal: return 500;
+  }
+  return 500;
+}
+
+const char* ReasonCode(int http) {
+  switch (http) {
+    case 400: return "invalid_input";
+    case 401: return "unauthenticated";
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 409: return "conflict";
+    case 413: return "too_large";
+    case 422: return "refused";
+    case 429: return "rate_limited";
+    default: return http >= 500 ? "internal" : "invalid_input";
+  }
+}
+
+void SendJson(httplib::Response& res, int status, const json& j) {
+  res.status = status;
+  res.set_content(j.dump(2) + "\n", "application/json");
+}
+
+// An error body; refusals add the rule, its citation and the alternatives (REQ A1).
+json ErrorJson(const std::string& code, const std::string& message) {
+  return {{"ok", false}, {"error", code}, {"message", message}};
+}
+
+// ---- Request parsing ----
+
+Result<json> ParseBody(const httplib::Request& req, const std::string& hint) {
+  if (req.body.empty()) return Status::InvalidInput("the request body is empty; send a JSON object " + hint);
+  try {
+    json j = json::parse(req.body);
+    if (!j.is_object())
+      return Status::InvalidInput(std::string("the request body must be a JSON object, not ") + j.type_name() +
+                                  "; send " + hint);
+    return j;
+  } catch (const json::parse_error& e) {
+    return Status::InvalidInput("the request body is not valid JSON (error at byte " + std::to_string(e.byte) +
+                                "): " + e.what() + "; fix the JSON and send it again");
+  }
+}
+
+Result<std::string> Str(const json& j, const char* name, bool required, const std::string& what = "") {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) {
+    if (required)
+      return Status::InvalidInput(std::string("field \"") + name + "\" is required" +
+                                  (what.empty() ? "" : ": " + what));
+    return std::string();
+  }
+  if (!it->is_string())
+    return Status::InvalidInput(std::string("field \"") + name + "\" must be a string, not " + it->type_name());
+  return it->get<std::string>();
+}
+
+Result<int64_t> Int(const json& j, const char* name, bool required, const std::string& what = "") {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) {
+    if (required)
+      return Status::InvalidInput(std::string("field \"") + name + "\" is required" +
+                                  (what.empty() ? "" : ": " + what));
+    return int64_t{0};
+  }
+  if (!it->is_number_integer())
+    return Status::InvalidInput(std::string("field \"") + name + "\" must be an integer, not " +
+                                it->type_name());
+  return it->get<int64_t>();
+}
+
+Result<std::vector<std::string>> StrList(const json& j, const char* name) {
+  std::vector<std::string> out;
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return out;
+  if (!it->is_array())
+    return Status::InvalidInput(std::string("field \"") + name + "\" must be an array of strings");
+  for (const json& x : *it) {
+    if (!x.is_string())
+      return Status::InvalidInput(std::string("field \"") + name + "\" must be an array of strings");
+    out.push_back(x.get<std::string>());
+  }
+  return out;
+}
+
+// Decodes standard or URL-safe base64, padded or not, with or without a data: URL prefix.
+Result<std::string> DecodeBase64(std::string in) {
+  if (in.rfind("data:", 0) == 0) {
+    auto comma = in.find(',');
+    if (comma != std::string::npos) in = in.substr(comma + 1);
+  }
+  std::string out(in.size() * 3 / 4 + 3, '\0');
+  for (int variant : {sodium_base64_VARIANT_ORIGINAL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING,
+                      sodium_base64_VARIANT_URLSAFE, sodium_base64_VARIANT_URLSAFE_NO_PADDING}) {
+    size_t len = 0;
+    const char* end = nullptr;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), in.data(), in.size(),
+                          " \r\n\t", &len, &end, variant) == 0 &&
+        end == in.data() + in.size()) {
+      out.resize(len);
+      return out;
+    }
+  }
+  return Status::InvalidInput("field \"image_base64\" is not valid base64; encode the JPEG or PNG file "
+                              "bytes with base64 (e.g. `base64 -w0 photo.jpg`)");
+}
+
+struct Page {
+  int64_t page = 1, size = 50;
+};
+
+Result<int64_t> QueryInt(const httplib::Request& req, const char* name, int64_t def, int64_t lo, int64_t hi) {
+  if (!req.has_param(name)) return def;
+  std::string v = req.get_param_value(name);
+  try {
+    size_t pos = 0;
+    long long n = std::stoll(v, &pos);
+    if (pos == v.size() && n >= lo && n <= hi) return static_cast<int64_t>(n);
+  } catch (...) {
+  }
+  return Status::InvalidInput(std::string("query parameter ") + name + "='" + v + "' must be an integer from " +
+                              std::to_string(lo) + " to " + std::to_string(hi));
+}
+
+Result<Page> ParsePage(const httplib::Request& req) {
+  Page p;
+  FG_ASSIGN_OR_RETURN(p.page, QueryInt(req, "page", 1, 1, 1'000'000'000));
+  FG_ASSIGN_OR_RETURN(p.size, QueryInt(req, "size", 50, 1, 500));
+  return p;
+}
+
+template <typename T, typename F>
+json Paged(const std::vector<T>& all, const Page& p, F to_json) {
+  json items = json::array();
+  const size_t from = static_cast<size_t>((p.page - 1) * p.size);
+  for (size_t i = from; i < all.size() && i < from + static_cast<size_t>(p.size); ++i)
+    items.push_back(to_json(all[i]));
+  return {{"ok", true}, {"items", items}, {"page", p.page}, {"size", p.size}, {"total", all.size()}};
+}
+
+bool Truthy(const httplib::Request& req, const char* name) {
+  if (!req.has_param(name)) return false;
+  std::string v = req.get_param_value(name);
+  return v == "1" || v == "true" || v == "yes" || v.empty();
+}
+
+// ---- A bounded worker pool: fixed threads, a bounded queue; when full, accept waits ----
+
+class BoundedPool : public httplib::TaskQueue {
+ public:
+  BoundedPool(size_t threads, size_t capacity) : capacity_(std::max<size_t>(1, capacity)) {
+    for (size_t i = 0; i < std::max<size_t>(1, threads); ++i) workers_.emplace_back([this] { Work(); });
+  }
+  ~BoundedPool() override { shutdown(); }
+
+  void enqueue(std::function<void()> fn) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_full_.wait(lock, [&] { return jobs_.size() < capacity_ || stop_; });
+    jobs_.push_back(std::move(fn));
+    not_empty_.notify_one();
+  }
+
+  void shutdown() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_ && workers_.empty()) return;
+      stop_ = true;
+    }
+    not_empty_.notify_all();
+    not_full_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+  }
+
+ private:
+  void Work() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        not_empty_.wait(lock, [&] { return !jobs_.empty() || stop_; });
+        if (jobs_.empty()) return;  // stopping and drained
+        fn = std::move(jobs_.front());
+        jobs_.pop_front();
+        not_full_.notify_one();
+      }
+      fn();
+    }
+  }
+  size_t capacity_;
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<std::function<void()>> jobs_;
+  std::vector<std::thread> workers_;
+  bool stop_ = false;
+};
+
+// "/v1/purposes/{name}" -> "/v1/purposes/([^/]+)"
+std::string PathRegex(const std::string& path) {
+  static const std::regex param(R"(\{[^}]+\})");
+  return std::regex_replace(path, param, "([^/]+)");
+}
+
+}  // namespace
+
+// What a handler sees of one authenticated call.
+struct Call {
+  Call(const httplib::Request& q, httplib::Response& s, const RouteInfo& r) : req(q), res(s), route(r) {}
+  const httplib::Request& req;
+  httplib::Response& res;
+  const RouteInfo& route;
+  std::optional<ApiKey> key;
+  std::string actor = "anonymous";
+  bool audited = false;  // a Service method audited this call already
+  std::string subject, purpose;  // for the server's own audit event
+  std::string action;
+};
+
+struct Server::Impl {
+  service::Service& svc;
+  ApiKeyStore& keys;
+  ServerConfig config;
+  RateLimiter limiter;
+  std::unique_ptr<httplib::Server> http;
+  std::thread listener;
+  int bound_port = 0;
+  std::atomic<bool> running{false};
+
+  Impl(service::Service& s, ApiKeyStore& k, const ServerConfig& c)
+      : svc(s), keys(k), config(c), limiter(c.rate_per_second, c.rate_burst) {}
+
+  UnixTime Now() const {
+    return svc.config().clock ? svc.config().clock() : static_cast<UnixTime>(std::time(nullptr));
+  }
+
+  void Log(const std::string& line) {
+    if (config.log)
+      config.log(line);
+    else
+      std::cerr << line << std::endl;
+  }
+
+  // Appends the server's own audit event for calls no Service method audited (REQ S6).
+  void AuditCall(const Call& c, int http) {
+    AuditEvent e;
+    e.at = Now();
+    e.actor = c.actor;
+    e.action = c.action;
+    e.subject = c.subject;
+    e.purpose = c.purpose;
+    e.outcome = http < 400 ? "ok" : std::string("error:") + ReasonCode(http);
+    json d = {{"method", c.req.method}, {"route", c.route.path}, {"http_status", http}};
+    if (!c.key) d["remote"] = c.req.remote_addr;
+    e.detail = d.dump();
+    auto r = svc.store().AppendAudit(e);
+    if (!r.ok()) Log("audit append failed: " + r.status().ToString());
+  }
+
+  // Writes the error body for `st`; refusals carry requirement, rule, citation, alternatives.
+  void Fail(Call& c, const Status& st) {
+    json j = ErrorJson(ToString(st.kind()), st.message());
+    std::vector<std::string> alts = c.purpose.empty() ? std::vector<std::string>{} : svc.AlternativesOf(c.purpose);
+    if (st.kind() == ErrorKind::kRefused) {
+      service::Refusal r = service::DescribeRefusal(st, alts);
+      j["requirement"] = r.requirement;
+      j["rule"] = r.title;
+      j["citation"] = r.citation;
+      j["alternatives"] = r.alternatives;
+    } else if (!alts.empty() && c.route.access == Access::kFace) {
+      j["alternatives"] = alts;  // REQ A1: the non-face way is on offer whatever went wrong
+    }
+    SendJson(c.res, HttpStatus(st.kind()), j);
+  }
+
+  void Forbid(Call& c, const std::string& message) { SendJson(c.res, 403, ErrorJson("forbidden", message)); }
+
+  // ---- handlers ----
+
+  void Health(Call& c) { SendJson(c.res, 200, {{"ok", true}, {"status", "serving"}, {"version", "v1"}}); }
+
+  void ListPurposes(Call& c) {
+    c.action = "purpose.list";
+    auto page = ParsePage(c.req);
+    if (!page.ok()) return Fail(c, page.status());
+    auto ps = svc.ListPurposes();
+    if (!ps.ok()) return Fail(c, ps.status());
+    SendJson(c.res, 200, Paged(*ps, *page, PurposeJson));
+  }
+
+  void AddPurpose(Call& c) {
+    c.action = "purpose.add";
+    auto body = ParseBody(c.req, R"({"name": "office-entry", "scenario": "verification", "retention_days": 365, "alternatives": ["staff-card"]})");
+    if (!body.ok()) return Fail(c, body.status());
+    PurposeRecord p;
+    auto name = Str(*body, "name", true, "the purpose's name, e.g. office-entry");
+    if (!name.ok()) return Fail(c, name.status());
+    p.name = c.purpose = *name;
+    auto sc_s = Str(*body, "scenario", false);
+    if (!sc_s.ok()) return Fail(c, sc_s.status());
+    auto sc = ParseScenario(sc_s->empty() ? "verification" : *sc_s);
+    if (!sc)
+      return Fail(c, Status::InvalidInput("unknown scenario '" + *sc_s +
+                                          "'; use verification, identification or analysis"));
+    p.scenario = *sc;
+    auto days = Int(*body, "retention_days", true, "how many days templates are kept, e.g. 365 (REQ S5)");
+    if (!days.ok()) return Fail(c, days.status());
+    p.retention_days = *days;
+    auto alts = StrList(*body, "alternatives");
+    if (!alts.ok()) return Fail(c, alts.status());
+    p.alternatives = *alts;
+    auto mandate = Str(*body, "legal_mandate", false);
+    if (!mandate.ok()) return Fail(c, mandate.status());
+    p.legal_mandate = *mandate;
+    c.audited = true;
+    Status st = svc.AddPurpose(p, c.actor);
+    if (!st.ok()) {
+      c.purpose.clear();  // no alternatives of a purpose that was not made
+      return Fail(c, st);
+    }
+    auto stored = svc.store().GetPurpose(p.name);
+    SendJson(c.res, 201, {{"ok", true}, {"purpose", PurposeJson(stored.ok() ? *stored : p)}});
+  }
+
+  void GetPurpose(Call& c) {
+    c.action = "purpose.get";
+    c.purpose = c.req.matches[1];
+    auto p = svc.store().GetPurpose(c.purpose);
+    if (!p.ok()) {
+      c.purpose.clear();
+      return Fail(c, Status::NotFound("purpose '" + std::string(c.req.matches[1]) +
+                                      "' does not exist; GET /v1/purposes lists the declared ones"));
+    }
+    json j = {{"ok", true}, {"purpose", PurposeJson(*p)}};
+    auto n = svc.LatestNotice(c.purpose);
+    j["notice"] = n.ok() ? NoticeJson(*n, false) : json(nullptr);
+    SendJson(c.res, 200, j);
+  }
+
+  void PublishNotice(Call& c) {
+    c.action = "notice.publish";
+    c.purpose = c.req.matches[1];
+    auto body = ParseBody(c.req, R"({"text": "Processor: ...\nContact: ...\nPurpose: ..."})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto text = Str(*body, "text", true,
+                    "the notice text with Processor:, Contact:, Purpose:, Method:, Data kinds:, Storage "
+                    "period:, Why face:, Rights: lines (REQ N1)");
+    if (!text.ok()) return Fail(c, text.status());
+    c.audited = true;
+    auto n = svc.PublishNotice(c.purpose, *text, c.actor);
+    if (!n.ok()) return Fail(c, n.status());
+    json j = NoticeJson(*n, false);
+    j["ok"] = true;
+    SendJson(c.res, 201, j);
+  }
+
+  void GetNotice(Call& c) {
+    c.action = "notice.get";
+    c.purpose = c.req.matches[1];
+    auto n = svc.LatestNotice(c.purpose);
+    if (!n.ok()) {
+      if (n.status().kind() == ErrorKind::kNotFound)
+        return Fail(c, Status::NotFound("no notice is published for purpose '" + c.purpose +
+                                        "'; publish one with POST /v1/purposes/" + c.purpose + "/notices"));
+      return Fail(c, n.status());
+    }
+    json j = NoticeJson(*n, true);
+    j["ok"] = true;
+    SendJson(c.res, 200, j);
+  }
+
+  void GiveConsent(Call& c) {
+    c.action = "consent.give";
+    auto body = ParseBody(c.req, R"({"subject": "S1", "purpose": "office-entry", "notice_id": 1, "option": "always", "method": "click"})");
+    if (!body.ok()) return Fail(c, body.status());
+    service::Service::ConsentRequest r;
+    auto subject = Str(*body, "subject", true, "the pseudonymous subject id");
+    if (!subject.ok()) return Fail(c, subject.status());
+    r.subject = c.subject = *subject;
+    auto purpose = Str(*body, "purpose", true, "the one purpose this consent is for (REQ C1)");
+    if (!purpose.ok()) return Fail(c, purpose.status());
+    r.purpose = c.purpose = *purpose;
+    auto notice = Int(*body, "notice_id", true, "the id of the notice shown and acknowledged (REQ N1)");
+    if (!notice.ok()) return Fail(c, notice.status());
+    r.notice_id = *notice;
+    auto opt = Str(*body, "option", false);
+    if (!opt.ok()) return Fail(c, opt.status());
+    auto o = ParseConsentOption(opt->empty() ? "once" : *opt);
+    if (!o) return Fail(c, Status::InvalidInput("unknown option '" + *opt + "'; use once, while_in_use or always"));
+    r.option = *o;
+    auto meth = Str(*body, "method", false);
+    if (!meth.ok()) return Fail(c, meth.status());
+    auto m = ParseConsentMethod(meth->empty() ? "click" : *meth);
+    if (!m) return Fail(c, Status::InvalidInput("unknown method '" + *meth + "'; use click, written or guardian"));
+    r.method = *m;
+    auto evidence = Str(*body, "evidence", false);
+    if (!evidence.ok()) return Fail(c, evidence.status());
+    r.evidence = *evidence;
+    auto session = Str(*body, "session", false);
+    if (!session.ok()) return Fail(c, session.status());
+    r.session = *session;
+    auto valid = Int(*body, "valid_seconds", false);
+    if (!valid.ok()) return Fail(c, valid.status());
+    if (*valid < 0) return Fail(c, Status::InvalidInput("field \"valid_seconds\" must not be negative"));
+    r.valid_seconds = *valid;
+    c.audited = true;
+    auto rec = svc.GiveConsent(r, c.actor);
+    if (!rec.ok()) return Fail(c, rec.status());
+    SendJson(c.res, 201, {{"ok", true}, {"consent", ConsentJson(*rec)}});
+  }
+
+  void ListConsents(Call& c) {
+    c.action = "consent.list";
+    c.subject = c.req.matches[1];
+    auto page = ParsePage(c.req);
+    if (!page.ok()) return Fail(c, page.status());
+    std::vector<ConsentRecord> all;
+    if (c.req.has_param("purpose")) {
+      c.purpose = c.req.get_param_value("purpose");
+      auto r = svc.ListConsents(c.subject, c.purpose);
+      if (!r.ok()) return Fail(c, r.status());
+      all = std::move(*r);
+    } else {  // every purpose
+      auto ps = svc.ListPurposes();
+      if (!ps.ok()) return Fail(c, ps.status());
+      for (const PurposeRecord& p : *ps) {
+        auto r = svc.ListConsents(c.subject, p.name);
+        if (!r.ok()) return Fail(c, r.status());
+        all.insert(all.end(), r->begin(), r->end());
+      }
+    }
+    SendJson(c.res, 200, Paged(all, *page, ConsentJson));
+  }
+
+  void Withdraw(Call& c) {
+    c.action = "consent.withdraw";
+    c.subject = c.req.matches[1];
+    c.purpose = c.req.matches[2];
+    c.audited = true;
+    auto r = svc.WithdrawConsent(c.subject, c.purpose, c.actor);
+    if (!r.ok()) return Fail(c, r.status());
+    SendJson(c.res, 200, {{"ok", true},
+                          {"subject", c.subject},
+                          {"purpose", c.purpose},
+                          {"consents_withdrawn", r->consents_withdrawn},
+                          {"templates_deleted", r->templates_deleted},
+                          {"key_destroyed", r->key_destroyed}});
+  }
+
+  // The fields of an enrol or verify request, from multipart or JSON.
+  struct FaceRequest {
+    std::string subject, purpose, session, device, image;
+  };
+
+  Result<FaceRequest> ReadFaceRequest(Call& c) {
+    FaceRequest f;
+    const char* kHint = R"({"subject": "S1", "purpose": "office-entry", "image_base64": "<base64 of the JPEG>"} or multipart/form-data with fields subject, purpose and file "image")";
+    if (c.req.is_multipart_form_data()) {
+      auto field = [&](const char* name) { return c.req.has_file(name) ? c.req.get_file_value(name).content : ""; };
+      f.subject = field("subject");
+      f.purpose = field("purpose");
+      f.session = field("session");
+      f.device = field("device");
+      if (!c.req.has_file("image"))
+        return Status::InvalidInput(std::string("multipart field \"image\" is missing; send the photo as ") + kHint);
+      f.image = c.req.get_file_value("image").content;
+    } else {
+      FG_ASSIGN_OR_RETURN(json body, ParseBody(c.req, kHint));
+      FG_ASSIGN_OR_RETURN(f.subject, Str(body, "subject", false));
+      FG_ASSIGN_OR_RETURN(f.purpose, Str(body, "purpose", false));
+      FG_ASSIGN_OR_RETURN(f.session, Str(body, "session", false));
+      FG_ASSIGN_OR_RETURN(f.device, Str(body, "device", false));
+      FG_ASSIGN_OR_RETURN(std::string b64, Str(body, "image_base64", true, std::string("the photo; send ") + kHint));
+      FG_ASSIGN_OR_RETURN(f.image, DecodeBase64(std::move(b64)));
+    }
+    if (f.subject.empty()) return Status::InvalidInput("field \"subject\" is required: the pseudonymous subject id");
+    if (f.purpose.empty()) return Status::InvalidInput("field \"purpose\" is required: e.g. office-entry");
+    if (f.image.empty()) return Status::InvalidInput("the image is empty; send a JPEG or PNG photo");
+    return f;
+  }
+
+  // A device key acts only for its own device and purposes (docs/api.md, "Roles").
+  bool DeviceMayAct(Call& c, const FaceRequest& f) {
+    if (!c.key || c.key->role != Role::kDevice) return true;
+    if (!f.device.empty() && f.device != c.key->device) {
+      Forbid(c, "this device key belongs to device '" + c.key->device + "' and cannot act for device '" +
+                    f.device + "'; use that device's own key");
+      return false;
+    }
+    if (std::find(c.key->purposes.begin(), c.key->purposes.end(), f.purpose) == c.key->purposes.end()) {
+      std::string allowed;
+      for (auto& p : c.key->purposes) allowed += (allowed.empty() ? "" : ", ") + p;
+      Forbid(c, "this device key may act only for purposes [" + allowed + "], not '" + f.purpose +
+                    "'; ask an admin for a key with that purpose");
+      return false;
+    }
+    return true;
+  }
+
+  void Enrol(Call& c) {
+    c.action = "enrol";
+    auto f = ReadFaceRequest(c);
+    if (!f.ok()) return Fail(c, f.status());
+    c.subject = f->subject;
+    c.purpose = f->purpose;
+    if (!DeviceMayAct(c, *f)) return;
+    c.audited = true;
+    auto r = svc.Enrol(f->subject, f->purpose, f->image, f->session, c.actor);
+    sodium_memzero(f->image.data(), f->image.size());  // REQ S2: the photo is not kept
+    if (!r.ok()) return Fail(c, r.status());
+    json j = {{"ok", true},
+              {"subject", f->subject},
+              {"purpose", f->purpose},
+              {"template_id", r->template_id},
+              {"consent_id", r->consent_id},
+              {"model", r->model},
+              {"expires_at", FormatTime(r->expires_at)}};
+    if (Truthy(c.req, "timings")) j["timings"] = TimingsJson(r->timings);
+    SendJson(c.res, 201, j);
+  }
+
+  void Verify(Call& c) {
+    c.action = "verify";
+    auto f = ReadFaceRequest(c);
+    if (!f.ok()) return Fail(c, f.status());
+    c.subject = f->subject;
+    c.purpose = f->purpose;
+    if (!DeviceMayAct(c, *f)) return;
+    c.audited = true;
+    auto r = svc.Verify(f->subject, f->purpose, f->image, f->session, c.actor);
+    sodium_memzero(f->image.data(), f->image.size());  // REQ S2, D3: nothing of the probe is kept
+    if (!r.ok()) return Fail(c, r.status());
+    // A non-match is an answer, not an error: 200 with match=false and what it rested on.
+    json j = {{"ok", true},
+              {"subject", f->subject},
+              {"purpose", f->purpose},
+              {"match", r->match},
+              {"distance", r->distance},
+              {"threshold", r->threshold},
+              {"model", r->model},
+              {"consent_id", r->consent_id},
+              {"alternatives", r->alternatives}};
+    if (Truthy(c.req, "timings")) j["timings"] = TimingsJson(r->timings);
+    SendJson(c.res, 200, j);
+  }
+
+  // The newest sequence number, found with O(log n) one-row reads (seqs count up from 1).
+  Result<int64_t> LastAuditSeq() {
+    auto exists = [&](int64_t s) -> Result<bool> {
+      FG_ASSIGN_OR_RETURN(auto v, svc.ListAudit(s - 1, 1));
+      return !v.empty();
+    };
+    FG_ASSIGN_OR_RETURN(bool any, exists(1));
+    if (!any) return int64_t{0};
+    int64_t lo = 1, hi = 2;
+    for (;;) {
+      FG_ASSIGN_OR_RETURN(bool e, exists(hi));
+      if (!e) break;
+      lo = hi;
+      hi *= 2;
+    }
+    while (hi - lo > 1) {
+      int64_t mid = lo + (hi - lo) / 2;
+      FG_ASSIGN_OR_RETURN(bool e, exists(mid));
+      (e ? lo : hi) = mid;
+    }
+    return lo;
+  }
+
+  void ListAudit(Call& c) {
+    c.action = "audit.list";
+    auto page = ParsePage(c.req);
+    if (!page.ok()) return Fail(c, page.status());
+    auto total = LastAuditSeq();
+    if (!total.ok()) return Fail(c, total.status());
+    // Page n holds the events with seq in ((n-1)*size, n*size]; ?after=SEQ reads on from a cursor.
+    auto after = QueryInt(c.req, "after", (page->page - 1) * page->size, 0, INT64_MAX);
+    if (!after.ok()) return Fail(c, after.status());
+    auto events = svc.ListAudit(*after, page->size);
+    if (!events.ok()) return Fail(c, events.status());
+    json items = json::array();
+    for (const AuditEvent& e : *events) items.push_back(AuditEventJson(e));
+    SendJson(c.res, 200, {{"ok", true}, {"items", items}, {"page", page->page}, {"size", page->size},
+                          {"total", *total}});
+  }
+
+  void VerifyAudit(Call& c) {
+    c.action = "audit.verify";
+    auto r = svc.VerifyAudit();
+    if (!r.ok()) return Fail(c, r.status());
+    json j = {{"ok", r->intact}, {"intact", r->intact}, {"events", r->events}};
+    if (!r->intact) {
+      j["first_broken_seq"] = r->first_broken_seq;
+      j["reason"] = r->reason;
+    }
+    SendJson(c.res, 200, j);  // the check ran: its answer is in "intact"
+  }
+
+  using Method = void (Impl::*)(Call&);
+  std::map<std::string, Method> Handlers() {
+    return {{"GET /v1/health", &Impl::Health},
+            {"GET /v1/purposes", &Impl::ListPurposes},
+            {"POST /v1/purposes", &Impl::AddPurpose},
+            {"GET /v1/purposes/{name}", &Impl::GetPurpose},
+            {"POST /v1/purposes/{name}/notices", &Impl::PublishNotice},
+            {"GET /v1/purposes/{name}/notice", &Impl::GetNotice},
+            {"POST /v1/consents", &Impl::GiveConsent},
+            {"GET /v1/subjects/{id}/consents", &Impl::ListConsents},
+            {"POST /v1/subjects/{id}/consents/{purpose}/withdraw", &Impl::Withdraw},
+            {"POST /v1/enrol", &Impl::Enrol},
+            {"POST /v1/verify", &Impl::Verify},
+            {"GET /v1/audit", &Impl::ListAudit},
+            {"GET /v1/audit/verify", &Impl::VerifyAudit}};
+  }
+
+  // Authenticates, rate-limits and authorizes, then runs the handler; logs one line.
+  void Dispatch(const RouteInfo& route, Method handler, const httplib::Request& req, httplib::Response& res) {
+    const auto t0 = std::chrono::steady_clock::now();
+    Call c(req, res, route);
+    bool audit = route.access != Access::kPublic;
+    [&] {
+      if (route.access == Access::kPublic) return (this->*handler)(c);
+      c.action = "api.auth";
+      // REQ: keys travel only in the Authorization header (never URLs) and are never logged.
+      const std::string auth = req.get_header_value("Authorization");
+      const std::string bearer = "Bearer ";
+      int retry = 1;
+      if (auth.rfind(bearer, 0) != 0) {
+        if (!limiter.Allow("addr:" + req.remote_addr, &retry)) return RateLimited(c, retry, &audit);
+        res.set_header("WWW-Authenticate", "Bearer");
+        return SendJson(res, 401, ErrorJson("unauthenticated",
+                                            "this call needs an API key: send the header "
+                                            "'Authorization: Bearer <key>' (keys come from "
+                                            "`facegate apikey create`)"));
+      }
+      auto key = keys.Authenticate(auth.substr(bearer.size()));
+      if (!key.ok()) {
+        if (!limiter.Allow("addr:" + req.remote_addr, &retry)) return RateLimited(c, retry, &audit);
+        res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        if (key.status().kind() != ErrorKind::kNotFound) return Fail(c, key.status());
+        return SendJson(res, 401, ErrorJson("unauthenticated",
+                                            "the API key is unknown or revoked; check the key or ask an "
+                                            "admin for a new one"));
+      }
+      c.key = *key;
+      c.actor = "key:" + key->id;
+      if (!limiter.Allow("key:" + key->id, &retry)) return RateLimited(c, retry, &audit);
+      if (!RoleAllows(key->role, route.access)) {
+        c.action = "api.forbidden";
+        return Forbid(c, std::string("role '") + ToString(key->role) + "' may not call " + route.method + " " +
+                             route.path + "; see the role matrix in docs/api.md");
+      }
+      try {
+        (this->*handler)(c);
+      } catch (const std::exception& e) {
+        Log(std::string("internal error: ") + e.what());
+        SendJson(res, 500, ErrorJson("internal", "the server failed while handling this request; the "
+                                                 "error is in the server log"));
+      }
+    }();
+    // Every call leaves an audit event (REQ S6): the Service's, or the server's own here.
+    if (audit && !c.audited) AuditCall(c, res.status);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    std::ostringstream line;
+    line << FormatTime(static_cast<UnixTime>(std::time(nullptr))) << " " << req.remote_addr << " "
+         << req.method << " " << req.path << " " << res.status << " " << c.actor << " " << std::fixed
+         << std::setprecision(1) << ms << "ms";
+    Log(line.str());
+  }
+
+  // 429: not audited, so a flood cannot grow the audit chain without bound (it is logged).
+  void RateLimited(Call& c, int retry_after, bool* audit) {
+    *audit = false;
+    c.res.set_header("Retry-After", std::to_string(retry_after));
+    SendJson(c.res, 429, ErrorJson("rate_limited", "too many requests from this key; retry after " +
+                                                       std::to_string(retry_after) + " s"));
+  }
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() { Stop(); }
+int Server::port() const { return impl_->bound_port; }
+
+Result<std::unique_ptr<Server>> Server::Create(service::Service& svc, ApiKeyStore& keys,
+                                               const ServerConfig& config) {
+  auto impl = std::make_unique<Impl>(svc, keys, config);
+  Impl& I = *impl;
+  if (!config.cert_file.empty() || !config.key_file.empty()) {
+    if (config.cert_file.empty() || config.key_file.empty())
+      return Status::InvalidInput("TLS needs both --cert and --key");
+    auto ssl = std::make_unique<httplib::SSLServer>(config.cert_file.c_str(), config.key_file.c_str());
+    if (!ssl->is_valid())
+      return Status::InvalidInput("cannot load the TLS certificate " + config.cert_file + " or key " +
+                                  config.key_file + "; check that both are PEM files and match");
+    I.http = std::move(ssl);
+  } else {
+    I.http = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& h = *I.http;
+  const int threads = std::max(1, config.threads), queue = std::max(1, config.queue);
+  h.new_task_queue = [threads, queue] { return new BoundedPool(threads, queue); };
+  h.set_payload_max_length(config.max_body_bytes);
+  h.set_read_timeout(config.read_timeout_s, 0);
+  h.set_write_timeout(config.write_timeout_s, 0);
+  h.set_keep_alive_timeout(config.keep_alive_timeout_s);
+  h.set_keep_alive_max_count(100);
+  // Errors httplib produces itself (no route, body too large, unreadable request) get a JSON body too.
+  const size_t max_body = config.max_body_bytes;
+  h.set_error_handler([max_body](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string msg;
+    if (res.status == 404)
+      msg = "no route " + req.method + " " + req.path + "; the routes are listed in docs/openapi.yaml";
+    else if (res.status == 413)
+      msg = "the request body is larger than " + std::to_string(max_body >> 20) +
+            " MiB; send a smaller photo (JPEG, at most a few MiB)";
+    else if (res.status == 400)
+      msg = "the request could not be read; check the HTTP syntax and the Content-Type";
+    else
+      msg = "the request failed with HTTP " + std::to_string(res.status);
+    SendJson(res, res.status, ErrorJson(ReasonCode(res.status), msg));
+  });
+  auto handlers = I.Handlers();
+  for (const RouteInfo& r : Routes()) {
+    auto it = handlers.find(r.method + " " + r.path);
+    if (it == handlers.end()) return Status::Internal("route " + r.method + " " + r.path + " has no handler");
+    Impl::Method m = it->second;
+    httplib::Server::Handler fn = [&I, &r, m](const httplib::Request& req, httplib::Response& res) {
+      I.Dispatch(r, m, req, res);
+    };
+    const std::string pattern = PathRegex(r.path);
+    if (r.method == "GET")
+      h.Get(pattern, fn);
+    else if (r.method == "POST")
+      h.Post(pattern, fn);
+    else
+      return Status::Internal("unsupported method " + r.method);
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Status Server::Start() {
+  Impl& I = *impl_;
+  if (I.running) return Status::Conflict("the server is already running");
+  const std::string where = I.config.host + ":" + std::to_string(I.config.port);
+  if (I.config.port == 0) {
+    I.bound_port = I.http->bind_to_any_port(I.config.host);
+    if (I.bound_port <= 0) I.bound_port = 0;
+  } else if (I.http->bind_to_port(I.config.host, I.config.port)) {
+    I.bound_port = I.config.port;
+  }
+  if (I.bound_port == 0)
+    return Status::Internal("cannot listen on " + where +
+                            ": the address is in use or not permitted; choose another --listen");
+  I.running = true;
+  I.listener = std::thread([&I] { I.http->listen_after_bind(); });
+  // Wait until the accept loop runs, so an early Stop() is not lost.
+  for (int i = 0; i < 500 && !I.http->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return Status::Ok();
+}
+
+void Server::Stop() {
+  Impl& I = *impl_;
+  if (!I.running.exchange(false)) return;
+  I.http->stop();
+  if (I.listener.joinable()) I.listener.join();
+}
+
+}  // namespace facegate::server

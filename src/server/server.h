@@ -1,0 +1,79 @@
+// The REST API of facegate (`facegate serve`): HTTP/JSON under /v1/ over the
+// Service, with API-key roles, per-key rate limits, body and time limits, and TLS
+// when a certificate is given. docs/api.md is the user's guide, docs/openapi.yaml
+// the contract; a test keeps Routes() and the YAML in step.
+#pragma once
+
+#include <facegate/service.h>
+#include <facegate/status.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/api_keys.h"
+
+namespace facegate::server {
+
+// Which group of operations a route belongs to; the role matrix is over these.
+enum class Access {
+  kPublic,    // no key needed (health)
+  kPurposes,  // purposes and notices, read and write
+  kConsents,  // give, list, withdraw consents
+  kFace,      // enrol and verify (device keys: own device and purposes only)
+  kAudit,     // read and verify the audit log
+};
+// Whether a role may use a group (admin: all; operator: purposes, consents, face;
+// auditor: audit; device: face).
+bool RoleAllows(Role role, Access access);
+
+// One served route. `path` is written as in docs/openapi.yaml, e.g. /v1/purposes/{name}.
+struct RouteInfo {
+  std::string method;  // "GET", "POST"
+  std::string path;
+  Access access;
+};
+// Every route the server registers, in registration order.
+const std::vector<RouteInfo>& Routes();
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 8080;              // 0: an ephemeral port (see Server::port())
+  std::string cert_file, key_file;  // both set: HTTPS
+  int threads = 8;              // worker threads (bounded pool)
+  int queue = 64;               // accepted connections waiting for a worker; beyond it accept waits
+  size_t max_body_bytes = 16u << 20;  // larger bodies: 413
+  double rate_per_second = 20;  // per API key (and per address for failed logins); <= 0: unlimited
+  double rate_burst = 40;
+  int read_timeout_s = 10, write_timeout_s = 10, keep_alive_timeout_s = 5;
+  // Where request lines go (method, path, status, key id, time; never headers or bodies).
+  // Empty: standard error.
+  std::function<void(const std::string&)> log;
+};
+
+class Server {
+ public:
+  // Routes requests to `svc`, authenticating with `keys`; both must outlive the Server.
+  static Result<std::unique_ptr<Server>> Create(service::Service& svc, ApiKeyStore& keys,
+                                                const ServerConfig& config);
+  ~Server();  // stops
+
+  // Binds and starts serving on background threads; kInternal if the address is taken
+  // or the certificate cannot be loaded.
+  Status Start();
+  // The bound port (useful with port 0).
+  int port() const;
+  // Stops accepting, finishes running requests and joins the threads.
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits "host:port" ("127.0.0.1:8080", "[::1]:8080", ":8080" = all interfaces).
+Result<std::pair<std::string, int>> ParseListen(const std::string& listen);
+
+}  // namespace facegate::server
