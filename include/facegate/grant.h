@@ -57,4 +57,25 @@ class Grant {
   std::string id_;
 };
 
+// Authorization for the analysis scenario (REQ SC3, AN1): counts and
+// attributes only. Engine calls that take an AnalysisGrant return attributes,
+// never a template, crop or landmark set; and no call that yields those
+// accepts an AnalysisGrant, so identity cannot leak from an analysis run.
+class AnalysisGrant {
+ public:
+  AnalysisGrant(const AnalysisGrant&) = delete;
+  AnalysisGrant& operator=(const AnalysisGrant&) = delete;
+  AnalysisGrant(AnalysisGrant&&) = default;
+  AnalysisGrant& operator=(AnalysisGrant&&) = default;
+
+  const std::string& purpose() const { return purpose_; }
+  const std::string& id() const { return id_; }
+
+ private:
+  friend class policy::Gate;
+  AnalysisGrant(std::string purpose, std::string id) : purpose_(std::move(purpose)), id_(std::move(id)) {}
+  std::string purpose_;
+  std::string id_;
+};
+
 }  // namespace facegate

@@ -31,6 +31,32 @@ Grant Gate::AuthorizeResearch(const std::string& dataset) {
   return Grant(Operation::kResearch, "", "research:" + dataset, 0, NewGrantId());
 }
 
+AnalysisGrant Gate::AuthorizeResearchAnalysis(const std::string& dataset) {
+  return AnalysisGrant("research:" + dataset, NewGrantId());
+}
+
+Result<AnalysisGrant> Gate::AuthorizeAnalysis(const std::string& purpose) {
+  auto p = store_.GetPurpose(purpose);
+  if (!p.ok()) {
+    if (p.status().kind() == ErrorKind::kNotFound)
+      return Status::Refused("C1", "purpose '" + purpose +
+                                       "' is not declared; declare it with the analysis scenario first");
+    return p.status();
+  }
+  if (p->scenario != Scenario::kAnalysis)
+    return Status::Refused("SC3", std::string("purpose '") + purpose + "' is declared for " +
+                                      ToString(p->scenario) +
+                                      "; analysis needs a purpose declared for analysis");
+  auto notice = store_.LatestNotice(purpose);
+  if (!notice.ok()) {
+    if (notice.status().kind() == ErrorKind::kNotFound)
+      return Status::Refused("AN4", "no notice is published for purpose '" + purpose +
+                                        "'; notice applies in shops and public places too");
+    return notice.status();
+  }
+  return AnalysisGrant(purpose, NewGrantId());
+}
+
 namespace {
 
 bool ScenarioAllows(Scenario s, Operation op) {

@@ -30,9 +30,16 @@ class Gate {
   Result<Grant> Authorize(Operation op, const std::string& subject, const std::string& purpose,
                           const std::string& session = "");
 
+  // Authorizes an analysis run (counts and attributes, no identity) for a
+  // purpose declared with the analysis scenario and a published notice
+  // (REQ SC3, AN1, AN4, N1). No per-person consent: nobody is identified.
+  Result<AnalysisGrant> AuthorizeAnalysis(const std::string& purpose);
+
   // A research grant for evaluation on labelled data: in memory only, nothing
   // stored, no subject (REQ P3). The caller audits its use.
   static Grant AuthorizeResearch(const std::string& dataset);
+  // The same for evaluating attribute models on labelled data (REQ P3).
+  static AnalysisGrant AuthorizeResearchAnalysis(const std::string& dataset);
 
   // The consent a Grant rests on, if still active now (kRefused otherwise).
   Result<ConsentRecord> ActiveConsent(const std::string& subject, const std::string& purpose,

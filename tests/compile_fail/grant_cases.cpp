@@ -31,6 +31,12 @@ void Use(vision::Engine& engine, const cv::Mat& rgb, const vision::Face& face) {
   Grant g = policy::Gate::AuthorizeResearch("control");
   Grant copy = g;
   (void)copy;
+#elif defined(CASE_ANALYSIS_GRANT_EXTRACTS)
+  AnalysisGrant a = policy::Gate::AuthorizeResearchAnalysis("control");
+  (void)engine.Extract(a, rgb, face);
+#elif defined(CASE_CONSTRUCT_ANALYSIS_GRANT)
+  AnalysisGrant a("shop-count", "forged");
+  (void)a;
 #elif defined(CASE_CONSTRUCT_TEMPLATE)
   Template t(std::array<float, kTemplateDim>{}, "forged");
   (void)t;

@@ -241,3 +241,31 @@ TEST(Notice, N1_EmptyFieldDoesNotCount) {
 
 }  // namespace
 }  // namespace facegate::policy
+
+namespace facegate::policy {
+namespace {
+
+TEST_F(GateTest, SC3_AnalysisNeedsAnAnalysisPurpose) {
+  AddPurpose("office-entry", Scenario::kVerification);
+  Publish("office-entry");
+  auto g = gate_->AuthorizeAnalysis("office-entry");
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.status().requirement(), "SC3");
+  auto none = gate_->AuthorizeAnalysis("shop-count");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().requirement(), "C1");
+}
+
+TEST_F(GateTest, AN4_AnalysisNeedsAPublishedNotice) {
+  AddPurpose("shop-count", Scenario::kAnalysis);
+  auto g = gate_->AuthorizeAnalysis("shop-count");
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.status().requirement(), "AN4");
+  Publish("shop-count");
+  auto ok = gate_->AuthorizeAnalysis("shop-count");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->purpose(), "shop-count");
+}
+
+}  // namespace
+}  // namespace facegate::policy
