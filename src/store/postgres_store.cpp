@@ -211,9 +211,8 @@ Status PostgresStore::SqlError(const PGresult* r, const std::string& what) {
   const std::string cls = state.substr(0, 2);
   if (state == "23505") return Status::Conflict(what + ": already exists (" + msg + ")");
   if (state == "23503") {
-    return Status::NotFound(what +
-                            ": refers to a subject, purpose or notice that does not exist (" +
-                            msg + ")");
+    return Status::NotFound(
+        what + ": refers to a subject, purpose or notice that does not exist (" + msg + ")");
   }
   if (state == "P0001") return Status::Conflict(what + ": " + msg);  // our triggers (REQ S6)
   if (cls == "23" || cls == "22") {
@@ -326,10 +325,8 @@ Status PostgresStore::Migrate() {
         applied_at BIGINT NOT NULL
       ))sql",
                                "creating schema_migrations"));
-    FG_ASSIGN_OR_RETURN(
-        PgResult r,
-        Run("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", Params(),
-            "reading the schema version"));
+    FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                                        Params(), "reading the schema version"));
     const int64_t current = Row(r.get(), 0).Int(0);
     if (current > LatestPostgresSchemaVersion()) {
       return Status::Integrity(Where() + " has schema version " + std::to_string(current) +
@@ -415,9 +412,10 @@ Status PostgresStore::Transaction(const std::function<Status()>& body) {
 // ---- purposes ----
 
 Status PostgresStore::RequirePurpose(const std::string& name, bool lock) {
-  // FOR SHARE keeps the purpose from being deleted before the transaction ends.
+  // `lock`: FOR NO KEY UPDATE serializes notice publishing per purpose (the next
+  // version is read, then written) while consents may still reference the purpose.
   FG_ASSIGN_OR_RETURN(PgResult r,
-                      lock ? Run("SELECT 1 FROM purposes WHERE name = $1 FOR SHARE",
+                      lock ? Run("SELECT 1 FROM purposes WHERE name = $1 FOR NO KEY UPDATE",
                                  Params().Text(name), "looking up purpose " + Quote(name))
                            : Run("SELECT 1 FROM purposes WHERE name = $1", Params().Text(name),
                                  "looking up purpose " + Quote(name)));
@@ -427,8 +425,9 @@ Status PostgresStore::RequirePurpose(const std::string& name, bool lock) {
 }
 
 Status PostgresStore::RequireSubject(const std::string& subject) {
-  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT 1 FROM subjects WHERE id = $1",
-                                      Params().Text(subject), "looking up subject " + Quote(subject)));
+  FG_ASSIGN_OR_RETURN(PgResult r,
+                      Run("SELECT 1 FROM subjects WHERE id = $1", Params().Text(subject),
+                          "looking up subject " + Quote(subject)));
   if (PQntuples(r.get()) > 0) return Status::Ok();
   return Status::NotFound("subject " + Quote(subject) +
                           " does not exist: register it first (Store::EnsureSubject)");
@@ -440,16 +439,17 @@ Status PostgresStore::AddPurpose(const PurposeRecord& p) {
     return Status::InvalidInput("purpose " + Quote(p.name) + " has negative retention_days");
   }
   return Transaction([&]() -> Status {
-    auto r = Run("INSERT INTO purposes (name, scenario, retention_days, alternatives, "
-                 "legal_mandate, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                 Params()
-                     .Text(p.name)
-                     .Text(ToString(p.scenario))
-                     .Int(p.retention_days)
-                     .Text(nlohmann::json(p.alternatives).dump())
-                     .Text(p.legal_mandate)
-                     .Int(p.created_at ? p.created_at : Now()),
-                 "adding purpose " + Quote(p.name));
+    auto r =
+        Run("INSERT INTO purposes (name, scenario, retention_days, alternatives, "
+            "legal_mandate, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            Params()
+                .Text(p.name)
+                .Text(ToString(p.scenario))
+                .Int(p.retention_days)
+                .Text(nlohmann::json(p.alternatives).dump())
+                .Text(p.legal_mandate)
+                .Int(p.created_at ? p.created_at : Now()),
+            "adding purpose " + Quote(p.name));
     if (r.ok()) return Status::Ok();
     if (r.status().kind() == ErrorKind::kConflict) {
       return Status::Conflict("purpose " + Quote(p.name) +
@@ -490,9 +490,10 @@ Result<PurposeRecord> PostgresStore::GetPurpose(const std::string& name) {
   std::lock_guard lock(mu_);
   static const std::string sql =
       std::string("SELECT ") + kPurposeColumns + " FROM purposes WHERE name = $1";
-  FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params().Text(name), "reading purpose " +
-                                                                            Quote(name)));
-  if (PQntuples(r.get()) == 0) return Status::NotFound("purpose " + Quote(name) + " does not exist");
+  FG_ASSIGN_OR_RETURN(PgResult r,
+                      Run(sql.c_str(), Params().Text(name), "reading purpose " + Quote(name)));
+  if (PQntuples(r.get()) == 0)
+    return Status::NotFound("purpose " + Quote(name) + " does not exist");
   return ReadPurpose(Row(r.get(), 0));
 }
 
@@ -542,19 +543,16 @@ Result<NoticeRecord> PostgresStore::PublishNotice(const NoticeRecord& in) {
   if (!n.published_at) n.published_at = Now();
   Status s = Transaction([&]() -> Status {
     FG_RETURN_IF_ERROR(RequirePurpose(n.purpose, /*lock=*/true));
-    FG_ASSIGN_OR_RETURN(
-        PgResult v, Run("SELECT COALESCE(MAX(version), 0) FROM notices WHERE purpose = $1",
-                        Params().Text(n.purpose), "reading notice versions"));
+    FG_ASSIGN_OR_RETURN(PgResult v,
+                        Run("SELECT COALESCE(MAX(version), 0) FROM notices WHERE purpose = $1",
+                            Params().Text(n.purpose), "reading notice versions"));
     n.version = static_cast<int>(Row(v.get(), 0).Int(0)) + 1;
-    FG_ASSIGN_OR_RETURN(PgResult r, Run("INSERT INTO notices (purpose, version, text, sha256, "
-                                        "published_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                                        Params()
-                                            .Text(n.purpose)
-                                            .Int(n.version)
-                                            .Text(n.text)
-                                            .Text(n.sha256)
-                                            .Int(n.published_at),
-                                        "publishing a notice for purpose " + Quote(n.purpose)));
+    FG_ASSIGN_OR_RETURN(
+        PgResult r,
+        Run("INSERT INTO notices (purpose, version, text, sha256, "
+            "published_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            Params().Text(n.purpose).Int(n.version).Text(n.text).Text(n.sha256).Int(n.published_at),
+            "publishing a notice for purpose " + Quote(n.purpose)));
     n.id = Row(r.get(), 0).Int(0);
     return Status::Ok();
   });
@@ -582,7 +580,8 @@ Status PostgresStore::EnsureSubject(const std::string& subject, UnixTime now) {
   if (subject.empty()) return Status::InvalidInput("subject id is empty: give a pseudonymous id");
   return Transaction([&]() -> Status {
     return Run("INSERT INTO subjects (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
-               Params().Text(subject).Int(now ? now : Now()), "registering subject " + Quote(subject))
+               Params().Text(subject).Int(now ? now : Now()),
+               "registering subject " + Quote(subject))
         .status();
   });
 }
@@ -717,9 +716,9 @@ Status PostgresStore::MarkConsentUsed(int64_t id, UnixTime at) {
     // REQ C5: one conditional UPDATE is the test-and-set; of two concurrent
     // callers (threads, processes or nodes) exactly one changes the row.
     FG_ASSIGN_OR_RETURN(
-        PgResult r, Run("UPDATE consents SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
-                        Params().Int(at ? at : Now()).Int(id),
-                        "spending consent " + std::to_string(id)));
+        PgResult r,
+        Run("UPDATE consents SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
+            Params().Int(at ? at : Now()).Int(id), "spending consent " + std::to_string(id)));
     changed = Changed(r);
     return Status::Ok();
   }));
@@ -819,9 +818,9 @@ Result<int64_t> PostgresStore::DeleteTemplates(const std::string& subject,
 
 Result<int64_t> PostgresStore::CountTemplates(const std::string& subject) {
   std::lock_guard lock(mu_);
-  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT COUNT(*) FROM templates WHERE subject = $1",
-                                      Params().Text(subject),
-                                      "counting templates of " + Quote(subject)));
+  FG_ASSIGN_OR_RETURN(
+      PgResult r, Run("SELECT COUNT(*) FROM templates WHERE subject = $1", Params().Text(subject),
+                      "counting templates of " + Quote(subject)));
   return Row(r.get(), 0).Int(0);
 }
 
@@ -829,16 +828,15 @@ Result<int64_t> PostgresStore::CountTemplates(const std::string& subject) {
 
 Result<std::string> PostgresStore::GetWrappedSubjectKey(const std::string& subject) {
   std::lock_guard lock(mu_);
-  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT wrapped FROM subject_keys WHERE subject = $1",
-                                      Params().Text(subject),
-                                      "reading the key of subject " + Quote(subject)));
+  FG_ASSIGN_OR_RETURN(
+      PgResult r, Run("SELECT wrapped FROM subject_keys WHERE subject = $1", Params().Text(subject),
+                      "reading the key of subject " + Quote(subject)));
   if (PQntuples(r.get()) > 0) return Row(r.get(), 0).Bytes(0);
   return Status::NotFound("no key for subject " + Quote(subject) +
                           ": none was made yet, or it was destroyed (templates shredded, REQ S7)");
 }
 
-Status PostgresStore::PutWrappedSubjectKey(const std::string& subject,
-                                           const std::string& wrapped) {
+Status PostgresStore::PutWrappedSubjectKey(const std::string& subject, const std::string& wrapped) {
   if (wrapped.empty()) return Status::InvalidInput("wrapped key is empty");
   return Transaction([&]() -> Status {
     FG_RETURN_IF_ERROR(RequireSubject(subject));
@@ -873,11 +871,11 @@ Result<AuditEvent> PostgresStore::AppendAudit(const AuditEvent& in) {
   Status s = Transaction([&]() -> Status {
     // SHARE ROW EXCLUSIVE conflicts with itself and with every INSERT: the head
     // read below is the head at commit, so the chain never forks (readers go on).
-    FG_RETURN_IF_ERROR(Command("LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE",
-                               "locking the audit chain"));
-    FG_ASSIGN_OR_RETURN(PgResult head,
-                        Run("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
-                            Params(), "reading the audit chain head"));
+    FG_RETURN_IF_ERROR(
+        Command("LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE", "locking the audit chain"));
+    FG_ASSIGN_OR_RETURN(
+        PgResult head, Run("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", Params(),
+                           "reading the audit chain head"));
     if (PQntuples(head.get()) > 0) {
       e.seq = Row(head.get(), 0).Int(0) + 1;
       e.prev_hash = Row(head.get(), 0).Text(1);
@@ -947,8 +945,8 @@ Result<AuditCheck> PostgresStore::VerifyAudit() {
   // One snapshot for all pages, even while other processes append.
   if (own_tx) {
     FG_RETURN_IF_ERROR(EnsureConnected());
-    FG_RETURN_IF_ERROR(Command("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                               "starting the audit check"));
+    FG_RETURN_IF_ERROR(
+        Command("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting the audit check"));
   }
   AuditCheck check;
   Status s = [&]() -> Status {

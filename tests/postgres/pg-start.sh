@@ -39,7 +39,9 @@ if [ "$(id -u)" -eq 0 ]; then
   owner=postgres
 fi
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/fg-pg-XXXXXX")
+# /tmp, not $TMPDIR: the server's user must reach the directory, and the unix
+# socket path must stay short (107 bytes).
+dir=$(mktemp -d /tmp/fg-pg-XXXXXX)
 chmod 0700 "$dir"
 chown "$owner" "$dir"
 echo "$dir" > "$state/dir"

@@ -130,8 +130,10 @@ TEST(PostgresStore, ReconnectsAfterTheServerDroppedTheConnection) {
   ASSERT_TRUE(store);
   MustAddPurpose(*store, "office-entry");
   // An administrator (or a server restart) ends the store's session.
-  ASSERT_TRUE(db.RawExec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                         "application_name = '" + db.schema() + "' AND pid <> pg_backend_pid()"));
+  ASSERT_TRUE(
+      db.RawExec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                 "application_name = '" +
+                 db.schema() + "' AND pid <> pg_backend_pid()"));
   auto first = store->GetPurpose("office-entry");
   if (!first.ok()) {
     EXPECT_EQ(first.status().kind(), ErrorKind::kInternal);

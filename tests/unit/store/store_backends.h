@@ -135,8 +135,8 @@ class PostgresTestDb final : public TestDb {
     std::random_device rd;
     schema_ = "fgt_" + std::to_string(::getpid()) + "_" + std::to_string(++counter) + "_" +
               std::to_string(rd() % 1000000);
-    conninfo_ = base_ + " application_name=" + schema_ + " options='-c search_path=" + schema_ +
-                "'";
+    conninfo_ =
+        base_ + " application_name=" + schema_ + " options='-c search_path=" + schema_ + "'";
     std::string err;
     ok_ = !base_.empty() && Admin("CREATE SCHEMA " + schema_, &err);
     EXPECT_TRUE(ok_) << "cannot create schema " << schema_ << ": " << err;

@@ -51,7 +51,8 @@ TEST_P(StoreOpen, MigrationsAreIdempotentAcrossOpens) {
 TEST_P(StoreOpen, RefusesDatabaseWithNewerSchema) {
   store_.reset();
   std::string err;
-  ASSERT_TRUE(db_->RawExec("INSERT INTO schema_migrations VALUES (999, 'from the future', 0)", &err))
+  ASSERT_TRUE(
+      db_->RawExec("INSERT INTO schema_migrations VALUES (999, 'from the future', 0)", &err))
       << err;
   auto r = db_->Open();
   ASSERT_FALSE(r.ok());
