@@ -50,7 +50,7 @@ TEST(PostgresStoreOpen, MissingSchemaIsRefused) {
   EXPECT_NE(r.status().message().find("search_path"), std::string::npos) << r.status().message();
 }
 
-TEST(PostgresStoreOpen, TwoProcessesMigratingAtOnceBothSucceed) {
+TEST(PostgresStoreOpen, ConnectionsMigratingANewSchemaAtOnceAllSucceed) {
   PostgresTestDb db;
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};

@@ -4,6 +4,8 @@
 // on one is seen by the other at once (REQ C4, C5, S6, S7).
 #include <facegate/store.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <set>
@@ -98,6 +100,37 @@ TEST_P(TwoConnections, ConcurrentAuditAppendsFromBothNeverFork) {  // REQ S6
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(c->intact) << c->reason;
   EXPECT_EQ(c->events, 2 * kEach);
+}
+
+TEST_P(TwoConnections, AppendsFromSeveralProcessesNeverFork) {  // REQ S6
+  // Real processes, each with its own connection, as several nodes would be.
+  constexpr int kProcs = 3, kEach = 60;
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcs; ++p) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto s = db_->Open();
+      if (!s.ok()) ::_exit(3);
+      for (int i = 0; i < kEach; ++i) {
+        if (!(*s)->AppendAudit(Event(Numbered("proc-", p), i)).ok()) ::_exit(4);
+      }
+      s->reset();
+      ::_exit(0);
+    }
+    children.push_back(pid);
+  }
+  for (int i = 0; i < kEach; ++i) ASSERT_TRUE(a_->AppendAudit(Event("parent", i)).ok());
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "a child failed to append (3: open, 4: append)";
+  }
+  auto c = b_->VerifyAudit();
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->intact) << c->reason;
+  EXPECT_EQ(c->events, (kProcs + 1) * kEach);
 }
 
 TEST_P(TwoConnections, OnceConsentRacedFromBothIsSpentExactlyOnce) {  // REQ C5
