@@ -854,8 +854,11 @@ Status PostgresStore::PutWrappedSubjectKey(const std::string& subject, const std
 
 Status PostgresStore::DestroySubjectKey(const std::string& subject) {
   // Idempotent: a subject without a key has nothing left to shred. REQ S7 on
-  // PostgreSQL: the row is gone for every reader at commit; its bytes may stay
-  // in dead tuples and the server's WAL until vacuum and reuse overwrite them.
+  // PostgreSQL: the row is gone for every reader at commit, but SQL cannot
+  // overwrite it in place: its bytes stay in the server's WAL and may stay in
+  // the page (even after VACUUM, measured) until reused. They are wrapped by the
+  // master key, which never enters the database; strict S7 needs encrypted
+  // server storage or master-key rotation.
   return Transaction([&]() -> Status {
     return Run("DELETE FROM subject_keys WHERE subject = $1", Params().Text(subject),
                "destroying the key of subject " + Quote(subject))
