@@ -21,13 +21,19 @@ namespace facegate::service {
 float DefaultVerifyThreshold();
 
 struct Config {
-  std::string data_dir;   // holds facegate.db and master.key
+  std::string data_dir;   // holds facegate.db (SQLite) and master.key
+  // Empty: embedded SQLite in data_dir. A libpq conninfo ("postgresql://..." or
+  // "host=... dbname=...") selects PostgreSQL, shared by several nodes.
+  std::string database;
   std::string model_dir;  // model cache
   std::string lock_file;  // models.lock
   float verify_threshold = DefaultVerifyThreshold();
   std::function<UnixTime()> clock;  // empty: system clock
 };
+// Defaults from the environment: FACEGATE_HOME, FACEGATE_DB, FACEGATE_MODELS, FACEGATE_LOCK.
 Config DefaultConfig();
+// True for a libpq conninfo (URI or key=value with host= or dbname=).
+bool IsPostgresConninfo(const std::string& database);
 
 // Why a request was refused, for people and programs (REQ A1: alternatives on offer).
 struct Refusal {

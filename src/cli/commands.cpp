@@ -42,6 +42,7 @@ int ExitCode(const Status& s) {
 struct Ctx {
   bool as_json = false;
   std::string home;
+  std::string db;
   std::string actor = "cli";
   std::unique_ptr<service::Service> svc;
 };
@@ -155,11 +156,14 @@ int Run(int argc, char** argv) {
   app.require_subcommand(1);
   app.add_flag("--json", ctx.as_json, "machine-readable JSON output");
   app.add_option("--home", ctx.home, "data directory (overrides $FACEGATE_HOME)");
+  app.add_option("--db", ctx.db, "PostgreSQL conninfo shared by several nodes (overrides $FACEGATE_DB; "
+                                 "default: embedded SQLite in the data directory)");
   int rc = kExitOk;
 
   auto open = [&]() -> bool {
     service::Config cfg = service::DefaultConfig();
     if (!ctx.home.empty()) cfg.data_dir = ctx.home;
+    if (!ctx.db.empty()) cfg.database = ctx.db;
     auto s = service::Service::Open(cfg);
     if (!s.ok()) {
       rc = Report(ctx, s.status());
@@ -471,6 +475,8 @@ int Run(int argc, char** argv) {
                 << k->secret << "\n";
     }
     // Block SIGINT/SIGTERM before the server's threads start; this thread waits for them.
+    std::signal(SIGINT, SIG_DFL);  // a shell may start background jobs with SIGINT ignored
+    std::signal(SIGTERM, SIG_DFL);
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);

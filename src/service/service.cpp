@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 
@@ -22,8 +23,14 @@ float DefaultVerifyThreshold() {
   return 0.5f;
 }
 
+bool IsPostgresConninfo(const std::string& db) {
+  return db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0 ||
+         db.find("host=") != std::string::npos || db.find("dbname=") != std::string::npos;
+}
+
 Config DefaultConfig() {
   Config c;
+  if (const char* db = std::getenv("FACEGATE_DB")) c.database = db;
   c.data_dir = DefaultDataDir();
   c.model_dir = DefaultModelDir();
   c.lock_file = DefaultLockFile();
@@ -128,7 +135,15 @@ Result<std::unique_ptr<Service>> Service::Open(const Config& config) {
   if (ec)
     return Status::Internal("cannot create data directory " + config.data_dir + ": " + ec.message() +
                             "; set FACEGATE_HOME to a writable directory");
-  FG_ASSIGN_OR_RETURN(impl->store, store::OpenSqliteStore(config.data_dir + "/facegate.db"));
+  if (IsPostgresConninfo(config.database)) {
+    FG_ASSIGN_OR_RETURN(impl->store, store::OpenPostgresStore(config.database));
+  } else if (config.database.empty()) {
+    FG_ASSIGN_OR_RETURN(impl->store, store::OpenSqliteStore(config.data_dir + "/facegate.db"));
+  } else {
+    return Status::InvalidInput("database '" + config.database +
+                                "' is neither empty (embedded SQLite) nor a PostgreSQL conninfo "
+                                "(postgresql://... or host=... dbname=...)");
+  }
   FG_ASSIGN_OR_RETURN(store::Vault v, store::Vault::Open(config.data_dir + "/master.key"));
   impl->vault.emplace(std::move(v));
   if (config.clock)
