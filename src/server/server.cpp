@@ -860,6 +860,9 @@ Result<std::unique_ptr<Server>> Server::Create(service::Service& svc, ApiKeyStor
     else if (res.status == 413)
       msg = "the request body is larger than " + std::to_string(max_body >> 20) +
             " MiB; send a smaller photo (JPEG, at most a few MiB)";
+    else if (res.status == 400 && req.method == "POST" && !req.has_header("Content-Length") &&
+             !req.has_header("Transfer-Encoding"))
+      msg = "a POST needs a Content-Length header, also for an empty body (curl: -d '')";
     else if (res.status == 400)
       msg = "the request could not be read; check the HTTP syntax and the Content-Type";
     else
