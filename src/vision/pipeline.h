@@ -28,7 +28,7 @@ Result<std::vector<Detection>> DetectSsdPass(nn::SsdNet& ssd, const cv::Mat& rgb
 // nothing, the photo is framed with a border of its mean colour, `border` x
 // its longer side on each side, and detected again; passes are tried in order
 // until one finds a face. Measured on facedata (docs/vision.md): missed photos
-// 327 of 2004 with the plain pass, about 11 with these passes.
+// 327 of 2004 with the plain pass, 10 with these passes.
 struct DetectPass {
   float border = 0;     // on each side, as a share of the longer side
   float min_score = 0;  // 0: the engine's min_detection_score
