@@ -20,7 +20,7 @@ using json = nlohmann::json;
 float DefaultVerifyThreshold() {
   // Mean of the ten fold-best thresholds on lfw-pairs.tsv with the similarity
   // alignment (docs/vision.md; `facegate eval verify` reproduces it).
-  return 0.5f;
+  return 0.617f;
 }
 
 bool IsPostgresConninfo(const std::string& db) {
