@@ -32,3 +32,18 @@ run audit verify
 run audit list --limit 20
 echo
 echo "demo: done. Data in $FACEGATE_HOME; try '$fg --help'."
+
+# Then serve the demo data over HTTP (docs/api.md) until Ctrl-C.
+# FACEGATE_DEMO_NO_SERVE=1 stops here (CI, scripts).
+[ "${FACEGATE_DEMO_NO_SERVE:-0}" = 1 ] && exit 0
+listen="${FACEGATE_LISTEN:-127.0.0.1:8080}"
+key=$("$fg" apikey create --role admin | grep -o 'fgk_[A-Za-z0-9_-]*')
+url="http://$listen"
+printf '\n\033[1mfacegate API: %s/v1/  (purpose office-entry with its notice; docs/api.md)\033[0m\n' "$url"
+echo "admin API key (shown once): $key"
+echo "try, in another terminal:"
+echo "  curl -s -H 'Authorization: Bearer $key' $url/v1/purposes/office-entry/notice"
+echo "  curl -s -H 'Authorization: Bearer $key' -d '{\"subject\":\"S1\",\"purpose\":\"office-entry\",\"notice_id\":1,\"option\":\"always\"}' $url/v1/consents"
+echo "  curl -s -H 'Authorization: Bearer $key' -F subject=S1 -F purpose=office-entry -F image=@$a1 $url/v1/enrol"
+echo "  curl -s -H 'Authorization: Bearer $key' -F subject=S1 -F purpose=office-entry -F image=@$a2 $url/v1/verify"
+exec "$fg" serve --listen "$listen"
