@@ -11,6 +11,7 @@
 #include "nn/model_files.h"
 #include "nn/nets.h"
 #include "vision/detection.h"
+#include "vision/engine_impl.h"
 #include "vision/image_ops.h"
 #include "vision/pipeline.h"
 
@@ -48,15 +49,6 @@ Status CheckImage(const cv::Mat& rgb) {
 }
 
 }  // namespace
-
-struct Engine::Impl {
-  EngineConfig config;
-  std::string model_version;
-  std::unique_ptr<nn::SsdNet> ssd;
-  std::unique_ptr<nn::LandmarkNet> landmarks;
-  std::unique_ptr<nn::RecognitionNet> recognition;
-  DetectStrategy strategy;
-};
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;

@@ -1,0 +1,37 @@
+// Engine's private state, in a header so the parts of Engine defined in other
+// files (attributes.cpp: Analyze) share it. Not part of the public API.
+#pragma once
+
+#include <facegate/vision.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "nn/nets.h"
+#include "vision/pipeline.h"
+
+namespace facegate::vision {
+
+// The attribute nets, loaded on the first Analyze so engines that only verify or
+// identify do not pay for them (vision/attributes.cpp).
+struct AttributeNets {
+  std::unique_ptr<nn::AgeGenderNet> age_gender;
+  std::unique_ptr<nn::ExpressionNet> expression;
+};
+
+struct Engine::Impl {
+  EngineConfig config;
+  std::string model_version;
+  std::unique_ptr<nn::SsdNet> ssd;
+  std::unique_ptr<nn::LandmarkNet> landmarks;
+  std::unique_ptr<nn::RecognitionNet> recognition;
+  DetectStrategy strategy;
+
+  // Attribute nets: loaded once, under attributes_once; attributes_status keeps a load error.
+  std::once_flag attributes_once;
+  Status attributes_status = Status::Ok();
+  AttributeNets attributes;
+};
+
+}  // namespace facegate::vision
