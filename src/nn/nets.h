@@ -74,4 +74,44 @@ class SsdNet {
   std::vector<float> anchors_;  // kAnchors x [ymin, xmin, ymax, xmax]
 };
 
+// ---- Attribute nets (analysis scenario, REQ AN1) --------------------------------------------
+
+// face-api's AgeGenderNet: TinyXception (2 middle blocks) on a 112x112 face, then a dense age
+// regression and a 2-way gender softmax.
+class AgeGenderNet {
+ public:
+  struct Output {
+    float age = 0;       // years (regression output, unclamped as face-api gives it)
+    float p_male = 0;    // softmax, face-api's class 0
+    float p_female = 0;  // softmax, class 1; p_male + p_female = 1
+  };
+  static Result<std::unique_ptr<AgeGenderNet>> Load(const ModelFiles& files);
+  ~AgeGenderNet();
+  // input: CV_32FC3 112x112 RGB 0..255 (the net does (x - mean) / 255 itself).
+  // kInvalidInput for another size or type.
+  Result<Output> Run(const cv::Mat& rgb112);
+
+ private:
+  explicit AgeGenderNet(std::unique_ptr<DnnRunner> runner);
+  std::unique_ptr<DnnRunner> runner_;
+};
+
+// face-api's FaceExpressionNet: the face feature extractor and a dense layer to 7 classes.
+class ExpressionNet {
+ public:
+  static constexpr int kClasses = 7;
+  // Class names in face-api's order (FACE_EXPRESSION_LABELS), the order of Run's output.
+  static constexpr std::array<const char*, kClasses> kLabels = {
+      "neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised"};
+  static Result<std::unique_ptr<ExpressionNet>> Load(const ModelFiles& files);
+  ~ExpressionNet();
+  // input: CV_32FC3 112x112 RGB 0..255; output softmax probabilities in kLabels order.
+  // kInvalidInput for another size or type.
+  Result<std::array<float, kClasses>> Run(const cv::Mat& rgb112);
+
+ private:
+  explicit ExpressionNet(std::unique_ptr<DnnRunner> runner);
+  std::unique_ptr<DnnRunner> runner_;
+};
+
 }  // namespace facegate::nn

@@ -150,22 +150,26 @@ OnnxValue OnnxGraph::Add(const OnnxValue& a, const OnnxValue& b) {
 }
 
 static OnnxValue Pool(onnx::GraphProto* graph, const std::string& op, const std::string& name,
-                      const OnnxValue& x, int kernel, int stride) {
+                      const OnnxValue& x, int kernel, int stride, Pads pads = {}) {
   auto* node = graph->add_node();
   node->set_op_type(op);
   node->add_input(x.name);
   OnnxValue y{name,
-              {x.shape[0], x.shape[1], PooledSize(x.shape[2], kernel, stride, 0, 0),
-               PooledSize(x.shape[3], kernel, stride, 0, 0)}};
+              {x.shape[0], x.shape[1], PooledSize(x.shape[2], kernel, stride, pads.top, pads.bottom),
+               PooledSize(x.shape[3], kernel, stride, pads.left, pads.right)}};
   node->add_output(y.name);
   SetInts(node, "kernel_shape", {kernel, kernel});
   SetInts(node, "strides", {stride, stride});
-  SetInts(node, "pads", {0, 0, 0, 0});
+  SetInts(node, "pads", {pads.top, pads.left, pads.bottom, pads.right});
   return y;
 }
 
 OnnxValue OnnxGraph::MaxPool(const OnnxValue& x, int kernel, int stride) {
   return Pool(model_->mutable_graph(), "MaxPool", Fresh("maxpool"), x, kernel, stride);
+}
+
+OnnxValue OnnxGraph::MaxPool(const OnnxValue& x, int kernel, int stride, Pads pads) {
+  return Pool(model_->mutable_graph(), "MaxPool", Fresh("maxpool"), x, kernel, stride, pads);
 }
 
 OnnxValue OnnxGraph::AveragePool(const OnnxValue& x, int kernel, int stride) {

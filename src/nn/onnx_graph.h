@@ -55,6 +55,9 @@ class OnnxGraph {
   OnnxValue Clip(const OnnxValue& x, float lo, float hi);
   OnnxValue Add(const OnnxValue& a, const OnnxValue& b);
   OnnxValue MaxPool(const OnnxValue& x, int kernel, int stride);      // VALID
+  // Max pool with explicit pads; padded cells never win (ONNX MaxPool ignores them), which
+  // is TF's SAME max pool when `pads` = TfPads(kSame, ...).
+  OnnxValue MaxPool(const OnnxValue& x, int kernel, int stride, Pads pads);
   OnnxValue AveragePool(const OnnxValue& x, int kernel, int stride);  // VALID
   // Zero padding: `begin` and `end` per axis (N, C, H, W).
   OnnxValue ZeroPad(const OnnxValue& x, std::array<int64_t, 4> begin, std::array<int64_t, 4> end);
