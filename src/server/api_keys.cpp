@@ -14,10 +14,14 @@ using json = nlohmann::json;
 
 const char* ToString(Role r) {
   switch (r) {
-    case Role::kAdmin: return "admin";
-    case Role::kOperator: return "operator";
-    case Role::kAuditor: return "auditor";
-    case Role::kDevice: return "device";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kOperator:
+      return "operator";
+    case Role::kAuditor:
+      return "auditor";
+    case Role::kDevice:
+      return "device";
   }
   return "unknown";
 }
@@ -38,8 +42,8 @@ constexpr const char* kPrefix = "fgk_";
 // hash cannot be inverted by guessing; the database alone lets nobody authenticate.
 std::string HashSecret(const std::string& secret) {
   unsigned char out[crypto_generichash_BYTES];
-  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
-                     nullptr, 0);
+  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(secret.data()),
+                     secret.size(), nullptr, 0);
   return std::string(reinterpret_cast<const char*>(out), sizeof out);
 }
 
@@ -47,7 +51,8 @@ std::string RandomHex(size_t bytes) {
   std::string raw(bytes, '\0');
   randombytes_buf(raw.data(), raw.size());
   std::string hex(bytes * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                 raw.size());
   hex.pop_back();
   return hex;
 }
@@ -72,8 +77,12 @@ struct Stmt {
   sqlite3_stmt* s = nullptr;
   Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s, nullptr); }
   ~Stmt() { sqlite3_finalize(s); }
-  void Text(int i, const std::string& v) { sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
-  void Blob(int i, const std::string& v) { sqlite3_bind_blob(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  void Text(int i, const std::string& v) {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void Blob(int i, const std::string& v) {
+    sqlite3_bind_blob(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
   void Int(int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
   std::string Col(int i) {
     const unsigned char* t = sqlite3_column_text(s, i);
@@ -115,11 +124,13 @@ Result<std::unique_ptr<ApiKeyStore>> ApiKeyStore::Open(const std::string& path) 
   // Create the file 0600 before SQLite does: its -wal and -shm files copy this mode.
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
-    return Status::Internal("cannot create API key database " + path + "; check that the data directory is writable");
+    return Status::Internal("cannot create API key database " + path +
+                            "; check that the data directory is writable");
   ::fchmod(fd, 0600);
   ::close(fd);
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     Status st = SqlError(db, "cannot open API key database " + path);
     sqlite3_close(db);
@@ -129,7 +140,8 @@ Result<std::unique_ptr<ApiKeyStore>> ApiKeyStore::Open(const std::string& path) 
   char* err = nullptr;
   std::string sql = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") + kSchema;
   if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    Status st = Status::Internal(std::string("cannot set up API key database: ") + (err ? err : "?"));
+    Status st =
+        Status::Internal(std::string("cannot set up API key database: ") + (err ? err : "?"));
     sqlite3_free(err);
     sqlite3_close(db);
     return st;
@@ -137,16 +149,20 @@ Result<std::unique_ptr<ApiKeyStore>> ApiKeyStore::Open(const std::string& path) 
   return std::unique_ptr<ApiKeyStore>(new ApiKeyStore(db));
 }
 
-ApiKeyStore::~ApiKeyStore() { sqlite3_close(db_); }
+ApiKeyStore::~ApiKeyStore() {
+  sqlite3_close(db_);
+}
 
 Result<CreatedKey> ApiKeyStore::Create(Role role, const std::string& device,
                                        const std::vector<std::string>& purposes, UnixTime now) {
   if (role == Role::kDevice && (device.empty() || purposes.empty()))
-    return Status::InvalidInput("a device key needs the device it belongs to (--device) and at least one "
-                                "purpose it may act for (--purpose)");
+    return Status::InvalidInput(
+        "a device key needs the device it belongs to (--device) and at least one "
+        "purpose it may act for (--purpose)");
   if (role != Role::kDevice && (!device.empty() || !purposes.empty()))
-    return Status::InvalidInput(std::string("--device and --purpose apply to device keys only, not to ") +
-                                ToString(role) + " keys");
+    return Status::InvalidInput(
+        std::string("--device and --purpose apply to device keys only, not to ") + ToString(role) +
+        " keys");
   CreatedKey out;
   out.key.id = RandomHex(6);
   out.key.role = role;
@@ -155,7 +171,8 @@ Result<CreatedKey> ApiKeyStore::Create(Role role, const std::string& device,
   out.key.created_at = now;
   out.secret = NewSecret();
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(db_, "INSERT INTO api_keys(id, hash, role, device, purposes, created_at) VALUES(?,?,?,?,?,?)");
+  Stmt st(db_,
+          "INSERT INTO api_keys(id, hash, role, device, purposes, created_at) VALUES(?,?,?,?,?,?)");
   st.Text(1, out.key.id);
   st.Blob(2, HashSecret(out.secret));
   st.Text(3, ToString(role));
@@ -181,7 +198,9 @@ Result<ApiKey> ApiKeyStore::Authenticate(const std::string& secret) {
 
 Result<std::vector<ApiKey>> ApiKeyStore::List() {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(db_, "SELECT id, role, device, purposes, created_at, revoked_at FROM api_keys ORDER BY created_at, id");
+  Stmt st(db_,
+          "SELECT id, role, device, purposes, created_at, revoked_at FROM api_keys ORDER BY "
+          "created_at, id");
   std::vector<ApiKey> out;
   int rc;
   while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) out.push_back(RowToKey(st));

@@ -46,8 +46,8 @@ class ApiKeyStore {
   ~ApiKeyStore();
 
   // Makes a key. Device keys need a device and at least one purpose; other roles take neither.
-  Result<CreatedKey> Create(Role role, const std::string& device, const std::vector<std::string>& purposes,
-                            UnixTime now);
+  Result<CreatedKey> Create(Role role, const std::string& device,
+                            const std::vector<std::string>& purposes, UnixTime now);
   // The active key whose secret is `secret`; kNotFound for unknown or revoked keys.
   Result<ApiKey> Authenticate(const std::string& secret);
   Result<std::vector<ApiKey>> List();

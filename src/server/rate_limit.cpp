@@ -24,7 +24,8 @@ bool RateLimiter::Allow(const std::string& who, int* retry_after_s, Clock::time_
     b.tokens -= 1.0;
     return true;
   }
-  if (retry_after_s) *retry_after_s = std::max(1, static_cast<int>(std::ceil((1.0 - b.tokens) / rate_)));
+  if (retry_after_s)
+    *retry_after_s = std::max(1, static_cast<int>(std::ceil((1.0 - b.tokens) / rate_)));
   return false;
 }
 

@@ -3,8 +3,6 @@
 #include <httplib.h>
 #include <sodium.h>
 
-#include <nlohmann/json.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -13,6 +11,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -25,11 +24,15 @@ using json = nlohmann::json;
 
 bool RoleAllows(Role role, Access access) {
   switch (access) {
-    case Access::kPublic: return true;
+    case Access::kPublic:
+      return true;
     case Access::kPurposes:
-    case Access::kConsents: return role == Role::kAdmin || role == Role::kOperator;
-    case Access::kFace: return role == Role::kAdmin || role == Role::kOperator || role == Role::kDevice;
-    case Access::kAudit: return role == Role::kAdmin || role == Role::kAuditor;
+    case Access::kConsents:
+      return role == Role::kAdmin || role == Role::kOperator;
+    case Access::kFace:
+      return role == Role::kAdmin || role == Role::kOperator || role == Role::kDevice;
+    case Access::kAudit:
+      return role == Role::kAdmin || role == Role::kAuditor;
   }
   return false;
 }
@@ -58,7 +61,8 @@ Result<std::pair<std::string, int>> ParseListen(const std::string& listen) {
   if (colon == std::string::npos)
     return Status::InvalidInput("--listen '" + listen + "' needs host:port, e.g. 127.0.0.1:8080");
   std::string host = listen.substr(0, colon), port_s = listen.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
   int port = -1;
   try {
@@ -68,7 +72,8 @@ Result<std::pair<std::string, int>> ParseListen(const std::string& listen) {
   } catch (...) {
   }
   if (port < 0 || port > 65535)
-    return Status::InvalidInput("--listen '" + listen + "': the port must be a number from 0 to 65535");
+    return Status::InvalidInput("--listen '" + listen +
+                                "': the port must be a number from 0 to 65535");
   return std::make_pair(host, port);
 }
 
@@ -96,8 +101,10 @@ json PurposeJson(const PurposeRecord& p) {
 }
 
 json NoticeJson(const NoticeRecord& n, bool with_text) {
-  json j = {{"notice_id", n.id},       {"purpose", n.purpose},
-            {"version", n.version},    {"sha256", n.sha256},
+  json j = {{"notice_id", n.id},
+            {"purpose", n.purpose},
+            {"version", n.version},
+            {"sha256", n.sha256},
             {"published_at", FormatTime(n.published_at)}};
   if (with_text) j["text"] = n.text;
   return j;
@@ -121,8 +128,11 @@ json ConsentJson(const ConsentRecord& c) {
 }
 
 json TimingsJson(const vision::StageTimings& t) {
-  return {{"decode_ms", t.decode_ms}, {"detect_ms", t.detect_ms}, {"landmarks_ms", t.landmarks_ms},
-          {"align_ms", t.align_ms},   {"embed_ms", t.embed_ms}};
+  return {{"decode_ms", t.decode_ms},
+          {"detect_ms", t.detect_ms},
+          {"landmarks_ms", t.landmarks_ms},
+          {"align_ms", t.align_ms},
+          {"embed_ms", t.embed_ms}};
 }
 
 json AuditEventJson(const AuditEvent& e) {
@@ -137,29 +147,46 @@ json AuditEventJson(const AuditEvent& e) {
 
 int HttpStatus(ErrorKind k) {
   switch (k) {
-    case ErrorKind::kOk: return 200;
-    case ErrorKind::kInvalidInput: return 400;
-    case ErrorKind::kNotFound: return 404;
-    case ErrorKind::kRefused: return 422;  // the compliance core said no; 401/403 are about keys
-    case ErrorKind::kConflict: return 409;
-    case ErrorKind::kIntegrity: return 500;
-    case ErrorKind::kInternal: return 500;
+    case ErrorKind::kOk:
+      return 200;
+    case ErrorKind::kInvalidInput:
+      return 400;
+    case ErrorKind::kNotFound:
+      return 404;
+    case ErrorKind::kRefused:
+      return 422;  // the compliance core said no; 401/403 are about keys
+    case ErrorKind::kConflict:
+      return 409;
+    case ErrorKind::kIntegrity:
+      return 500;
+    case ErrorKind::kInternal:
+      return 500;
   }
   return 500;
 }
 
 const char* ReasonCode(int http) {
   switch (http) {
-    case 400: return "invalid_input";
-    case 401: return "unauthenticated";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 409: return "conflict";
-    case 413: return "too_large";
-    case 422: return "refused";
-    case 429: return "rate_limited";
-    default: return http >= 500 ? "internal" : "invalid_input";
+    case 400:
+      return "invalid_input";
+    case 401:
+      return "unauthenticated";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 409:
+      return "conflict";
+    case 413:
+      return "too_large";
+    case 422:
+      return "refused";
+    case 429:
+      return "rate_limited";
+    default:
+      return http >= 500 ? "internal" : "invalid_input";
   }
 }
 
@@ -176,20 +203,23 @@ json ErrorJson(const std::string& code, const std::string& message) {
 // ---- Request parsing ----
 
 Result<json> ParseBody(const httplib::Request& req, const std::string& hint) {
-  if (req.body.empty()) return Status::InvalidInput("the request body is empty; send a JSON object " + hint);
+  if (req.body.empty())
+    return Status::InvalidInput("the request body is empty; send a JSON object " + hint);
   try {
     json j = json::parse(req.body);
     if (!j.is_object())
-      return Status::InvalidInput(std::string("the request body must be a JSON object, not ") + j.type_name() +
-                                  "; send " + hint);
+      return Status::InvalidInput(std::string("the request body must be a JSON object, not ") +
+                                  j.type_name() + "; send " + hint);
     return j;
   } catch (const json::parse_error& e) {
-    return Status::InvalidInput("the request body is not valid JSON (error at byte " + std::to_string(e.byte) +
-                                "): " + e.what() + "; fix the JSON and send it again");
+    return Status::InvalidInput("the request body is not valid JSON (error at byte " +
+                                std::to_string(e.byte) + "): " + e.what() +
+                                "; fix the JSON and send it again");
   }
 }
 
-Result<std::string> Str(const json& j, const char* name, bool required, const std::string& what = "") {
+Result<std::string> Str(const json& j, const char* name, bool required,
+                        const std::string& what = "") {
   auto it = j.find(name);
   if (it == j.end() || it->is_null()) {
     if (required)
@@ -198,7 +228,8 @@ Result<std::string> Str(const json& j, const char* name, bool required, const st
     return std::string();
   }
   if (!it->is_string())
-    return Status::InvalidInput(std::string("field \"") + name + "\" must be a string, not " + it->type_name());
+    return Status::InvalidInput(std::string("field \"") + name + "\" must be a string, not " +
+                                it->type_name());
   return it->get<std::string>();
 }
 
@@ -224,7 +255,8 @@ Result<std::vector<std::string>> StrList(const json& j, const char* name) {
     return Status::InvalidInput(std::string("field \"") + name + "\" must be an array of strings");
   for (const json& x : *it) {
     if (!x.is_string())
-      return Status::InvalidInput(std::string("field \"") + name + "\" must be an array of strings");
+      return Status::InvalidInput(std::string("field \"") + name +
+                                  "\" must be an array of strings");
     out.push_back(x.get<std::string>());
   }
   return out;
@@ -241,22 +273,24 @@ Result<std::string> DecodeBase64(std::string in) {
                       sodium_base64_VARIANT_URLSAFE, sodium_base64_VARIANT_URLSAFE_NO_PADDING}) {
     size_t len = 0;
     const char* end = nullptr;
-    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), in.data(), in.size(),
-                          " \r\n\t", &len, &end, variant) == 0 &&
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), in.data(),
+                          in.size(), " \r\n\t", &len, &end, variant) == 0 &&
         end == in.data() + in.size()) {
       out.resize(len);
       return out;
     }
   }
-  return Status::InvalidInput("field \"image_base64\" is not valid base64; encode the JPEG or PNG file "
-                              "bytes with base64 (e.g. `base64 -w0 photo.jpg`)");
+  return Status::InvalidInput(
+      "field \"image_base64\" is not valid base64; encode the JPEG or PNG file "
+      "bytes with base64 (e.g. `base64 -w0 photo.jpg`)");
 }
 
 struct Page {
   int64_t page = 1, size = 50;
 };
 
-Result<int64_t> QueryInt(const httplib::Request& req, const char* name, int64_t def, int64_t lo, int64_t hi) {
+Result<int64_t> QueryInt(const httplib::Request& req, const char* name, int64_t def, int64_t lo,
+                         int64_t hi) {
   if (!req.has_param(name)) return def;
   std::string v = req.get_param_value(name);
   try {
@@ -265,8 +299,9 @@ Result<int64_t> QueryInt(const httplib::Request& req, const char* name, int64_t 
     if (pos == v.size() && n >= lo && n <= hi) return static_cast<int64_t>(n);
   } catch (...) {
   }
-  return Status::InvalidInput(std::string("query parameter ") + name + "='" + v + "' must be an integer from " +
-                              std::to_string(lo) + " to " + std::to_string(hi));
+  return Status::InvalidInput(std::string("query parameter ") + name + "='" + v +
+                              "' must be an integer from " + std::to_string(lo) + " to " +
+                              std::to_string(hi));
 }
 
 Result<Page> ParsePage(const httplib::Request& req) {
@@ -282,7 +317,8 @@ json Paged(const std::vector<T>& all, const Page& p, F to_json) {
   const size_t from = static_cast<size_t>((p.page - 1) * p.size);
   for (size_t i = from; i < all.size() && i < from + static_cast<size_t>(p.size); ++i)
     items.push_back(to_json(all[i]));
-  return {{"ok", true}, {"items", items}, {"page", p.page}, {"size", p.size}, {"total", all.size()}};
+  return {
+      {"ok", true}, {"items", items}, {"page", p.page}, {"size", p.size}, {"total", all.size()}};
 }
 
 bool Truthy(const httplib::Request& req, const char* name) {
@@ -296,7 +332,8 @@ bool Truthy(const httplib::Request& req, const char* name) {
 class BoundedPool : public httplib::TaskQueue {
  public:
   BoundedPool(size_t threads, size_t capacity) : capacity_(std::max<size_t>(1, capacity)) {
-    for (size_t i = 0; i < std::max<size_t>(1, threads); ++i) workers_.emplace_back([this] { Work(); });
+    for (size_t i = 0; i < std::max<size_t>(1, threads); ++i)
+      workers_.emplace_back([this] { Work(); });
   }
   ~BoundedPool() override { shutdown(); }
 
@@ -352,13 +389,14 @@ std::string PathRegex(const std::string& path) {
 
 // What a handler sees of one authenticated call.
 struct Call {
-  Call(const httplib::Request& q, httplib::Response& s, const RouteInfo& r) : req(q), res(s), route(r) {}
+  Call(const httplib::Request& q, httplib::Response& s, const RouteInfo& r)
+      : req(q), res(s), route(r) {}
   const httplib::Request& req;
   httplib::Response& res;
   const RouteInfo& route;
   std::optional<ApiKey> key;
   std::string actor = "anonymous";
-  bool audited = false;  // a Service method audited this call already
+  bool audited = false;          // a Service method audited this call already
   std::string subject, purpose;  // for the server's own audit event
   std::string action;
 };
@@ -406,7 +444,8 @@ struct Server::Impl {
   // Writes the error body for `st`; refusals carry requirement, rule, citation, alternatives.
   void Fail(Call& c, const Status& st) {
     json j = ErrorJson(ToString(st.kind()), st.message());
-    std::vector<std::string> alts = c.purpose.empty() ? std::vector<std::string>{} : svc.AlternativesOf(c.purpose);
+    std::vector<std::string> alts =
+        c.purpose.empty() ? std::vector<std::string>{} : svc.AlternativesOf(c.purpose);
     if (st.kind() == ErrorKind::kRefused) {
       service::Refusal r = service::DescribeRefusal(st, alts);
       j["requirement"] = r.requirement;
@@ -419,11 +458,15 @@ struct Server::Impl {
     SendJson(c.res, HttpStatus(st.kind()), j);
   }
 
-  void Forbid(Call& c, const std::string& message) { SendJson(c.res, 403, ErrorJson("forbidden", message)); }
+  void Forbid(Call& c, const std::string& message) {
+    SendJson(c.res, 403, ErrorJson("forbidden", message));
+  }
 
   // ---- handlers ----
 
-  void Health(Call& c) { SendJson(c.res, 200, {{"ok", true}, {"status", "serving"}, {"version", "v1"}}); }
+  void Health(Call& c) {
+    SendJson(c.res, 200, {{"ok", true}, {"status", "serving"}, {"version", "v1"}});
+  }
 
   void ListPurposes(Call& c) {
     c.action = "purpose.list";
@@ -436,7 +479,9 @@ struct Server::Impl {
 
   void AddPurpose(Call& c) {
     c.action = "purpose.add";
-    auto body = ParseBody(c.req, R"({"name": "office-entry", "scenario": "verification", "retention_days": 365, "alternatives": ["staff-card"]})");
+    auto body = ParseBody(
+        c.req,
+        R"({"name": "office-entry", "scenario": "verification", "retention_days": 365, "alternatives": ["staff-card"]})");
     if (!body.ok()) return Fail(c, body.status());
     PurposeRecord p;
     auto name = Str(*body, "name", true, "the purpose's name, e.g. office-entry");
@@ -449,7 +494,8 @@ struct Server::Impl {
       return Fail(c, Status::InvalidInput("unknown scenario '" + *sc_s +
                                           "'; use verification, identification or analysis"));
     p.scenario = *sc;
-    auto days = Int(*body, "retention_days", true, "how many days templates are kept, e.g. 365 (REQ S5)");
+    auto days =
+        Int(*body, "retention_days", true, "how many days templates are kept, e.g. 365 (REQ S5)");
     if (!days.ok()) return Fail(c, days.status());
     p.retention_days = *days;
     auto alts = StrList(*body, "alternatives");
@@ -474,8 +520,9 @@ struct Server::Impl {
     auto p = svc.store().GetPurpose(c.purpose);
     if (!p.ok()) {
       c.purpose.clear();
-      return Fail(c, Status::NotFound("purpose '" + std::string(c.req.matches[1]) +
-                                      "' does not exist; GET /v1/purposes lists the declared ones"));
+      return Fail(c,
+                  Status::NotFound("purpose '" + std::string(c.req.matches[1]) +
+                                   "' does not exist; GET /v1/purposes lists the declared ones"));
     }
     json j = {{"ok", true}, {"purpose", PurposeJson(*p)}};
     auto n = svc.LatestNotice(c.purpose);
@@ -488,9 +535,10 @@ struct Server::Impl {
     c.purpose = c.req.matches[1];
     auto body = ParseBody(c.req, R"({"text": "Processor: ...\nContact: ...\nPurpose: ..."})");
     if (!body.ok()) return Fail(c, body.status());
-    auto text = Str(*body, "text", true,
-                    "the notice text with Processor:, Contact:, Purpose:, Method:, Data kinds:, Storage "
-                    "period:, Why face:, Rights: lines (REQ N1)");
+    auto text =
+        Str(*body, "text", true,
+            "the notice text with Processor:, Contact:, Purpose:, Method:, Data kinds:, Storage "
+            "period:, Why face:, Rights: lines (REQ N1)");
     if (!text.ok()) return Fail(c, text.status());
     c.audited = true;
     auto n = svc.PublishNotice(c.purpose, *text, c.actor);
@@ -506,8 +554,9 @@ struct Server::Impl {
     auto n = svc.LatestNotice(c.purpose);
     if (!n.ok()) {
       if (n.status().kind() == ErrorKind::kNotFound)
-        return Fail(c, Status::NotFound("no notice is published for purpose '" + c.purpose +
-                                        "'; publish one with POST /v1/purposes/" + c.purpose + "/notices"));
+        return Fail(
+            c, Status::NotFound("no notice is published for purpose '" + c.purpose +
+                                "'; publish one with POST /v1/purposes/" + c.purpose + "/notices"));
       return Fail(c, n.status());
     }
     json j = NoticeJson(*n, true);
@@ -517,7 +566,9 @@ struct Server::Impl {
 
   void GiveConsent(Call& c) {
     c.action = "consent.give";
-    auto body = ParseBody(c.req, R"({"subject": "S1", "purpose": "office-entry", "notice_id": 1, "option": "always", "method": "click"})");
+    auto body = ParseBody(
+        c.req,
+        R"({"subject": "S1", "purpose": "office-entry", "notice_id": 1, "option": "always", "method": "click"})");
     if (!body.ok()) return Fail(c, body.status());
     service::Service::ConsentRequest r;
     auto subject = Str(*body, "subject", true, "the pseudonymous subject id");
@@ -526,18 +577,23 @@ struct Server::Impl {
     auto purpose = Str(*body, "purpose", true, "the one purpose this consent is for (REQ C1)");
     if (!purpose.ok()) return Fail(c, purpose.status());
     r.purpose = c.purpose = *purpose;
-    auto notice = Int(*body, "notice_id", true, "the id of the notice shown and acknowledged (REQ N1)");
+    auto notice =
+        Int(*body, "notice_id", true, "the id of the notice shown and acknowledged (REQ N1)");
     if (!notice.ok()) return Fail(c, notice.status());
     r.notice_id = *notice;
     auto opt = Str(*body, "option", false);
     if (!opt.ok()) return Fail(c, opt.status());
     auto o = ParseConsentOption(opt->empty() ? "once" : *opt);
-    if (!o) return Fail(c, Status::InvalidInput("unknown option '" + *opt + "'; use once, while_in_use or always"));
+    if (!o)
+      return Fail(c, Status::InvalidInput("unknown option '" + *opt +
+                                          "'; use once, while_in_use or always"));
     r.option = *o;
     auto meth = Str(*body, "method", false);
     if (!meth.ok()) return Fail(c, meth.status());
     auto m = ParseConsentMethod(meth->empty() ? "click" : *meth);
-    if (!m) return Fail(c, Status::InvalidInput("unknown method '" + *meth + "'; use click, written or guardian"));
+    if (!m)
+      return Fail(c, Status::InvalidInput("unknown method '" + *meth +
+                                          "'; use click, written or guardian"));
     r.method = *m;
     auto evidence = Str(*body, "evidence", false);
     if (!evidence.ok()) return Fail(c, evidence.status());
@@ -547,7 +603,8 @@ struct Server::Impl {
     r.session = *session;
     auto valid = Int(*body, "valid_seconds", false);
     if (!valid.ok()) return Fail(c, valid.status());
-    if (*valid < 0) return Fail(c, Status::InvalidInput("field \"valid_seconds\" must not be negative"));
+    if (*valid < 0)
+      return Fail(c, Status::InvalidInput("field \"valid_seconds\" must not be negative"));
     r.valid_seconds = *valid;
     c.audited = true;
     auto rec = svc.GiveConsent(r, c.actor);
@@ -585,12 +642,13 @@ struct Server::Impl {
     c.audited = true;
     auto r = svc.WithdrawConsent(c.subject, c.purpose, c.actor);
     if (!r.ok()) return Fail(c, r.status());
-    SendJson(c.res, 200, {{"ok", true},
-                          {"subject", c.subject},
-                          {"purpose", c.purpose},
-                          {"consents_withdrawn", r->consents_withdrawn},
-                          {"templates_deleted", r->templates_deleted},
-                          {"key_destroyed", r->key_destroyed}});
+    SendJson(c.res, 200,
+             {{"ok", true},
+              {"subject", c.subject},
+              {"purpose", c.purpose},
+              {"consents_withdrawn", r->consents_withdrawn},
+              {"templates_deleted", r->templates_deleted},
+              {"key_destroyed", r->key_destroyed}});
   }
 
   // The fields of an enrol or verify request, from multipart or JSON.
@@ -600,15 +658,19 @@ struct Server::Impl {
 
   Result<FaceRequest> ReadFaceRequest(Call& c) {
     FaceRequest f;
-    const char* kHint = R"({"subject": "S1", "purpose": "office-entry", "image_base64": "<base64 of the JPEG>"} or multipart/form-data with fields subject, purpose and file "image")";
+    const char* kHint =
+        R"({"subject": "S1", "purpose": "office-entry", "image_base64": "<base64 of the JPEG>"} or multipart/form-data with fields subject, purpose and file "image")";
     if (c.req.is_multipart_form_data()) {
-      auto field = [&](const char* name) { return c.req.has_file(name) ? c.req.get_file_value(name).content : ""; };
+      auto field = [&](const char* name) {
+        return c.req.has_file(name) ? c.req.get_file_value(name).content : "";
+      };
       f.subject = field("subject");
       f.purpose = field("purpose");
       f.session = field("session");
       f.device = field("device");
       if (!c.req.has_file("image"))
-        return Status::InvalidInput(std::string("multipart field \"image\" is missing; send the photo as ") + kHint);
+        return Status::InvalidInput(
+            std::string("multipart field \"image\" is missing; send the photo as ") + kHint);
       f.image = c.req.get_file_value("image").content;
     } else {
       FG_ASSIGN_OR_RETURN(json body, ParseBody(c.req, kHint));
@@ -616,12 +678,16 @@ struct Server::Impl {
       FG_ASSIGN_OR_RETURN(f.purpose, Str(body, "purpose", false));
       FG_ASSIGN_OR_RETURN(f.session, Str(body, "session", false));
       FG_ASSIGN_OR_RETURN(f.device, Str(body, "device", false));
-      FG_ASSIGN_OR_RETURN(std::string b64, Str(body, "image_base64", true, std::string("the photo; send ") + kHint));
+      FG_ASSIGN_OR_RETURN(std::string b64,
+                          Str(body, "image_base64", true, std::string("the photo; send ") + kHint));
       FG_ASSIGN_OR_RETURN(f.image, DecodeBase64(std::move(b64)));
     }
-    if (f.subject.empty()) return Status::InvalidInput("field \"subject\" is required: the pseudonymous subject id");
-    if (f.purpose.empty()) return Status::InvalidInput("field \"purpose\" is required: e.g. office-entry");
-    if (f.image.empty()) return Status::InvalidInput("the image is empty; send a JPEG or PNG photo");
+    if (f.subject.empty())
+      return Status::InvalidInput("field \"subject\" is required: the pseudonymous subject id");
+    if (f.purpose.empty())
+      return Status::InvalidInput("field \"purpose\" is required: e.g. office-entry");
+    if (f.image.empty())
+      return Status::InvalidInput("the image is empty; send a JPEG or PNG photo");
     return f;
   }
 
@@ -629,11 +695,12 @@ struct Server::Impl {
   bool DeviceMayAct(Call& c, const FaceRequest& f) {
     if (!c.key || c.key->role != Role::kDevice) return true;
     if (!f.device.empty() && f.device != c.key->device) {
-      Forbid(c, "this device key belongs to device '" + c.key->device + "' and cannot act for device '" +
-                    f.device + "'; use that device's own key");
+      Forbid(c, "this device key belongs to device '" + c.key->device +
+                    "' and cannot act for device '" + f.device + "'; use that device's own key");
       return false;
     }
-    if (std::find(c.key->purposes.begin(), c.key->purposes.end(), f.purpose) == c.key->purposes.end()) {
+    if (std::find(c.key->purposes.begin(), c.key->purposes.end(), f.purpose) ==
+        c.key->purposes.end()) {
       std::string allowed;
       for (auto& p : c.key->purposes) allowed += (allowed.empty() ? "" : ", ") + p;
       Forbid(c, "this device key may act only for purposes [" + allowed + "], not '" + f.purpose +
@@ -677,15 +744,10 @@ struct Server::Impl {
     sodium_memzero(f->image.data(), f->image.size());  // REQ S2, D3: nothing of the probe is kept
     if (!r.ok()) return Fail(c, r.status());
     // A non-match is an answer, not an error: 200 with match=false and what it rested on.
-    json j = {{"ok", true},
-              {"subject", f->subject},
-              {"purpose", f->purpose},
-              {"match", r->match},
-              {"distance", r->distance},
-              {"threshold", r->threshold},
-              {"model", r->model},
-              {"consent_id", r->consent_id},
-              {"alternatives", r->alternatives}};
+    json j = {
+        {"ok", true},        {"subject", f->subject},       {"purpose", f->purpose},
+        {"match", r->match}, {"distance", r->distance},     {"threshold", r->threshold},
+        {"model", r->model}, {"consent_id", r->consent_id}, {"alternatives", r->alternatives}};
     if (Truthy(c.req, "timings")) j["timings"] = TimingsJson(r->timings);
     SendJson(c.res, 200, j);
   }
@@ -726,8 +788,12 @@ struct Server::Impl {
     if (!events.ok()) return Fail(c, events.status());
     json items = json::array();
     for (const AuditEvent& e : *events) items.push_back(AuditEventJson(e));
-    SendJson(c.res, 200, {{"ok", true}, {"items", items}, {"page", page->page}, {"size", page->size},
-                          {"total", *total}});
+    SendJson(c.res, 200,
+             {{"ok", true},
+              {"items", items},
+              {"page", page->page},
+              {"size", page->size},
+              {"total", *total}});
   }
 
   void VerifyAudit(Call& c) {
@@ -760,7 +826,8 @@ struct Server::Impl {
   }
 
   // Authenticates, rate-limits and authorizes, then runs the handler; logs one line.
-  void Dispatch(const RouteInfo& route, Method handler, const httplib::Request& req, httplib::Response& res) {
+  void Dispatch(const RouteInfo& route, Method handler, const httplib::Request& req,
+                httplib::Response& res) {
     const auto t0 = std::chrono::steady_clock::now();
     Call c(req, res, route);
     bool audit = route.access != Access::kPublic;
@@ -774,43 +841,49 @@ struct Server::Impl {
       if (auth.rfind(bearer, 0) != 0) {
         if (!limiter.Allow("addr:" + req.remote_addr, &retry)) return RateLimited(c, retry, &audit);
         res.set_header("WWW-Authenticate", "Bearer");
-        return SendJson(res, 401, ErrorJson("unauthenticated",
-                                            "this call needs an API key: send the header "
-                                            "'Authorization: Bearer <key>' (keys come from "
-                                            "`facegate apikey create`)"));
+        return SendJson(res, 401,
+                        ErrorJson("unauthenticated",
+                                  "this call needs an API key: send the header "
+                                  "'Authorization: Bearer <key>' (keys come from "
+                                  "`facegate apikey create`)"));
       }
       auto key = keys.Authenticate(auth.substr(bearer.size()));
       if (!key.ok()) {
         if (!limiter.Allow("addr:" + req.remote_addr, &retry)) return RateLimited(c, retry, &audit);
         res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
         if (key.status().kind() != ErrorKind::kNotFound) return Fail(c, key.status());
-        return SendJson(res, 401, ErrorJson("unauthenticated",
-                                            "the API key is unknown or revoked; check the key or ask an "
-                                            "admin for a new one"));
+        return SendJson(res, 401,
+                        ErrorJson("unauthenticated",
+                                  "the API key is unknown or revoked; check the key or ask an "
+                                  "admin for a new one"));
       }
       c.key = *key;
       c.actor = "key:" + key->id;
       if (!limiter.Allow("key:" + key->id, &retry)) return RateLimited(c, retry, &audit);
       if (!RoleAllows(key->role, route.access)) {
         c.action = "api.forbidden";
-        return Forbid(c, std::string("role '") + ToString(key->role) + "' may not call " + route.method + " " +
-                             route.path + "; see the role matrix in docs/api.md");
+        return Forbid(c, std::string("role '") + ToString(key->role) + "' may not call " +
+                             route.method + " " + route.path +
+                             "; see the role matrix in docs/api.md");
       }
       try {
         (this->*handler)(c);
       } catch (const std::exception& e) {
         Log(std::string("internal error: ") + e.what());
-        SendJson(res, 500, ErrorJson("internal", "the server failed while handling this request; the "
-                                                 "error is in the server log"));
+        SendJson(res, 500,
+                 ErrorJson("internal",
+                           "the server failed while handling this request; the "
+                           "error is in the server log"));
       }
     }();
     // Every call leaves an audit event (REQ S6): the Service's, or the server's own here.
     if (audit && !c.audited) AuditCall(c, res.status);
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     std::ostringstream line;
     line << FormatTime(static_cast<UnixTime>(std::time(nullptr))) << " " << req.remote_addr << " "
-         << req.method << " " << req.path << " " << res.status << " " << c.actor << " " << std::fixed
-         << std::setprecision(1) << ms << "ms";
+         << req.method << " " << req.path << " " << res.status << " " << c.actor << " "
+         << std::fixed << std::setprecision(1) << ms << "ms";
     Log(line.str());
   }
 
@@ -818,14 +891,19 @@ struct Server::Impl {
   void RateLimited(Call& c, int retry_after, bool* audit) {
     *audit = false;
     c.res.set_header("Retry-After", std::to_string(retry_after));
-    SendJson(c.res, 429, ErrorJson("rate_limited", "too many requests from this key; retry after " +
-                                                       std::to_string(retry_after) + " s"));
+    SendJson(c.res, 429,
+             ErrorJson("rate_limited", "too many requests from this key; retry after " +
+                                           std::to_string(retry_after) + " s"));
   }
 };
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Server::~Server() { Stop(); }
-int Server::port() const { return impl_->bound_port; }
+Server::~Server() {
+  Stop();
+}
+int Server::port() const {
+  return impl_->bound_port;
+}
 
 Result<std::unique_ptr<Server>> Server::Create(service::Service& svc, ApiKeyStore& keys,
                                                const ServerConfig& config) {
@@ -834,10 +912,12 @@ Result<std::unique_ptr<Server>> Server::Create(service::Service& svc, ApiKeyStor
   if (!config.cert_file.empty() || !config.key_file.empty()) {
     if (config.cert_file.empty() || config.key_file.empty())
       return Status::InvalidInput("TLS needs both --cert and --key");
-    auto ssl = std::make_unique<httplib::SSLServer>(config.cert_file.c_str(), config.key_file.c_str());
+    auto ssl =
+        std::make_unique<httplib::SSLServer>(config.cert_file.c_str(), config.key_file.c_str());
     if (!ssl->is_valid())
-      return Status::InvalidInput("cannot load the TLS certificate " + config.cert_file + " or key " +
-                                  config.key_file + "; check that both are PEM files and match");
+      return Status::InvalidInput("cannot load the TLS certificate " + config.cert_file +
+                                  " or key " + config.key_file +
+                                  "; check that both are PEM files and match");
     I.http = std::move(ssl);
   } else {
     I.http = std::make_unique<httplib::Server>();
@@ -850,13 +930,15 @@ Result<std::unique_ptr<Server>> Server::Create(service::Service& svc, ApiKeyStor
   h.set_write_timeout(config.write_timeout_s, 0);
   h.set_keep_alive_timeout(config.keep_alive_timeout_s);
   h.set_keep_alive_max_count(100);
-  // Errors httplib produces itself (no route, body too large, unreadable request) get a JSON body too.
+  // Errors httplib produces itself (no route, body too large, unreadable request) get a JSON body
+  // too.
   const size_t max_body = config.max_body_bytes;
   h.set_error_handler([max_body](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     std::string msg;
     if (res.status == 404)
-      msg = "no route " + req.method + " " + req.path + "; the routes are listed in docs/openapi.yaml";
+      msg = "no route " + req.method + " " + req.path +
+            "; the routes are listed in docs/openapi.yaml";
     else if (res.status == 413)
       msg = "the request body is larger than " + std::to_string(max_body >> 20) +
             " MiB; send a smaller photo (JPEG, at most a few MiB)";
@@ -872,7 +954,8 @@ Result<std::unique_ptr<Server>> Server::Create(service::Service& svc, ApiKeyStor
   auto handlers = I.Handlers();
   for (const RouteInfo& r : Routes()) {
     auto it = handlers.find(r.method + " " + r.path);
-    if (it == handlers.end()) return Status::Internal("route " + r.method + " " + r.path + " has no handler");
+    if (it == handlers.end())
+      return Status::Internal("route " + r.method + " " + r.path + " has no handler");
     Impl::Method m = it->second;
     httplib::Server::Handler fn = [&I, &r, m](const httplib::Request& req, httplib::Response& res) {
       I.Dispatch(r, m, req, res);
@@ -904,7 +987,8 @@ Status Server::Start() {
   I.running = true;
   I.listener = std::thread([&I] { I.http->listen_after_bind(); });
   // Wait until the accept loop runs, so an early Stop() is not lost.
-  for (int i = 0; i < 500 && !I.http->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 500 && !I.http->is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   return Status::Ok();
 }
 

@@ -39,10 +39,10 @@ const std::vector<RouteInfo>& Routes();
 
 struct ServerConfig {
   std::string host = "127.0.0.1";
-  int port = 8080;              // 0: an ephemeral port (see Server::port())
+  int port = 8080;                  // 0: an ephemeral port (see Server::port())
   std::string cert_file, key_file;  // both set: HTTPS
-  int threads = 8;              // worker threads (bounded pool)
-  int queue = 64;               // accepted connections waiting for a worker; beyond it accept waits
+  int threads = 8;                  // worker threads (bounded pool)
+  int queue = 64;  // accepted connections waiting for a worker; beyond it accept waits
   size_t max_body_bytes = 16u << 20;  // larger bodies: 413
   double rate_per_second = 20;  // per API key (and per address for failed logins); <= 0: unlimited
   double rate_burst = 40;

@@ -1,7 +1,6 @@
 // The REST API against a real server on 127.0.0.1 (ephemeral port), a real Service
 // on a temporary data directory, the pinned models and photos from the face data.
 #include "server/server.h"
-#include "server/rate_limit.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -12,14 +11,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+
+#include "server/rate_limit.h"
 
 namespace facegate::server {
 namespace {
@@ -36,8 +36,8 @@ std::string ReadAll(const std::string& path) {
 
 std::string Base64(const std::string& bytes) {
   std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), sodium_base64_VARIANT_ORIGINAL);
   out.resize(out.find('\0'));
   return out;
 }
@@ -117,7 +117,9 @@ class Api : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  static httplib::Headers Auth(const CreatedKey& k) { return {{"Authorization", "Bearer " + k.secret}}; }
+  static httplib::Headers Auth(const CreatedKey& k) {
+    return {{"Authorization", "Bearer " + k.secret}};
+  }
   httplib::Client Client(int port = 0) {
     httplib::Client c("127.0.0.1", port ? port : server_->port());
     c.set_read_timeout(60, 0);
@@ -128,18 +130,24 @@ class Api : public ::testing::Test {
   // A purpose with a notice, and a consent for `subject`; returns the notice id.
   int64_t Prepare(httplib::Client& c, const std::string& purpose, const std::string& subject,
                   const std::string& option = "always") {
-    auto r = c.Post("/v1/purposes", Auth(operator_),
-                    json{{"name", purpose}, {"retention_days", 365}, {"alternatives", {"staff-card"}}}.dump(),
-                    "application/json");
+    auto r = c.Post(
+        "/v1/purposes", Auth(operator_),
+        json{{"name", purpose}, {"retention_days", 365}, {"alternatives", {"staff-card"}}}.dump(),
+        "application/json");
     EXPECT_TRUE(r && (r->status == 201 || r->status == 409)) << (r ? r->body : "no response");
-    std::string text = ReadAll(std::string(FACEGATE_SOURCE_DIR) + "/examples/notice-office-entry.md");
-    auto n = c.Post("/v1/purposes/" + purpose + "/notices", Auth(operator_), json{{"text", text}}.dump(),
-                    "application/json");
+    std::string text =
+        ReadAll(std::string(FACEGATE_SOURCE_DIR) + "/examples/notice-office-entry.md");
+    auto n = c.Post("/v1/purposes/" + purpose + "/notices", Auth(operator_),
+                    json{{"text", text}}.dump(), "application/json");
     EXPECT_EQ(n->status, 201) << n->body;
     int64_t nid = Body(n)["notice_id"];
     auto g = c.Post("/v1/consents", Auth(operator_),
-                    json{{"subject", subject}, {"purpose", purpose}, {"notice_id", nid}, {"option", option},
-                         {"method", "click"}}.dump(),
+                    json{{"subject", subject},
+                         {"purpose", purpose},
+                         {"notice_id", nid},
+                         {"option", option},
+                         {"method", "click"}}
+                        .dump(),
                     "application/json");
     EXPECT_EQ(g->status, 201) << g->body;
     return nid;
@@ -189,8 +197,10 @@ TEST(OpenApi, EveryServedRouteIsDescribedAndEveryDescribedRouteIsServed) {
   for (const RouteInfo& r : Routes()) served.insert(r.method + " " + r.path);
   std::set<std::string> described = OpenApiOperations();
   ASSERT_FALSE(described.empty()) << "no paths read from docs/openapi.yaml";
-  for (const auto& s : served) EXPECT_TRUE(described.count(s)) << s << " is served but not in docs/openapi.yaml";
-  for (const auto& d : described) EXPECT_TRUE(served.count(d)) << d << " is in docs/openapi.yaml but not served";
+  for (const auto& s : served)
+    EXPECT_TRUE(described.count(s)) << s << " is served but not in docs/openapi.yaml";
+  for (const auto& d : described)
+    EXPECT_TRUE(served.count(d)) << d << " is in docs/openapi.yaml but not served";
 }
 
 TEST(Roles, MatrixIsAdminAllOperatorDayToDayAuditorAuditDeviceFaceOnly) {
@@ -252,13 +262,14 @@ TEST(ApiKeys, StoredHashedInA0600FileAndRevocable) {
     EXPECT_EQ(who->id, id);
     EXPECT_EQ(who->role, Role::kOperator);
     EXPECT_FALSE((*ks)->Authenticate(secret + "x").ok());
-    EXPECT_FALSE((*ks)->Create(Role::kDevice, "gate-1", {}, 100).ok()) << "a device key needs its purposes";
+    EXPECT_FALSE((*ks)->Create(Role::kDevice, "gate-1", {}, 100).ok())
+        << "a device key needs its purposes";
     EXPECT_FALSE((*ks)->Create(Role::kAuditor, "gate-1", {}, 100).ok());
     ASSERT_TRUE((*ks)->Revoke(id, 200).ok());
     EXPECT_EQ((*ks)->Authenticate(secret).status().kind(), ErrorKind::kNotFound);
     EXPECT_EQ((*ks)->Revoke(id, 300).kind(), ErrorKind::kNotFound);
   }
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);
   std::string bytes;
@@ -281,8 +292,11 @@ TEST_F(Api, HealthNeedsNoKey) {
 TEST_F(Api, PurposeNoticeConsentEnrolVerifyWithdrawAndAuditVerify) {
   auto c = Client();
   auto p = c.Post("/v1/purposes", Auth(operator_),
-                  json{{"name", "office-entry"}, {"scenario", "verification"}, {"retention_days", 365},
-                       {"alternatives", {"staff-card"}}}.dump(),
+                  json{{"name", "office-entry"},
+                       {"scenario", "verification"},
+                       {"retention_days", 365},
+                       {"alternatives", {"staff-card"}}}
+                      .dump(),
                   "application/json");
   ASSERT_TRUE(p);
   ASSERT_EQ(p->status, 201) << p->body;
@@ -307,8 +321,12 @@ TEST_F(Api, PurposeNoticeConsentEnrolVerifyWithdrawAndAuditVerify) {
   EXPECT_EQ(Body(one)["notice"]["notice_id"], notice_id);
 
   auto g = c.Post("/v1/consents", Auth(operator_),
-                  json{{"subject", "S1"}, {"purpose", "office-entry"}, {"notice_id", notice_id},
-                       {"option", "always"}, {"method", "click"}}.dump(),
+                  json{{"subject", "S1"},
+                       {"purpose", "office-entry"},
+                       {"notice_id", notice_id},
+                       {"option", "always"},
+                       {"method", "click"}}
+                      .dump(),
                   "application/json");
   ASSERT_EQ(g->status, 201) << g->body;
   EXPECT_EQ(Body(g)["consent"]["option"], "always");
@@ -327,8 +345,11 @@ TEST_F(Api, PurposeNoticeConsentEnrolVerifyWithdrawAndAuditVerify) {
 
   // Verify with base64 JSON from the device of this purpose: same person matches.
   auto v = c.Post("/v1/verify", Auth(device_),
-                  json{{"subject", "S1"}, {"purpose", "office-entry"}, {"device", "gate-1"},
-                       {"image_base64", Base64(ReadAll(kA2))}}.dump(),
+                  json{{"subject", "S1"},
+                       {"purpose", "office-entry"},
+                       {"device", "gate-1"},
+                       {"image_base64", Base64(ReadAll(kA2))}}
+                      .dump(),
                   "application/json");
   ASSERT_EQ(v->status, 200) << v->body;
   json vj = Body(v);
@@ -340,8 +361,10 @@ TEST_F(Api, PurposeNoticeConsentEnrolVerifyWithdrawAndAuditVerify) {
 
   // Another person: an answer (200), not an error.
   auto other = c.Post("/v1/verify?timings=1", Auth(operator_),
-                      json{{"subject", "S1"}, {"purpose", "office-entry"},
-                           {"image_base64", Base64(ReadAll(FirstPhotoOf("Abdoulaye_Wade")))}}.dump(),
+                      json{{"subject", "S1"},
+                           {"purpose", "office-entry"},
+                           {"image_base64", Base64(ReadAll(FirstPhotoOf("Abdoulaye_Wade")))}}
+                          .dump(),
                       "application/json");
   ASSERT_EQ(other->status, 200) << other->body;
   EXPECT_FALSE(Body(other)["match"].get<bool>());
@@ -352,16 +375,19 @@ TEST_F(Api, PurposeNoticeConsentEnrolVerifyWithdrawAndAuditVerify) {
   ASSERT_EQ(cl->status, 200);
   EXPECT_EQ(Body(cl)["total"], 1);
 
-  auto w = c.Post("/v1/subjects/S1/consents/office-entry/withdraw", Auth(operator_), "", "application/json");
+  auto w = c.Post("/v1/subjects/S1/consents/office-entry/withdraw", Auth(operator_), "",
+                  "application/json");
   ASSERT_EQ(w->status, 200) << w->body;
   EXPECT_EQ(Body(w)["consents_withdrawn"], 1);
   EXPECT_EQ(Body(w)["templates_deleted"], 1);
   EXPECT_TRUE(Body(w)["key_destroyed"].get<bool>());
 
   // After withdrawal verify is refused by the compliance core, with the rule and the alternatives.
-  auto after = c.Post("/v1/verify", Auth(operator_),
-                      json{{"subject", "S1"}, {"purpose", "office-entry"}, {"image_base64", Base64(ReadAll(kA2))}}.dump(),
-                      "application/json");
+  auto after = c.Post(
+      "/v1/verify", Auth(operator_),
+      json{{"subject", "S1"}, {"purpose", "office-entry"}, {"image_base64", Base64(ReadAll(kA2))}}
+          .dump(),
+      "application/json");
   ASSERT_EQ(after->status, 422) << after->body;
   json aj = Body(after);
   EXPECT_EQ(aj["error"], "refused");
@@ -380,7 +406,8 @@ TEST_F(Api, PurposeNoticeConsentEnrolVerifyWithdrawAndAuditVerify) {
   EXPECT_GE(Body(al)["total"].get<int64_t>(), static_cast<int64_t>(items.size()));
   bool enrol_by_operator = false, verify_by_device = false;
   for (auto& ev : items) {
-    if (ev["action"] == "enrol" && ev["actor"] == "key:" + operator_.key.id) enrol_by_operator = true;
+    if (ev["action"] == "enrol" && ev["actor"] == "key:" + operator_.key.id)
+      enrol_by_operator = true;
     if (ev["action"] == "verify" && ev["actor"] == "key:" + device_.key.id) verify_by_device = true;
   }
   EXPECT_TRUE(enrol_by_operator);
@@ -398,7 +425,8 @@ TEST_F(Api, AuditListPagesBySequence) {
   EXPECT_EQ(j["items"][0]["seq"], 1);
   EXPECT_EQ(j["items"][1]["seq"], 2);
   const int64_t total = j["total"];
-  auto last = c.Get("/v1/audit?page=" + std::to_string((total + 1) / 2) + "&size=2", Auth(auditor_));
+  auto last =
+      c.Get("/v1/audit?page=" + std::to_string((total + 1) / 2) + "&size=2", Auth(auditor_));
   json lj = Body(last);
   ASSERT_FALSE(lj["items"].empty());
   EXPECT_EQ(lj["items"].back()["seq"], total);
@@ -410,32 +438,39 @@ TEST_F(Api, AuditListPagesBySequence) {
 
 TEST_F(Api, MalformedJsonIs400NamingWhereItBroke) {
   auto c = Client();
-  auto r = c.Post("/v1/purposes", Auth(operator_), R"({"name": "x", "retention_days": 3)", "application/json");
+  auto r = c.Post("/v1/purposes", Auth(operator_), R"({"name": "x", "retention_days": 3)",
+                  "application/json");
   ASSERT_EQ(r->status, 400);
   json j = Body(r);
   EXPECT_EQ(j["error"], "invalid_input");
-  EXPECT_NE(j["message"].get<std::string>().find("not valid JSON (error at byte"), std::string::npos) << j.dump();
+  EXPECT_NE(j["message"].get<std::string>().find("not valid JSON (error at byte"),
+            std::string::npos)
+      << j.dump();
   auto arr = c.Post("/v1/consents", Auth(operator_), "[1,2]", "application/json");
   EXPECT_EQ(arr->status, 400);
 }
 
 TEST_F(Api, MissingOrMistypedFieldIs400NamingTheField) {
   auto c = Client();
-  auto r = c.Post("/v1/purposes", Auth(operator_), json{{"name", "no-retention"}}.dump(), "application/json");
+  auto r = c.Post("/v1/purposes", Auth(operator_), json{{"name", "no-retention"}}.dump(),
+                  "application/json");
   ASSERT_EQ(r->status, 400);
   EXPECT_NE(Body(r)["message"].get<std::string>().find("\"retention_days\""), std::string::npos);
   auto t = c.Post("/v1/consents", Auth(operator_),
                   json{{"subject", "S9"}, {"purpose", "office-entry"}, {"notice_id", "one"}}.dump(),
                   "application/json");
   ASSERT_EQ(t->status, 400);
-  EXPECT_NE(Body(t)["message"].get<std::string>().find("\"notice_id\" must be an integer"), std::string::npos);
-  auto img = c.Post("/v1/verify", Auth(operator_), json{{"subject", "S9"}, {"purpose", "office-entry"}}.dump(),
-                    "application/json");
+  EXPECT_NE(Body(t)["message"].get<std::string>().find("\"notice_id\" must be an integer"),
+            std::string::npos);
+  auto img =
+      c.Post("/v1/verify", Auth(operator_),
+             json{{"subject", "S9"}, {"purpose", "office-entry"}}.dump(), "application/json");
   ASSERT_EQ(img->status, 400);
   EXPECT_NE(Body(img)["message"].get<std::string>().find("image_base64"), std::string::npos);
-  auto b64 = c.Post("/v1/verify", Auth(operator_),
-                    json{{"subject", "S9"}, {"purpose", "office-entry"}, {"image_base64", "not base64!"}}.dump(),
-                    "application/json");
+  auto b64 = c.Post(
+      "/v1/verify", Auth(operator_),
+      json{{"subject", "S9"}, {"purpose", "office-entry"}, {"image_base64", "not base64!"}}.dump(),
+      "application/json");
   EXPECT_EQ(b64->status, 400);
 }
 
@@ -446,7 +481,8 @@ TEST_F(Api, UnknownIdsAndRoutesAre404) {
   EXPECT_EQ(Body(p)["error"], "not_found");
   auto n = c.Get("/v1/purposes/no-such-purpose/notice", Auth(operator_));
   EXPECT_EQ(n->status, 404);
-  auto w = c.Post("/v1/subjects/nobody/consents/no-such-purpose/withdraw", Auth(operator_), "", "application/json");
+  auto w = c.Post("/v1/subjects/nobody/consents/no-such-purpose/withdraw", Auth(operator_), "",
+                  "application/json");
   EXPECT_EQ(w->status, 404);
   auto route = c.Get("/v1/nothing-here", Auth(operator_));
   ASSERT_EQ(route->status, 404);
@@ -456,16 +492,18 @@ TEST_F(Api, UnknownIdsAndRoutesAre404) {
 TEST_F(Api, RefusalsAre422WithRequirementRuleCitationAndAlternatives) {
   auto c = Client();
   // A purpose without a non-face alternative (REQ A1).
-  auto a1 = c.Post("/v1/purposes", Auth(operator_), json{{"name", "face-only"}, {"retention_days", 30}}.dump(),
-                   "application/json");
+  auto a1 = c.Post("/v1/purposes", Auth(operator_),
+                   json{{"name", "face-only"}, {"retention_days", 30}}.dump(), "application/json");
   ASSERT_EQ(a1->status, 422) << a1->body;
   EXPECT_EQ(Body(a1)["requirement"], "A1");
   EXPECT_FALSE(Body(a1)["rule"].get<std::string>().empty());
   // Enrolment without consent (REQ C1) names the alternatives of the purpose.
   Prepare(c, "canteen", "S2");
   auto e = c.Post("/v1/enrol", Auth(operator_),
-                  json{{"subject", "S-without-consent"}, {"purpose", "canteen"},
-                       {"image_base64", Base64(ReadAll(kA1))}}.dump(),
+                  json{{"subject", "S-without-consent"},
+                       {"purpose", "canteen"},
+                       {"image_base64", Base64(ReadAll(kA1))}}
+                      .dump(),
                   "application/json");
   ASSERT_EQ(e->status, 422) << e->body;
   json j = Body(e);
@@ -475,7 +513,8 @@ TEST_F(Api, RefusalsAre422WithRequirementRuleCitationAndAlternatives) {
   EXPECT_EQ(j["alternatives"], json({"staff-card"}));
   // Consent against an old notice (REQ N1).
   auto old = c.Post("/v1/consents", Auth(operator_),
-                    json{{"subject", "S3"}, {"purpose", "canteen"}, {"notice_id", 999999}}.dump(), "application/json");
+                    json{{"subject", "S3"}, {"purpose", "canteen"}, {"notice_id", 999999}}.dump(),
+                    "application/json");
   ASSERT_EQ(old->status, 422);
   EXPECT_EQ(Body(old)["requirement"], "N1");
 }
@@ -535,9 +574,10 @@ TEST_F(Api, MissingOrInvalidKeyIs401) {
 
 TEST_F(Api, RoleNotAllowedIs403) {
   auto c = Client();
-  auto auditor_writes = c.Post("/v1/purposes", Auth(auditor_),
-                               json{{"name", "x"}, {"retention_days", 1}, {"alternatives", {"pin"}}}.dump(),
-                               "application/json");
+  auto auditor_writes =
+      c.Post("/v1/purposes", Auth(auditor_),
+             json{{"name", "x"}, {"retention_days", 1}, {"alternatives", {"pin"}}}.dump(),
+             "application/json");
   ASSERT_EQ(auditor_writes->status, 403);
   EXPECT_EQ(Body(auditor_writes)["error"], "forbidden");
   EXPECT_EQ(c.Get("/v1/audit", Auth(operator_))->status, 403);
@@ -549,14 +589,20 @@ TEST_F(Api, RoleNotAllowedIs403) {
 TEST_F(Api, DeviceKeyCannotActForAnotherDeviceOrPurpose) {
   auto c = Client();
   Prepare(c, "canteen", "S4");
-  auto other_purpose = c.Post("/v1/verify", Auth(device_),
-                              json{{"subject", "S4"}, {"purpose", "canteen"}, {"image_base64", Base64(ReadAll(kA2))}}.dump(),
-                              "application/json");
+  auto other_purpose =
+      c.Post("/v1/verify", Auth(device_),
+             json{{"subject", "S4"}, {"purpose", "canteen"}, {"image_base64", Base64(ReadAll(kA2))}}
+                 .dump(),
+             "application/json");
   ASSERT_EQ(other_purpose->status, 403) << other_purpose->body;
-  EXPECT_NE(Body(other_purpose)["message"].get<std::string>().find("office-entry"), std::string::npos);
+  EXPECT_NE(Body(other_purpose)["message"].get<std::string>().find("office-entry"),
+            std::string::npos);
   auto other_device = c.Post("/v1/enrol", Auth(device_),
-                             json{{"subject", "S4"}, {"purpose", "office-entry"}, {"device", "gate-2"},
-                                  {"image_base64", Base64(ReadAll(kA1))}}.dump(),
+                             json{{"subject", "S4"},
+                                  {"purpose", "office-entry"},
+                                  {"device", "gate-2"},
+                                  {"image_base64", Base64(ReadAll(kA1))}}
+                                 .dump(),
                              "application/json");
   ASSERT_EQ(other_device->status, 403);
   EXPECT_NE(Body(other_device)["message"].get<std::string>().find("gate-1"), std::string::npos);
@@ -618,9 +664,10 @@ TEST_F(Api, TlsWithACertificate) {
   const fs::path d = dir_ / "tls";
   fs::create_directories(d);
   const std::string cert = (d / "cert.pem").string(), key = (d / "key.pem").string();
-  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-                          "-addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert +
-                          " >/dev/null 2>&1";
+  const std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl CLI failed";
   ServerConfig sc;
   sc.port = 0;
@@ -655,7 +702,8 @@ TEST_F(Api, ZzKeysNeverAppearInTheAuditLogOrTheServerLog) {
   ASSERT_TRUE(events.ok());
   ASSERT_FALSE(events->empty());
   std::string audit;
-  for (auto& e : *events) audit += e.actor + " " + e.action + " " + e.subject + " " + e.purpose + " " + e.detail + "\n";
+  for (auto& e : *events)
+    audit += e.actor + " " + e.action + " " + e.subject + " " + e.purpose + " " + e.detail + "\n";
   const std::string log = log_->All();
   ASSERT_FALSE(log.empty());
   EXPECT_NE(log.find("key:" + operator_.key.id), std::string::npos) << "the log names the key id";
