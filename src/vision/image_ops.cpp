@@ -48,6 +48,57 @@ cv::Mat ResizeBilinearTf(const cv::Mat& src, int out_width, int out_height) {
   return dst;
 }
 
+namespace {
+
+template <typename T>
+void ResizePaddedRows(const cv::Mat& src, int side, int out, cv::Mat& dst) {
+  const int in_h = src.rows, in_w = src.cols;
+  const double ratio = static_cast<double>(side) / out;
+  std::vector<int> c0(out), c1(out);
+  std::vector<double> cf(out);
+  for (int x = 0; x < out; ++x) {
+    const double sx = ratio * x;
+    c0[x] = std::max(0, static_cast<int>(std::floor(sx)));
+    c1[x] = std::min(side - 1, static_cast<int>(std::ceil(sx)));
+    cf[x] = sx - c0[x];
+  }
+  std::vector<double> zeros(3 * static_cast<size_t>(in_w), 0.0);
+  auto px = [&](const T* row, int col, int c) -> double {
+    return (row == nullptr || col >= in_w) ? 0.0 : static_cast<double>(row[col * 3 + c]);
+  };
+  for (int y = 0; y < out; ++y) {
+    const double sy = ratio * y;
+    const int r0 = std::max(0, static_cast<int>(std::floor(sy)));
+    const int r1 = std::min(side - 1, static_cast<int>(std::ceil(sy)));
+    const double rf = sy - r0;
+    const T* top = r0 < in_h ? src.ptr<T>(r0) : nullptr;
+    const T* bot = r1 < in_h ? src.ptr<T>(r1) : nullptr;
+    float* o = dst.ptr<float>(y);
+    for (int x = 0; x < out; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        const double tl = px(top, c0[x], c), tr = px(top, c1[x], c);
+        const double bl = px(bot, c0[x], c), br = px(bot, c1[x], c);
+        const double t = tl + (tr - tl) * cf[x];
+        const double b = bl + (br - bl) * cf[x];
+        o[x * 3 + c] = static_cast<float>(t + (b - t) * rf);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+cv::Mat ResizeBilinearTfPaddedSquare(const cv::Mat& src, int side, int out) {
+  CV_Assert((src.type() == CV_8UC3 || src.type() == CV_32FC3) && side >= src.cols &&
+            side >= src.rows && out > 0);
+  cv::Mat dst(out, out, CV_32FC3);
+  if (src.depth() == CV_8U)
+    ResizePaddedRows<uint8_t>(src, side, out, dst);
+  else
+    ResizePaddedRows<float>(src, side, out, dst);
+  return dst;
+}
+
 PaddedSquare PadToSquare(const cv::Mat& src, PadPlacement placement) {
   PaddedSquare out;
   const int w = src.cols, h = src.rows;

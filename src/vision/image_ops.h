@@ -15,6 +15,12 @@ cv::Mat ToFloatRgb(const cv::Mat& rgb);
 // Input and output CV_32FC3 (any channel count of CV_32F works).
 cv::Mat ResizeBilinearTf(const cv::Mat& src, int out_width, int out_height);
 
+// The same resize of `src` (CV_8UC3 or CV_32FC3) as if it were first padded
+// with zeros at the right and bottom to a `side` x `side` square (side >= its
+// width and height), to `out` x `out` float RGB: equal to PadToSquare
+// (kBottomRight) then ResizeBilinearTf, without building the padded copy.
+cv::Mat ResizeBilinearTfPaddedSquare(const cv::Mat& src, int side, int out);
+
 // Where padToSquare puts the padding (zeros).
 enum class PadPlacement {
   kCentred,      // face-api's centred form: round(diff/2) after, the rest before

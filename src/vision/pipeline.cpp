@@ -11,16 +11,16 @@ namespace facegate::vision {
 
 Result<std::vector<Detection>> DetectSsdPass(nn::SsdNet& ssd, const cv::Mat& rgbf,
                                              float min_score) {
-  const PaddedSquare sq = PadToSquare(rgbf, PadPlacement::kBottomRight);
-  const cv::Mat input = ResizeBilinearTf(sq.image, nn::SsdNet::kInputSize, nn::SsdNet::kInputSize);
+  // face-api pads right/bottom to a square then resizes; done in one pass, no padded copy.
+  const int side = std::max(rgbf.cols, rgbf.rows);
+  const cv::Mat input = ResizeBilinearTfPaddedSquare(rgbf, side, nn::SsdNet::kInputSize);
   FG_ASSIGN_OR_RETURN(nn::SsdNet::Output out, ssd.Run(input));
   const std::vector<int> kept =
       NonMaxSuppression(out.boxes, out.scores, kSsdMaxResults, kSsdIouThreshold, min_score);
   std::vector<Detection> dets;
-  const float side = static_cast<float>(sq.image.cols);
   for (int i : kept) {
     Detection d;
-    d.box = SsdBoxToImage(out.boxes[i], side, rgbf.size());
+    d.box = SsdBoxToImage(out.boxes[i], static_cast<float>(side), rgbf.size());
     d.score = out.scores[i];
     if (d.box.width >= 1 && d.box.height >= 1) dets.push_back(d);
   }
