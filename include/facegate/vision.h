@@ -62,6 +62,33 @@ struct EngineConfig {
   int threads = 0;  // 0: OpenCV's default
 };
 
+// ---- Analysis (REQ SC3, AN1-AN4) -----------------------------------------------------------
+// What an analysis run yields per face: attributes only. No member can hold a
+// template, a crop or a landmark set, so nothing that identifies a person
+// leaves Engine::Analyze (REQ AN1; tests/unit/vision/attributes_test.cpp).
+
+inline constexpr int kExpressionCount = 7;
+// Expression classes in the order of FaceAttributes::expression (face-api's FACE_EXPRESSION_LABELS).
+inline constexpr std::array<const char*, kExpressionCount> kExpressionLabels = {
+    "neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised"};
+
+struct FaceAttributes {
+  cv::Rect2f box;               // detection box in image pixels (where, not who)
+  float detection_score = 0;    // detector score in [0,1]
+  float age = 0;                // estimated age in years
+  float p_female = 0;           // probability the face is female; male is 1 - p_female
+  std::array<float, kExpressionCount> expression{};  // probabilities, kExpressionLabels order, sum 1
+};
+
+// How Analyze turns a face into attributes. The defaults are the measured best on UTKFace
+// (docs/attributes.md); FaceApi() reproduces face-api's pipeline exactly (golden tests).
+struct AnalysisOptions {
+  float box_margin = 0.2f;    // the landmark box grows by this share of its size (face-api: 0.2)
+  bool flip_average = false;  // average the nets over the face and its mirror image
+  bool calibrate_age = false;  // linear age correction fitted by cross-validation on UTKFace
+  static AnalysisOptions FaceApi() { return {0.2f, false, false}; }
+};
+
 class Engine {
  public:
   // Loads and checksums the models (kIntegrity names a file whose checksum differs).
@@ -74,6 +101,14 @@ class Engine {
   // Extracts the template of one detected face.
   Result<Template> Extract(const Grant& grant, const cv::Mat& rgb, const Face& face,
                            StageTimings* timings = nullptr);
+  // Attributes of every face in the photo, largest first; never a template, crop or
+  // landmark set (REQ AN1): landmarks are used inside to place the attribute crop and
+  // dropped. Timings: detect_ms, landmarks_ms, align_ms (crops), embed_ms (attribute nets).
+  Result<std::vector<FaceAttributes>> Analyze(const AnalysisGrant& grant, const cv::Mat& rgb,
+                                              StageTimings* timings = nullptr);
+  Result<std::vector<FaceAttributes>> Analyze(const AnalysisGrant& grant, const cv::Mat& rgb,
+                                              const AnalysisOptions& options,
+                                              StageTimings* timings = nullptr);
   // Model identity recorded with every template and decision.
   const std::string& model_version() const;
   const EngineConfig& config() const;

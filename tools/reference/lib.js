@@ -52,10 +52,13 @@ async function init() {
   if (require('os').endianness() !== 'LE') throw new Error('golden files are little-endian; run on a LE host');
   await tf.setBackend('wasm');
   await tf.ready();
-  checkWeightsAgainstLock(['ssd_mobilenetv1_model', 'face_landmark_68_model', 'face_recognition_model']);
+  checkWeightsAgainstLock(['ssd_mobilenetv1_model', 'face_landmark_68_model', 'face_recognition_model',
+                          'age_gender_model', 'face_expression_model']);
   await faceapi.nets.ssdMobilenetv1.loadFromDisk(MODEL_DIR);
   await faceapi.nets.faceLandmark68Net.loadFromDisk(MODEL_DIR);
   await faceapi.nets.faceRecognitionNet.loadFromDisk(MODEL_DIR);
+  await faceapi.nets.ageGenderNet.loadFromDisk(MODEL_DIR);
+  await faceapi.nets.faceExpressionNet.loadFromDisk(MODEL_DIR);
   return {
     backend: tf.getBackend(),
     simd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'),

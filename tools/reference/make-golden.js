@@ -3,7 +3,8 @@
 // images shipped in the face-api package. Usage: node make-golden.js OUTDIR [--force]
 //
 // For each image it runs face-api's default pipeline (detectAllFaces with SsdMobilenetv1Options
-// minConfidence 0.5, withFaceLandmarks, withFaceDescriptors) while hooks capture, for every net
+// minConfidence 0.5, withFaceLandmarks, withFaceExpressions, withAgeAndGender,
+// withFaceDescriptors) while hooks capture, for every net
 // call, the exact input tensor the net saw and its raw output. See docs/golden.md and the
 // "conventions" block of OUTDIR/index.json for layouts and units.
 'use strict';
@@ -25,7 +26,9 @@ function usage(msg) {
 // after face-api's pad-to-square and TF bilinear resize). Net outputs are recorded by wrapping the
 // net methods that produce them. Each net call builds its input and output synchronously in one
 // forwardInput call, so an output is paired with the latest input of the same size.
-const captured = { inputs: { 512: [], 112: [], 150: [] }, ssd: [], landmarks: [], recognition: [] };
+const captured = {
+  inputs: { 512: [], 112: [], 150: [] }, ssd: [], landmarks: [], recognition: [], expression: [], ageGender: [],
+};
 
 function installHooks() {
   const origToBatch = faceapi.NetInput.prototype.toBatchTensor;
@@ -65,6 +68,26 @@ function installHooks() {
     captured.recognition.push({ input: captured.inputs[150].at(-1), output: Float32Array.from(out.dataSync()) });
     return out;
   };
+
+  // Attribute nets: both read the 112x112 crop of the face's alignedRect (landmark min box + 20%).
+  const expr = faceapi.nets.faceExpressionNet;
+  const origExpr = expr.forwardInput.bind(expr);
+  expr.forwardInput = (input) => {
+    const out = origExpr(input);  // [1,7] softmax
+    captured.expression.push({ input: captured.inputs[112].at(-1), output: Float32Array.from(out.dataSync()) });
+    return out;
+  };
+
+  const ag = faceapi.nets.ageGenderNet;
+  const origAg = ag.forwardInput.bind(ag);
+  ag.forwardInput = (input) => {
+    const out = origAg(input);  // { age: [1], gender: [1,2] softmax }
+    captured.ageGender.push({
+      input: captured.inputs[112].at(-1),
+      output: Float32Array.from([...out.age.dataSync(), ...out.gender.dataSync()]),
+    });
+    return out;
+  };
 }
 
 function resetCapture() {
@@ -72,6 +95,8 @@ function resetCapture() {
   captured.ssd = [];
   captured.landmarks = [];
   captured.recognition = [];
+  captured.expression = [];
+  captured.ageGender = [];
 }
 
 // ---- helpers --------------------------------------------------------------------------------
@@ -124,6 +149,13 @@ const CONVENTIONS = {
   recognition_input: '150x150x3: crop_box = landmarks.align(useDlibAlignment) clipped and floored, ' +
                      'centred pad to square, TF bilinear resize to 150',
   recognition_output: '[128] descriptor, not L2-normalised',
+  attributes_input: '112x112x3 (age_gender and face_expression, the same tensor): crop_box = alignedRect ' +
+                    '(tightest box around the 68 landmarks, grown by 20% of its width/height, centred) ' +
+                    'forSize(W,H), clipAtImageBorders (floored), centred pad to square, TF bilinear resize to 112',
+  age_gender_output: '[3] age in years (regression), then softmax [p_male, p_female]',
+  expression_output: '[7] softmax in face-api order: neutral, happy, sad, angry, fearful, disgusted, surprised',
+  pipeline_attributes: 'age, gender ("male"|"female"), gender_probability (of that gender), expressions ' +
+                       '{label: probability}',
   pipeline_box: '[x, y, width, height] in image pixels (face-api detection.box, unfloored)',
   pipeline_landmarks: '68 [x, y] in image pixels; face-api shifts by the UNFLOORED detection box origin ' +
                       'although the landmark crop used the floored box',
@@ -161,7 +193,8 @@ async function main() {
     backend: env,
     pipeline_options: { detector: 'SsdMobilenetv1Options', minConfidence: 0.5, maxResults: 100,
                         iouThreshold: 0.5, landmarks: 'faceLandmark68Net',
-                        descriptor: 'faceRecognitionNet on landmarks.align(useDlibAlignment)' },
+                        descriptor: 'faceRecognitionNet on landmarks.align(useDlibAlignment)',
+                        attributes: 'faceExpressionNet and ageGenderNet on alignedRect' },
     conventions: CONVENTIONS,
     images: [],
     nets: [],
@@ -179,6 +212,8 @@ async function main() {
     const tensor = ref.imageTensor(img);
     const results = await faceapi.detectAllFaces(tensor, ref.defaultOptions())
       .withFaceLandmarks()
+      .withFaceExpressions()
+      .withAgeAndGender()
       .withFaceDescriptors();
     tensor.dispose();
 
@@ -186,6 +221,10 @@ async function main() {
     if (captured.landmarks.length !== results.length || captured.recognition.length !== results.length) {
       throw new Error(`${name}: ${results.length} faces but ${captured.landmarks.length} landmark and ` +
                       `${captured.recognition.length} recognition calls`);
+    }
+    if (captured.expression.length !== results.length || captured.ageGender.length !== results.length) {
+      throw new Error(`${name}: ${results.length} faces but ${captured.expression.length} expression and ` +
+                      `${captured.ageGender.length} age/gender calls`);
     }
 
     const ssd = captured.ssd[0];
@@ -227,9 +266,43 @@ async function main() {
         output: writeF32(outdir, `${name}.face${i}.recognition.output.f32`, rec.output), output_shape: [128],
       };
       index.nets.push(lmEntry, recEntry);
+
+      // Attribute captures, proved against face-api's results like the others.
+      const attrCrop = r.alignedRect.forSize(img.width, img.height).box
+        .clipAtImageBorders(img.width, img.height);
+      const ex = captured.expression[i];
+      const agc = captured.ageGender[i];
+      const labels = faceapi.FACE_EXPRESSION_LABELS;
+      if (maxAbs(ex.output, labels.map((l) => r.expressions[l])) !== 0) {
+        throw new Error(`${name} face ${i}: expression capture mismatch`);
+      }
+      const pMale = agc.output[1];
+      if (agc.output[0] !== r.age || (pMale > 0.5 ? 'male' : 'female') !== r.gender ||
+          Math.abs((pMale > 0.5 ? pMale : 1 - pMale) - r.genderProbability) > 1e-6) {
+        throw new Error(`${name} face ${i}: age/gender capture mismatch`);
+      }
+      if (maxAbs(ex.input.data, agc.input.data) !== 0) {
+        throw new Error(`${name} face ${i}: expression and age/gender inputs differ`);
+      }
+      const attrInput = writeF32(outdir, `${name}.face${i}.attributes.input.f32`, agc.input.data);
+      const agEntry = {
+        net: 'age_gender', image: name, face: i, crop_box: boxOf(attrCrop),
+        input: attrInput, input_shape: [112, 112, 3],
+        output: writeF32(outdir, `${name}.face${i}.age_gender.output.f32`, agc.output), output_shape: [3],
+        output_layout: 'age, p_male, p_female',
+      };
+      const exEntry = {
+        net: 'face_expression', image: name, face: i, crop_box: boxOf(attrCrop),
+        input: attrInput, input_shape: [112, 112, 3],
+        output: writeF32(outdir, `${name}.face${i}.expression.output.f32`, ex.output), output_shape: [7],
+        labels,
+      };
+      index.nets.push(agEntry, exEntry);
       faces.push({
         box: boxOf(det.box), score: det.score, landmarks: positions, descriptor,
         landmark_crop_box: lmEntry.crop_box, recognition_crop_box: recEntry.crop_box,
+        attributes_crop_box: agEntry.crop_box, age: r.age, gender: r.gender,
+        gender_probability: r.genderProbability, expressions: { ...r.expressions },
       });
     });
 
