@@ -1,0 +1,95 @@
+// Private state of Service shared by the files that implement its use cases
+// (service.cpp, eval.cpp, ...): the store, vault, Gate, engine and the audit helpers.
+#pragma once
+
+#include <facegate/service.h>
+#include <facegate/vault.h>
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "policy/gate.h"
+
+namespace facegate::service {
+
+using json = nlohmann::json;
+
+// A face counts as a second candidate when its box is at least this share of
+// the largest face's area (smaller ones are background bystanders).
+constexpr float kProminentFaceShare = 0.25f;
+
+struct Service::Impl {
+  Config config;
+  std::unique_ptr<store::Store> store;
+  std::optional<store::Vault> vault;
+  std::unique_ptr<policy::Gate> gate;
+  std::mutex engine_mu;
+  std::unique_ptr<vision::Engine> engine;
+
+  UnixTime Now() const { return config.clock ? config.clock() : policy::SystemNow(); }
+
+  // Appends an audit event; the outcome is derived from `st` (REQ S6).
+  Status Audit(const std::string& actor, const std::string& action, const std::string& subject,
+               const std::string& purpose, const Status& st, json detail = json::object()) {
+    AuditEvent e;
+    e.at = Now();
+    e.actor = actor;
+    e.action = action;
+    e.subject = subject;
+    e.purpose = purpose;
+    if (st.ok()) {
+      e.outcome = "ok";
+    } else if (st.kind() == ErrorKind::kRefused) {
+      e.outcome = "refused:" + st.requirement();
+    } else {
+      e.outcome = std::string("error:") + ToString(st.kind());
+    }
+    if (!st.ok()) detail["message"] = st.message();
+    e.detail = detail.dump();
+    auto r = store->AppendAudit(e);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  // Audits `st` and returns it (so refusals and errors are always logged).
+  Status Fail(const std::string& actor, const std::string& action, const std::string& subject,
+              const std::string& purpose, Status st, json detail = json::object()) {
+    Audit(actor, action, subject, purpose, st, std::move(detail));
+    return st;
+  }
+
+  Result<vision::Engine*> Engine() {
+    std::lock_guard<std::mutex> lock(engine_mu);
+    if (!engine) {
+      vision::EngineConfig ec;
+      ec.model_dir = config.model_dir;
+      ec.lock_file = config.lock_file;
+      FG_ASSIGN_OR_RETURN(engine, vision::Engine::Load(ec));
+    }
+    return engine.get();
+  }
+
+  // Finds the single face a 1:1 operation works on; refuses to guess between several.
+  Result<vision::Face> OneFace(const Grant& g, const cv::Mat& rgb, vision::StageTimings* t) {
+    FG_ASSIGN_OR_RETURN(vision::Engine * eng, Engine());
+    FG_ASSIGN_OR_RETURN(std::vector<vision::Face> faces, eng->Detect(g, rgb, t));
+    if (faces.empty())
+      return Status::InvalidInput(
+          "no face found in the photo; use a well-lit, frontal photo where the face is clearly visible");
+    // Faces much smaller than the largest are bystanders in the background:
+    // dropped before any output (REQ D2, D3). Two or more prominent faces: refuse to guess.
+    const float largest = faces.front().detection.box.area();
+    int prominent = 0;
+    for (const vision::Face& f : faces)
+      if (f.detection.box.area() >= kProminentFaceShare * largest) ++prominent;
+    if (prominent > 1)
+      return Status::InvalidInput(std::to_string(prominent) +
+                                  " faces found in the photo; facegate will not guess which one is "
+                                  "meant: use a photo with only the person's face");
+    return faces.front();
+  }
+};
+
+}  // namespace facegate::service
