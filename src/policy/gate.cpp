@@ -31,6 +31,31 @@ Grant Gate::AuthorizeResearch(const std::string& dataset) {
   return Grant(Operation::kResearch, "", "research:" + dataset, 0, NewGrantId());
 }
 
+Result<Grant> Gate::AuthorizeScopeSearch(const std::string& purpose) {
+  auto p = store_.GetPurpose(purpose);
+  if (!p.ok()) {
+    if (p.status().kind() == ErrorKind::kNotFound)
+      return Status::Refused("SC2", "scope '" + purpose +
+                                        "' is not a declared purpose; 1:N search runs only within a "
+                                        "declared identification purpose, never over everyone");
+    return p.status();
+  }
+  if (p->scenario != Scenario::kIdentification)
+    return Status::Refused("SC2", std::string("purpose '") + purpose + "' is declared for " +
+                                      ToString(p->scenario) + ", not identification; 1:N search is refused");
+  auto notice = store_.LatestNotice(purpose);
+  if (!notice.ok()) {
+    if (notice.status().kind() == ErrorKind::kNotFound)
+      return Status::Refused("N1", "no notice is published for purpose '" + purpose + "'");
+    return notice.status();
+  }
+  return Grant(Operation::kIdentify, "", purpose, 0, NewGrantId());
+}
+
+Result<ConsentRecord> Gate::CandidateConsent(const std::string& subject, const std::string& purpose) {
+  return ActiveConsent(subject, purpose, Operation::kIdentify, "");
+}
+
 AnalysisGrant Gate::AuthorizeResearchAnalysis(const std::string& dataset) {
   return AnalysisGrant("research:" + dataset, NewGrantId());
 }

@@ -30,6 +30,14 @@ class Gate {
   Result<Grant> Authorize(Operation op, const std::string& subject, const std::string& purpose,
                           const std::string& session = "");
 
+  // Authorizes a 1:N search of the scope of `purpose` (REQ SC2): the purpose
+  // is declared for identification and has a published notice (N1). The
+  // scope holds only subjects with an active consent for it; a candidate is
+  // still checked with CandidateConsent before it is reported (REQ C1).
+  Result<Grant> AuthorizeScopeSearch(const std::string& purpose);
+  // The active identification consent of a candidate found by a scope search.
+  Result<ConsentRecord> CandidateConsent(const std::string& subject, const std::string& purpose);
+
   // Authorizes an analysis run (counts and attributes, no identity) for a
   // purpose declared with the analysis scenario and a published notice
   // (REQ SC3, AN1, AN4, N1). No per-person consent: nobody is identified.

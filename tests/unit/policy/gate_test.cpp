@@ -269,3 +269,35 @@ TEST_F(GateTest, AN4_AnalysisNeedsAPublishedNotice) {
 
 }  // namespace
 }  // namespace facegate::policy
+
+namespace facegate::policy {
+namespace {
+
+TEST_F(GateTest, SC2_ScopeSearchOnlyWithinADeclaredIdentificationPurpose) {
+  auto none = gate_->AuthorizeScopeSearch("everyone");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().requirement(), "SC2");
+  AddPurpose("office-entry", Scenario::kVerification);
+  Publish("office-entry");
+  EXPECT_EQ(gate_->AuthorizeScopeSearch("office-entry").status().requirement(), "SC2");
+  AddPurpose("staff-attendance", Scenario::kIdentification);
+  EXPECT_EQ(gate_->AuthorizeScopeSearch("staff-attendance").status().requirement(), "N1");
+  Publish("staff-attendance");
+  auto g = gate_->AuthorizeScopeSearch("staff-attendance");
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(g->operation(), Operation::kIdentify);
+  EXPECT_TRUE(g->subject().empty());
+  EXPECT_FALSE(g->may_store());
+}
+
+TEST_F(GateTest, SC2_CandidateMustStillHoldAnActiveConsent) {
+  AddPurpose("staff-attendance", Scenario::kIdentification);
+  Publish("staff-attendance");
+  ConsentRecord c = Consent("S1", "staff-attendance", ConsentOption::kAlways);
+  EXPECT_TRUE(gate_->CandidateConsent("S1", "staff-attendance").ok());
+  ASSERT_TRUE(store_->MarkConsentWithdrawn(c.id, now_).ok());
+  EXPECT_EQ(gate_->CandidateConsent("S1", "staff-attendance").status().requirement(), "C4");
+}
+
+}  // namespace
+}  // namespace facegate::policy
