@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <csignal>
 #include "policy/rules.h"
+#include "policy/gate.h"
+#include "vision/attributes_eval.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -573,6 +575,57 @@ int Run(int argc, char** argv) {
     if (ev_list)
       for (auto& p : r->no_face_paths) h << "\nno face: " << p;
     rc = Print(ctx, j, h.str());
+  });
+
+  // eval attributes
+  std::string ea_file, ea_root = ".";
+  bool ea_faceapi = false, ea_list = false;
+  auto* eva = eval->add_subcommand(
+      "attributes", "age and gender accuracy on ATTRS.tsv (path TAB age TAB gender(M|F)), per age band");
+  eva->add_option("attributes", ea_file, "attributes file; paths relative to --root")->required();
+  eva->add_option("--root", ea_root, "folder the paths are relative to");
+  eva->add_flag("--faceapi", ea_faceapi, "face-api's pipeline as is (no flip averaging, no age correction)");
+  eva->add_flag("--list-missing", ea_list, "list the photos where no face was found");
+  eva->callback([&] {
+    if (!open()) return;
+    auto samples = vision::ReadAttributeSamples(ea_file);
+    if (!samples.ok()) { rc = Report(ctx, samples.status()); return; }
+    auto eng = ctx.svc->engine();
+    if (!eng.ok()) { rc = Report(ctx, eng.status()); return; }
+    // Research analysis grant: attributes in memory only, nothing stored (REQ P3, AN1).
+    const AnalysisGrant grant = policy::Gate::AuthorizeResearchAnalysis(ea_file);
+    const vision::AnalysisOptions opts =
+        ea_faceapi ? vision::AnalysisOptions::FaceApi() : vision::AnalysisOptions{};
+    auto preds = vision::PredictAttributes(**eng, grant, *samples, ea_root, opts, 2);
+    if (!preds.ok()) { rc = Report(ctx, preds.status()); return; }
+    const vision::AttributeReport r = vision::SummariseAttributes(*samples, *preds);
+    auto stats_json = [](const vision::AttributeStats& s) {
+      return json{{"band", s.band}, {"photos", s.photos}, {"no_face", s.no_face},
+                  {"age_mae", s.age_mae}, {"age_bias", s.age_bias},
+                  {"gender_accuracy", s.gender_accuracy},
+                  {"gender_accuracy_found", s.gender_accuracy_found}};
+    };
+    json bands = json::array();
+    for (const auto& b : r.bands) bands.push_back(stats_json(b));
+    json j = {{"ok", true}, {"pipeline", ea_faceapi ? "face-api" : "default"},
+              {"flip_average", opts.flip_average}, {"calibrate_age", opts.calibrate_age},
+              {"box_margin", opts.box_margin}, {"overall", stats_json(r.overall)},
+              {"bands", bands}, {"no_face_paths", r.no_face_paths}};
+    std::ostringstream h;
+    h << std::fixed << std::setprecision(2);
+    h << "photos: " << r.overall.photos << ", no face found: " << r.overall.no_face
+      << " (counted as gender errors; excluded from the age error)\n";
+    h << "band    photos  no face  age MAE  age bias  gender acc  (where found)\n";
+    for (const auto* s : {&r.bands[0], &r.bands[1], &r.bands[2], &r.bands[3], &r.bands[4], &r.overall}) {
+      h << std::left << std::setw(8) << s->band << std::right << std::setw(6) << s->photos
+        << std::setw(9) << s->no_face << std::setw(9) << s->age_mae << std::setw(10) << s->age_bias
+        << std::setw(11) << 100 * s->gender_accuracy << "%" << std::setw(13)
+        << 100 * s->gender_accuracy_found << "%\n";
+    }
+    std::string human = h.str();
+    if (ea_list)
+      for (auto& p : r.no_face_paths) human += "no face: " + p + "\n";
+    rc = Print(ctx, j, human.substr(0, human.size() - 1));
   });
 
   // --json and --home work before or after the subcommand.
