@@ -48,6 +48,9 @@ class Store {
   virtual Result<int64_t> PutTemplate(const SealedTemplate& t) = 0;
   virtual Result<std::vector<SealedTemplate>> GetTemplates(const std::string& subject,
                                                            const std::string& purpose) = 0;
+  // Every template enrolled for the purpose (a 1:N scope's candidates, REQ SC2),
+  // ordered by subject, then id.
+  virtual Result<std::vector<SealedTemplate>> ListTemplatesForPurpose(const std::string& purpose) = 0;
   // Returns how many were deleted.
   virtual Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) = 0;
   virtual Result<int64_t> CountTemplates(const std::string& subject) = 0;

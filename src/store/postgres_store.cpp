@@ -156,6 +156,7 @@ class PostgresStore final : public Store {
   Result<int64_t> PutTemplate(const SealedTemplate& t) override;
   Result<std::vector<SealedTemplate>> GetTemplates(const std::string& subject,
                                                    const std::string& purpose) override;
+  Result<std::vector<SealedTemplate>> ListTemplatesForPurpose(const std::string& purpose) override;
   Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) override;
   Result<int64_t> CountTemplates(const std::string& subject) override;
 
@@ -785,6 +786,31 @@ Result<std::vector<SealedTemplate>> PostgresStore::GetTemplates(const std::strin
                                       "WHERE subject = $1 AND purpose = $2 ORDER BY id",
                                       Params().Text(subject).Text(purpose),
                                       "reading templates of subject " + Quote(subject)));
+  std::vector<SealedTemplate> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    Row row(r.get(), i);
+    SealedTemplate t;
+    t.id = row.Int(0);
+    t.subject = row.Text(1);
+    t.purpose = row.Text(2);
+    t.model = row.Text(3);
+    t.nonce = row.Bytes(4);
+    t.ciphertext = row.Bytes(5);
+    t.created_at = row.Int(6);
+    t.expires_at = row.Int(7);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<std::vector<SealedTemplate>> PostgresStore::ListTemplatesForPurpose(
+    const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT id, subject, purpose, model, nonce, ciphertext, "
+                                      "created_at, expires_at FROM templates "
+                                      "WHERE purpose = $1 ORDER BY subject, id",
+                                      Params().Text(purpose),
+                                      "reading the templates of purpose " + Quote(purpose)));
   std::vector<SealedTemplate> out;
   for (int i = 0; i < PQntuples(r.get()); ++i) {
     Row row(r.get(), i);

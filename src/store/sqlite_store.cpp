@@ -128,6 +128,7 @@ class SqliteStore final : public Store {
   Result<int64_t> PutTemplate(const SealedTemplate& t) override;
   Result<std::vector<SealedTemplate>> GetTemplates(const std::string& subject,
                                                    const std::string& purpose) override;
+  Result<std::vector<SealedTemplate>> ListTemplatesForPurpose(const std::string& purpose) override;
   Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) override;
   Result<int64_t> CountTemplates(const std::string& subject) override;
 
@@ -740,6 +741,31 @@ Result<std::vector<SealedTemplate>> SqliteStore::GetTemplates(const std::string&
     out.push_back(std::move(t));
   }
   if (rc != SQLITE_DONE) return SqlError(rc, "reading templates of subject " + Quote(subject));
+  return out;
+}
+
+Result<std::vector<SealedTemplate>> SqliteStore::ListTemplatesForPurpose(
+    const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT id, subject, purpose, model, nonce, ciphertext, "
+                                       "created_at, expires_at FROM templates "
+                                       "WHERE purpose = ? ORDER BY subject, id"));
+  st.Bind(1, purpose);
+  std::vector<SealedTemplate> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    SealedTemplate t;
+    t.id = st.Int(0);
+    t.subject = st.Text(1);
+    t.purpose = st.Text(2);
+    t.model = st.Text(3);
+    t.nonce = st.Blob(4);
+    t.ciphertext = st.Blob(5);
+    t.created_at = st.Int(6);
+    t.expires_at = st.Int(7);
+    out.push_back(std::move(t));
+  }
+  if (rc != SQLITE_DONE) return SqlError(rc, "reading the templates of purpose " + Quote(purpose));
   return out;
 }
 

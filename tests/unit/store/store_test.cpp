@@ -260,6 +260,37 @@ TEST_P(StoreTest, TemplatesAreKeptPerSubjectAndPurpose) {  // REQ S3
   EXPECT_EQ(*store_->DeleteTemplates("S1", "office-entry"), 0);
 }
 
+TEST_P(StoreTest, ListTemplatesForPurposeGivesOnlyThatScopeBySubjectThenId) {  // REQ SC2
+  MustAddPurpose(*store_, "office-entry");
+  MustAddPurpose(*store_, "canteen");
+  ASSERT_TRUE(store_->EnsureSubject("S2", kNow).ok());
+  ASSERT_TRUE(store_->EnsureSubject("S1", kNow).ok());
+  auto a = store_->PutTemplate(FakeSealed("S2", "office-entry", 'a'));
+  auto b = store_->PutTemplate(FakeSealed("S1", "office-entry", 'b'));
+  ASSERT_TRUE(store_->PutTemplate(FakeSealed("S1", "canteen", 'c')).ok());
+  auto c = store_->PutTemplate(FakeSealed("S1", "office-entry", 'd'));
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+
+  auto got = store_->ListTemplatesForPurpose("office-entry");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->size(), 3u);
+  EXPECT_EQ((*got)[0].id, *b);
+  EXPECT_EQ((*got)[1].id, *c);
+  EXPECT_EQ((*got)[2].id, *a);
+  EXPECT_EQ((*got)[2].subject, "S2");
+  EXPECT_EQ((*got)[1].ciphertext, std::string(528, 'd'));
+  for (const SealedTemplate& t : *got) EXPECT_EQ(t.purpose, "office-entry");
+
+  ASSERT_EQ(*store_->DeleteTemplates("S1", "office-entry"), 2);
+  got = store_->ListTemplatesForPurpose("office-entry");
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].subject, "S2");
+  auto none = store_->ListTemplatesForPurpose("unknown-purpose");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_P(StoreTest, TemplateNeedsSealedBytesAndAKnownSubject) {  // REQ S3, S4
   MustAddPurpose(*store_, "office-entry");
   SealedTemplate t = FakeSealed("ghost", "office-entry", 'x');
