@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     for (size_t v = 0; v < variants.size(); ++v) {
       const cv::Mat input = vision::AttributeInput(rgbf, *landmarks, variants[v].margin);
       if (input.empty()) continue;
-      vision::AnalysisOptions o{variants[v].margin, variants[v].flip, false};
+      vision::AnalysisOptions o{variants[v].margin, variants[v].flip};
       auto a = vision::RunAttributeNets(**ag, **ex, input, o);
       if (a.ok()) preds[v][i] = {true, a->age, a->p_female};
     }

@@ -81,12 +81,12 @@ struct FaceAttributes {
 };
 
 // How Analyze turns a face into attributes. The defaults are the measured best on UTKFace
-// (docs/attributes.md); FaceApi() reproduces face-api's pipeline exactly (golden tests).
+// (docs/attributes.md: flip averaging, age MAE 5.07 -> 4.82, gender 92.0% -> 93.5%);
+// FaceApi() reproduces face-api's pipeline exactly (golden tests).
 struct AnalysisOptions {
-  float box_margin = 0.2f;    // the landmark box grows by this share of its size (face-api: 0.2)
-  bool flip_average = false;  // average the nets over the face and its mirror image
-  bool calibrate_age = false;  // linear age correction fitted by cross-validation on UTKFace
-  static AnalysisOptions FaceApi() { return {0.2f, false, false}; }
+  float box_margin = 0.2f;   // the landmark box grows by this share of its size (face-api: 0.2)
+  bool flip_average = true;  // average the nets over the face and its mirror image
+  static AnalysisOptions FaceApi() { return {0.2f, false}; }
 };
 
 class Engine {

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <csignal>
+#include "policy/notice.h"
 #include "policy/rules.h"
 #include "policy/gate.h"
 #include "vision/attributes_eval.h"
@@ -241,14 +242,23 @@ int Run(int argc, char** argv) {
                "notice " + std::to_string(n->id) + " published for " + n->purpose + " (version " +
                    std::to_string(n->version) + ", sha256 " + n->sha256.substr(0, 16) + "...)");
   });
+  std::string n_format = "text";
   auto* nshow = notice->add_subcommand("show", "print the notice in force for a purpose");
   nshow->add_option("purpose", n_purpose)->required();
+  nshow->add_option("--format", n_format, "text | voice (plain sentences for speech) | large-print (HTML); REQ N2")
+      ->check(CLI::IsMember({"text", "voice", "large-print"}));
   nshow->callback([&] {
     if (!open()) return;
     auto n = ctx.svc->LatestNotice(n_purpose);
     if (!n.ok()) { rc = Report(ctx, n.status(), n_purpose); return; }
-    rc = Print(ctx, {{"notice_id", n->id}, {"purpose", n->purpose}, {"version", n->version}, {"sha256", n->sha256}, {"text", n->text}},
-               n->text);
+    std::string body = n_format == "voice" ? policy::NoticeForVoice(n->text)
+                       : n_format == "large-print"
+                           ? policy::NoticeLargePrintHtml(n->text, "Notice: " + n->purpose + " (version " +
+                                                                       std::to_string(n->version) + ")")
+                           : n->text;
+    rc = Print(ctx, {{"notice_id", n->id}, {"purpose", n->purpose}, {"version", n->version}, {"sha256", n->sha256},
+                     {"format", n_format}, {"text", body}},
+               body);
   });
 
   // consent give / withdraw / list
@@ -296,6 +306,16 @@ int Run(int argc, char** argv) {
                "withdrawn: " + std::to_string(r->consents_withdrawn) + " consent(s), " +
                    std::to_string(r->templates_deleted) + " template(s) deleted" +
                    (r->key_destroyed ? ", subject key destroyed" : ""));
+  });
+  int64_t receipt_id = 0;
+  auto* crc = consent->add_subcommand("receipt", "the consent receipt for the person (Kantara CR / ISO/IEC 27560 fields)");
+  crc->add_option("consent_id", receipt_id)->required();
+  crc->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->ConsentReceipt(receipt_id, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    std::cout << *r << "\n";
+    rc = kExitOk;
   });
   auto* cl = consent->add_subcommand("list", "list a subject's consents for a purpose");
   cl->add_option("subject", w_subject)->required();
@@ -584,7 +604,7 @@ int Run(int argc, char** argv) {
       "attributes", "age and gender accuracy on ATTRS.tsv (path TAB age TAB gender(M|F)), per age band");
   eva->add_option("attributes", ea_file, "attributes file; paths relative to --root")->required();
   eva->add_option("--root", ea_root, "folder the paths are relative to");
-  eva->add_flag("--faceapi", ea_faceapi, "face-api's pipeline as is (no flip averaging, no age correction)");
+  eva->add_flag("--faceapi", ea_faceapi, "face-api's pipeline as is (no flip averaging)");
   eva->add_flag("--list-missing", ea_list, "list the photos where no face was found");
   eva->callback([&] {
     if (!open()) return;
@@ -608,7 +628,7 @@ int Run(int argc, char** argv) {
     json bands = json::array();
     for (const auto& b : r.bands) bands.push_back(stats_json(b));
     json j = {{"ok", true}, {"pipeline", ea_faceapi ? "face-api" : "default"},
-              {"flip_average", opts.flip_average}, {"calibrate_age", opts.calibrate_age},
+              {"flip_average", opts.flip_average},
               {"box_margin", opts.box_margin}, {"overall", stats_json(r.overall)},
               {"bands", bands}, {"no_face_paths", r.no_face_paths}};
     std::ostringstream h;

@@ -89,7 +89,6 @@ Result<FaceAttributes> RunAttributeNets(nn::AgeGenderNet& age_gender, nn::Expres
   }
   const double n = static_cast<double>(views.size());
   a.age = static_cast<float>(age / n);
-  if (options.calibrate_age) a.age = kAgeSlope * a.age + kAgeIntercept;
   a.p_female = static_cast<float>(p_female / n);
   for (int i = 0; i < kExpressionCount; ++i) a.expression[i] = static_cast<float>(expr[i] / n);
   return a;

@@ -28,11 +28,6 @@ cv::Rect ClipAtImageBorders(const cv::Rect2f& box, cv::Size image);
 // Empty when the box lies outside the image.
 cv::Mat AttributeInput(const cv::Mat& rgbf, const Landmarks68& landmarks, float margin);
 
-// Linear age correction age' = kAgeSlope * age + kAgeIntercept, fitted by least squares on
-// UTKFace (docs/attributes.md: fitted and checked by 5-fold cross-validation).
-inline constexpr float kAgeSlope = 1.0f;
-inline constexpr float kAgeIntercept = 0.0f;
-
 // Runs both nets on `input112` (and on its mirror image when options.flip_average, averaging
 // age and probabilities) and fills the attribute fields of a FaceAttributes (box and score left
 // for the caller).
