@@ -112,6 +112,10 @@ class Service {
   Result<WithdrawResult> WithdrawConsent(const std::string& subject, const std::string& purpose,
                                          const std::string& actor);
   Result<std::vector<ConsentRecord>> ListConsents(const std::string& subject, const std::string& purpose);
+  // A consent receipt for the person, as JSON with the fields of the Kantara
+  // Consent Receipt and ISO/IEC 27560 (processor, purpose, sensitive flag,
+  // notice version and hash, time, method, option, expiry, withdrawal). Audited.
+  Result<std::string> ConsentReceipt(int64_t consent_id, const std::string& actor);
 
   // Enrols the one face in the photo (REQ C1, S3, S4). Several faces or none: kInvalidInput.
   Result<EnrolResult> Enrol(const std::string& subject, const std::string& purpose,

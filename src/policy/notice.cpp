@@ -87,6 +87,107 @@ Status ValidateNotice(const std::string& text) {
   return Status::Refused("N1", m);
 }
 
+namespace {
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  return lines;
+}
+
+// Drops markdown marks at the start of a line ("#", "-", "*") and emphasis stars.
+std::string Plain(const std::string& raw) {
+  std::string line = Trim(raw);
+  while (!line.empty() && (line[0] == '#' || line[0] == '-' || line[0] == '*' || line[0] == '>'))
+    line = Trim(line.substr(1));
+  std::string out;
+  for (char c : line)
+    if (c != '*' && c != '`' && c != '_') out += c;
+  return out;
+}
+
+std::string Escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '<') o += "&lt;";
+    else if (c == '>') o += "&gt;";
+    else if (c == '&') o += "&amp;";
+    else if (c == '"') o += "&quot;";
+    else o += c;
+  }
+  return o;
+}
+
+}  // namespace
+
+std::string NoticeFieldValue(const std::string& text, const std::string& key) {
+  const std::vector<std::string> lines = Lines(text);
+  for (const NoticeField& f : RequiredNoticeFields()) {
+    if (f.key != key) continue;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      for (const std::string& label : f.labels) {
+        bool heading = false;
+        if (!LineHasField(lines[i], label, &heading)) continue;
+        if (!heading) {
+          std::string rest = Plain(lines[i]).substr(label.size());
+          rest = Trim(rest);
+          if (rest.rfind(":", 0) == 0) rest = rest.substr(1);
+          else if (rest.rfind("：", 0) == 0) rest = rest.substr(3);
+          return Trim(rest);
+        }
+        std::string para;
+        for (size_t j = i + 1; j < lines.size(); ++j) {
+          std::string t = Trim(lines[j]);
+          if (!t.empty() && t[0] == '#') break;
+          if (t.empty() && !para.empty()) break;  // the paragraph under the heading ends
+          if (!t.empty()) para += (para.empty() ? "" : " ") + Plain(t);
+        }
+        if (!para.empty()) return para;
+      }
+    }
+  }
+  return "";
+}
+
+std::string NoticeForVoice(const std::string& text) {
+  std::string out;
+  for (const std::string& raw : Lines(text)) {
+    std::string l = Plain(raw);
+    if (l.empty()) continue;
+    char last = l.back();
+    if (last != '.' && last != '!' && last != '?' && last != ':' && static_cast<unsigned char>(last) < 0x80)
+      l += '.';
+    out += l + "\n";
+  }
+  return out;
+}
+
+std::string NoticeLargePrintHtml(const std::string& text, const std::string& title) {
+  std::string html =
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>" + Escape(title) + "</title><style>"
+      "body{font-family:sans-serif;font-size:28px;line-height:1.5;color:#000;background:#fff;"
+      "max-width:40em;margin:1em auto;padding:0 1em}h1{font-size:40px}p{margin:0 0 1em}"
+      "strong{display:block}</style></head><body>\n<h1>" + Escape(title) + "</h1>\n";
+  for (const std::string& raw : Lines(text)) {
+    std::string l = Plain(raw);
+    if (l.empty()) continue;
+    size_t colon = l.find(':');
+    size_t wide = l.find("：");
+    if (wide != std::string::npos && (colon == std::string::npos || wide < colon)) colon = wide;
+    if (colon != std::string::npos && colon > 0 && colon < 40) {
+      size_t skip = l.compare(colon, 3, "：") == 0 ? 3 : 1;
+      html += "<p><strong>" + Escape(l.substr(0, colon)) + "</strong>" + Escape(Trim(l.substr(colon + skip))) +
+              "</p>\n";
+    } else {
+      html += "<p>" + Escape(l) + "</p>\n";
+    }
+  }
+  return html + "</body></html>\n";
+}
+
 std::string NoticeDigest(const std::string& text) {
   unsigned char h[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(text.data()), text.size());

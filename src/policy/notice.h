@@ -22,6 +22,17 @@ const std::vector<NoticeField>& RequiredNoticeFields();
 // heading) with text. Returns kRefused (REQ N1) listing every missing field.
 Status ValidateNotice(const std::string& text);
 
+// The text of a required field (key as in RequiredNoticeFields, e.g.
+// "processor"): the rest of its "Label: text" line, or the paragraph under
+// its heading. Empty when absent.
+std::string NoticeFieldValue(const std::string& text, const std::string& key);
+
+// Accessible forms of a notice (REQ N2). Voice: plain sentences without
+// markup, one per line, for a text-to-speech engine. Large print: a
+// self-contained HTML page, high contrast, large type, one field per block.
+std::string NoticeForVoice(const std::string& text);
+std::string NoticeLargePrintHtml(const std::string& text, const std::string& title);
+
 // Lower-case hex SHA-256 of the notice text (consents bind to it; REQ C2, N3).
 std::string NoticeDigest(const std::string& text);
 

@@ -2,6 +2,7 @@
 #include <facegate/service.h>
 #include <facegate/vision.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
 #include <opencv2/imgcodecs.hpp>
@@ -250,6 +251,23 @@ TEST_F(BadInputTest, VerifyWithoutEnrolmentSaysEnrolFirst) {
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().kind(), ErrorKind::kNotFound);
   EXPECT_NE(v.status().message().find("enrol"), std::string::npos);
+}
+
+// REQ C2: the receipt carries the consent record's fields and the notice it acknowledged.
+TEST_F(ServiceTest, C2_ConsentReceiptCarriesTheRecord) {
+  Ready();
+  auto r = svc_->ConsentReceipt(1, "test");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto j = nlohmann::json::parse(*r);
+  EXPECT_EQ(j["piiPrincipalId"], "S1");
+  EXPECT_EQ(j["piiControllers"][0]["piiController"], "Example Co.");
+  EXPECT_EQ(j["services"][0]["purposes"][0]["purpose"], "office-entry");
+  EXPECT_EQ(j["sensitive"], true);
+  EXPECT_EQ(j["collectionMethod"], "click");
+  EXPECT_EQ(j["authorization"]["option"], "always");
+  EXPECT_EQ(j["notice"]["version"], 1);
+  EXPECT_EQ(j["notice"]["sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(svc_->ConsentReceipt(99, "test").status().kind(), ErrorKind::kNotFound);
 }
 
 }  // namespace
