@@ -81,6 +81,47 @@ struct EvalReport {
   std::vector<std::string> no_face_paths;
 };
 
+// Answer of a 1:N search within one scope (REQ SC2, D3). Only the match is
+// named: the runner-ups are people the probe is not, and listing them would
+// tell whoever holds a photo who else is enrolled (and who looks alike).
+struct IdentifyResult {
+  bool identified = false;
+  std::string subject;     // the match; empty when "unknown"
+  int64_t consent_id = 0;  // the match's identification consent
+  float distance = 0;      // to the match's mean template; when unknown, the nearest member's
+  float threshold = 0;     // the scope's threshold for its size (docs/identification.md)
+  uint64_t scope_size = 0;       // members searched (one mean template each)
+  uint64_t scope_templates = 0;  // their enrolled templates
+  double stranger_accept_rate = 0;  // expected share of strangers matched at this size
+  double genuine_accept_rate = 0;   // expected share of same-person comparisons within threshold
+  uint64_t max_scope_size = 0;      // 1:N is refused past this many members (this model)
+  std::string warning;              // the scope outgrew what the model serves well
+  std::string model;
+  std::vector<std::string> alternatives;  // REQ A1
+  vision::StageTimings timings;
+};
+
+// Open-set accuracy report of `eval identify` (REQ P3: research grant, nothing stored).
+struct EvalIdentifyReport {
+  int64_t gallery_photos = 0, gallery_identities = 0;  // one mean template per identity
+  int64_t probes = 0, enrolled_probes = 0, stranger_probes = 0, photos_without_face = 0;
+  float threshold = 0;
+  bool threshold_from_scope_rule = true;  // false: given by the caller
+  double expected_stranger_accept = 0;    // from calibration, at this gallery size
+  double rank1 = 0;               // enrolled probes whose nearest identity is theirs
+  double identified = 0;          // enrolled probes accepted as the right person
+  double misidentified = 0;       // enrolled probes accepted as somebody else
+  double strangers_rejected = 0;  // stranger probes answered "unknown"
+  std::vector<std::string> no_face_paths;  // their probes count as errors
+};
+
+// What a retention sweep deleted (REQ S5, S7).
+struct SweepReport {
+  int64_t templates_deleted = 0;
+  int64_t keys_destroyed = 0;
+  std::vector<std::string> subjects;  // whose templates were deleted
+};
+
 class Service {
  public:
   // Opens the store (creating data_dir, database and master key on first run).
@@ -130,6 +171,33 @@ class Service {
   // Evaluates verification accuracy on labelled pairs (lines path1 TAB path2 TAB same [TAB fold]).
   Result<EvalReport> EvalVerify(const std::string& pairs_file, const std::string& root,
                                 const std::string& actor);
+
+  // Identifies the one face in the probe among the members of the purpose's
+  // scope (REQ SC2): the nearest member with an active consent is named only
+  // within the scope's threshold; otherwise "unknown". Nothing of the probe is
+  // kept (REQ D3). Refused (SC2) when the scope is larger than the model can
+  // serve at a usable threshold.
+  Result<IdentifyResult> Identify(const std::string& purpose, const std::string& image_bytes,
+                                  const std::string& actor);
+
+  // Open-set accuracy on labelled photos (lines identity TAB path; probe
+  // identities absent from the gallery are strangers). Each identity's gallery
+  // photos give one mean template, as in a scope. threshold <= 0: the scope
+  // rule for the gallery's size.
+  Result<EvalIdentifyReport> EvalIdentify(const std::string& gallery_file, const std::string& probes_file,
+                                          const std::string& root, const std::string& actor,
+                                          float threshold = 0);
+
+  // Deletes every template past its expiry (retention period or the end of the
+  // consent it rests on) from the store, and destroys the key of every subject
+  // left without templates, so backups of them become unreadable (REQ S5, S7).
+  // Runs from `facegate retention sweep` and periodically inside `serve`.
+  Result<SweepReport> SweepRetention(const std::string& actor);
+
+  // Called while a scope is loaded from the sealed store (templates done of total),
+  // e.g. for a progress bar on a terminal.
+  void SetScopeLoadProgress(
+      std::function<void(const std::string& purpose, size_t done, size_t total)> progress);
 
   Result<AuditCheck> VerifyAudit();
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit);

@@ -53,6 +53,9 @@ class Store {
   virtual Result<std::vector<SealedTemplate>> ListTemplatesForPurpose(const std::string& purpose) = 0;
   // Returns how many were deleted.
   virtual Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) = 0;
+  // Deletes every template whose expires_at <= now and returns what was deleted
+  // (ids, subjects, purposes; the ciphertext fields are left empty) (REQ S5).
+  virtual Result<std::vector<SealedTemplate>> DeleteExpiredTemplates(UnixTime now) = 0;
   virtual Result<int64_t> CountTemplates(const std::string& subject) = 0;
 
   // Per-subject data keys, stored wrapped by the master key (REQ S4, S7).

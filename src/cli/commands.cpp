@@ -6,6 +6,7 @@
 #include "server/server.h"
 
 #include <pthread.h>
+#include <cerrno>
 #include <csignal>
 #include "policy/notice.h"
 #include "policy/rules.h"
@@ -19,6 +20,8 @@
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <cmath>
+#include <unistd.h>
 
 namespace facegate::cli {
 
@@ -382,6 +385,53 @@ int Run(int argc, char** argv) {
     rc = r->match ? kExitOk : kExitNoMatch;
   });
 
+  // identify (REQ SC2, D3)
+  std::string i_purpose, i_photo;
+  auto* identify = app.add_subcommand("identify", "who, among the members of PURPOSE's scope, is in the photo? (REQ SC2)");
+  identify->add_option("purpose", i_purpose, "an identification purpose (the scope)")->required();
+  identify->add_option("photo", i_photo, "JPEG or PNG")->required();
+  identify->add_flag("--timings", timings, "include per-stage timings");
+  identify->callback([&] {
+    if (!open()) return;
+    auto bytes = ReadFile(i_photo);
+    if (!bytes.ok()) { rc = Report(ctx, bytes.status()); return; }
+    // Loading a large scope from the sealed store takes a while: show progress on a terminal.
+    if (!ctx.as_json && ::isatty(2))
+      ctx.svc->SetScopeLoadProgress([](const std::string& scope, size_t done, size_t total) {
+        if (total < 2000) return;
+        std::cerr << "\rloading scope " << scope << ": " << done << "/" << total << (done == total ? "\n" : "")
+                  << std::flush;
+      });
+    auto r = ctx.svc->Identify(i_purpose, *bytes, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status(), i_purpose); return; }
+    json j = {{"ok", true}, {"identified", r->identified},
+              {"subject", r->identified ? json(r->subject) : json(nullptr)},
+              {"distance", std::isfinite(r->distance) ? json(r->distance) : json(nullptr)},
+              {"threshold", r->threshold}, {"scope_size", r->scope_size}, {"scope_templates", r->scope_templates},
+              {"stranger_accept_rate", r->stranger_accept_rate}, {"genuine_accept_rate", r->genuine_accept_rate},
+              {"max_scope_size", r->max_scope_size}, {"model", r->model}, {"alternatives", r->alternatives}};
+    if (r->identified) j["consent_id"] = r->consent_id;
+    if (!r->warning.empty()) j["warning"] = r->warning;
+    if (timings) j["timings"] = TimingsJson(r->timings);
+    std::ostringstream h;
+    h << std::fixed << std::setprecision(4);
+    if (r->identified)
+      h << "IDENTIFIED " << r->subject << ": distance " << r->distance << " <= threshold " << r->threshold;
+    else
+      h << "UNKNOWN: nobody in scope " << i_purpose << " within threshold " << r->threshold
+        << " (the probe was discarded)";
+    h << "\nscope: " << r->scope_size << " members; expected stranger false-accept rate " << std::setprecision(2)
+      << 100 * r->stranger_accept_rate << "%, same-person match rate " << 100 * r->genuine_accept_rate
+      << "%; refused past " << r->max_scope_size << " members";
+    if (!r->warning.empty()) h << "\nwarning: " << r->warning;
+    if (!r->alternatives.empty()) {
+      h << "\nalternatives on offer:";
+      for (auto& a : r->alternatives) h << " " << a;
+    }
+    Print(ctx, j, h.str());
+    rc = r->identified ? kExitOk : kExitNoMatch;
+  });
+
   // audit verify / list
   auto* audit = app.add_subcommand("audit", "the tamper-evident audit log (REQ S6)");
   audit->require_subcommand(1);
@@ -417,6 +467,20 @@ int Run(int argc, char** argv) {
                e.subject + "\t" + e.purpose + "\t" + e.outcome + "\n";
     }
     rc = Print(ctx, arr, human.empty() ? "no events" : human.substr(0, human.size() - 1));
+  });
+
+  // retention sweep
+  auto* retention = app.add_subcommand("retention", "retention of templates (REQ S5, S7)");
+  retention->require_subcommand(1);
+  auto* sweep = retention->add_subcommand("sweep", "delete every expired template and shred keys left unused");
+  sweep->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->SweepRetention(ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    rc = Print(ctx, {{"ok", true}, {"templates_deleted", r->templates_deleted}, {"keys_destroyed", r->keys_destroyed},
+                     {"subjects", r->subjects}},
+               "retention sweep: " + std::to_string(r->templates_deleted) + " expired template(s) deleted, " +
+                   std::to_string(r->keys_destroyed) + " subject key(s) destroyed");
   });
 
   // rules
@@ -462,6 +526,7 @@ int Run(int argc, char** argv) {
     std::string listen = "127.0.0.1:8080", cert, key, role, device;
     std::vector<std::string> purposes;
     int threads = 8;
+    int sweep_every = 300;
     double rate = 20;
   } sv;
   auto open_keys = [&]() -> std::unique_ptr<server::ApiKeyStore> {
@@ -474,6 +539,7 @@ int Run(int argc, char** argv) {
   serve->add_option("--cert", sv.cert, "TLS certificate (PEM); with --key serves HTTPS");
   serve->add_option("--key", sv.key, "TLS private key (PEM)");
   serve->add_option("--threads", sv.threads, "worker threads")->check(CLI::Range(1, 256));
+  serve->add_option("--sweep-every", sv.sweep_every, "seconds between retention sweeps (REQ S5)")->check(CLI::Range(1, 86400));
   serve->add_option("--rate", sv.rate, "requests per second per API key (burst: twice that; 0: unlimited)");
   serve->callback([&] {
     if (!open()) return;
@@ -510,8 +576,20 @@ int Run(int argc, char** argv) {
     if (!st.ok()) { rc = Report(ctx, st); return; }
     std::cout << "facegate serving " << (sc.cert_file.empty() ? "http" : "https") << "://" << sc.host << ":"
               << (*s)->port() << "/v1/ (data " << ctx.svc->config().data_dir << "; Ctrl-C stops)" << std::endl;
-    int sig = 0;
-    sigwait(&sigs, &sig);
+    // The retention sweeper runs here between signals (REQ S5, S7).
+    int sig = -1;
+    while (sig < 0) {
+      struct timespec wait = {std::max(1, sv.sweep_every), 0};
+      sig = sigtimedwait(&sigs, nullptr, &wait);
+      if (sig < 0 && errno != EAGAIN && errno != EINTR) break;
+      if (sig < 0) {
+        auto swept = ctx.svc->SweepRetention("sweeper");
+        if (!swept.ok())
+          std::cerr << "retention sweep failed: " << swept.status().ToString() << std::endl;
+        else if (swept->templates_deleted > 0)
+          std::cout << "retention sweep: " << swept->templates_deleted << " expired template(s) deleted" << std::endl;
+      }
+    }
     std::cout << "stopping (signal " << sig << ")" << std::endl;
     (*s)->Stop();
   });
@@ -594,6 +672,41 @@ int Run(int argc, char** argv) {
     h << "TAR at FAR 1%: " << 100 * r->tar_at_far_1 << "%, at FAR 0.1%: " << 100 * r->tar_at_far_01 << "%";
     if (ev_list)
       for (auto& p : r->no_face_paths) h << "\nno face: " << p;
+    rc = Print(ctx, j, h.str());
+  });
+
+  // eval identify
+  std::string ei_gallery, ei_probes, ei_root = ".";
+  float ei_threshold = 0;
+  auto* evi = eval->add_subcommand(
+      "identify", "open-set identification accuracy: GALLERY.tsv and PROBES.tsv (identity TAB path); "
+                  "probe identities absent from the gallery are strangers");
+  evi->add_option("gallery", ei_gallery, "gallery file; paths relative to --root")->required();
+  evi->add_option("probes", ei_probes, "probes file; paths relative to --root")->required();
+  evi->add_option("--root", ei_root, "folder the paths are relative to");
+  evi->add_option("--threshold", ei_threshold, "decision threshold (default: the scope rule for the gallery's size)");
+  evi->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->EvalIdentify(ei_gallery, ei_probes, ei_root, ctx.actor, ei_threshold);
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    json j = {{"ok", true}, {"gallery_photos", r->gallery_photos}, {"gallery_identities", r->gallery_identities},
+              {"probes", r->probes}, {"enrolled_probes", r->enrolled_probes}, {"stranger_probes", r->stranger_probes},
+              {"photos_without_face", r->photos_without_face}, {"threshold", r->threshold},
+              {"threshold_from_scope_rule", r->threshold_from_scope_rule},
+              {"expected_stranger_accept_rate", r->expected_stranger_accept}, {"rank1", r->rank1},
+              {"identified", r->identified}, {"misidentified", r->misidentified},
+              {"strangers_rejected", r->strangers_rejected}, {"no_face", r->no_face_paths}};
+    std::ostringstream h;
+    h << std::fixed << std::setprecision(2);
+    h << "gallery: " << r->gallery_identities << " identities (" << r->gallery_photos
+      << " photos, one mean template each); probes: " << r->enrolled_probes << " enrolled, " << r->stranger_probes
+      << " strangers; no face found: " << r->photos_without_face << " photos (counted as errors)\n";
+    h << "threshold " << std::setprecision(4) << r->threshold
+      << (r->threshold_from_scope_rule ? " (scope rule for this size)" : " (given)") << std::setprecision(2)
+      << ", expected stranger false-accept rate " << 100 * r->expected_stranger_accept << "%\n";
+    h << "rank-1: " << 100 * r->rank1 << "%; enrolled probes identified correctly: " << 100 * r->identified
+      << "% (as somebody else: " << 100 * r->misidentified << "%); strangers rejected: "
+      << 100 * r->strangers_rejected << "%";
     rc = Print(ctx, j, h.str());
   });
 

@@ -158,6 +158,7 @@ class PostgresStore final : public Store {
                                                    const std::string& purpose) override;
   Result<std::vector<SealedTemplate>> ListTemplatesForPurpose(const std::string& purpose) override;
   Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) override;
+  Result<std::vector<SealedTemplate>> DeleteExpiredTemplates(UnixTime now) override;
   Result<int64_t> CountTemplates(const std::string& subject) override;
 
   Result<std::string> GetWrappedSubjectKey(const std::string& subject) override;
@@ -840,6 +841,29 @@ Result<int64_t> PostgresStore::DeleteTemplates(const std::string& subject,
   });
   if (!s.ok()) return s;
   return n;
+}
+
+Result<std::vector<SealedTemplate>> PostgresStore::DeleteExpiredTemplates(UnixTime now) {
+  std::vector<SealedTemplate> gone;
+  Status s = Transaction([&]() -> Status {
+    FG_ASSIGN_OR_RETURN(PgResult r, Run("DELETE FROM templates WHERE expires_at <= $1 "
+                                        "RETURNING id, subject, purpose, model, created_at, expires_at",
+                                        Params().Int(now), "deleting expired templates"));
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+      Row row(r.get(), i);
+      SealedTemplate t;
+      t.id = row.Int(0);
+      t.subject = row.Text(1);
+      t.purpose = row.Text(2);
+      t.model = row.Text(3);
+      t.created_at = row.Int(4);
+      t.expires_at = row.Int(5);
+      gone.push_back(std::move(t));
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return gone;
 }
 
 Result<int64_t> PostgresStore::CountTemplates(const std::string& subject) {

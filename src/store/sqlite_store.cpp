@@ -130,6 +130,7 @@ class SqliteStore final : public Store {
                                                    const std::string& purpose) override;
   Result<std::vector<SealedTemplate>> ListTemplatesForPurpose(const std::string& purpose) override;
   Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) override;
+  Result<std::vector<SealedTemplate>> DeleteExpiredTemplates(UnixTime now) override;
   Result<int64_t> CountTemplates(const std::string& subject) override;
 
   Result<std::string> GetWrappedSubjectKey(const std::string& subject) override;
@@ -776,6 +777,32 @@ Result<int64_t> SqliteStore::DeleteTemplates(const std::string& subject,
   st.Bind(1, subject).Bind(2, purpose);
   FG_RETURN_IF_ERROR(Run(st, "deleting templates of subject " + Quote(subject)));
   return static_cast<int64_t>(sqlite3_changes(db_));
+}
+
+Result<std::vector<SealedTemplate>> SqliteStore::DeleteExpiredTemplates(UnixTime now) {
+  std::vector<SealedTemplate> gone;
+  Status s = Transaction([&]() -> Status {
+    FG_ASSIGN_OR_RETURN(Stmt sel, Prepare("SELECT id, subject, purpose, model, created_at, expires_at "
+                                          "FROM templates WHERE expires_at <= ? ORDER BY id"));
+    sel.Bind(1, now);
+    int rc;
+    while ((rc = sel.Step()) == SQLITE_ROW) {
+      SealedTemplate t;
+      t.id = sel.Int(0);
+      t.subject = sel.Text(1);
+      t.purpose = sel.Text(2);
+      t.model = sel.Text(3);
+      t.created_at = sel.Int(4);
+      t.expires_at = sel.Int(5);
+      gone.push_back(std::move(t));
+    }
+    if (rc != SQLITE_DONE) return SqlError(rc, "reading expired templates");
+    FG_ASSIGN_OR_RETURN(Stmt del, Prepare("DELETE FROM templates WHERE expires_at <= ?"));
+    del.Bind(1, now);
+    return Run(del, "deleting expired templates");
+  });
+  if (!s.ok()) return s;
+  return gone;
 }
 
 Result<int64_t> SqliteStore::CountTemplates(const std::string& subject) {

@@ -272,3 +272,70 @@ TEST_F(ServiceTest, C2_ConsentReceiptCarriesTheRecord) {
 
 }  // namespace
 }  // namespace facegate
+
+namespace facegate {
+namespace {
+
+using namespace facegate::testing;
+
+// REQ S5, S7: a clock is advanced past the retention period; the sweep removes
+// every copy (store row, subject key) and the person can no longer be verified.
+TEST(Retention, S5_SweepDeletesExpiredTemplatesAndShredsKeys) {
+  auto home = TempHome("retention");
+  UnixTime now = 1'900'000'000;
+  service::Config cfg = TestConfig(home);
+  cfg.clock = [&now] { return now; };
+  auto s = service::Service::Open(cfg);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto& svc = **s;
+  PurposeRecord p;
+  p.name = "office-entry";
+  p.retention_days = 2;
+  p.alternatives = {"staff-card"};
+  ASSERT_TRUE(svc.AddPurpose(p, "test").ok());
+  auto n = svc.PublishNotice("office-entry", kNoticeText, "test");
+  ASSERT_TRUE(n.ok());
+  for (const char* subject : {"S1", "S2"}) {
+    service::Service::ConsentRequest r;
+    r.subject = subject;
+    r.purpose = "office-entry";
+    r.notice_id = n->id;
+    r.option = ConsentOption::kAlways;
+    r.valid_seconds = 30 * 86400;  // consent outlives the retention period
+    ASSERT_TRUE(svc.GiveConsent(r, "test").ok());
+  }
+  const std::string photo = ReadAll(Facedata("lfw/Ai_Sugiyama/Ai_Sugiyama_0001.jpg"));
+  auto e1 = svc.Enrol("S1", "office-entry", photo, "", "test");
+  ASSERT_TRUE(e1.ok()) << e1.status().ToString();
+  EXPECT_EQ(e1->expires_at, now + 2 * 86400);
+  now += 86400;  // S2 enrols a day later
+  ASSERT_TRUE(svc.Enrol("S2", "office-entry", photo, "", "test").ok());
+
+  auto idle = svc.SweepRetention("sweeper");
+  ASSERT_TRUE(idle.ok());
+  EXPECT_EQ(idle->templates_deleted, 0);
+
+  now += 86400;  // S1's template is due, S2's not yet
+  auto r1 = svc.SweepRetention("sweeper");
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  EXPECT_EQ(r1->templates_deleted, 1);
+  EXPECT_EQ(r1->keys_destroyed, 1);
+  EXPECT_EQ(*svc.store().CountTemplates("S1"), 0);
+  EXPECT_EQ(svc.store().GetWrappedSubjectKey("S1").status().kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(*svc.store().CountTemplates("S2"), 1);
+  auto v = svc.Verify("S1", "office-entry", photo, "", "test");
+  EXPECT_EQ(v.status().kind(), ErrorKind::kNotFound) << v.status().ToString();  // enrol again to use face
+
+  now += 86400;
+  auto r2 = svc.SweepRetention("sweeper");
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->templates_deleted, 1);
+  EXPECT_EQ(*svc.store().CountTemplates("S2"), 0);
+  auto chain = svc.VerifyAudit();
+  ASSERT_TRUE(chain.ok() && chain->intact);
+  s->reset();
+  std::filesystem::remove_all(home);
+}
+
+}  // namespace
+}  // namespace facegate

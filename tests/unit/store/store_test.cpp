@@ -291,6 +291,30 @@ TEST_P(StoreTest, ListTemplatesForPurposeGivesOnlyThatScopeBySubjectThenId) {  /
   EXPECT_TRUE(none->empty());
 }
 
+TEST_P(StoreTest, S5_DeleteExpiredTemplatesRemovesOnlyThoseDue) {
+  MustAddPurpose(*store_, "office-entry");
+  ASSERT_TRUE(store_->EnsureSubject("S1", kNow).ok());
+  ASSERT_TRUE(store_->EnsureSubject("S2", kNow).ok());
+  SealedTemplate early = FakeSealed("S1", "office-entry", 'a');
+  early.expires_at = kNow + 100;
+  SealedTemplate late = FakeSealed("S2", "office-entry", 'b');
+  late.expires_at = kNow + 200;
+  auto e = store_->PutTemplate(early);
+  ASSERT_TRUE(e.ok() && store_->PutTemplate(late).ok());
+
+  auto none = store_->DeleteExpiredTemplates(kNow + 99);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+  auto gone = store_->DeleteExpiredTemplates(kNow + 100);  // due at its expiry second
+  ASSERT_TRUE(gone.ok());
+  ASSERT_EQ(gone->size(), 1u);
+  EXPECT_EQ((*gone)[0].id, *e);
+  EXPECT_EQ((*gone)[0].subject, "S1");
+  EXPECT_EQ((*gone)[0].purpose, "office-entry");
+  EXPECT_EQ(*store_->CountTemplates("S1"), 0);
+  EXPECT_EQ(*store_->CountTemplates("S2"), 1);
+}
+
 TEST_P(StoreTest, TemplateNeedsSealedBytesAndAKnownSubject) {  // REQ S3, S4
   MustAddPurpose(*store_, "office-entry");
   SealedTemplate t = FakeSealed("ghost", "office-entry", 'x');
