@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <ctime>
 #include <deque>
@@ -50,6 +51,7 @@ const std::vector<RouteInfo>& Routes() {
       {"POST", "/v1/subjects/{id}/consents/{purpose}/withdraw", Access::kConsents},
       {"POST", "/v1/enrol", Access::kFace},
       {"POST", "/v1/verify", Access::kFace},
+      {"POST", "/v1/identify", Access::kFace},
       {"GET", "/v1/audit", Access::kAudit},
       {"GET", "/v1/audit/verify", Access::kAudit},
   };
@@ -752,6 +754,66 @@ struct Server::Impl {
     SendJson(c.res, 200, j);
   }
 
+  // 1:N within the scope of an identification purpose (REQ SC2). Same roles as
+  // /v1/verify; only the match is named, a non-match is "unknown" (REQ D3).
+  void Identify(Call& c) {
+    c.action = "identify";
+    const char* kHint =
+        R"({"purpose": "site-entry", "image_base64": "<base64 of the JPEG>"} or multipart/form-data with field purpose and file "image")";
+    FaceRequest f;
+    if (c.req.is_multipart_form_data()) {
+      auto field = [&](const char* name) {
+        return c.req.has_file(name) ? c.req.get_file_value(name).content : "";
+      };
+      f.purpose = field("purpose");
+      f.device = field("device");
+      if (!c.req.has_file("image"))
+        return Fail(c, Status::InvalidInput(
+                           std::string("multipart field \"image\" is missing; send the photo as ") + kHint));
+      f.image = c.req.get_file_value("image").content;
+    } else {
+      auto body = ParseBody(c.req, kHint);
+      if (!body.ok()) return Fail(c, body.status());
+      auto purpose = Str(*body, "purpose", false);
+      auto device = Str(*body, "device", false);
+      auto b64 = Str(*body, "image_base64", true, std::string("the photo; send ") + kHint);
+      for (const Status& st : {purpose.status(), device.status(), b64.status()})
+        if (!st.ok()) return Fail(c, st);
+      f.purpose = *purpose;
+      f.device = *device;
+      auto image = DecodeBase64(std::move(b64).value());
+      if (!image.ok()) return Fail(c, image.status());
+      f.image = std::move(image).value();
+    }
+    if (f.purpose.empty())
+      return Fail(c, Status::InvalidInput("field \"purpose\" is required: the identification purpose "
+                                          "whose scope is searched, e.g. site-entry"));
+    if (f.image.empty()) return Fail(c, Status::InvalidInput("the image is empty; send a JPEG or PNG photo"));
+    c.purpose = f.purpose;
+    if (!DeviceMayAct(c, f)) return;
+    c.audited = true;
+    auto r = svc.Identify(f.purpose, f.image, c.actor);
+    sodium_memzero(f.image.data(), f.image.size());  // REQ D3: nothing of the probe is kept
+    if (!r.ok()) return Fail(c, r.status());
+    // "Unknown" is an answer, not an error: 200 with identified=false.
+    json j = {{"ok", true},
+              {"purpose", f.purpose},
+              {"identified", r->identified},
+              {"subject", r->identified ? json(r->subject) : json(nullptr)},
+              {"distance", std::isfinite(r->distance) ? json(r->distance) : json(nullptr)},
+              {"threshold", r->threshold},
+              {"scope_size", r->scope_size},
+              {"stranger_accept_rate", r->stranger_accept_rate},
+              {"genuine_accept_rate", r->genuine_accept_rate},
+              {"max_scope_size", r->max_scope_size},
+              {"model", r->model},
+              {"alternatives", r->alternatives}};
+    if (r->identified) j["consent_id"] = r->consent_id;
+    if (!r->warning.empty()) j["warning"] = r->warning;
+    if (Truthy(c.req, "timings")) j["timings"] = TimingsJson(r->timings);
+    SendJson(c.res, 200, j);
+  }
+
   // The newest sequence number, found with O(log n) one-row reads (seqs count up from 1).
   Result<int64_t> LastAuditSeq() {
     auto exists = [&](int64_t s) -> Result<bool> {
@@ -821,6 +883,7 @@ struct Server::Impl {
             {"POST /v1/subjects/{id}/consents/{purpose}/withdraw", &Impl::Withdraw},
             {"POST /v1/enrol", &Impl::Enrol},
             {"POST /v1/verify", &Impl::Verify},
+            {"POST /v1/identify", &Impl::Identify},
             {"GET /v1/audit", &Impl::ListAudit},
             {"GET /v1/audit/verify", &Impl::VerifyAudit}};
   }

@@ -238,6 +238,7 @@ Result<WithdrawResult> Service::WithdrawConsent(const std::string& subject, cons
                     {"key_destroyed", res.key_destroyed}});
   });
   if (!st.ok()) return I.Fail(actor, act, subject, purpose, st);
+  I.Scopes().RemoveSubject(purpose, subject);  // the search index too, before returning (REQ C4, S7)
   return res;
 }
 
@@ -281,6 +282,8 @@ Result<EnrolResult> Service::Enrol(const std::string& subject, const std::string
                    {{"grant", grant->id()}, {"consent_id", res.consent_id}, {"template_id", res.template_id},
                     {"model", res.model}, {"face_score", face->detection.score}});
   });
+  // A loaded identification scope gets the new member at once (REQ SC2).
+  if (st.ok()) I.Scopes().Added(purpose, subject, res.template_id, gallery::Vector(tpl->values()));
   tpl->Wipe();
   if (!st.ok()) return I.Fail(actor, act, subject, purpose, st, {{"grant", grant->id()}});
   return res;
@@ -335,6 +338,7 @@ Result<VerifyResult> Service::Verify(const std::string& subject, const std::stri
       if (left == 0) FG_RETURN_IF_ERROR(I.store->DestroySubjectKey(subject));
       return Status::Ok();
     });
+    I.Scopes().RemoveSubject(purpose, subject);  // REQ S7
   }
   return res;
 }

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "policy/gate.h"
+#include "service/scopes.h"
 
 namespace facegate::service {
 
@@ -28,6 +29,14 @@ struct Service::Impl {
   std::unique_ptr<policy::Gate> gate;
   std::mutex engine_mu;
   std::unique_ptr<vision::Engine> engine;
+  // Identification scopes (REQ SC2), made on first use; see Scopes().
+  std::once_flag scopes_once;
+  std::unique_ptr<ScopeRegistry> scopes;
+
+  ScopeRegistry& Scopes() {
+    std::call_once(scopes_once, [&] { scopes = std::make_unique<ScopeRegistry>(*store, *vault); });
+    return *scopes;
+  }
 
   UnixTime Now() const { return config.clock ? config.clock() : policy::SystemNow(); }
 

@@ -1,0 +1,288 @@
+// Identification (1:N) within a scope (REQ SC2) and `eval identify` (REQ P3).
+#include <facegate/service.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "gallery/index.h"
+#include "service/calibration.h"
+#include "service/service_impl.h"
+#include "vision/detection.h"
+
+namespace facegate::service {
+
+namespace {
+
+double MsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string Fixed(double v, int digits) {
+  std::ostringstream o;
+  o.setf(std::ios::fixed);
+  o.precision(digits);
+  o << v;
+  return o.str();
+}
+
+}  // namespace
+
+void Service::SetScopeLoadProgress(
+    std::function<void(const std::string& purpose, size_t done, size_t total)> progress) {
+  impl_->Scopes().SetProgress(std::move(progress));
+}
+
+Result<IdentifyResult> Service::Identify(const std::string& purpose, const std::string& image_bytes,
+                                         const std::string& actor) {
+  auto& I = *impl_;
+  const char* act = "identify";
+  // REQ SC2, N1: only a declared identification purpose with a notice is a scope.
+  auto grant = I.gate->AuthorizeScopeSearch(purpose);
+  if (!grant.ok()) return I.Fail(actor, act, "", purpose, grant.status());
+  IdentifyResult res;
+  res.alternatives = AlternativesOf(purpose);
+  auto t0 = std::chrono::steady_clock::now();
+  auto rgb = vision::DecodeImage(image_bytes);
+  res.timings.decode_ms = MsSince(t0);
+  if (!rgb.ok()) return I.Fail(actor, act, "", purpose, rgb.status(), {{"grant", grant->id()}});
+  // Members: subjects with an active identification consent (REQ SC2, C1).
+  auto scope = I.Scopes().Get(*grant, [&](const std::string& subject) {
+    return I.gate->CandidateConsent(subject, purpose).ok();
+  });
+  if (!scope.ok()) return I.Fail(actor, act, "", purpose, scope.status(), {{"grant", grant->id()}});
+  res.scope_size = (*scope)->Subjects();
+  res.scope_templates = (*scope)->Templates();
+  // The threshold for this size (issue 4 part 3): a stranger is accepted with
+  // at most the target probability, or the scope is refused before any face
+  // is processed.
+  const ScopeThreshold rule = ThresholdForScope(res.scope_size, I.config.verify_threshold);
+  res.threshold = rule.threshold;
+  res.stranger_accept_rate = rule.stranger_far;
+  res.genuine_accept_rate = rule.genuine_accept;
+  res.max_scope_size = rule.max_supported;
+  res.warning = rule.warning;
+  json base = {{"grant", grant->id()},
+               {"scope_size", res.scope_size},
+               {"threshold", res.threshold},
+               {"stranger_accept_rate", res.stranger_accept_rate}};
+  if (!rule.supported) {
+    rgb->setTo(cv::Scalar::all(0));
+    return I.Fail(
+        actor, act, "", purpose,
+        Status::Refused(
+            "SC2", "scope '" + purpose + "' has " + std::to_string(res.scope_size) +
+                       " members: to keep strangers' false accepts at " +
+                       Fixed(100 * kDefaultStrangerFar, 0) + "% its threshold would fall to " +
+                       Fixed(rule.threshold, 3) + ", where only about " +
+                       Fixed(100 * rule.genuine_accept, 0) +
+                       "% of enrolled people would be recognised; this model serves at most " +
+                       std::to_string(rule.max_supported) +
+                       " members per scope. Split the scope (per site, floor or team) or "
+                       "verify 1:1 after a card or PIN instead"),
+        base);
+  }
+  auto face = I.OneFace(*grant, *rgb, &res.timings);
+  if (!face.ok()) {
+    rgb->setTo(cv::Scalar::all(0));
+    return I.Fail(actor, act, "", purpose, face.status(), base);
+  }
+  FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());
+  auto probe = eng->Extract(*grant, *rgb, *face, &res.timings);
+  rgb->setTo(cv::Scalar::all(0));
+  if (!probe.ok()) return I.Fail(actor, act, "", purpose, probe.status(), base);
+  res.model = probe->model();
+  auto candidates = (*scope)->Search(gallery::Vector(probe->values()), 8);
+  // Nothing of the probe is kept, match or not (REQ D3).
+  probe->Wipe();
+  if (!candidates.ok()) return I.Fail(actor, act, "", purpose, candidates.status(), base);
+  res.distance = candidates->empty() ? std::numeric_limits<float>::infinity()
+                                     : candidates->front().distance;
+  std::optional<ConsentRecord> once;
+  for (const ScopeCandidate& c : *candidates) {
+    if (c.distance > res.threshold) break;  // nearest first: the rest are farther
+    // The candidate is re-checked: a consent withdrawn, expired or spent since
+    // the index was built makes them no member (REQ C1, C4, C5).
+    auto consent = I.gate->CandidateConsent(c.subject, purpose);
+    if (!consent.ok()) continue;
+    if (consent->option == ConsentOption::kOnce) {
+      // "Only this time": spent atomically by this identification (REQ C5).
+      if (!I.store->MarkConsentUsed(consent->id, I.Now()).ok()) continue;
+      once = *consent;
+    }
+    res.identified = true;
+    res.subject = c.subject;
+    res.distance = c.distance;
+    res.consent_id = consent->id;
+    break;
+  }
+  json detail = base;
+  detail["identified"] = res.identified;
+  detail["distance"] = std::isfinite(res.distance) ? json(res.distance) : json(nullptr);
+  detail["model"] = res.model;
+  if (res.identified) detail["consent_id"] = res.consent_id;
+  // The subject is named in the audit only when matched; no template, no image.
+  I.Audit(actor, act, res.subject, purpose, Status::Ok(), detail);
+  if (once) {
+    // A spent "once" consent takes its templates with it (REQ C5, S5, S7).
+    I.store->Transaction([&]() -> Status {
+      FG_ASSIGN_OR_RETURN(int64_t n, I.store->DeleteTemplates(res.subject, purpose));
+      (void)n;
+      FG_ASSIGN_OR_RETURN(int64_t left, I.store->CountTemplates(res.subject));
+      if (left == 0) FG_RETURN_IF_ERROR(I.store->DestroySubjectKey(res.subject));
+      return Status::Ok();
+    });
+    I.Scopes().RemoveSubject(purpose, res.subject);
+  }
+  if (!res.identified) res.consent_id = 0;
+  return res;
+}
+
+namespace {
+
+struct Labelled {
+  std::string identity, path;
+};
+
+Result<std::vector<Labelled>> ReadLabelled(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) return Status::NotFound("cannot open " + file + ": check the path");
+  std::vector<Labelled> out;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    const auto tab = line.find('\t');
+    if (tab == std::string::npos || tab == 0 || tab + 1 == line.size() ||
+        line.find('\t', tab + 1) != std::string::npos)
+      return Status::InvalidInput(file + " line " + std::to_string(n) +
+                                  ": expected identity<TAB>path");
+    out.push_back({line.substr(0, tab), line.substr(tab + 1)});
+  }
+  if (out.empty()) return Status::InvalidInput(file + " holds no lines (identity<TAB>path)");
+  return out;
+}
+
+}  // namespace
+
+Result<EvalIdentifyReport> Service::EvalIdentify(const std::string& gallery_file,
+                                                 const std::string& probes_file,
+                                                 const std::string& root, const std::string& actor,
+                                                 float threshold) {
+  auto& I = *impl_;
+  FG_ASSIGN_OR_RETURN(std::vector<Labelled> gallery, ReadLabelled(gallery_file));
+  FG_ASSIGN_OR_RETURN(std::vector<Labelled> probes, ReadLabelled(probes_file));
+  FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());
+  // Research grant: photos in memory only, nothing stored (REQ P3).
+  Grant grant = policy::Gate::AuthorizeResearch(gallery_file + " + " + probes_file);
+
+  // One template per distinct photo; the face nearest the centre is the labelled one.
+  std::map<std::string, std::optional<std::array<float, kTemplateDim>>> templates;
+  for (const auto* list : {&gallery, &probes})
+    for (const Labelled& l : *list) templates.emplace(l.path, std::nullopt);
+  std::vector<std::pair<const std::string, std::optional<std::array<float, kTemplateDim>>>*> work;
+  for (auto& e : templates) work.push_back(&e);
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  Status failure;
+  auto worker = [&] {
+    for (size_t i; (i = next++) < work.size();) {
+      auto rgb = vision::ReadImageFile(root + "/" + work[i]->first);
+      if (!rgb.ok()) {
+        if (rgb.status().kind() == ErrorKind::kNotFound) {
+          std::lock_guard lock(mu);
+          if (failure.ok()) failure = rgb.status();
+        }
+        continue;
+      }
+      auto faces = eng->Detect(grant, *rgb);
+      if (!faces.ok() || faces->empty()) continue;
+      const vision::Face& f = faces->at(vision::NearestToCentre(*faces, rgb->size()));
+      auto t = eng->Extract(grant, *rgb, f);
+      rgb->setTo(cv::Scalar::all(0));
+      if (t.ok()) work[i]->second = t->values();
+    }
+  };
+  unsigned nthreads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (unsigned k = 0; k < nthreads; ++k) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  if (!failure.ok()) return failure;
+
+  EvalIdentifyReport rep;
+  for (auto& [path, v] : templates)
+    if (!v) rep.no_face_paths.push_back(path);
+  rep.photos_without_face = int64_t(rep.no_face_paths.size());
+  // The gallery as a scope holds it: one mean template per identity.
+  std::map<std::string, std::pair<std::array<double, kTemplateDim>, int>> sums;
+  for (const Labelled& g : gallery) {
+    ++rep.gallery_photos;
+    const auto& v = templates[g.path];
+    if (!v) continue;
+    auto& [sum, n] = sums[g.identity];
+    for (int d = 0; d < kTemplateDim; ++d) sum[d] += (*v)[d];
+    ++n;
+  }
+  gallery::Index index;
+  std::vector<std::string> identity_of;
+  std::map<std::string, bool> enrolled;
+  for (auto& [identity, sn] : sums) {
+    std::array<float, kTemplateDim> mean;
+    for (int d = 0; d < kTemplateDim; ++d) mean[d] = float(sn.first[d] / sn.second);
+    FG_RETURN_IF_ERROR(index.Add(int64_t(identity_of.size()), gallery::Vector(mean)));
+    identity_of.push_back(identity);
+    enrolled[identity] = true;
+  }
+  rep.gallery_identities = int64_t(enrolled.size());
+  if (index.NeedsRebuild()) FG_RETURN_IF_ERROR(index.Rebuild());
+  const ScopeThreshold rule = ThresholdForScope(uint64_t(index.Size()), I.config.verify_threshold);
+  rep.threshold_from_scope_rule = threshold <= 0;
+  rep.threshold = threshold > 0 ? threshold : rule.threshold;
+  rep.expected_stranger_accept = Impostors().StrangerAcceptRate(rep.threshold, index.Size());
+
+  int64_t rank1 = 0, identified = 0, wrong = 0, rejected = 0;
+  for (const Labelled& p : probes) {
+    const bool is_enrolled = enrolled.count(p.identity) > 0;
+    ++rep.probes;
+    ++(is_enrolled ? rep.enrolled_probes : rep.stranger_probes);
+    const auto& v = templates[p.path];
+    if (!v || index.Size() == 0) continue;  // no face: neither identified nor rejected
+    FG_ASSIGN_OR_RETURN(std::vector<gallery::Hit> hits, index.Search(gallery::Vector(*v), 1));
+    const std::string& who = identity_of[size_t(hits[0].id)];
+    const bool accepted = hits[0].distance <= rep.threshold;
+    if (is_enrolled) {
+      rank1 += who == p.identity;
+      identified += accepted && who == p.identity;
+      wrong += accepted && who != p.identity;
+    } else {
+      rejected += !accepted;
+    }
+  }
+  auto share = [](int64_t a, int64_t b) { return b ? double(a) / double(b) : 0.0; };
+  rep.rank1 = share(rank1, rep.enrolled_probes);
+  rep.identified = share(identified, rep.enrolled_probes);
+  rep.misidentified = share(wrong, rep.enrolled_probes);
+  rep.strangers_rejected = share(rejected, rep.stranger_probes);
+  for (auto& [path, v] : templates)
+    if (v) std::fill(v->begin(), v->end(), 0.0f);
+
+  // Audited like every use of a grant; no photo, template or path is stored.
+  I.Audit(actor, "eval.identify", "", grant.purpose(), Status::Ok(),
+          {{"grant", grant.id()},
+           {"gallery_identities", rep.gallery_identities},
+           {"probes", rep.probes},
+           {"threshold", rep.threshold},
+           {"identified", rep.identified},
+           {"strangers_rejected", rep.strangers_rejected}});
+  return rep;
+}
+
+}  // namespace facegate::service
