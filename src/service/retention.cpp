@@ -34,6 +34,8 @@ Result<SweepReport> Service::SweepRetention(const std::string& actor) {
                     {"keys_destroyed", rep.keys_destroyed}});
   });
   if (!st.ok()) return I.Fail(actor, "retention.sweep", "", "", st);
+  // The search indexes too, at once (REQ S7).
+  for (const SealedTemplate& t : gone) I.Scopes().RemoveTemplate(t.purpose, t.id);
   return rep;
 }
 
