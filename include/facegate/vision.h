@@ -89,6 +89,8 @@ struct AnalysisOptions {
   static AnalysisOptions FaceApi() { return {0.2f, false}; }
 };
 
+struct EyeState;  // defined in the eye-state section at the end
+
 class Engine {
  public:
   // Loads and checksums the models (kIntegrity names a file whose checksum differs).
@@ -109,6 +111,9 @@ class Engine {
   Result<std::vector<FaceAttributes>> Analyze(const AnalysisGrant& grant, const cv::Mat& rgb,
                                               const AnalysisOptions& options,
                                               StageTimings* timings = nullptr);
+  // Eye openness and mouth opening of every face, largest first (vision/eyes.cpp); ratios and
+  // scores only, never the landmarks they come from (REQ AN1). See EyeState below.
+  Result<std::vector<EyeState>> EyeStates(const AnalysisGrant& grant, const cv::Mat& rgb);
   // Model identity recorded with every template and decision.
   const std::string& model_version() const;
   const EngineConfig& config() const;
@@ -117,6 +122,39 @@ class Engine {
   struct Impl;
   explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace facegate::vision
+
+// ---- Eye state (analysis scenario: driver drowsiness; REQ AN1, AN3) ------------------------
+// Engine::EyeStates gives per face the eye aspect ratios and mouth opening computed from the
+// 68 landmarks and an appearance openness of each eye (docs/drowsiness.md); the landmarks
+// themselves stay inside the engine.
+
+namespace facegate::vision {
+
+// The state of both eyes, judged from their openness scores.
+enum class EyeOpenness {
+  kOpen,       // both eyes open
+  kClosed,     // both eyes closed
+  kOneClosed,  // one eye closed, the other open (a wink, or a turned head)
+  kUnsure,     // a score in the band between the thresholds, or a face too small or too turned
+};
+const char* ToString(EyeOpenness openness);
+
+// One face's eyes and mouth. Ratios and scores only: no member can hold a landmark set (AN1).
+struct EyeState {
+  cv::Rect2f box;              // detection box in image pixels (where, not who)
+  float detection_score = 0;   // detector score in [0,1]
+  float left_ear = 0;          // eye aspect ratio of the eye on the image's left (iBUG 36-41)
+  float right_ear = 0;         // eye aspect ratio of the eye on the image's right (iBUG 42-47)
+  float mar = 0;               // mouth aspect ratio of the inner lips (iBUG 60-67); yawns
+  // Share of each eye's landmark outline whose colour is not eyelid skin (sclera, iris, pupil):
+  // the openness `state` is judged on, because face-api's landmarks keep an open-eye shape on
+  // closed eyes, so the EARs barely move (docs/drowsiness.md).
+  float left_open = 0;
+  float right_open = 0;
+  EyeOpenness state = EyeOpenness::kUnsure;
 };
 
 }  // namespace facegate::vision
