@@ -65,6 +65,20 @@ struct ConsentRecord {
   bool active_at(UnixTime t) const { return !withdrawn_at && t < expires_at; }
 };
 
+// A face-free transaction: the person chose a non-face method (card, PIN...).
+// While open, the Gate refuses face operations for its subject, purpose and
+// session (REQ A2, D7); its outcome is recorded like a face outcome (REQ C6).
+struct AlternativeRecord {
+  int64_t id = 0;
+  std::string subject;
+  std::string purpose;
+  std::string session;  // device/interaction session it covers ("" = none named)
+  std::string method;   // one of the purpose's declared alternatives (REQ A1)
+  UnixTime opened_at = 0;
+  std::optional<UnixTime> closed_at;
+  std::string outcome;  // "" while open, then "granted" or "denied"
+};
+
 // A template as stored: sealed, never plaintext (REQ S3, S4).
 struct SealedTemplate {
   int64_t id = 0;

@@ -29,6 +29,8 @@ struct Config {
   std::string lock_file;  // models.lock
   float verify_threshold = DefaultVerifyThreshold();
   std::function<UnixTime()> clock;  // empty: system clock
+  // After a refusal, the person is not asked for consent again for this long (REQ C7).
+  int64_t consent_quiet_seconds = 24 * 3600;
 };
 // Defaults from the environment: FACEGATE_HOME, FACEGATE_DB, FACEGATE_MODELS, FACEGATE_LOCK.
 Config DefaultConfig();
@@ -145,6 +147,10 @@ class Service {
     std::string evidence;   // written: signer and form hash; guardian: guardian and relation
     std::string session;    // required for while_in_use
     int64_t valid_seconds = 0;  // 0: the option's default
+    // True when the operator or device asked for this consent (a prompt); such a
+    // consent is refused (C7) within the quiet period after a refusal. False: the
+    // person came forward on their own initiative, which is always allowed.
+    bool prompted = false;
   };
   // Records a separate consent for exactly one purpose (REQ C1, C2, C5).
   Result<ConsentRecord> GiveConsent(const ConsentRequest& r, const std::string& actor);
@@ -153,6 +159,24 @@ class Service {
   Result<WithdrawResult> WithdrawConsent(const std::string& subject, const std::string& purpose,
                                          const std::string& actor);
   Result<std::vector<ConsentRecord>> ListConsents(const std::string& subject, const std::string& purpose);
+  // Records that the person refused consent for the purpose; starts the quiet period (REQ C7).
+  Status RefuseConsent(const std::string& subject, const std::string& purpose,
+                       const std::string& actor);
+  // Ok if the operator or a device may ask the person for consent now; kRefused
+  // "C7" within consent_quiet_seconds of the person's last refusal.
+  Status MayAskConsent(const std::string& subject, const std::string& purpose);
+
+  // The person chooses a non-face method (one of the purpose's alternatives,
+  // else kInvalidInput listing them): opens a face-free transaction in which
+  // the Gate refuses every face operation for subject, purpose and session
+  // (REQ A2, D7). Returns its id. Audited.
+  Result<int64_t> ChooseAlternative(const std::string& subject, const std::string& purpose,
+                                    const std::string& method, const std::string& session,
+                                    const std::string& actor);
+  // Records the outcome of the alternative check ("granted" or "denied") and
+  // closes the transaction; audited like a face outcome, so the service never
+  // depends on face (REQ C6). kConflict if already completed.
+  Status CompleteAlternative(int64_t id, const std::string& outcome, const std::string& actor);
   // A consent receipt for the person, as JSON with the fields of the Kantara
   // Consent Receipt and ISO/IEC 27560 (processor, purpose, sensitive flag,
   // notice version and hash, time, method, option, expiry, withdrawal). Audited.

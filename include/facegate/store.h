@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,25 @@ class Store {
   virtual Status PutWrappedSubjectKey(const std::string& subject, const std::string& wrapped) = 0;
   // Crypto-shredding: every sealed copy of the subject's templates becomes unreadable (REQ S7).
   virtual Status DestroySubjectKey(const std::string& subject) = 0;
+
+  // Alternative (face-free) transactions (REQ A2, C6, D7). OpenAlternative assigns the id;
+  // the purpose must exist (kNotFound).
+  virtual Result<int64_t> OpenAlternative(const AlternativeRecord& a) = 0;
+  virtual Result<AlternativeRecord> GetAlternative(int64_t id) = 0;  // kNotFound
+  // Records the outcome ("granted"|"denied"); kConflict if already closed (atomic).
+  virtual Status CloseAlternative(int64_t id, const std::string& outcome, UnixTime at) = 0;
+  // The newest transaction of subject, purpose and session open at `now`, if any.
+  virtual Result<std::optional<AlternativeRecord>> OpenAlternativeFor(const std::string& subject,
+                                                                      const std::string& purpose,
+                                                                      const std::string& session,
+                                                                      UnixTime now) = 0;
+
+  // Consent refusals, for the quiet period before asking again (REQ C7).
+  virtual Status RecordConsentRefusal(const std::string& subject, const std::string& purpose,
+                                      UnixTime at) = 0;
+  // The time of the latest refusal of subject for purpose, if any.
+  virtual Result<std::optional<UnixTime>> LastConsentRefusal(const std::string& subject,
+                                                             const std::string& purpose) = 0;
 
   // Audit chain (REQ S6): the store assigns seq, prev_hash and hash atomically.
   virtual Result<AuditEvent> AppendAudit(const AuditEvent& e) = 0;

@@ -483,6 +483,59 @@ int Run(int argc, char** argv) {
                    std::to_string(r->keys_destroyed) + " subject key(s) destroyed");
   });
 
+  // alternative choose / complete; consent refuse / may-ask; consent give --prompted
+  // (REQ A2, C6, C7, D7; docs/compliance-alternatives.md)
+  std::string alt_subject, alt_purpose, alt_method, alt_session, alt_outcome;
+  int64_t alt_id = 0;
+  auto* alternative = app.add_subcommand("alternative", "the non-face path: a face-free transaction (REQ A2, C6)");
+  alternative->require_subcommand(1);
+  auto* achoose = alternative->add_subcommand("choose", "the person chooses a non-face method; face is refused (A2) until completed");
+  achoose->add_option("subject", alt_subject, "pseudonymous subject id")->required();
+  achoose->add_option("purpose", alt_purpose)->required();
+  achoose->add_option("method", alt_method, "one of the purpose's declared alternatives")->required();
+  achoose->add_option("--session", alt_session, "device/interaction session the choice covers (REQ D7)");
+  achoose->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->ChooseAlternative(alt_subject, alt_purpose, alt_method, alt_session, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status(), alt_purpose); return; }
+    rc = Print(ctx, {{"ok", true}, {"transaction", *r}, {"subject", alt_subject}, {"purpose", alt_purpose},
+                     {"method", alt_method}, {"session", alt_session}},
+               "alternative transaction " + std::to_string(*r) + " opened: " + alt_subject + " / " + alt_purpose +
+                   " by " + alt_method + "; no face processing until it is completed");
+  });
+  auto* acomplete = alternative->add_subcommand("complete", "record the outcome of the alternative check (REQ C6)");
+  acomplete->add_option("id", alt_id, "transaction id from `alternative choose`")->required();
+  acomplete->add_option("outcome", alt_outcome, "granted | denied")->required();
+  acomplete->callback([&] {
+    if (!open()) return;
+    Status st = ctx.svc->CompleteAlternative(alt_id, alt_outcome, ctx.actor);
+    if (!st.ok()) { rc = Report(ctx, st); return; }
+    rc = Print(ctx, {{"ok", true}, {"transaction", alt_id}, {"outcome", alt_outcome}},
+               "alternative transaction " + std::to_string(alt_id) + " completed: " + alt_outcome);
+  });
+  auto* crefuse = consent->add_subcommand("refuse", "record that the person refused; no re-prompt in the quiet period (REQ C7)");
+  crefuse->add_option("subject", alt_subject)->required();
+  crefuse->add_option("purpose", alt_purpose)->required();
+  crefuse->callback([&] {
+    if (!open()) return;
+    Status st = ctx.svc->RefuseConsent(alt_subject, alt_purpose, ctx.actor);
+    if (!st.ok()) { rc = Report(ctx, st, alt_purpose); return; }
+    rc = Print(ctx, {{"ok", true}, {"subject", alt_subject}, {"purpose", alt_purpose}},
+               "refusal recorded: " + alt_subject + " / " + alt_purpose + "; do not ask again during the quiet period");
+  });
+  auto* cmay = consent->add_subcommand("may-ask", "may the operator ask for consent now? refused (C7) in the quiet period");
+  cmay->add_option("subject", alt_subject)->required();
+  cmay->add_option("purpose", alt_purpose)->required();
+  cmay->callback([&] {
+    if (!open()) return;
+    Status st = ctx.svc->MayAskConsent(alt_subject, alt_purpose);
+    if (!st.ok()) { rc = Report(ctx, st, alt_purpose); return; }
+    rc = Print(ctx, {{"ok", true}}, "yes: " + alt_subject + " may be asked for consent to " + alt_purpose);
+  });
+  cgive->add_flag("--prompted", cr.prompted,
+                  "the operator or device asked for this consent (refused within the quiet period after a "
+                  "refusal, REQ C7); omit when the person came forward on their own");
+
   // rules
   std::string rule_id;
   auto* rules = app.add_subcommand("rules", "the requirements facegate enforces, with their legal citations");

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <chrono>
+#include <optional>
 
 namespace facegate::policy {
 
@@ -96,8 +97,23 @@ bool ScenarioAllows(Scenario s, Operation op) {
 
 }  // namespace
 
+Status Gate::RefuseIfFaceFree(const std::string& subject, const std::string& purpose,
+                              const std::string& session) {
+  // REQ A2, D7: a person who chose the non-face method in this session is not
+  // processed by face at all, whatever consent they gave before.
+  FG_ASSIGN_OR_RETURN(std::optional<AlternativeRecord> alt,
+                      store_.OpenAlternativeFor(subject, purpose, session, clock_()));
+  if (!alt) return Status::Ok();
+  return Status::Refused("A2", "subject '" + subject + "' chose the alternative '" + alt->method +
+                                   "' (transaction " + std::to_string(alt->id) + ") for purpose '" +
+                                   purpose +
+                                   "' in this session; no face capture, detection or template "
+                                   "until that transaction is completed");
+}
+
 Result<ConsentRecord> Gate::ActiveConsent(const std::string& subject, const std::string& purpose,
                                           Operation op, const std::string& session) {
+  FG_RETURN_IF_ERROR(RefuseIfFaceFree(subject, purpose, session));  // first (REQ A2, D7)
   if (op == Operation::kResearch)
     return Status::Refused("P3", "research grants are made by AuthorizeResearch, not per subject");
   auto p = store_.GetPurpose(purpose);
@@ -161,6 +177,7 @@ Result<ConsentRecord> Gate::ActiveConsent(const std::string& subject, const std:
 
 Result<Grant> Gate::Authorize(Operation op, const std::string& subject, const std::string& purpose,
                               const std::string& session) {
+  // ActiveConsent checks first of all for an open alternative (REQ A2, D7).
   FG_ASSIGN_OR_RETURN(ConsentRecord c, ActiveConsent(subject, purpose, op, session));
   if (c.option == ConsentOption::kOnce && op != Operation::kEnrol) {
     // Spend it atomically: two concurrent verifies cannot both use one "once" (REQ C5).

@@ -26,7 +26,9 @@ class Gate {
   // the device/interaction session, required for "while in use" consents.
   // A "once" consent is spent here, atomically, by a verify or identify
   // (enrolment under it is allowed and does not spend it). Refusals are
-  // kRefused with the requirement id; unknown purpose is kNotFound.
+  // kRefused with the requirement id; unknown purpose is kNotFound. Checked
+  // first: an open alternative transaction of subject, purpose and session
+  // refuses every face operation with "A2" (REQ A2, D7).
   Result<Grant> Authorize(Operation op, const std::string& subject, const std::string& purpose,
                           const std::string& session = "");
 
@@ -50,11 +52,16 @@ class Gate {
   static AnalysisGrant AuthorizeResearchAnalysis(const std::string& dataset);
 
   // The consent a Grant rests on, if still active now (kRefused otherwise).
+  // Refuses "A2" first while an alternative transaction of subject, purpose
+  // and session is open (REQ A2, D7), so callers refuse before any decode.
   Result<ConsentRecord> ActiveConsent(const std::string& subject, const std::string& purpose,
                                       Operation op, const std::string& session = "");
 
  private:
   static std::string NewGrantId();
+  // kRefused "A2" while the subject has an open alternative for purpose and session.
+  Status RefuseIfFaceFree(const std::string& subject, const std::string& purpose,
+                          const std::string& session);
   store::Store& store_;
   Clock clock_;
 };

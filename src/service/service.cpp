@@ -160,6 +160,12 @@ Result<ConsentRecord> Service::GiveConsent(const ConsentRequest& r, const std::s
   if (!p.ok())
     return I.Fail(actor, act, r.subject, r.purpose,
                   Status::NotFound("purpose '" + r.purpose + "' does not exist"));
+  // REQ C7: a prompted consent within the quiet period after a refusal is
+  // refused; the person's own, unprompted consent is always accepted.
+  if (r.prompted) {
+    Status may = MayAskConsent(r.subject, r.purpose);
+    if (!may.ok()) return I.Fail(actor, act, r.subject, r.purpose, may, {{"prompted", true}});
+  }
   auto n = I.store->LatestNotice(r.purpose);
   if (!n.ok())
     return I.Fail(actor, act, r.subject, r.purpose,
@@ -204,7 +210,7 @@ Result<ConsentRecord> Service::GiveConsent(const ConsentRequest& r, const std::s
   if (!st.ok()) return I.Fail(actor, act, r.subject, r.purpose, st);
   I.Audit(actor, act, r.subject, r.purpose, st,
           {{"consent_id", out->id}, {"option", ToString(c.option)}, {"method", ToString(c.method)},
-           {"notice_id", c.notice_id}, {"expires_at", c.expires_at}});
+           {"notice_id", c.notice_id}, {"expires_at", c.expires_at}, {"prompted", r.prompted}});
   return out;
 }
 

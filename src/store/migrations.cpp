@@ -96,6 +96,31 @@ BEGIN SELECT RAISE(ABORT, 'audit_events is append-only (REQ S6)'); END;
 CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'audit_events is append-only (REQ S6)'); END;
 )sql"},
+      {3, "alternative (face-free) transactions and consent refusals", R"sql(
+-- A face-free transaction: the person chose a non-face method; while it is open
+-- the Gate refuses every face operation for that subject, purpose and session
+-- (REQ A2, D7); its outcome is recorded like a face outcome (REQ C6).
+CREATE TABLE alternatives (
+  id INTEGER PRIMARY KEY,
+  subject TEXT NOT NULL,
+  purpose TEXT NOT NULL REFERENCES purposes(name),
+  session TEXT NOT NULL,
+  method TEXT NOT NULL,
+  opened_at INTEGER NOT NULL,
+  closed_at INTEGER,
+  outcome TEXT NOT NULL CHECK (outcome IN ('', 'granted', 'denied'))  -- '' while open
+) STRICT;
+CREATE INDEX alternatives_open ON alternatives (subject, purpose, session, closed_at);
+
+-- Refusals of consent, for the quiet period before asking again (REQ C7).
+CREATE TABLE consent_refusals (
+  id INTEGER PRIMARY KEY,
+  subject TEXT NOT NULL,
+  purpose TEXT NOT NULL REFERENCES purposes(name),
+  refused_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX consent_refusals_by_subject_purpose ON consent_refusals (subject, purpose, refused_at);
+)sql"},
   };
   return kMigrations;
 }

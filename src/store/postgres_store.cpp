@@ -165,6 +165,18 @@ class PostgresStore final : public Store {
   Status PutWrappedSubjectKey(const std::string& subject, const std::string& wrapped) override;
   Status DestroySubjectKey(const std::string& subject) override;
 
+  Result<int64_t> OpenAlternative(const AlternativeRecord& a) override;
+  Result<AlternativeRecord> GetAlternative(int64_t id) override;
+  Status CloseAlternative(int64_t id, const std::string& outcome, UnixTime at) override;
+  Result<std::optional<AlternativeRecord>> OpenAlternativeFor(const std::string& subject,
+                                                              const std::string& purpose,
+                                                              const std::string& session,
+                                                              UnixTime now) override;
+  Status RecordConsentRefusal(const std::string& subject, const std::string& purpose,
+                              UnixTime at) override;
+  Result<std::optional<UnixTime>> LastConsentRefusal(const std::string& subject,
+                                                     const std::string& purpose) override;
+
   Result<AuditEvent> AppendAudit(const AuditEvent& e) override;
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) override;
   Result<AuditCheck> VerifyAudit() override;
@@ -914,6 +926,122 @@ Status PostgresStore::DestroySubjectKey(const std::string& subject) {
                "destroying the key of subject " + Quote(subject))
         .status();
   });
+}
+
+// ---- alternative transactions and consent refusals (REQ A2, C6, C7, D7) ----
+
+static const char* const kAlternativeColumns =
+    "id, subject, purpose, session, method, opened_at, closed_at, outcome";
+
+AlternativeRecord ReadAlternative(const Row& row) {
+  AlternativeRecord a;
+  a.id = row.Int(0);
+  a.subject = row.Text(1);
+  a.purpose = row.Text(2);
+  a.session = row.Text(3);
+  a.method = row.Text(4);
+  a.opened_at = row.Int(5);
+  a.closed_at = row.OptInt(6);
+  a.outcome = row.Text(7);
+  return a;
+}
+
+Status CheckAlternativeOutcome(const std::string& outcome) {
+  if (outcome == "granted" || outcome == "denied") return Status::Ok();
+  return Status::InvalidInput("alternative outcome " + Quote(outcome) +
+                              " is not one of 'granted', 'denied'");
+}
+
+Result<int64_t> PostgresStore::OpenAlternative(const AlternativeRecord& in) {
+  if (in.subject.empty()) return Status::InvalidInput("an alternative needs a subject id");
+  if (in.method.empty()) return Status::InvalidInput("an alternative needs a method");
+  int64_t id = 0;
+  Status s = Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequirePurpose(in.purpose, /*lock=*/false));
+    FG_ASSIGN_OR_RETURN(
+        PgResult r,
+        Run("INSERT INTO alternatives (subject, purpose, session, method, opened_at, closed_at, "
+            "outcome) VALUES ($1, $2, $3, $4, $5, NULL, '') RETURNING id",
+            Params()
+                .Text(in.subject)
+                .Text(in.purpose)
+                .Text(in.session)
+                .Text(in.method)
+                .Int(in.opened_at ? in.opened_at : Now()),
+            "opening an alternative for subject " + Quote(in.subject)));
+    id = Row(r.get(), 0).Int(0);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return id;
+}
+
+Result<AlternativeRecord> PostgresStore::GetAlternative(int64_t id) {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kAlternativeColumns + " FROM alternatives WHERE id = $1";
+  FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params().Int(id),
+                                      "reading alternative " + std::to_string(id)));
+  if (PQntuples(r.get()) == 0)
+    return Status::NotFound("alternative transaction " + std::to_string(id) + " does not exist");
+  return ReadAlternative(Row(r.get(), 0));
+}
+
+Status PostgresStore::CloseAlternative(int64_t id, const std::string& outcome, UnixTime at) {
+  FG_RETURN_IF_ERROR(CheckAlternativeOutcome(outcome));
+  std::lock_guard lock(mu_);
+  int64_t changed = 0;
+  FG_RETURN_IF_ERROR(Transaction([&]() -> Status {
+    // One conditional UPDATE: of two concurrent closers exactly one records its outcome.
+    FG_ASSIGN_OR_RETURN(PgResult r, Run("UPDATE alternatives SET closed_at = $1, outcome = $2 "
+                                        "WHERE id = $3 AND closed_at IS NULL",
+                                        Params().Int(at ? at : Now()).Text(outcome).Int(id),
+                                        "closing alternative " + std::to_string(id)));
+    changed = Changed(r);
+    return Status::Ok();
+  }));
+  if (changed == 1) return Status::Ok();
+  FG_ASSIGN_OR_RETURN(AlternativeRecord a, GetAlternative(id));  // kNotFound for an unknown id
+  return Status::Conflict("alternative transaction " + std::to_string(id) + " was already closed at " +
+                          std::to_string(a.closed_at.value_or(0)) + " with outcome " +
+                          Quote(a.outcome) + ": open a new one for a new attempt");
+}
+
+Result<std::optional<AlternativeRecord>> PostgresStore::OpenAlternativeFor(
+    const std::string& subject, const std::string& purpose, const std::string& session,
+    UnixTime now) {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kAlternativeColumns +
+      " FROM alternatives WHERE subject = $1 AND purpose = $2 AND session = $3 AND opened_at <= $4 "
+      "AND (closed_at IS NULL OR closed_at > $4) ORDER BY opened_at DESC, id DESC LIMIT 1";
+  FG_ASSIGN_OR_RETURN(PgResult r,
+                      Run(sql.c_str(), Params().Text(subject).Text(purpose).Text(session).Int(now),
+                          "looking up open alternatives of subject " + Quote(subject)));
+  if (PQntuples(r.get()) == 0) return std::optional<AlternativeRecord>();
+  return std::optional<AlternativeRecord>(ReadAlternative(Row(r.get(), 0)));
+}
+
+Status PostgresStore::RecordConsentRefusal(const std::string& subject, const std::string& purpose,
+                                           UnixTime at) {
+  if (subject.empty()) return Status::InvalidInput("a consent refusal needs a subject id");
+  return Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequirePurpose(purpose, /*lock=*/false));
+    return Run("INSERT INTO consent_refusals (subject, purpose, refused_at) VALUES ($1, $2, $3)",
+               Params().Text(subject).Text(purpose).Int(at ? at : Now()),
+               "recording a consent refusal of subject " + Quote(subject))
+        .status();
+  });
+}
+
+Result<std::optional<UnixTime>> PostgresStore::LastConsentRefusal(const std::string& subject,
+                                                                  const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT MAX(refused_at) FROM consent_refusals "
+                                      "WHERE subject = $1 AND purpose = $2",
+                                      Params().Text(subject).Text(purpose),
+                                      "reading consent refusals of subject " + Quote(subject)));
+  return std::optional<UnixTime>(Row(r.get(), 0).OptInt(0));
 }
 
 // ---- audit chain (REQ S6) ----

@@ -137,6 +137,18 @@ class SqliteStore final : public Store {
   Status PutWrappedSubjectKey(const std::string& subject, const std::string& wrapped) override;
   Status DestroySubjectKey(const std::string& subject) override;
 
+  Result<int64_t> OpenAlternative(const AlternativeRecord& a) override;
+  Result<AlternativeRecord> GetAlternative(int64_t id) override;
+  Status CloseAlternative(int64_t id, const std::string& outcome, UnixTime at) override;
+  Result<std::optional<AlternativeRecord>> OpenAlternativeFor(const std::string& subject,
+                                                              const std::string& purpose,
+                                                              const std::string& session,
+                                                              UnixTime now) override;
+  Status RecordConsentRefusal(const std::string& subject, const std::string& purpose,
+                              UnixTime at) override;
+  Result<std::optional<UnixTime>> LastConsentRefusal(const std::string& subject,
+                                                     const std::string& purpose) override;
+
   Result<AuditEvent> AppendAudit(const AuditEvent& e) override;
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) override;
   Result<AuditCheck> VerifyAudit() override;
@@ -857,6 +869,122 @@ Status SqliteStore::DestroySubjectKey(const std::string& subject) {
   return Status::Ok();
 }
 
+// ---- alternative transactions and consent refusals (REQ A2, C6, C7, D7) ----
+
+static const char* const kAlternativeColumns =
+    "id, subject, purpose, session, method, opened_at, closed_at, outcome";
+
+AlternativeRecord ReadAlternative(const Stmt& st) {
+  AlternativeRecord a;
+  a.id = st.Int(0);
+  a.subject = st.Text(1);
+  a.purpose = st.Text(2);
+  a.session = st.Text(3);
+  a.method = st.Text(4);
+  a.opened_at = st.Int(5);
+  a.closed_at = st.OptInt(6);
+  a.outcome = st.Text(7);
+  return a;
+}
+
+Status CheckAlternativeOutcome(const std::string& outcome) {
+  if (outcome == "granted" || outcome == "denied") return Status::Ok();
+  return Status::InvalidInput("alternative outcome " + Quote(outcome) +
+                              " is not one of 'granted', 'denied'");
+}
+
+Result<int64_t> SqliteStore::OpenAlternative(const AlternativeRecord& in) {
+  if (in.subject.empty()) return Status::InvalidInput("an alternative needs a subject id");
+  if (in.method.empty()) return Status::InvalidInput("an alternative needs a method");
+  int64_t id = 0;
+  Status s = Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequirePurpose(in.purpose));
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare("INSERT INTO alternatives (subject, purpose, session, "
+                                         "method, opened_at, closed_at, outcome) "
+                                         "VALUES (?, ?, ?, ?, ?, NULL, '')"));
+    st.Bind(1, in.subject)
+        .Bind(2, in.purpose)
+        .Bind(3, in.session)
+        .Bind(4, in.method)
+        .Bind(5, in.opened_at ? in.opened_at : Now());
+    FG_RETURN_IF_ERROR(Run(st, "opening an alternative for subject " + Quote(in.subject)));
+    id = sqlite3_last_insert_rowid(db_);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return id;
+}
+
+Result<AlternativeRecord> SqliteStore::GetAlternative(int64_t id) {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kAlternativeColumns + " FROM alternatives WHERE id = ?";
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+  st.Bind(1, id);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return ReadAlternative(st);
+  if (rc != SQLITE_DONE) return SqlError(rc, "reading alternative " + std::to_string(id));
+  return Status::NotFound("alternative transaction " + std::to_string(id) + " does not exist");
+}
+
+Status SqliteStore::CloseAlternative(int64_t id, const std::string& outcome, UnixTime at) {
+  FG_RETURN_IF_ERROR(CheckAlternativeOutcome(outcome));
+  std::lock_guard lock(mu_);
+  {
+    // One conditional UPDATE: of two concurrent closers exactly one records its outcome.
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare("UPDATE alternatives SET closed_at = ?, outcome = ? "
+                                         "WHERE id = ? AND closed_at IS NULL"));
+    st.Bind(1, at ? at : Now()).Bind(2, outcome).Bind(3, id);
+    FG_RETURN_IF_ERROR(Run(st, "closing alternative " + std::to_string(id)));
+  }
+  if (sqlite3_changes(db_) == 1) return Status::Ok();
+  FG_ASSIGN_OR_RETURN(AlternativeRecord a, GetAlternative(id));  // kNotFound for an unknown id
+  return Status::Conflict("alternative transaction " + std::to_string(id) + " was already closed at " +
+                          std::to_string(a.closed_at.value_or(0)) + " with outcome " +
+                          Quote(a.outcome) + ": open a new one for a new attempt");
+}
+
+Result<std::optional<AlternativeRecord>> SqliteStore::OpenAlternativeFor(
+    const std::string& subject, const std::string& purpose, const std::string& session,
+    UnixTime now) {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kAlternativeColumns +
+      " FROM alternatives WHERE subject = ? AND purpose = ? AND session = ? AND opened_at <= ? "
+      "AND (closed_at IS NULL OR closed_at > ?) ORDER BY opened_at DESC, id DESC LIMIT 1";
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+  st.Bind(1, subject).Bind(2, purpose).Bind(3, session).Bind(4, now).Bind(5, now);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return std::optional<AlternativeRecord>(ReadAlternative(st));
+  if (rc != SQLITE_DONE)
+    return SqlError(rc, "looking up open alternatives of subject " + Quote(subject));
+  return std::optional<AlternativeRecord>();
+}
+
+Status SqliteStore::RecordConsentRefusal(const std::string& subject, const std::string& purpose,
+                                         UnixTime at) {
+  if (subject.empty()) return Status::InvalidInput("a consent refusal needs a subject id");
+  return Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequirePurpose(purpose));
+    FG_ASSIGN_OR_RETURN(
+        Stmt st,
+        Prepare("INSERT INTO consent_refusals (subject, purpose, refused_at) VALUES (?, ?, ?)"));
+    st.Bind(1, subject).Bind(2, purpose).Bind(3, at ? at : Now());
+    return Run(st, "recording a consent refusal of subject " + Quote(subject));
+  });
+}
+
+Result<std::optional<UnixTime>> SqliteStore::LastConsentRefusal(const std::string& subject,
+                                                                const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT MAX(refused_at) FROM consent_refusals "
+                                       "WHERE subject = ? AND purpose = ?"));
+  st.Bind(1, subject).Bind(2, purpose);
+  int rc = st.Step();
+  if (rc != SQLITE_ROW)
+    return SqlError(rc, "reading consent refusals of subject " + Quote(subject));
+  return std::optional<UnixTime>(st.OptInt(0));
+}
 // ---- audit chain (REQ S6) ----
 
 Result<AuditEvent> SqliteStore::AppendAudit(const AuditEvent& in) {

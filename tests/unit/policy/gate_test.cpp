@@ -299,5 +299,63 @@ TEST_F(GateTest, SC2_CandidateMustStillHoldAnActiveConsent) {
   EXPECT_EQ(gate_->CandidateConsent("S1", "staff-attendance").status().requirement(), "C4");
 }
 
+// ---- alternatives (REQ A2, D7) ----
+
+int64_t OpenAlt(store::Store& st, const std::string& subject, const std::string& purpose,
+                const std::string& session, UnixTime at) {
+  AlternativeRecord a;
+  a.subject = subject;
+  a.purpose = purpose;
+  a.session = session;
+  a.method = "staff-card";
+  a.opened_at = at;
+  auto id = st.OpenAlternative(a);
+  EXPECT_TRUE(id.ok()) << id.status().ToString();
+  return id.ok() ? *id : 0;
+}
+
+TEST_F(GateTest, A2_OpenAlternativeRefusesEveryFaceOperationBeforeAnyOtherCheck) {
+  AddPurpose("office-entry");
+  OpenAlt(*store_, "S1", "office-entry", "kiosk-7", now_);
+  // No notice is published yet: the A2 refusal comes before the N1 one.
+  ExpectRefused(gate_->Authorize(Operation::kEnrol, "S1", "office-entry", "kiosk-7"), "A2");
+  Publish("office-entry");
+  ConsentRecord once = Consent("S1", "office-entry", ConsentOption::kOnce);
+  Consent("S1", "office-entry", ConsentOption::kAlways);
+  for (Operation op : {Operation::kEnrol, Operation::kVerify, Operation::kIdentify}) {
+    auto g = gate_->Authorize(op, "S1", "office-entry", "kiosk-7");
+    ExpectRefused(g, "A2");
+    EXPECT_NE(g.status().message().find("staff-card"), std::string::npos);
+  }
+  // Refused before the consent was looked at: the "once" consent is not spent.
+  EXPECT_FALSE(store_->GetConsent(once.id)->used_at.has_value());
+}
+
+TEST_F(GateTest, A2_CompletedAlternativeEndsTheFaceFreeTransaction) {
+  AddPurpose("office-entry");
+  Publish("office-entry");
+  Consent("S1", "office-entry", ConsentOption::kAlways);
+  int64_t id = OpenAlt(*store_, "S1", "office-entry", "kiosk-7", now_);
+  ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "office-entry", "kiosk-7"), "A2");
+  now_ += 10;
+  ASSERT_TRUE(store_->CloseAlternative(id, "granted", now_).ok());
+  EXPECT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry", "kiosk-7").ok());
+}
+
+TEST_F(GateTest, D7_AlternativeAtADeviceStopsFaceOnlyForThatPersonSessionAndPurpose) {
+  AddPurpose("office-entry");
+  AddPurpose("canteen-pay");
+  Publish("office-entry");
+  Publish("canteen-pay");
+  Consent("S1", "office-entry", ConsentOption::kAlways);
+  Consent("S1", "canteen-pay", ConsentOption::kAlways);
+  Consent("S2", "office-entry", ConsentOption::kAlways);
+  OpenAlt(*store_, "S1", "office-entry", "kiosk-7", now_);
+  ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "office-entry", "kiosk-7"), "A2");
+  EXPECT_TRUE(gate_->Authorize(Operation::kVerify, "S2", "office-entry", "kiosk-7").ok());
+  EXPECT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry", "kiosk-8").ok());
+  EXPECT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "canteen-pay", "kiosk-7").ok());
+}
+
 }  // namespace
 }  // namespace facegate::policy

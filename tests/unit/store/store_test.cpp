@@ -503,6 +503,90 @@ TEST_P(StoreTest, OnceConsentIsSpentExactlyOnceUnderContention) {  // REQ C5
   EXPECT_EQ(other_error.load(), 0);
 }
 
+// ---- alternative transactions and consent refusals (REQ A2, C6, C7, D7) ----
+
+AlternativeRecord Alt(const std::string& subject, const std::string& session, UnixTime at) {
+  AlternativeRecord a;
+  a.subject = subject;
+  a.purpose = "office-entry";
+  a.session = session;
+  a.method = "staff-card";
+  a.opened_at = at;
+  return a;
+}
+
+TEST_P(StoreTest, A2_AlternativeIsOpenForItsSubjectPurposeAndSessionUntilClosed) {
+  MustAddPurpose(*store_, "office-entry");
+  MustAddPurpose(*store_, "canteen");
+  auto id = store_->OpenAlternative(Alt("S1", "kiosk-7", kNow));
+  ASSERT_TRUE(id.ok()) << id.status().message();
+
+  auto open = store_->OpenAlternativeFor("S1", "office-entry", "kiosk-7", kNow + 1);
+  ASSERT_TRUE(open.ok());
+  ASSERT_TRUE(open->has_value());
+  EXPECT_EQ((*open)->id, *id);
+  EXPECT_EQ((*open)->method, "staff-card");
+  EXPECT_EQ((*open)->opened_at, kNow);
+  EXPECT_FALSE((*open)->closed_at.has_value());
+  EXPECT_EQ((*open)->outcome, "");
+  // Another session, subject or purpose is not covered; nor is a time before it opened.
+  EXPECT_FALSE(store_->OpenAlternativeFor("S1", "office-entry", "kiosk-8", kNow + 1)->has_value());
+  EXPECT_FALSE(store_->OpenAlternativeFor("S2", "office-entry", "kiosk-7", kNow + 1)->has_value());
+  EXPECT_FALSE(store_->OpenAlternativeFor("S1", "canteen", "kiosk-7", kNow + 1)->has_value());
+  EXPECT_FALSE(store_->OpenAlternativeFor("S1", "office-entry", "kiosk-7", kNow - 1)->has_value());
+
+  ASSERT_TRUE(store_->CloseAlternative(*id, "granted", kNow + 5).ok());
+  EXPECT_TRUE(store_->OpenAlternativeFor("S1", "office-entry", "kiosk-7", kNow + 4)->has_value());
+  EXPECT_FALSE(store_->OpenAlternativeFor("S1", "office-entry", "kiosk-7", kNow + 5)->has_value());
+  auto closed = store_->GetAlternative(*id);
+  ASSERT_TRUE(closed.ok());
+  EXPECT_EQ(closed->outcome, "granted");
+  EXPECT_EQ(*closed->closed_at, kNow + 5);
+}
+
+TEST_P(StoreTest, C6_AlternativeOutcomeIsRecordedOnceAndOnlyGrantedOrDenied) {
+  MustAddPurpose(*store_, "office-entry");
+  auto id = store_->OpenAlternative(Alt("S1", "", kNow));
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(store_->CloseAlternative(*id, "maybe", kNow + 1).kind(), ErrorKind::kInvalidInput);
+  ASSERT_TRUE(store_->CloseAlternative(*id, "denied", kNow + 1).ok());
+  Status again = store_->CloseAlternative(*id, "granted", kNow + 2);
+  EXPECT_EQ(again.kind(), ErrorKind::kConflict);
+  EXPECT_NE(again.message().find("denied"), std::string::npos) << again.message();
+  EXPECT_EQ(store_->GetAlternative(*id)->outcome, "denied");
+  EXPECT_EQ(store_->CloseAlternative(4242, "granted", kNow).kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(store_->GetAlternative(4242).status().kind(), ErrorKind::kNotFound);
+  // The purpose must be declared.
+  AlternativeRecord stray = Alt("S1", "", kNow);
+  stray.purpose = "no-such-purpose";
+  EXPECT_EQ(store_->OpenAlternative(stray).status().kind(), ErrorKind::kNotFound);
+}
+
+TEST_P(StoreTest, A2_NewestOpenAlternativeIsReported) {
+  MustAddPurpose(*store_, "office-entry");
+  auto first = store_->OpenAlternative(Alt("S1", "k", kNow));
+  auto second = store_->OpenAlternative(Alt("S1", "k", kNow + 2));
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ((*store_->OpenAlternativeFor("S1", "office-entry", "k", kNow + 3))->id, *second);
+  ASSERT_TRUE(store_->CloseAlternative(*second, "granted", kNow + 3).ok());
+  EXPECT_EQ((*store_->OpenAlternativeFor("S1", "office-entry", "k", kNow + 3))->id, *first);
+}
+
+TEST_P(StoreTest, C7_LastConsentRefusalIsTheLatestPerSubjectAndPurpose) {
+  MustAddPurpose(*store_, "office-entry");
+  MustAddPurpose(*store_, "canteen");
+  auto none = store_->LastConsentRefusal("S1", "office-entry");
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(store_->RecordConsentRefusal("S1", "office-entry", kNow + 10).ok());
+  ASSERT_TRUE(store_->RecordConsentRefusal("S1", "office-entry", kNow + 5).ok());
+  ASSERT_TRUE(store_->RecordConsentRefusal("S1", "canteen", kNow + 99).ok());
+  EXPECT_EQ(**store_->LastConsentRefusal("S1", "office-entry"), kNow + 10);
+  EXPECT_FALSE(store_->LastConsentRefusal("S2", "office-entry")->has_value());
+  EXPECT_EQ(store_->RecordConsentRefusal("S1", "no-such-purpose", kNow).kind(),
+            ErrorKind::kNotFound);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreOpen, ::testing::ValuesIn(TestBackends()), BackendName());
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(TestBackends()), BackendName());
 
