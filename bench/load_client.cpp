@@ -88,9 +88,9 @@ class Api {
   Answer Json(const std::string& method, const std::string& path, const json& body = nullptr) {
     httplib::Headers h = {{"Authorization", "Bearer " + key_}};
     auto t0 = Clock::now();
-    httplib::Result r = method == "GET" ? cli_.Get(path, h)
-                                        : cli_.Post(path, h, body.is_null() ? "" : body.dump(),
-                                                    "application/json");
+    httplib::Result r =
+        method == "GET" ? cli_.Get(path, h)
+                        : cli_.Post(path, h, body.is_null() ? "" : body.dump(), "application/json");
     return Done(r, t0);
   }
   Answer Face(const std::string& path, const std::string& subject, const std::string& purpose,
@@ -200,15 +200,24 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--url") o.url = v;
-    else if (k == "--admin-key") o.admin_key = v;
-    else if (k == "--key") o.key = v;
-    else if (k == "--facedata") o.facedata = v;
-    else if (k == "--subjects") o.subjects = std::stoi(v);
-    else if (k == "--duration") o.duration_s = std::stod(v);
-    else if (k == "--clients") o.clients = ParseList(v);
-    else if (k == "--enrol-clients") o.enrol_clients = std::stoi(v);
-    else if (k == "--enrol-per-client") o.enrol_per_client = std::stoi(v);
+    if (k == "--url")
+      o.url = v;
+    else if (k == "--admin-key")
+      o.admin_key = v;
+    else if (k == "--key")
+      o.key = v;
+    else if (k == "--facedata")
+      o.facedata = v;
+    else if (k == "--subjects")
+      o.subjects = std::stoi(v);
+    else if (k == "--duration")
+      o.duration_s = std::stod(v);
+    else if (k == "--clients")
+      o.clients = ParseList(v);
+    else if (k == "--enrol-clients")
+      o.enrol_clients = std::stoi(v);
+    else if (k == "--enrol-per-client")
+      o.enrol_per_client = std::stoi(v);
     else {
       std::cerr << "load_client: unknown option " << k
                 << "; use --url --admin-key --key --facedata --subjects --duration --clients 1,8,32"
@@ -260,10 +269,16 @@ int main(int argc, char** argv) {
     a = consent(op, p.name);
     if (a.status != 201 && a.status != 200) Die("consent for " + p.name, a);
     a = op.Face("/v1/enrol", p.name, o.purpose, p.enrol_jpg);
-    if (a.status == 400) { ++skipped; continue; }
+    if (a.status == 400) {
+      ++skipped;
+      continue;
+    }
     if (a.status != 201) Die("enrol " + p.name, a);
     a = op.Face("/v1/verify", p.name, o.purpose, p.probe_jpg);
-    if (a.status == 400) { ++skipped; continue; }
+    if (a.status == 400) {
+      ++skipped;
+      continue;
+    }
     if (a.status != 200) Die("verify " + p.name, a);
     verify_ppl.push_back(p);
   }
@@ -278,9 +293,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::vector<Person> enrol_ppl(ppl.begin() + used, ppl.begin() + used + n_enrol);
-  std::printf("setup: purpose, notice, %d subjects consented, enrolled and verified once in %.1f s "
-              "(%d people skipped: photo with no face or several faces)\n",
-              o.subjects, std::chrono::duration<double>(Clock::now() - t_setup).count(), skipped);
+  std::printf(
+      "setup: purpose, notice, %d subjects consented, enrolled and verified once in %.1f s "
+      "(%d people skipped: photo with no face or several faces)\n",
+      o.subjects, std::chrono::duration<double>(Clock::now() - t_setup).count(), skipped);
 
   // ---- verify load ----
   bool failed = false;
@@ -360,8 +376,10 @@ int main(int argc, char** argv) {
     in_audit += audited.count(subject) ? 1 : 0;
     Answer v = op.Face("/v1/verify", subject, o.purpose, p.enrol_jpg);  // same photo: must match
     bool match = v.status == 200 && json::parse(v.body, nullptr, false).value("match", false);
-    if (match) ++verified;
-    else lost += " " + subject + "(" + std::to_string(v.status) + ")";
+    if (match)
+      ++verified;
+    else
+      lost += " " + subject + "(" + std::to_string(v.status) + ")";
   }
   a = admin.Json("GET", "/v1/audit/verify");
   if (a.status != 200) Die("GET /v1/audit/verify", a);
@@ -372,12 +390,13 @@ int main(int argc, char** argv) {
     failed = true;
 
   // ---- table ----
-  std::printf("\n| verify (multipart, LFW 250x250) | requests | 2xx | other | matches | req/s | p50 ms "
-              "| p99 ms | max ms |\n|---|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "\n| verify (multipart, LFW 250x250) | requests | 2xx | other | matches | req/s | p50 ms "
+      "| p99 ms | max ms |\n|---|---|---|---|---|---|---|---|---|\n");
   for (auto& r : rs)
-    std::printf("| %d client%s, %.0f s | %d | %d | %d | %d | %.2f | %.0f | %.0f | %.0f |\n", r.clients,
-                r.clients == 1 ? "" : "s", r.wall_s, r.requests, r.ok2xx, r.requests - r.ok2xx,
-                r.matches, r.ok2xx / r.wall_s, r.p50, r.p99, r.max);
+    std::printf("| %d client%s, %.0f s | %d | %d | %d | %d | %.2f | %.0f | %.0f | %.0f |\n",
+                r.clients, r.clients == 1 ? "" : "s", r.wall_s, r.requests, r.ok2xx,
+                r.requests - r.ok2xx, r.matches, r.ok2xx / r.wall_s, r.p50, r.p99, r.max);
   std::printf(
       "\nenrol load: %d clients x %d distinct subjects (consent + enrol): %zu acknowledged (201) "
       "of %zu (%d photos refused with 400: no face or several) in %.1f s (%.2f enrolments/s, "
@@ -385,13 +404,14 @@ int main(int argc, char** argv) {
       o.enrol_clients, o.enrol_per_client, acked.size(), n_enrol, photo_refused, enrol_wall,
       acked.size() / enrol_wall, Percentile(enrol_lat, 0.5), Percentile(enrol_lat, 0.99),
       Statuses(enrol_statuses).c_str());
-  std::printf("lost writes: %zu acknowledged, %d with an ok enrol audit event, %d verify with the "
-              "enrolment photo (match)%s%s\n",
-              acked.size(), in_audit, verified, lost.empty() ? "" : "; NOT verified:",
-              lost.c_str());
+  std::printf(
+      "lost writes: %zu acknowledged, %d with an ok enrol audit event, %d verify with the "
+      "enrolment photo (match)%s%s\n",
+      acked.size(), in_audit, verified, lost.empty() ? "" : "; NOT verified:", lost.c_str());
   std::printf("audit chain: %s, %lld events (GET /v1/audit/verify); %lld read via GET /v1/audit\n",
               intact ? "intact" : "BROKEN", static_cast<long long>(chain.value("events", 0LL)),
               static_cast<long long>(events));
-  std::printf("%s\n", failed ? "RESULT: FAIL" : "RESULT: PASS (no errors, no lost writes, chain intact)");
+  std::printf("%s\n",
+              failed ? "RESULT: FAIL" : "RESULT: PASS (no errors, no lost writes, chain intact)");
   return failed ? 1 : 0;
 }
