@@ -124,6 +124,17 @@ struct SweepReport {
   std::vector<std::string> subjects;  // whose templates were deleted
 };
 
+// Aggregated attributes of an analysis run (REQ SC3, AN1, AN2): counts only;
+// every group of fewer than k faces is suppressed and reported as such.
+struct AnalyzeReport {
+  int64_t images = 0, images_unreadable = 0;
+  int64_t faces = 0;  // total, shown only when >= k
+  int k = 5;
+  // group name ("age:20-39", "gender:female", "expression:happy") -> count (>= k only)
+  std::vector<std::pair<std::string, int64_t>> counts;
+  std::vector<std::string> suppressed;  // groups with 1..k-1 faces, count withheld
+};
+
 class Service {
  public:
   // Opens the store (creating data_dir, database and master key on first run).
@@ -222,6 +233,12 @@ class Service {
   // e.g. for a progress bar on a terminal.
   void SetScopeLoadProgress(
       std::function<void(const std::string& purpose, size_t done, size_t total)> progress);
+
+  // Analyses photos for a purpose declared for analysis: age band, gender and
+  // expression counts with groups under k suppressed; nothing per face is kept,
+  // only the aggregate (in the audit log) (REQ SC3, AN1, AN2, AN4).
+  Result<AnalyzeReport> Analyze(const std::string& purpose, const std::vector<std::string>& image_bytes,
+                                int k, const std::string& actor);
 
   Result<AuditCheck> VerifyAudit();
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit);

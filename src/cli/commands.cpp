@@ -16,6 +16,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -467,6 +469,53 @@ int Run(int argc, char** argv) {
                e.subject + "\t" + e.purpose + "\t" + e.outcome + "\n";
     }
     rc = Print(ctx, arr, human.empty() ? "no events" : human.substr(0, human.size() - 1));
+  });
+
+  // analyze (photos)
+  std::string an_purpose;
+  std::vector<std::string> an_paths;
+  int an_k = 5;
+  auto* analyze = app.add_subcommand("analyze", "counts by age band, gender and expression; no identity (REQ SC3, AN1, AN2)");
+  analyze->add_option("purpose", an_purpose, "a purpose declared with --scenario analysis")->required();
+  analyze->add_option("photos", an_paths, "photos or folders of photos (JPEG/PNG)")->required();
+  analyze->add_option("--k", an_k, "groups of fewer than k faces are suppressed (REQ AN2)");
+  analyze->callback([&] {
+    if (!open()) return;
+    std::vector<std::string> files;
+    for (const std::string& p : an_paths) {
+      std::error_code ec;
+      if (std::filesystem::is_directory(p, ec)) {
+        for (const auto& e : std::filesystem::recursive_directory_iterator(p, ec)) {
+          std::string ext = e.path().extension().string();
+          for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          if (e.is_regular_file() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png")) files.push_back(e.path().string());
+        }
+      } else {
+        files.push_back(p);
+      }
+    }
+    std::sort(files.begin(), files.end());
+    std::vector<std::string> images;
+    for (const std::string& f : files) {
+      auto b = ReadFile(f);
+      if (!b.ok()) { rc = Report(ctx, b.status()); return; }
+      images.push_back(std::move(b).value());
+    }
+    auto r = ctx.svc->Analyze(an_purpose, images, an_k, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status(), an_purpose); return; }
+    json counts = json::object();
+    std::ostringstream h;
+    h << r->images << " photo(s), " << (r->faces > 0 ? std::to_string(r->faces) : std::string("fewer than k"))
+      << " face(s); groups under k=" << r->k << " suppressed (REQ AN2)";
+    for (auto& [name, n] : r->counts) {
+      counts[name] = n;
+      h << "\n  " << name << "\t" << n;
+    }
+    for (auto& name : r->suppressed) h << "\n  " << name << "\t<" << r->k;
+    rc = Print(ctx, {{"ok", true}, {"images", r->images}, {"images_unreadable", r->images_unreadable},
+                     {"faces", r->faces > 0 ? json(r->faces) : json(nullptr)}, {"k", r->k}, {"counts", counts},
+                     {"suppressed", r->suppressed}},
+               h.str());
   });
 
   // retention sweep
