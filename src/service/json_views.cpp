@@ -1,0 +1,45 @@
+#include "service/json_views.h"
+
+#include <ctime>
+#include <iomanip>
+#include <sstream>
+
+namespace facegate::service {
+
+using json = nlohmann::json;
+
+std::string FormatTime(UnixTime t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  std::ostringstream o;
+  o << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
+  return o.str();
+}
+
+json ConsentJson(const ConsentRecord& c) {
+  json j = {{"id", c.id},
+            {"subject", c.subject},
+            {"purpose", c.purpose},
+            {"notice_id", c.notice_id},
+            {"notice_sha256", c.notice_sha256},
+            {"option", ToString(c.option)},
+            {"method", ToString(c.method)},
+            {"given_at", FormatTime(c.given_at)},
+            {"expires_at", FormatTime(c.expires_at)},
+            {"legal_basis", c.legal_basis}};
+  j["withdrawn_at"] = c.withdrawn_at ? json(FormatTime(*c.withdrawn_at)) : json(nullptr);
+  j["used_at"] = c.used_at ? json(FormatTime(*c.used_at)) : json(nullptr);
+  if (!c.session.empty()) j["session"] = c.session;
+  return j;
+}
+
+json TimingsJson(const vision::StageTimings& t) {
+  return {{"decode_ms", t.decode_ms},
+          {"detect_ms", t.detect_ms},
+          {"landmarks_ms", t.landmarks_ms},
+          {"align_ms", t.align_ms},
+          {"embed_ms", t.embed_ms}};
+}
+
+}  // namespace facegate::service
