@@ -791,14 +791,9 @@ Result<int64_t> PostgresStore::PutTemplate(const SealedTemplate& t) {
   return id;
 }
 
-Result<std::vector<SealedTemplate>> PostgresStore::GetTemplates(const std::string& subject,
-                                                                const std::string& purpose) {
-  std::lock_guard lock(mu_);
-  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT id, subject, purpose, model, nonce, ciphertext, "
-                                      "created_at, expires_at FROM templates "
-                                      "WHERE subject = $1 AND purpose = $2 ORDER BY id",
-                                      Params().Text(subject).Text(purpose),
-                                      "reading templates of subject " + Quote(subject)));
+// Every row of a query selecting id, subject, purpose, model, nonce, ciphertext,
+// created_at, expires_at from templates.
+static std::vector<SealedTemplate> ReadTemplates(const PgResult& r) {
   std::vector<SealedTemplate> out;
   for (int i = 0; i < PQntuples(r.get()); ++i) {
     Row row(r.get(), i);
@@ -816,6 +811,17 @@ Result<std::vector<SealedTemplate>> PostgresStore::GetTemplates(const std::strin
   return out;
 }
 
+Result<std::vector<SealedTemplate>> PostgresStore::GetTemplates(const std::string& subject,
+                                                                const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT id, subject, purpose, model, nonce, ciphertext, "
+                                      "created_at, expires_at FROM templates "
+                                      "WHERE subject = $1 AND purpose = $2 ORDER BY id",
+                                      Params().Text(subject).Text(purpose),
+                                      "reading templates of subject " + Quote(subject)));
+  return ReadTemplates(r);
+}
+
 Result<std::vector<SealedTemplate>> PostgresStore::ListTemplatesForPurpose(
     const std::string& purpose) {
   std::lock_guard lock(mu_);
@@ -824,21 +830,7 @@ Result<std::vector<SealedTemplate>> PostgresStore::ListTemplatesForPurpose(
                                       "WHERE purpose = $1 ORDER BY subject, id",
                                       Params().Text(purpose),
                                       "reading the templates of purpose " + Quote(purpose)));
-  std::vector<SealedTemplate> out;
-  for (int i = 0; i < PQntuples(r.get()); ++i) {
-    Row row(r.get(), i);
-    SealedTemplate t;
-    t.id = row.Int(0);
-    t.subject = row.Text(1);
-    t.purpose = row.Text(2);
-    t.model = row.Text(3);
-    t.nonce = row.Bytes(4);
-    t.ciphertext = row.Bytes(5);
-    t.created_at = row.Int(6);
-    t.expires_at = row.Int(7);
-    out.push_back(std::move(t));
-  }
-  return out;
+  return ReadTemplates(r);
 }
 
 Result<int64_t> PostgresStore::DeleteTemplates(const std::string& subject,

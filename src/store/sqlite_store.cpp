@@ -732,14 +732,9 @@ Result<int64_t> SqliteStore::PutTemplate(const SealedTemplate& t) {
   return id;
 }
 
-Result<std::vector<SealedTemplate>> SqliteStore::GetTemplates(const std::string& subject,
-                                                              const std::string& purpose) {
-  std::lock_guard lock(mu_);
-  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT id, subject, purpose, model, nonce, ciphertext, "
-                                       "created_at, expires_at FROM templates "
-                                       "WHERE subject = ? AND purpose = ? ORDER BY id"));
-  st.Bind(1, subject).Bind(2, purpose);
-  std::vector<SealedTemplate> out;
+// Reads every row of a query selecting id, subject, purpose, model, nonce, ciphertext,
+// created_at, expires_at from templates; returns the last step's code.
+static int ReadTemplates(Stmt& st, std::vector<SealedTemplate>& out) {
   int rc;
   while ((rc = st.Step()) == SQLITE_ROW) {
     SealedTemplate t;
@@ -753,6 +748,18 @@ Result<std::vector<SealedTemplate>> SqliteStore::GetTemplates(const std::string&
     t.expires_at = st.Int(7);
     out.push_back(std::move(t));
   }
+  return rc;
+}
+
+Result<std::vector<SealedTemplate>> SqliteStore::GetTemplates(const std::string& subject,
+                                                              const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT id, subject, purpose, model, nonce, ciphertext, "
+                                       "created_at, expires_at FROM templates "
+                                       "WHERE subject = ? AND purpose = ? ORDER BY id"));
+  st.Bind(1, subject).Bind(2, purpose);
+  std::vector<SealedTemplate> out;
+  int rc = ReadTemplates(st, out);
   if (rc != SQLITE_DONE) return SqlError(rc, "reading templates of subject " + Quote(subject));
   return out;
 }
@@ -765,19 +772,7 @@ Result<std::vector<SealedTemplate>> SqliteStore::ListTemplatesForPurpose(
                                        "WHERE purpose = ? ORDER BY subject, id"));
   st.Bind(1, purpose);
   std::vector<SealedTemplate> out;
-  int rc;
-  while ((rc = st.Step()) == SQLITE_ROW) {
-    SealedTemplate t;
-    t.id = st.Int(0);
-    t.subject = st.Text(1);
-    t.purpose = st.Text(2);
-    t.model = st.Text(3);
-    t.nonce = st.Blob(4);
-    t.ciphertext = st.Blob(5);
-    t.created_at = st.Int(6);
-    t.expires_at = st.Int(7);
-    out.push_back(std::move(t));
-  }
+  int rc = ReadTemplates(st, out);
   if (rc != SQLITE_DONE) return SqlError(rc, "reading the templates of purpose " + Quote(purpose));
   return out;
 }
