@@ -17,6 +17,8 @@
 #include <sstream>
 #include <thread>
 
+#include "policy/notice.h"
+#include "policy/rules.h"
 #include "server/rate_limit.h"
 #include "service/json_views.h"
 
@@ -35,6 +37,10 @@ bool RoleAllows(Role role, Access access) {
       return role == Role::kAdmin || role == Role::kOperator || role == Role::kDevice;
     case Access::kAudit:
       return role == Role::kAdmin || role == Role::kAuditor;
+    case Access::kGate:
+      return role == Role::kAdmin || role == Role::kOperator || role == Role::kDevice;
+    case Access::kAdmin:
+      return role == Role::kAdmin;
   }
   return false;
 }
@@ -46,7 +52,7 @@ const std::vector<RouteInfo>& Routes() {
       {"POST", "/v1/purposes", Access::kPurposes},
       {"GET", "/v1/purposes/{name}", Access::kPurposes},
       {"POST", "/v1/purposes/{name}/notices", Access::kPurposes},
-      {"GET", "/v1/purposes/{name}/notice", Access::kPurposes},
+      {"GET", "/v1/purposes/{name}/notice", Access::kGate},  // kiosks show it (device keys)
       {"POST", "/v1/consents", Access::kConsents},
       {"GET", "/v1/subjects/{id}/consents", Access::kConsents},
       {"POST", "/v1/subjects/{id}/consents/{purpose}/withdraw", Access::kConsents},
@@ -55,6 +61,16 @@ const std::vector<RouteInfo>& Routes() {
       {"POST", "/v1/identify", Access::kFace},
       {"GET", "/v1/audit", Access::kAudit},
       {"GET", "/v1/audit/verify", Access::kAudit},
+      // Analysis, alternatives, refusal and may-ask, receipts, retention, rules.
+      {"POST", "/v1/analyze", Access::kFace},
+      {"POST", "/v1/alternatives", Access::kGate},
+      {"POST", "/v1/alternatives/{id}/complete", Access::kGate},
+      {"POST", "/v1/subjects/{id}/consents/{purpose}/refuse", Access::kGate},
+      {"GET", "/v1/subjects/{id}/consents/{purpose}/may-ask", Access::kGate},
+      {"GET", "/v1/consents/{id}/receipt", Access::kConsents},
+      {"POST", "/v1/retention/sweep", Access::kAdmin},
+      {"GET", "/v1/rules", Access::kPublic},
+      {"GET", "/v1/rules/{id}", Access::kPublic},
   };
   return routes;
 }
@@ -521,9 +537,17 @@ struct Server::Impl {
     SendJson(c.res, 201, j);
   }
 
+  // The notice in force; ?format=voice (plain sentences for speech) or large-print (HTML) are
+  // the accessible forms (REQ N2). A device key reads the notices of its own purposes only, so a
+  // consent kiosk can show what the person agrees to.
   void GetNotice(Call& c) {
     c.action = "notice.get";
     c.purpose = c.req.matches[1];
+    const std::string format = c.req.has_param("format") ? c.req.get_param_value("format") : "text";
+    if (format != "text" && format != "voice" && format != "large-print")
+      return Fail(c, Status::InvalidInput("query parameter format='" + format +
+                                          "' is not text, voice or large-print (REQ N2)"));
+    if (!DeviceMayAct(c, c.purpose, "")) return;
     auto n = svc.LatestNotice(c.purpose);
     if (!n.ok()) {
       if (n.status().kind() == ErrorKind::kNotFound)
@@ -534,6 +558,12 @@ struct Server::Impl {
     }
     json j = NoticeJson(*n, true);
     j["ok"] = true;
+    j["format"] = format;
+    if (format == "voice")
+      j["text"] = policy::NoticeForVoice(n->text);
+    else if (format == "large-print")
+      j["text"] = policy::NoticeLargePrintHtml(
+          n->text, "Notice: " + n->purpose + " (version " + std::to_string(n->version) + ")");
     SendJson(c.res, 200, j);
   }
 
@@ -579,6 +609,15 @@ struct Server::Impl {
     if (*valid < 0)
       return Fail(c, Status::InvalidInput("field \"valid_seconds\" must not be negative"));
     r.valid_seconds = *valid;
+    // REQ C7: a consent the operator or device asked for is refused in the quiet period.
+    auto prompted = body->find("prompted");
+    if (prompted != body->end() && !prompted->is_null()) {
+      if (!prompted->is_boolean())
+        return Fail(c, Status::InvalidInput(
+                           "field \"prompted\" must be true (the operator or device asked) or "
+                           "false (the person came forward on their own)"));
+      r.prompted = prompted->get<bool>();
+    }
     c.audited = true;
     auto rec = svc.GiveConsent(r, c.actor);
     if (!rec.ok()) return Fail(c, rec.status());
@@ -665,18 +704,19 @@ struct Server::Impl {
   }
 
   // A device key acts only for its own device and purposes (docs/api.md, "Roles").
-  bool DeviceMayAct(Call& c, const FaceRequest& f) {
+  bool DeviceMayAct(Call& c, const FaceRequest& f) { return DeviceMayAct(c, f.purpose, f.device); }
+  bool DeviceMayAct(Call& c, const std::string& purpose, const std::string& device) {
     if (!c.key || c.key->role != Role::kDevice) return true;
-    if (!f.device.empty() && f.device != c.key->device) {
+    if (!device.empty() && device != c.key->device) {
       Forbid(c, "this device key belongs to device '" + c.key->device +
-                    "' and cannot act for device '" + f.device + "'; use that device's own key");
+                    "' and cannot act for device '" + device + "'; use that device's own key");
       return false;
     }
-    if (std::find(c.key->purposes.begin(), c.key->purposes.end(), f.purpose) ==
+    if (std::find(c.key->purposes.begin(), c.key->purposes.end(), purpose) ==
         c.key->purposes.end()) {
       std::string allowed;
       for (auto& p : c.key->purposes) allowed += (allowed.empty() ? "" : ", ") + p;
-      Forbid(c, "this device key may act only for purposes [" + allowed + "], not '" + f.purpose +
+      Forbid(c, "this device key may act only for purposes [" + allowed + "], not '" + purpose +
                     "'; ask an admin for a key with that purpose");
       return false;
     }
@@ -841,6 +881,264 @@ struct Server::Impl {
     SendJson(c.res, 200, j);  // the check ran: its answer is in "intact"
   }
 
+  // ---- analysis, alternatives, refusal and may-ask, receipts, retention, rules ----
+
+  // Counts by age band, gender and expression for an analysis purpose; groups under k are
+  // suppressed and nothing per face is returned or kept (REQ SC3, AN1, AN2, AN4).
+  void Analyze(Call& c) {
+    c.action = "analyze";
+    const char* kHint =
+        R"({"purpose": "shop-count", "k": 5, "images_base64": ["<base64 of a JPEG>", ...]} or multipart/form-data with fields purpose, k and one or more files "image")";
+    std::string purpose, device;
+    int64_t k = 5;
+    std::vector<std::string> images;
+    if (c.req.is_multipart_form_data()) {
+      auto field = [&](const char* name) {
+        return c.req.has_file(name) ? c.req.get_file_value(name).content : "";
+      };
+      purpose = field("purpose");
+      device = field("device");
+      const std::string k_s = field("k");
+      if (!k_s.empty()) {
+        size_t pos = 0;
+        try {
+          k = std::stoll(k_s, &pos);
+        } catch (...) {
+          pos = 0;
+        }
+        if (pos != k_s.size())
+          return Fail(c, Status::InvalidInput("field \"k\"='" + k_s +
+                                              "' must be an integer, at least 2 (REQ AN2)"));
+      }
+      auto range = c.req.files.equal_range("image");
+      for (auto it = range.first; it != range.second; ++it) images.push_back(it->second.content);
+      if (images.empty())
+        return Fail(
+            c,
+            Status::InvalidInput(
+                std::string("multipart field \"image\" is missing; send the photos as ") + kHint));
+    } else {
+      auto body = ParseBody(c.req, kHint);
+      if (!body.ok()) return Fail(c, body.status());
+      auto p = Str(*body, "purpose", false);
+      auto d = Str(*body, "device", false);
+      auto kk = Int(*body, "k", false);
+      auto list = StrList(*body, "images_base64");
+      for (const Status& st : {p.status(), d.status(), kk.status(), list.status()})
+        if (!st.ok()) return Fail(c, st);
+      purpose = *p;
+      device = *d;
+      if (body->contains("k") && !(*body)["k"].is_null()) k = *kk;
+      if (list->empty())
+        return Fail(c, Status::InvalidInput(std::string("field \"images_base64\" is required: a "
+                                                        "non-empty array of photos; send ") +
+                                            kHint));
+      for (size_t i = 0; i < list->size(); ++i) {
+        auto img = DecodeBase64(std::move((*list)[i]));
+        if (!img.ok())
+          return Fail(c, Status::InvalidInput("images_base64[" + std::to_string(i) +
+                                              "]: " + img.status().message()));
+        images.push_back(std::move(img).value());
+      }
+    }
+    if (purpose.empty())
+      return Fail(c, Status::InvalidInput("field \"purpose\" is required: a purpose declared with "
+                                          "scenario analysis, e.g. shop-count"));
+    if (k < 2 || k > 1'000'000)
+      return Fail(c, Status::InvalidInput("field \"k\" must be from 2 to 1000000: smaller groups "
+                                          "could single a person out (REQ AN2)"));
+    c.purpose = purpose;
+    if (!DeviceMayAct(c, purpose, device)) return;
+    c.audited = true;
+    auto r = svc.Analyze(purpose, images, static_cast<int>(k), c.actor);
+    for (std::string& img : images)
+      sodium_memzero(img.data(), img.size());  // REQ AN1: no frame kept
+    if (!r.ok()) return Fail(c, r.status());
+    json counts = json::object();
+    for (auto& [name, n] : r->counts) counts[name] = n;
+    SendJson(c.res, 200,
+             {{"ok", true},
+              {"purpose", purpose},
+              {"images", r->images},
+              {"images_unreadable", r->images_unreadable},
+              {"faces", r->faces > 0 ? json(r->faces) : json(nullptr)},
+              {"k", r->k},
+              {"counts", counts},
+              {"suppressed", r->suppressed}});
+  }
+
+  // The person chooses a non-face method: a face-free transaction opens, in which every face
+  // operation for the subject, purpose and session is refused (REQ A2, D7).
+  void ChooseAlternative(Call& c) {
+    c.action = "alternative.choose";
+    auto body = ParseBody(
+        c.req,
+        R"({"subject": "S1", "purpose": "office-entry", "method": "staff-card", "session": "kiosk-7:42"})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto subject = Str(*body, "subject", true, "the pseudonymous subject id");
+    auto purpose = Str(*body, "purpose", true, "e.g. office-entry");
+    auto method = Str(*body, "method", true,
+                      "one of the purpose's alternatives (GET /v1/purposes/{name} lists them)");
+    auto session = Str(*body, "session", false);
+    auto device = Str(*body, "device", false);
+    for (const Status& st :
+         {subject.status(), purpose.status(), method.status(), session.status(), device.status()})
+      if (!st.ok()) return Fail(c, st);
+    c.subject = *subject;
+    c.purpose = *purpose;
+    if (!DeviceMayAct(c, *purpose, *device)) return;
+    c.audited = true;
+    auto id = svc.ChooseAlternative(*subject, *purpose, *method, *session, c.actor);
+    if (!id.ok()) return Fail(c, id.status());
+    SendJson(c.res, 201,
+             {{"ok", true},
+              {"transaction", *id},
+              {"subject", *subject},
+              {"purpose", *purpose},
+              {"method", *method},
+              {"session", *session}});
+  }
+
+  // Records the outcome of the alternative check and closes the transaction; audited like a
+  // face outcome, so the service never depends on face (REQ C6).
+  void CompleteAlternative(Call& c) {
+    c.action = "alternative.complete";
+    auto id = PathId(c, 1, "transaction id from POST /v1/alternatives");
+    if (!id.ok()) return Fail(c, id.status());
+    auto body = ParseBody(c.req, R"({"outcome": "granted"} or {"outcome": "denied"})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto outcome = Str(*body, "outcome", true,
+                       "granted or denied: whether the alternative check let the person through");
+    if (!outcome.ok()) return Fail(c, outcome.status());
+    auto a = svc.store().GetAlternative(*id);
+    if (a.ok()) {
+      c.subject = a->subject;
+      c.purpose = a->purpose;
+      if (!DeviceMayAct(c, a->purpose, "")) return;
+    }
+    c.audited = true;
+    Status st = svc.CompleteAlternative(*id, *outcome, c.actor);
+    if (!st.ok()) return Fail(c, st);
+    SendJson(c.res, 200, {{"ok", true}, {"transaction", *id}, {"outcome", *outcome}});
+  }
+
+  // 404 unless the purpose in the path is declared (kept as c.purpose for the audit event).
+  bool PurposeExists(Call& c, const std::string& purpose) {
+    auto p = svc.store().GetPurpose(purpose);
+    if (p.ok()) {
+      c.purpose = purpose;
+      return true;
+    }
+    if (p.status().kind() != ErrorKind::kNotFound) {
+      Fail(c, p.status());
+      return false;
+    }
+    Fail(c, Status::NotFound("purpose '" + purpose +
+                             "' does not exist; GET /v1/purposes lists the declared ones"));
+    return false;
+  }
+
+  // The person said no: starts the quiet period in which nobody asks again (REQ C7).
+  void RefuseConsent(Call& c) {
+    c.action = "consent.refuse";
+    c.subject = c.req.matches[1];
+    const std::string purpose = c.req.matches[2];
+    if (!DeviceMayAct(c, purpose, "")) return;
+    if (!PurposeExists(c, purpose)) return;
+    c.audited = true;
+    Status st = svc.RefuseConsent(c.subject, c.purpose, c.actor);
+    if (!st.ok()) return Fail(c, st);
+    const int64_t quiet = svc.config().consent_quiet_seconds;
+    SendJson(c.res, 201,
+             {{"ok", true},
+              {"subject", c.subject},
+              {"purpose", c.purpose},
+              {"quiet_seconds", quiet},
+              {"quiet_until", FormatTime(Now() + quiet)}});
+  }
+
+  // May the operator or device ask the person for consent now? "No" within the quiet period
+  // after a refusal is an answer (200, may_ask false, with the rule and citation), not an error.
+  void MayAskConsent(Call& c) {
+    c.action = "consent.may_ask";
+    c.subject = c.req.matches[1];
+    const std::string purpose = c.req.matches[2];
+    if (!DeviceMayAct(c, purpose, "")) return;
+    if (!PurposeExists(c, purpose)) return;
+    Status st = svc.MayAskConsent(c.subject, c.purpose);
+    json j = {{"ok", true}, {"subject", c.subject}, {"purpose", c.purpose}, {"may_ask", st.ok()}};
+    if (!st.ok()) {
+      if (st.kind() != ErrorKind::kRefused) return Fail(c, st);
+      service::Refusal r = service::DescribeRefusal(st, svc.AlternativesOf(c.purpose));
+      j["requirement"] = r.requirement;
+      j["rule"] = r.title;
+      j["citation"] = r.citation;
+      j["message"] = st.message();
+      j["alternatives"] = r.alternatives;
+    }
+    SendJson(c.res, 200, j);
+  }
+
+  // The person's consent receipt (Kantara Consent Receipt / ISO/IEC 27560 fields, REQ C2).
+  void ConsentReceipt(Call& c) {
+    c.action = "consent.receipt";
+    auto id = PathId(c, 1, "a consent id, e.g. from POST /v1/consents");
+    if (!id.ok()) return Fail(c, id.status());
+    c.audited = true;
+    auto r = svc.ConsentReceipt(*id, c.actor);
+    if (!r.ok()) return Fail(c, r.status());
+    SendJson(c.res, 200, {{"ok", true}, {"receipt", json::parse(*r)}});
+  }
+
+  // Deletes every expired template now and destroys keys left unused (REQ S5, S7); `serve`
+  // also sweeps on its own every --sweep-every seconds.
+  void SweepRetention(Call& c) {
+    c.action = "retention.sweep";
+    auto r = svc.SweepRetention(c.actor);
+    // The Service audits failures and sweeps that deleted something; an idle sweep is audited here.
+    c.audited = !r.ok() || r->templates_deleted > 0;
+    if (!r.ok()) return Fail(c, r.status());
+    SendJson(c.res, 200,
+             {{"ok", true},
+              {"templates_deleted", r->templates_deleted},
+              {"keys_destroyed", r->keys_destroyed},
+              {"subjects", r->subjects}});
+  }
+
+  static json RuleJson(const policy::Rule& r) {
+    return {{"id", r.id}, {"title", r.title}, {"citation", r.citation}};
+  }
+
+  // The requirements facegate enforces with their legal citations: public, like the law.
+  void ListRules(Call& c) {
+    auto page = ParsePage(c.req);
+    if (!page.ok()) return Fail(c, page.status());
+    SendJson(c.res, 200, Paged(policy::Rules(), *page, RuleJson));
+  }
+
+  void GetRule(Call& c) {
+    const std::string id = c.req.matches[1];
+    const policy::Rule* r = policy::FindRule(id);
+    if (!r)
+      return Fail(c, Status::NotFound("no requirement '" + id + "'; GET /v1/rules lists them"));
+    SendJson(c.res, 200, {{"ok", true}, {"rule", RuleJson(*r)}});
+  }
+
+  // A positive integer id from the path (match `group`), or kInvalidInput saying what it is.
+  static Result<int64_t> PathId(Call& c, int group, const std::string& what) {
+    const std::string s = c.req.matches[group];
+    size_t pos = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(s, &pos);
+    } catch (...) {
+      pos = 0;
+    }
+    if (pos != s.size() || v <= 0)
+      return Status::InvalidInput("'" + s + "' in the path is not an id: " + what);
+    return static_cast<int64_t>(v);
+  }
+
   using Method = void (Impl::*)(Call&);
   std::map<std::string, Method> Handlers() {
     return {{"GET /v1/health", &Impl::Health},
@@ -856,7 +1154,16 @@ struct Server::Impl {
             {"POST /v1/verify", &Impl::Verify},
             {"POST /v1/identify", &Impl::Identify},
             {"GET /v1/audit", &Impl::ListAudit},
-            {"GET /v1/audit/verify", &Impl::VerifyAudit}};
+            {"GET /v1/audit/verify", &Impl::VerifyAudit},
+            {"POST /v1/analyze", &Impl::Analyze},
+            {"POST /v1/alternatives", &Impl::ChooseAlternative},
+            {"POST /v1/alternatives/{id}/complete", &Impl::CompleteAlternative},
+            {"POST /v1/subjects/{id}/consents/{purpose}/refuse", &Impl::RefuseConsent},
+            {"GET /v1/subjects/{id}/consents/{purpose}/may-ask", &Impl::MayAskConsent},
+            {"GET /v1/consents/{id}/receipt", &Impl::ConsentReceipt},
+            {"POST /v1/retention/sweep", &Impl::SweepRetention},
+            {"GET /v1/rules", &Impl::ListRules},
+            {"GET /v1/rules/{id}", &Impl::GetRule}};
   }
 
   // Authenticates, rate-limits and authorizes, then runs the handler; logs one line.

@@ -23,9 +23,14 @@ enum class Access {
   kConsents,  // give, list, withdraw consents
   kFace,      // enrol and verify (device keys: own device and purposes only)
   kAudit,     // read and verify the audit log
+  // What a gate or consent kiosk does besides face: show the notice, record a refusal,
+  // ask whether it may prompt (REQ C7), the non-face alternative (REQ A2, C6).
+  // Device keys: own device and purposes only.
+  kGate,
+  kAdmin,  // administration (retention sweep): admin keys only
 };
-// Whether a role may use a group (admin: all; operator: purposes, consents, face;
-// auditor: audit; device: face).
+// Whether a role may use a group (admin: all; operator: purposes, consents, face, gate;
+// auditor: audit; device: face and gate).
 bool RoleAllows(Role role, Access access);
 
 // One served route. `path` is written as in docs/openapi.yaml, e.g. /v1/purposes/{name}.
