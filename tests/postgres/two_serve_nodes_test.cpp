@@ -1,0 +1,273 @@
+// Two `facegate serve` processes (the built binary) on one PostgreSQL database
+// started by the CTest fixture: enrol over HTTP on node A, verify on node B;
+// withdraw on A and time how long until B refuses. Every decision reads the
+// shared state, so B refuses at its next request; the bound is asserted and the
+// measured time printed.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace facegate {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string BaseConninfo() {
+  const char* f = std::getenv("FACEGATE_PG_CONNINFO_FILE");
+  std::ifstream in(f ? f : FACEGATE_PG_CONNINFO_FILE);
+  std::string s;
+  std::getline(in, s);
+  return s;
+}
+
+bool Sql(const std::string& conninfo, const std::string& sql) {
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  bool ok = PQstatus(c) == CONNECTION_OK;
+  if (ok) {
+    PGresult* r = PQexec(c, sql.c_str());
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+  }
+  PQfinish(c);
+  return ok;
+}
+
+// One `facegate serve` child process with its own FACEGATE_HOME on the shared database.
+class ServeProcess {
+ public:
+  ServeProcess(fs::path home, std::string database)
+      : home_(std::move(home)), database_(std::move(database)) {}
+  ~ServeProcess() { Stop(); }
+
+  // Starts the binary on an ephemeral port and reads its first lines for the port and the
+  // admin key it made on first start. False (with `error`) if it did not come up in time.
+  bool Start(std::string* error) {
+    int out[2];
+    if (::pipe(out) != 0) return Err(error, "pipe failed");
+    const std::string log = (home_ / "serve.log").string();
+    pid_ = ::fork();
+    if (pid_ < 0) return Err(error, "fork failed");
+    if (pid_ == 0) {
+      ::dup2(out[1], 1);
+      FILE* err = std::fopen(log.c_str(), "w");
+      if (err) ::dup2(fileno(err), 2);
+      ::close(out[0]);
+      ::close(out[1]);
+      ::setenv("FACEGATE_HOME", home_.c_str(), 1);
+      ::setenv("FACEGATE_DB", database_.c_str(), 1);
+      ::setenv("FACEGATE_MODELS", FACEGATE_MODELS, 1);
+      ::setenv("FACEGATE_LOCK", FACEGATE_LOCK, 1);
+      ::execl(FACEGATE_CLI, FACEGATE_CLI, "serve", "--listen", "127.0.0.1:0", "--threads", "2",
+              "--rate", "0", static_cast<char*>(nullptr));
+      std::_Exit(127);
+    }
+    ::close(out[1]);
+    out_ = out[0];
+    std::string buf;
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < deadline) {
+      pollfd p{out_, POLLIN, 0};
+      if (::poll(&p, 1, 200) <= 0) continue;
+      char chunk[1024];
+      ssize_t n = ::read(out_, chunk, sizeof chunk);
+      if (n <= 0) break;
+      buf.append(chunk, static_cast<size_t>(n));
+      auto key_at = buf.find("fgk_");
+      if (key_at != std::string::npos && admin_key_.empty()) {
+        auto end = buf.find_first_of(" \r\n", key_at);
+        if (end != std::string::npos) admin_key_ = buf.substr(key_at, end - key_at);
+      }
+      const std::string tag = "facegate serving http://127.0.0.1:";
+      auto at = buf.find(tag);
+      if (at != std::string::npos && buf.find("/v1/", at) != std::string::npos) {
+        port_ = std::atoi(buf.c_str() + at + tag.size());
+        if (port_ > 0 && !admin_key_.empty()) return true;
+      }
+    }
+    return Err(error,
+               "serve did not start within 60 s; stdout: " + buf + "\nstderr: " + ReadBytes(log));
+  }
+
+  // SIGTERM: stop accepting, finish running requests, exit 0.
+  int Stop() {
+    if (pid_ <= 0) return exit_code_;
+    ::kill(pid_, SIGTERM);
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+    pid_ = -1;
+    if (out_ >= 0) ::close(out_);
+    out_ = -1;
+    exit_code_ = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return exit_code_;
+  }
+
+  httplib::Client Client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(120, 0);
+    c.set_bearer_token_auth(admin_key_.c_str());
+    return c;
+  }
+  const std::string& admin_key() const { return admin_key_; }
+  std::string Log() const { return ReadBytes((home_ / "serve.log").string()); }
+
+ private:
+  static bool Err(std::string* error, const std::string& what) {
+    *error = what;
+    return false;
+  }
+  fs::path home_;
+  std::string database_;
+  pid_t pid_ = -1;
+  int out_ = -1;
+  int port_ = 0;
+  int exit_code_ = -1;
+  std::string admin_key_;
+};
+
+std::string Base64(const std::string& bytes) {
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.resize(out.find('\0'));
+  return out;
+}
+
+json Body(const httplib::Result& r) {
+  return r ? json::parse(r->body, nullptr, false) : json();
+}
+
+TEST(TwoServeNodes, C4_EnrolOnNodeAVerifyOnNodeBAndAWithdrawalOnAIsRefusedByBWithinTheBound) {
+  ASSERT_GE(sodium_init(), 0);
+  const std::string base = BaseConninfo();
+  ASSERT_FALSE(base.empty()) << "no conninfo: the postgres fixture did not start";
+  const std::string schema = "fg_serve_" + std::to_string(::getpid());
+  ASSERT_TRUE(Sql(base, "DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema));
+  const std::string database = base + " options='-c search_path=" + schema + "'";
+  const fs::path root =
+      fs::temp_directory_path() / ("fg-serve-nodes-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "a");
+  fs::create_directories(root / "b");
+
+  ServeProcess a(root / "a", database), b(root / "b", database);
+  std::string error;
+  ASSERT_TRUE(a.Start(&error)) << error;
+  // The nodes share the master key that wraps subject keys (deployed like a TLS key);
+  // each keeps its own API keys (apikeys.db), so each printed its own admin key.
+  fs::copy_file(root / "a" / "master.key", root / "b" / "master.key",
+                fs::copy_options::overwrite_existing);
+  fs::permissions(root / "b" / "master.key", fs::perms::owner_read | fs::perms::owner_write);
+  ASSERT_TRUE(b.Start(&error)) << error;
+  EXPECT_NE(a.admin_key(), b.admin_key());
+
+  auto ca = a.Client(), cb = b.Client();
+  auto p = ca.Post(
+      "/v1/purposes",
+      json{{"name", "gate-entry"}, {"retention_days", 30}, {"alternatives", {"staff-card"}}}.dump(),
+      "application/json");
+  ASSERT_TRUE(p) << "node A did not answer: " << a.Log();
+  ASSERT_EQ(p->status, 201) << p->body;
+  const std::string notice =
+      ReadBytes(std::string(FACEGATE_SOURCE_DIR) + "/examples/notice-office-entry.md");
+  auto n =
+      ca.Post("/v1/purposes/gate-entry/notices", json{{"text", notice}}.dump(), "application/json");
+  ASSERT_EQ(n->status, 201) << n->body;
+  // The consent is given at node B's kiosk, the enrolment happens at node A.
+  auto g = cb.Post("/v1/consents",
+                   json{{"subject", "S1"},
+                        {"purpose", "gate-entry"},
+                        {"notice_id", Body(n)["notice_id"]},
+                        {"option", "always"}}
+                       .dump(),
+                   "application/json");
+  ASSERT_TRUE(g) << "node B did not answer: " << b.Log();
+  ASSERT_EQ(g->status, 201) << g->body;
+  const std::string lfw = std::string(FACEGATE_FACEDATA) + "/lfw/Ai_Sugiyama/";
+  httplib::MultipartFormDataItems enrol = {
+      {"subject", "S1", "", ""},
+      {"purpose", "gate-entry", "", ""},
+      {"image", ReadBytes(lfw + "Ai_Sugiyama_0001.jpg"), "a.jpg", "image/jpeg"}};
+  auto e = ca.Post("/v1/enrol", enrol);
+  ASSERT_EQ(e->status, 201) << e->body;
+
+  const std::string verify = json{{"subject", "S1"},
+                                  {"purpose", "gate-entry"},
+                                  {"image_base64", Base64(ReadBytes(lfw + "Ai_Sugiyama_0002.jpg"))}}
+                                 .dump();
+  auto v = cb.Post("/v1/verify", verify, "application/json");
+  ASSERT_EQ(v->status, 200) << v->body;
+  EXPECT_EQ(Body(v)["match"], true) << v->body;
+
+  // Withdraw on A; from A's answer on, B refuses (REQ C4). B is asked until it refuses,
+  // each probe a full verify request; the time is from A's answer to B's refusal.
+  const auto t_sent = Clock::now();
+  auto w = ca.Post("/v1/subjects/S1/consents/gate-entry/withdraw", "", "application/json");
+  const auto t_withdrawn = Clock::now();
+  ASSERT_EQ(w->status, 200) << w->body;
+  EXPECT_GE(Body(w)["templates_deleted"].get<int64_t>(), 1);
+  const double bound_ms = 2000;
+  int probes = 0, status = 0;
+  std::string answer;
+  while (Clock::now() - t_withdrawn < std::chrono::seconds(10)) {
+    ++probes;
+    auto r = cb.Post("/v1/verify", verify, "application/json");
+    status = r ? r->status : 0;
+    answer = r ? r->body : "";
+    if (r && r->status != 200) break;
+  }
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t_withdrawn).count();
+  const double withdraw_ms =
+      std::chrono::duration<double, std::milli>(t_withdrawn - t_sent).count();
+  std::cout << "withdrawal on node A (" << withdraw_ms << " ms) honoured by node B after " << ms
+            << " ms (" << probes << " verify request(s)); bound " << bound_ms << " ms" << std::endl;
+  RecordProperty("withdraw_on_a_ms", std::to_string(withdraw_ms));
+  RecordProperty("withdrawal_to_refusal_on_b_ms", std::to_string(ms));
+  ASSERT_EQ(status, 422) << "node B: " << answer;
+  EXPECT_EQ(json::parse(answer, nullptr, false)["requirement"], "C4") << answer;
+  EXPECT_EQ(probes, 1) << "B answered a withdrawn consent " << probes - 1 << " time(s)";
+  EXPECT_LT(ms, bound_ms);
+
+  // One audit chain across both processes, intact, naming both nodes' keys.
+  auto chain = cb.Get("/v1/audit/verify");
+  ASSERT_EQ(chain->status, 200) << chain->body;
+  EXPECT_EQ(Body(chain)["intact"], true) << chain->body;
+  auto events = ca.Get("/v1/audit?size=500");
+  ASSERT_EQ(events->status, 200);
+  std::set<std::string> actors;
+  const json listed = Body(events);
+  for (const json& ev : listed["items"]) actors.insert(ev["actor"].get<std::string>());
+  EXPECT_GE(actors.size(), 2u) << events->body;
+
+  EXPECT_EQ(a.Stop(), 0) << a.Log();
+  EXPECT_EQ(b.Stop(), 0) << b.Log();
+  Sql(base, "DROP SCHEMA " + schema + " CASCADE");
+  fs::remove_all(root);
+}
+
+}  // namespace
+}  // namespace facegate
