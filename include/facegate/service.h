@@ -31,11 +31,19 @@ struct Config {
   std::function<UnixTime()> clock;  // empty: system clock
   // After a refusal, the person is not asked for consent again for this long (REQ C7).
   int64_t consent_quiet_seconds = 24 * 3600;
+  // REQ S1, S8: a PostgreSQL server that is not on this machine (Unix socket or
+  // loopback) is refused unless this records why the data stays lawfully where
+  // it is, e.g. "db1.internal: operator's data centre in Shanghai, mainland
+  // China". Face data never crosses a border by default. From $FACEGATE_DB_LOCATION_BASIS.
+  std::string database_location_basis;
 };
 // Defaults from the environment: FACEGATE_HOME, FACEGATE_DB, FACEGATE_MODELS, FACEGATE_LOCK.
 Config DefaultConfig();
 // True for a libpq conninfo (URI or key=value with host= or dbname=).
 bool IsPostgresConninfo(const std::string& database);
+// REQ S1, S8: ok for embedded SQLite and a local PostgreSQL; kRefused "S8" for a
+// remote PostgreSQL host without a recorded database_location_basis.
+Status CheckDatabaseLocation(const Config& config);
 
 // Why a request was refused, for people and programs (REQ A1: alternatives on offer).
 struct Refusal {

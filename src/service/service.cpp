@@ -31,6 +31,7 @@ bool IsPostgresConninfo(const std::string& db) {
 Config DefaultConfig() {
   Config c;
   if (const char* db = std::getenv("FACEGATE_DB")) c.database = db;
+  if (const char* b = std::getenv("FACEGATE_DB_LOCATION_BASIS")) c.database_location_basis = b;
   c.data_dir = DefaultDataDir();
   c.model_dir = DefaultModelDir();
   c.lock_file = DefaultLockFile();
@@ -61,6 +62,7 @@ Result<std::unique_ptr<Service>> Service::Open(const Config& config) {
     return Status::Internal("cannot create data directory " + config.data_dir + ": " + ec.message() +
                             "; set FACEGATE_HOME to a writable directory");
   if (IsPostgresConninfo(config.database)) {
+    FG_RETURN_IF_ERROR(CheckDatabaseLocation(config));  // before any connection (REQ S8)
     FG_ASSIGN_OR_RETURN(impl->store, store::OpenPostgresStore(config.database));
   } else if (config.database.empty()) {
     FG_ASSIGN_OR_RETURN(impl->store, store::OpenSqliteStore(config.data_dir + "/facegate.db"));
