@@ -248,6 +248,12 @@ class Service {
   Result<AnalyzeReport> Analyze(const std::string& purpose, const std::vector<std::string>& image_bytes,
                                 int k, const std::string& actor);
 
+  // Writes a consistent copy of the embedded SQLite database to `path` without
+  // the wrapped subject keys: a backup's templates open only with a key the live
+  // store still holds, so a later withdrawal or expiry shreds the backup's copy
+  // too (REQ S7). PostgreSQL: kInvalidInput naming the pg_dump equivalent. Audited.
+  Status Backup(const std::string& path, const std::string& actor);
+
   Result<AuditCheck> VerifyAudit();
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit);
 

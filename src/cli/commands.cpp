@@ -838,6 +838,20 @@ int Run(int argc, char** argv) {
     rc = Print(ctx, j, human.substr(0, human.size() - 1));
   });
 
+  // backup: a keyless copy of the database (REQ S7; docs/compliance-minors.md)
+  std::string bk_file;
+  auto* backup = app.add_subcommand(
+      "backup", "copy the SQLite database without subject keys: what is shredded later stays unreadable in the copy (REQ S7)");
+  backup->add_option("file", bk_file, "the backup file to write (never overwritten)")->required();
+  backup->callback([&] {
+    if (!open()) return;
+    Status st = ctx.svc->Backup(bk_file, ctx.actor);
+    if (!st.ok()) { rc = Report(ctx, st); return; }
+    rc = Print(ctx, {{"ok", true}, {"file", bk_file}, {"subject_keys", "excluded"}},
+               "backup written to " + bk_file + " (sealed templates without subject keys: they open only "
+               "with a key the live store still holds)");
+  });
+
   // --json and --home work before or after the subcommand.
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
     a->fallthrough();
