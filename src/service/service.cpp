@@ -125,6 +125,16 @@ Result<NoticeRecord> Service::PublishNotice(const std::string& purpose, const st
                   Status::NotFound("purpose '" + purpose + "' does not exist; add it first"));
   Status valid = policy::ValidateNotice(text);
   if (!valid.ok()) return I.Fail(actor, "notice.publish", "", purpose, valid);
+  // REQ N3: publishing the text already in force changes nothing (same version,
+  // consents keep covering); any other text is a new version that consents given
+  // for the old one do not cover (REQ C3).
+  auto in_force = I.store->LatestNotice(purpose);
+  if (in_force.ok() && in_force->sha256 == policy::NoticeDigest(text)) {
+    I.Audit(actor, "notice.publish", "", purpose, Status::Ok(),
+            {{"notice_id", in_force->id}, {"version", in_force->version},
+             {"sha256", in_force->sha256}, {"unchanged", true}});
+    return in_force;
+  }
   NoticeRecord n;
   n.purpose = purpose;
   n.text = text;
