@@ -52,6 +52,10 @@ class Store {
   // Every template enrolled for the purpose (a 1:N scope's candidates, REQ SC2),
   // ordered by subject, then id.
   virtual Result<std::vector<SealedTemplate>> ListTemplatesForPurpose(const std::string& purpose) = 0;
+  // The purpose's templates with id > after_id, by subject then id: what other nodes on the
+  // same database enrolled since this node loaded its scope index (REQ SC2).
+  virtual Result<std::vector<SealedTemplate>> ListTemplatesForPurposeAfter(
+      const std::string& purpose, int64_t after_id) = 0;
   // Returns how many were deleted.
   virtual Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) = 0;
   // Deletes every template whose expires_at <= now and returns what was deleted

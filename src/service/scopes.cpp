@@ -5,6 +5,12 @@
 
 namespace facegate::service {
 
+namespace {
+// How far below the highest template id seen a catch-up looks again, for ids that
+// were assigned earlier but committed later (concurrent enrolments on several nodes).
+constexpr int64_t kCatchUpOverlap = 64;
+}  // namespace
+
 Scope::Scope(std::string purpose) : purpose_(std::move(purpose)) {}
 
 Result<std::vector<ScopeCandidate>> Scope::Search(gallery::Vector query, std::size_t k) const {
@@ -161,7 +167,13 @@ Result<std::shared_ptr<Scope>> ScopeRegistry::Get(
     if (!slot) slot = std::make_shared<Scope>(grant.purpose());
     s = slot;
   }
-  if (s->ready_) return s;
+  if (s->ready_) {
+    // Several nodes on one database: index what the others enrolled since. One caller
+    // catches up at a time; the others search what is indexed meanwhile.
+    std::unique_lock w(s->write_mu_, std::try_to_lock);
+    if (w.owns_lock()) FG_RETURN_IF_ERROR(CatchUp(*s, grant, is_member));
+    return s;
+  }
   // Whoever comes first loads; the others wait for it on the write lock.
   std::lock_guard w(s->write_mu_);
   if (s->ready_) return s;
@@ -181,6 +193,9 @@ Status ScopeRegistry::Load(Scope& scope, const Grant& grant,
   }
   const std::size_t total = sealed.size();
   std::size_t done = 0, last_report = 0;
+  for (const SealedTemplate& t : sealed) scope.seen_max_id_ = std::max(scope.seen_max_id_, t.id);
+  for (const SealedTemplate& t : sealed)
+    if (t.id > scope.seen_max_id_ - kCatchUpOverlap) scope.examined_.insert(t.id);
   for (std::size_t i = 0; i < sealed.size();) {
     std::size_t j = i;
     while (j < sealed.size() && sealed[j].subject == sealed[i].subject) ++j;
@@ -218,6 +233,49 @@ Status ScopeRegistry::Load(Scope& scope, const Grant& grant,
   return Status::Ok();
 }
 
+Status ScopeRegistry::CatchUp(Scope& scope, const Grant& grant,
+                              const std::function<bool(const std::string&)>& is_member) {
+  const std::string& purpose = grant.purpose();
+  FG_ASSIGN_OR_RETURN(std::vector<SealedTemplate> fresh,
+                      store_.ListTemplatesForPurposeAfter(
+                          purpose, std::max<int64_t>(0, scope.seen_max_id_ - kCatchUpOverlap)));
+  std::erase_if(fresh, [&](const SealedTemplate& t) { return scope.examined_.count(t.id) > 0; });
+  for (std::size_t i = 0; i < fresh.size();) {
+    std::size_t j = i;
+    while (j < fresh.size() && fresh[j].subject == fresh[i].subject) ++j;
+    const std::string subject = fresh[i].subject;
+    auto examined = [&] {
+      for (std::size_t m = i; m < j; ++m) scope.examined_.insert(fresh[m].id);
+    };
+    if (!is_member(subject)) {
+      examined();
+      i = j;
+      continue;
+    }
+    // The member's entry is rebuilt from all of their templates now in the store (the mean
+    // is over all of them; ones deleted elsewhere drop out).
+    FG_ASSIGN_OR_RETURN(std::vector<SealedTemplate> now, store_.GetTemplates(subject, purpose));
+    Result<std::vector<Template>> opened = vault_.OpenAll(grant, store_, subject);
+    if (!opened.ok() && opened.status().kind() != ErrorKind::kNotFound) return opened.status();
+    if (!opened.ok() || now.empty()) {
+      examined();  // deleted or shredded since the listing: gone, as it should be
+    } else if (opened->size() == now.size()) {
+      scope.RemoveSubjectLocked(subject);
+      for (std::size_t m = 0; m < now.size(); ++m)
+        FG_RETURN_IF_ERROR(
+            scope.AddLocked(subject, now[m].id, gallery::Vector((*opened)[m].values())));
+      examined();
+    }  // else: changing right now; left unexamined, so the next search reads it again
+    i = j;
+  }
+  if (!scope.examined_.empty())
+    scope.seen_max_id_ = std::max(scope.seen_max_id_, *scope.examined_.rbegin());
+  scope.examined_.erase(scope.examined_.begin(),
+                        scope.examined_.upper_bound(scope.seen_max_id_ - kCatchUpOverlap));
+  if (scope.index_.NeedsRebuild()) FG_RETURN_IF_ERROR(scope.index_.Rebuild());
+  return Status::Ok();
+}
+
 void ScopeRegistry::Added(const std::string& purpose, const std::string& subject, int64_t template_id,
                           gallery::Vector values) {
   std::shared_ptr<Scope> s = Find(purpose);
@@ -226,6 +284,7 @@ void ScopeRegistry::Added(const std::string& purpose, const std::string& subject
     std::lock_guard w(s->write_mu_);
     if (!s->ready_) return;  // a failed load: the next Get loads everything again
     s->AddLocked(subject, template_id, values);
+    s->examined_.insert(template_id);  // indexed here: no catch-up needed for it
   }
   // The index grew past the size rule: rebuild now, outside the write lock, so
   // removals and searches continue meanwhile.

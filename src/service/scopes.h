@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -59,6 +60,11 @@ class Scope {
   // Serialises loading, adds and removals of this scope (searches do not take it).
   std::mutex write_mu_;
   std::atomic<bool> ready_{false};  // loaded from the store
+  // Catching up with other nodes on the same database (guarded by write_mu_): the highest
+  // template id read from the store, and the ids examined near it (template ids are
+  // assigned at insert but become visible at commit, so a lower id can appear later).
+  int64_t seen_max_id_ = 0;
+  std::set<int64_t> examined_;
   struct Member {
     int64_t entry = 0;  // id of the mean template in index_
     std::vector<int64_t> template_ids;
@@ -85,7 +91,9 @@ class ScopeRegistry {
   // The scope of the grant's purpose (a kIdentify grant from
   // Gate::AuthorizeScopeSearch), built from the store on first use: every
   // template enrolled for the purpose whose subject still has an active
-  // identification consent (`is_member`) is opened and indexed.
+  // identification consent (`is_member`) is opened and indexed. Later calls
+  // index what other nodes on the same database enrolled since (one short
+  // query when nothing is new).
   Result<std::shared_ptr<Scope>> Get(const Grant& grant,
                                      const std::function<bool(const std::string& subject)>& is_member);
 
@@ -108,6 +116,10 @@ class ScopeRegistry {
   std::shared_ptr<Scope> Find(const std::string& purpose);
   Status Load(Scope& scope, const Grant& grant,
               const std::function<bool(const std::string&)>& is_member);
+  // Indexes templates committed by other nodes since the last load or catch-up; called
+  // with scope.write_mu_ held.
+  Status CatchUp(Scope& scope, const Grant& grant,
+                 const std::function<bool(const std::string&)>& is_member);
 
   store::Store& store_;
   const store::Vault& vault_;

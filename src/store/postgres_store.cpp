@@ -157,6 +157,8 @@ class PostgresStore final : public Store {
   Result<std::vector<SealedTemplate>> GetTemplates(const std::string& subject,
                                                    const std::string& purpose) override;
   Result<std::vector<SealedTemplate>> ListTemplatesForPurpose(const std::string& purpose) override;
+  Result<std::vector<SealedTemplate>> ListTemplatesForPurposeAfter(const std::string& purpose,
+                                                                   int64_t after_id) override;
   Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) override;
   Result<std::vector<SealedTemplate>> DeleteExpiredTemplates(UnixTime now) override;
   Result<int64_t> CountTemplates(const std::string& subject) override;
@@ -830,6 +832,17 @@ Result<std::vector<SealedTemplate>> PostgresStore::ListTemplatesForPurpose(
                                       "WHERE purpose = $1 ORDER BY subject, id",
                                       Params().Text(purpose),
                                       "reading the templates of purpose " + Quote(purpose)));
+  return ReadTemplates(r);
+}
+
+Result<std::vector<SealedTemplate>> PostgresStore::ListTemplatesForPurposeAfter(
+    const std::string& purpose, int64_t after_id) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT id, subject, purpose, model, nonce, ciphertext, "
+                                      "created_at, expires_at FROM templates "
+                                      "WHERE id > $1 AND purpose = $2 ORDER BY subject, id",
+                                      Params().Int(after_id).Text(purpose),
+                                      "reading the new templates of purpose " + Quote(purpose)));
   return ReadTemplates(r);
 }
 

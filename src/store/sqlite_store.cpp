@@ -129,6 +129,8 @@ class SqliteStore final : public Store {
   Result<std::vector<SealedTemplate>> GetTemplates(const std::string& subject,
                                                    const std::string& purpose) override;
   Result<std::vector<SealedTemplate>> ListTemplatesForPurpose(const std::string& purpose) override;
+  Result<std::vector<SealedTemplate>> ListTemplatesForPurposeAfter(const std::string& purpose,
+                                                                   int64_t after_id) override;
   Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) override;
   Result<std::vector<SealedTemplate>> DeleteExpiredTemplates(UnixTime now) override;
   Result<int64_t> CountTemplates(const std::string& subject) override;
@@ -774,6 +776,20 @@ Result<std::vector<SealedTemplate>> SqliteStore::ListTemplatesForPurpose(
   std::vector<SealedTemplate> out;
   int rc = ReadTemplates(st, out);
   if (rc != SQLITE_DONE) return SqlError(rc, "reading the templates of purpose " + Quote(purpose));
+  return out;
+}
+
+Result<std::vector<SealedTemplate>> SqliteStore::ListTemplatesForPurposeAfter(
+    const std::string& purpose, int64_t after_id) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT id, subject, purpose, model, nonce, ciphertext, "
+                                       "created_at, expires_at FROM templates "
+                                       "WHERE id > ? AND purpose = ? ORDER BY subject, id"));
+  st.Bind(1, after_id).Bind(2, purpose);
+  std::vector<SealedTemplate> out;
+  int rc = ReadTemplates(st, out);
+  if (rc != SQLITE_DONE)
+    return SqlError(rc, "reading the new templates of purpose " + Quote(purpose));
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -161,51 +162,77 @@ json Body(const httplib::Result& r) {
   return r ? json::parse(r->body, nullptr, false) : json();
 }
 
-TEST(TwoServeNodes, C4_EnrolOnNodeAVerifyOnNodeBAndAWithdrawalOnAIsRefusedByBWithinTheBound) {
-  ASSERT_GE(sodium_init(), 0);
-  const std::string base = BaseConninfo();
-  ASSERT_FALSE(base.empty()) << "no conninfo: the postgres fixture did not start";
-  const std::string schema = "fg_serve_" + std::to_string(::getpid());
-  ASSERT_TRUE(Sql(base, "DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema));
-  const std::string database = base + " options='-c search_path=" + schema + "'";
-  const fs::path root =
-      fs::temp_directory_path() / ("fg-serve-nodes-" + std::to_string(::getpid()));
-  fs::remove_all(root);
-  fs::create_directories(root / "a");
-  fs::create_directories(root / "b");
+// Two nodes on a fresh schema of the fixture's server; each node printed its own admin key.
+class TwoServeNodes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_GE(sodium_init(), 0);
+    base_ = BaseConninfo();
+    ASSERT_FALSE(base_.empty()) << "no conninfo: the postgres fixture did not start";
+    schema_ = "fg_serve_" + std::to_string(::getpid());
+    ASSERT_TRUE(
+        Sql(base_, "DROP SCHEMA IF EXISTS " + schema_ + " CASCADE; CREATE SCHEMA " + schema_));
+    const std::string database = base_ + " options='-c search_path=" + schema_ + "'";
+    root_ = fs::temp_directory_path() / ("fg-serve-nodes-" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "a");
+    fs::create_directories(root_ / "b");
+    a_ = std::make_unique<ServeProcess>(root_ / "a", database);
+    b_ = std::make_unique<ServeProcess>(root_ / "b", database);
+    std::string error;
+    ASSERT_TRUE(a_->Start(&error)) << error;
+    // The nodes share the master key that wraps subject keys (deployed like a TLS key);
+    // each keeps its own API keys (apikeys.db), so each printed its own admin key.
+    fs::copy_file(root_ / "a" / "master.key", root_ / "b" / "master.key",
+                  fs::copy_options::overwrite_existing);
+    fs::permissions(root_ / "b" / "master.key", fs::perms::owner_read | fs::perms::owner_write);
+    ASSERT_TRUE(b_->Start(&error)) << error;
+    EXPECT_NE(a_->admin_key(), b_->admin_key());
+  }
+  void TearDown() override {
+    if (a_) EXPECT_EQ(a_->Stop(), 0) << "SIGTERM: node A should exit 0; " << a_->Log();
+    if (b_) EXPECT_EQ(b_->Stop(), 0) << "SIGTERM: node B should exit 0; " << b_->Log();
+    if (!base_.empty()) Sql(base_, "DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
+    fs::remove_all(root_);
+  }
 
-  ServeProcess a(root / "a", database), b(root / "b", database);
-  std::string error;
-  ASSERT_TRUE(a.Start(&error)) << error;
-  // The nodes share the master key that wraps subject keys (deployed like a TLS key);
-  // each keeps its own API keys (apikeys.db), so each printed its own admin key.
-  fs::copy_file(root / "a" / "master.key", root / "b" / "master.key",
-                fs::copy_options::overwrite_existing);
-  fs::permissions(root / "b" / "master.key", fs::perms::owner_read | fs::perms::owner_write);
-  ASSERT_TRUE(b.Start(&error)) << error;
-  EXPECT_NE(a.admin_key(), b.admin_key());
+  // A purpose with the example notice, declared on node A; returns the notice id.
+  int64_t Purpose(const std::string& name, const std::string& scenario) {
+    auto ca = a_->Client();
+    auto p = ca.Post("/v1/purposes",
+                     json{{"name", name},
+                          {"scenario", scenario},
+                          {"retention_days", 30},
+                          {"alternatives", {"staff-card"}}}
+                         .dump(),
+                     "application/json");
+    EXPECT_TRUE(p) << "node A did not answer: " << a_->Log();
+    if (!p) return 0;
+    EXPECT_EQ(p->status, 201) << p->body;
+    const std::string notice =
+        ReadBytes(std::string(FACEGATE_SOURCE_DIR) + "/examples/notice-office-entry.md");
+    auto n = ca.Post("/v1/purposes/" + name + "/notices", json{{"text", notice}}.dump(),
+                     "application/json");
+    EXPECT_EQ(n->status, 201) << n->body;
+    return Body(n)["notice_id"];
+  }
 
-  auto ca = a.Client(), cb = b.Client();
-  auto p = ca.Post(
-      "/v1/purposes",
-      json{{"name", "gate-entry"}, {"retention_days", 30}, {"alternatives", {"staff-card"}}}.dump(),
-      "application/json");
-  ASSERT_TRUE(p) << "node A did not answer: " << a.Log();
-  ASSERT_EQ(p->status, 201) << p->body;
-  const std::string notice =
-      ReadBytes(std::string(FACEGATE_SOURCE_DIR) + "/examples/notice-office-entry.md");
-  auto n =
-      ca.Post("/v1/purposes/gate-entry/notices", json{{"text", notice}}.dump(), "application/json");
-  ASSERT_EQ(n->status, 201) << n->body;
+  std::string base_, schema_;
+  fs::path root_;
+  std::unique_ptr<ServeProcess> a_, b_;
+};
+
+TEST_F(TwoServeNodes, C4_EnrolOnNodeAVerifyOnNodeBAndAWithdrawalOnAIsRefusedByBWithinTheBound) {
+  const int64_t notice = Purpose("gate-entry", "verification");
+  auto ca = a_->Client(), cb = b_->Client();
   // The consent is given at node B's kiosk, the enrolment happens at node A.
-  auto g = cb.Post("/v1/consents",
-                   json{{"subject", "S1"},
-                        {"purpose", "gate-entry"},
-                        {"notice_id", Body(n)["notice_id"]},
-                        {"option", "always"}}
-                       .dump(),
-                   "application/json");
-  ASSERT_TRUE(g) << "node B did not answer: " << b.Log();
+  auto g = cb.Post(
+      "/v1/consents",
+      json{
+          {"subject", "S1"}, {"purpose", "gate-entry"}, {"notice_id", notice}, {"option", "always"}}
+          .dump(),
+      "application/json");
+  ASSERT_TRUE(g) << "node B did not answer: " << b_->Log();
   ASSERT_EQ(g->status, 201) << g->body;
   const std::string lfw = std::string(FACEGATE_FACEDATA) + "/lfw/Ai_Sugiyama/";
   httplib::MultipartFormDataItems enrol = {
@@ -262,11 +289,58 @@ TEST(TwoServeNodes, C4_EnrolOnNodeAVerifyOnNodeBAndAWithdrawalOnAIsRefusedByBWit
   const json listed = Body(events);
   for (const json& ev : listed["items"]) actors.insert(ev["actor"].get<std::string>());
   EXPECT_GE(actors.size(), 2u) << events->body;
+}
 
-  EXPECT_EQ(a.Stop(), 0) << a.Log();
-  EXPECT_EQ(b.Stop(), 0) << b.Log();
-  Sql(base, "DROP SCHEMA " + schema + " CASCADE");
-  fs::remove_all(root);
+// Node B has loaded its identification scope; a person enrolled afterwards on node A is
+// identified by B at its next search, without a restart (REQ SC2 scope, several nodes).
+TEST_F(TwoServeNodes, SC2_APersonEnrolledOnNodeAIsIdentifiedByNodeBWhoseScopeWasLoaded) {
+  const int64_t notice = Purpose("site-entry", "identification");
+  auto ca = a_->Client(), cb = b_->Client();
+  const std::string lfw = std::string(FACEGATE_FACEDATA) + "/lfw/";
+  auto member = [&](const std::string& subject, const std::string& who) {
+    auto g = ca.Post("/v1/consents",
+                     json{{"subject", subject},
+                          {"purpose", "site-entry"},
+                          {"notice_id", notice},
+                          {"option", "always"}}
+                         .dump(),
+                     "application/json");
+    ASSERT_EQ(g->status, 201) << g->body;
+    httplib::MultipartFormDataItems enrol = {
+        {"subject", subject, "", ""},
+        {"purpose", "site-entry", "", ""},
+        {"image", ReadBytes(lfw + who + "/" + who + "_0001.jpg"), "p.jpg", "image/jpeg"}};
+    auto e = ca.Post("/v1/enrol", enrol);
+    ASSERT_EQ(e->status, 201) << e->body;
+  };
+  auto identify = [&](const std::string& who) {
+    auto r = cb.Post("/v1/identify",
+                     json{{"purpose", "site-entry"},
+                          {"image_base64", Base64(ReadBytes(lfw + who + "/" + who + "_0002.jpg"))}}
+                         .dump(),
+                     "application/json");
+    EXPECT_TRUE(r) << "node B did not answer: " << b_->Log();
+    if (!r) return json();
+    EXPECT_EQ(r->status, 200) << r->body;
+    return Body(r);
+  };
+  member("P0", "Alan_Greenspan");
+  json first = identify("Alan_Greenspan");  // B loads its scope: one member
+  ASSERT_EQ(first["identified"], true) << first.dump();
+  EXPECT_EQ(first["subject"], "P0");
+  EXPECT_EQ(first["scope_size"], 1);
+  json stranger = identify("Ahmed_Chalabi");
+  EXPECT_EQ(stranger["identified"], false) << "not enrolled yet: " << stranger.dump();
+
+  member("P1", "Ahmed_Chalabi");  // on A, after B loaded
+  json later = identify("Ahmed_Chalabi");
+  ASSERT_EQ(later["identified"], true) << later.dump();
+  EXPECT_EQ(later["subject"], "P1");
+  EXPECT_EQ(later["scope_size"], 2);
+  // And a withdrawal on A takes P1 out of B's answers at once (REQ C4).
+  auto w = ca.Post("/v1/subjects/P1/consents/site-entry/withdraw", "", "application/json");
+  ASSERT_EQ(w->status, 200) << w->body;
+  EXPECT_EQ(identify("Ahmed_Chalabi")["identified"], false);
 }
 
 }  // namespace
