@@ -10,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -132,6 +133,34 @@ class RestApi : public ::testing::Test {
   static inline Server* server_ = nullptr;
   static inline CreatedKey admin_, operator_, auditor_, kiosk_;
 };
+
+TEST(RoleGroups, GateIsAdminOperatorAndDeviceAdministrationIsAdminOnly) {
+  for (Role r : {Role::kAdmin, Role::kOperator, Role::kDevice})
+    EXPECT_TRUE(RoleAllows(r, Access::kGate)) << ToString(r);
+  EXPECT_FALSE(RoleAllows(Role::kAuditor, Access::kGate));
+  EXPECT_TRUE(RoleAllows(Role::kAdmin, Access::kAdmin));
+  for (Role r : {Role::kOperator, Role::kAuditor, Role::kDevice})
+    EXPECT_FALSE(RoleAllows(r, Access::kAdmin)) << ToString(r);
+  // Every new route is in its group (docs/api.md, role matrix).
+  std::map<std::string, Access> want = {
+      {"GET /v1/purposes/{name}/notice", Access::kGate},
+      {"POST /v1/alternatives", Access::kGate},
+      {"POST /v1/alternatives/{id}/complete", Access::kGate},
+      {"POST /v1/subjects/{id}/consents/{purpose}/refuse", Access::kGate},
+      {"GET /v1/subjects/{id}/consents/{purpose}/may-ask", Access::kGate},
+      {"GET /v1/consents/{id}/receipt", Access::kConsents},
+      {"POST /v1/analyze", Access::kFace},
+      {"POST /v1/retention/sweep", Access::kAdmin},
+      {"GET /v1/rules", Access::kPublic},
+      {"GET /v1/rules/{id}", Access::kPublic}};
+  for (const RouteInfo& r : Routes()) {
+    auto it = want.find(r.method + " " + r.path);
+    if (it == want.end()) continue;
+    EXPECT_EQ(r.access, it->second) << it->first;
+    want.erase(it);
+  }
+  EXPECT_TRUE(want.empty()) << want.size() << " route(s) not served";
+}
 
 TEST_F(RestApi, C7_RefusalStartsTheQuietPeriodMayAskSaysNoAndAPromptedConsentIsRefused) {
   auto c = Client();
