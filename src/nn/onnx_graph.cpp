@@ -236,6 +236,36 @@ OnnxValue OnnxGraph::Gemm(const OnnxValue& x, std::vector<float> weights_out_in,
   return y;
 }
 
+OnnxValue OnnxGraph::Sigmoid(const OnnxValue& x) {
+  auto* node = model_->mutable_graph()->add_node();
+  node->set_op_type("Sigmoid");
+  node->add_input(x.name);
+  OnnxValue y{Fresh("sigmoid"), x.shape};
+  node->add_output(y.name);
+  return y;
+}
+
+OnnxValue OnnxGraph::Softmax(const OnnxValue& x) {
+  auto* node = model_->mutable_graph()->add_node();
+  node->set_op_type("Softmax");
+  node->add_input(x.name);
+  SetInt(node, "axis", static_cast<int64_t>(x.shape.size()) - 1);
+  OnnxValue y{Fresh("softmax"), x.shape};
+  node->add_output(y.name);
+  return y;
+}
+
+OnnxValue OnnxGraph::Transpose(const OnnxValue& x, const std::vector<int64_t>& perm) {
+  auto* node = model_->mutable_graph()->add_node();
+  node->set_op_type("Transpose");
+  node->add_input(x.name);
+  SetInts(node, "perm", perm);
+  OnnxValue y{Fresh("transpose"), {}};
+  for (int64_t axis : perm) y.shape.push_back(x.shape[axis]);
+  node->add_output(y.name);
+  return y;
+}
+
 Result<std::string> OnnxGraph::Serialize() const {
   std::string bytes;
   if (!model_->SerializeToString(&bytes)) {

@@ -66,6 +66,12 @@ class OnnxGraph {
   // y = x * W^T + bias with W given as [out, in] (transB=1); empty bias = zeros.
   OnnxValue Gemm(const OnnxValue& x, std::vector<float> weights_out_in, int64_t out,
                  std::vector<float> bias);
+  // Element-wise logistic function (TF Sigmoid).
+  OnnxValue Sigmoid(const OnnxValue& x);
+  // Softmax over the last axis of an [N, C] value (TF Softmax on a 2-D tensor).
+  OnnxValue Softmax(const OnnxValue& x);
+  // Axis permutation, e.g. {0, 2, 3, 1} for NCHW -> NHWC before a TF-order flatten.
+  OnnxValue Transpose(const OnnxValue& x, const std::vector<int64_t>& perm);
 
   // The serialized ModelProto.
   Result<std::string> Serialize() const;

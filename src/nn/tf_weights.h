@@ -37,6 +37,11 @@ class TfWeights {
   Result<const TfTensor*> Get(const std::string& name, const std::vector<int64_t>& shape) const;
 
   bool Has(const std::string& name) const { return tensors_.count(name) != 0; }
+  // The tensor `name` whatever its shape, or nullptr (graph models name their constants).
+  const TfTensor* Find(const std::string& name) const {
+    auto it = tensors_.find(name);
+    return it == tensors_.end() ? nullptr : &it->second;
+  }
   size_t size() const { return tensors_.size(); }
 
  private:
