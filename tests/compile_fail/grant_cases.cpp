@@ -13,8 +13,10 @@ void Use(vision::Engine& engine, const cv::Mat& rgb, const vision::Face& face) {
   Grant g = policy::Gate::AuthorizeResearch("control");
   auto faces = engine.Detect(g, rgb);
   auto t = engine.Extract(g, rgb, face);
+  auto live = engine.Liveness(g, rgb, face, vision::LivenessThresholds{});
   (void)faces;
   (void)t;
+  (void)live;
 #elif defined(CASE_CONSTRUCT_GRANT)
   Grant g(Operation::kEnrol, "S1", "office-entry", 1, "forged");
   (void)engine.Extract(g, rgb, face);
@@ -34,6 +36,11 @@ void Use(vision::Engine& engine, const cv::Mat& rgb, const vision::Face& face) {
 #elif defined(CASE_ANALYSIS_GRANT_EXTRACTS)
   AnalysisGrant a = policy::Gate::AuthorizeResearchAnalysis("control");
   (void)engine.Extract(a, rgb, face);
+#elif defined(CASE_LIVENESS_WITHOUT_GRANT)
+  (void)engine.Liveness(rgb, face, vision::LivenessThresholds{});
+#elif defined(CASE_ANALYSIS_GRANT_LIVENESS)
+  AnalysisGrant a = policy::Gate::AuthorizeResearchAnalysis("control");
+  (void)engine.Liveness(a, rgb, face, vision::LivenessThresholds{});
 #elif defined(CASE_CONSTRUCT_ANALYSIS_GRANT)
   AnalysisGrant a("shop-count", "forged");
   (void)a;
