@@ -25,6 +25,19 @@ std::optional<Scenario> ParseScenario(const std::string& s);
 std::optional<ConsentOption> ParseConsentOption(const std::string& s);
 std::optional<ConsentMethod> ParseConsentMethod(const std::string& s);
 
+// When a purpose requires a liveness check of the face (docs/liveness.md): never, at
+// enrolment, at verification, or both. Stored as "off", "enrol", "verify", "both".
+enum class LivenessRequirement { kOff, kEnrol, kVerify, kBoth };
+const char* ToString(LivenessRequirement r);
+std::optional<LivenessRequirement> ParseLivenessRequirement(const std::string& s);
+// Whether `r` requires liveness at enrolment / at verification.
+inline bool RequiresLivenessAtEnrol(LivenessRequirement r) {
+  return r == LivenessRequirement::kEnrol || r == LivenessRequirement::kBoth;
+}
+inline bool RequiresLivenessAtVerify(LivenessRequirement r) {
+  return r == LivenessRequirement::kVerify || r == LivenessRequirement::kBoth;
+}
+
 // A declared processing purpose, e.g. "office-entry".
 struct PurposeRecord {
   std::string name;
@@ -33,6 +46,7 @@ struct PurposeRecord {
   std::vector<std::string> alternatives;  // non-face methods offered (REQ A1)
   std::string legal_mandate;              // recorded mandate allowing a face-only flow (REQ A1)
   UnixTime created_at = 0;
+  LivenessRequirement liveness = LivenessRequirement::kOff;  // when a live face is required
 };
 
 // A published, versioned notice for a purpose (REQ N1, N3).

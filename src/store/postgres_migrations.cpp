@@ -128,6 +128,11 @@ CREATE TABLE consent_refusals (
 );
 CREATE INDEX consent_refusals_by_subject_purpose ON consent_refusals (subject, purpose, refused_at);
 )sql"},
+      {6, "purposes.liveness: when a purpose requires a live face", R"sql(
+-- Liveness requirement per purpose (docs/liveness.md): 'off', at 'enrol', at 'verify' or 'both'.
+ALTER TABLE purposes ADD COLUMN liveness TEXT NOT NULL DEFAULT 'off'
+  CHECK (liveness IN ('off', 'enrol', 'verify', 'both'));
+)sql"},
   };
   return kMigrations;
 }

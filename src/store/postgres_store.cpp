@@ -457,14 +457,15 @@ Status PostgresStore::AddPurpose(const PurposeRecord& p) {
   return Transaction([&]() -> Status {
     auto r =
         Run("INSERT INTO purposes (name, scenario, retention_days, alternatives, "
-            "legal_mandate, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "legal_mandate, created_at, liveness) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             Params()
                 .Text(p.name)
                 .Text(ToString(p.scenario))
                 .Int(p.retention_days)
                 .Text(nlohmann::json(p.alternatives).dump())
                 .Text(p.legal_mandate)
-                .Int(p.created_at ? p.created_at : Now()),
+                .Int(p.created_at ? p.created_at : Now())
+                .Text(ToString(p.liveness)),
             "adding purpose " + Quote(p.name));
     if (r.ok()) return Status::Ok();
     if (r.status().kind() == ErrorKind::kConflict) {
@@ -476,7 +477,7 @@ Status PostgresStore::AddPurpose(const PurposeRecord& p) {
 }
 
 static const char* const kPurposeColumns =
-    "name, scenario, retention_days, alternatives, legal_mandate, created_at";
+    "name, scenario, retention_days, alternatives, legal_mandate, created_at, liveness";
 
 Result<PurposeRecord> ReadPurpose(const Row& row) {
   PurposeRecord p;
@@ -499,6 +500,12 @@ Result<PurposeRecord> ReadPurpose(const Row& row) {
   }
   p.legal_mandate = row.Text(4);
   p.created_at = row.Int(5);
+  auto liveness = ParseLivenessRequirement(row.Text(6));
+  if (!liveness) {
+    return Status::Integrity("purpose " + Quote(p.name) + " has unknown liveness requirement " +
+                             Quote(row.Text(6)) + ": the database was edited; restore from backup");
+  }
+  p.liveness = *liveness;
   return p;
 }
 

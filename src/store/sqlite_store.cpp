@@ -392,14 +392,15 @@ Status SqliteStore::AddPurpose(const PurposeRecord& p) {
   }
   std::lock_guard lock(mu_);
   FG_ASSIGN_OR_RETURN(Stmt st, Prepare("INSERT INTO purposes (name, scenario, retention_days, "
-                                       "alternatives, legal_mandate, created_at) "
-                                       "VALUES (?, ?, ?, ?, ?, ?)"));
+                                       "alternatives, legal_mandate, created_at, liveness) "
+                                       "VALUES (?, ?, ?, ?, ?, ?, ?)"));
   st.Bind(1, p.name)
       .Bind(2, std::string(ToString(p.scenario)))
       .Bind(3, p.retention_days)
       .Bind(4, nlohmann::json(p.alternatives).dump())
       .Bind(5, p.legal_mandate)
-      .Bind(6, p.created_at ? p.created_at : Now());
+      .Bind(6, p.created_at ? p.created_at : Now())
+      .Bind(7, std::string(ToString(p.liveness)));
   int rc = st.Step();
   if (rc == SQLITE_DONE) return Status::Ok();
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
@@ -410,7 +411,7 @@ Status SqliteStore::AddPurpose(const PurposeRecord& p) {
 }
 
 static const char* const kPurposeColumns =
-    "name, scenario, retention_days, alternatives, legal_mandate, created_at";
+    "name, scenario, retention_days, alternatives, legal_mandate, created_at, liveness";
 
 Result<PurposeRecord> ReadPurpose(const Stmt& st) {
   PurposeRecord p;
@@ -433,6 +434,12 @@ Result<PurposeRecord> ReadPurpose(const Stmt& st) {
   }
   p.legal_mandate = st.Text(4);
   p.created_at = st.Int(5);
+  auto liveness = ParseLivenessRequirement(st.Text(6));
+  if (!liveness) {
+    return Status::Integrity("purpose " + Quote(p.name) + " has unknown liveness requirement " +
+                             Quote(st.Text(6)) + ": the database was edited; restore from backup");
+  }
+  p.liveness = *liveness;
   return p;
 }
 

@@ -86,6 +86,29 @@ TEST_P(StoreTest, PurposeRoundTripsAndDuplicateConflicts) {
   EXPECT_EQ((*all)[0].name, "canteen");
 }
 
+// Migration 6: a purpose keeps where it requires a live face; older purposes read as "off".
+TEST_P(StoreTest, PurposeKeepsItsLivenessRequirement) {
+  PurposeRecord p;
+  p.name = "gate";
+  p.scenario = Scenario::kVerification;
+  p.retention_days = 30;
+  p.alternatives = {"staff-card"};
+  p.created_at = kNow;
+  p.liveness = LivenessRequirement::kBoth;
+  ASSERT_TRUE(store_->AddPurpose(p).ok());
+  MustAddPurpose(*store_, "plain");
+  auto got = store_->GetPurpose("gate");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->liveness, LivenessRequirement::kBoth);
+  EXPECT_EQ(store_->GetPurpose("plain")->liveness, LivenessRequirement::kOff);
+  auto all = store_->ListPurposes();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].liveness, LivenessRequirement::kBoth);  // "gate" < "plain"
+  EXPECT_EQ(ParseLivenessRequirement("verify"), LivenessRequirement::kVerify);
+  EXPECT_FALSE(ParseLivenessRequirement("sometimes").has_value());
+}
+
 TEST_P(StoreTest, UnknownPurposeIsNotFoundAndNamed) {
   auto p = store_->GetPurpose("lab-door");
   ASSERT_FALSE(p.ok());
