@@ -36,6 +36,8 @@ struct Config {
   // it is, e.g. "db1.internal: operator's data centre in Shanghai, mainland
   // China". Face data never crosses a border by default. From $FACEGATE_DB_LOCATION_BASIS.
   std::string database_location_basis;
+  // Where a purpose that requires liveness passes or refuses a face (docs/liveness.md).
+  vision::LivenessThresholds liveness_thresholds;
 };
 // Defaults from the environment: FACEGATE_HOME, FACEGATE_DB, FACEGATE_MODELS, FACEGATE_LOCK.
 Config DefaultConfig();
@@ -62,6 +64,8 @@ struct EnrolResult {
   std::string model;
   UnixTime expires_at = 0;
   vision::StageTimings timings;
+  // The liveness check, when the purpose requires one at enrolment (docs/liveness.md).
+  std::optional<vision::LivenessResult> liveness;
 };
 
 struct VerifyResult {
@@ -72,6 +76,8 @@ struct VerifyResult {
   int64_t consent_id = 0;
   std::vector<std::string> alternatives;  // REQ A1
   vision::StageTimings timings;
+  // The liveness check, when the purpose requires one at verification (docs/liveness.md).
+  std::optional<vision::LivenessResult> liveness;
 };
 
 struct WithdrawResult {

@@ -181,9 +181,11 @@ const char* ToString(LivenessVerdict v);  // "real", "spoof", "unsure"
 
 // Where the verdict changes, on both scores (0..1). The defaults were chosen by measurement on
 // LFW photos and the spoofs the tests make (docs/liveness.md, bench/liveness_eval).
+extern const float kDefaultLivenessSpoofBelow;  // vision/liveness.cpp, next to the measurement
+extern const float kDefaultLivenessRealFrom;
 struct LivenessThresholds {
-  float spoof_below = 0.05f;  // either score under this: SPOOF
-  float real_from = 0.5f;     // both scores at least this: REAL
+  float spoof_below = kDefaultLivenessSpoofBelow;  // either score under this: SPOOF
+  float real_from = kDefaultLivenessRealFrom;      // both scores at least this: REAL
   // kInvalidInput unless 0 <= spoof_below <= real_from <= 1.
   Status Check() const;
 };

@@ -3,6 +3,7 @@
 #include <facegate/service.h>
 
 #include "service/json_views.h"
+#include "service/liveness_check.h"
 
 #include "nn/model_files.h"
 #include "server/server.h"
@@ -162,6 +163,7 @@ int Run(int argc, char** argv) {
   struct {
     std::string name, scenario = "verification", retention, mandate;
     std::vector<std::string> alternatives;
+    std::string liveness = "off";
   } pa;
   auto* padd = purpose->add_subcommand("add", "declare a purpose (REQ A1: needs a non-face alternative)");
   padd->add_option("name", pa.name, "purpose name, e.g. office-entry")->required();
@@ -170,24 +172,34 @@ int Run(int argc, char** argv) {
       ->required();
   padd->add_option("--alternative", pa.alternatives, "a non-face method offered, e.g. staff-card (REQ A1)");
   padd->add_option("--legal-mandate", pa.mandate, "legal mandate allowing a face-only flow (REQ A1)");
+  padd->add_option("--liveness", pa.liveness,
+                   "require a live face (not a photo or screen) at: off | enrol | verify | both "
+                   "(default off; docs/liveness.md)");
   padd->callback([&] {
     if (!open()) return;
     auto sc = ParseScenario(pa.scenario);
     auto ret = ParseDuration(pa.retention);
     if (!sc) { rc = Report(ctx, Status::InvalidInput("unknown scenario '" + pa.scenario + "'; use verification, identification or analysis")); return; }
     if (!ret) { rc = Report(ctx, Status::InvalidInput("retention '" + pa.retention + "' is not a duration; write e.g. 365d")); return; }
+    auto live = ParseLivenessRequirement(pa.liveness);
+    if (!live) { rc = Report(ctx, Status::InvalidInput("--liveness '" + pa.liveness + "' is not one of off, enrol, verify, both")); return; }
     PurposeRecord p;
     p.name = pa.name;
     p.scenario = *sc;
     p.retention_days = std::max<int64_t>(1, *ret / 86400);
     p.alternatives = pa.alternatives;
     p.legal_mandate = pa.mandate;
+    p.liveness = *live;
     Status st = ctx.svc->AddPurpose(p, ctx.actor);
     if (!st.ok()) { rc = Report(ctx, st, ""); return; }
     rc = Print(ctx, {{"ok", true}, {"purpose", p.name}, {"scenario", ToString(p.scenario)},
-                     {"retention_days", p.retention_days}, {"alternatives", p.alternatives}},
+                     {"retention_days", p.retention_days}, {"alternatives", p.alternatives},
+                     {"liveness", ToString(p.liveness)}},
                "purpose " + p.name + " declared (" + ToString(p.scenario) + ", retention " +
-                   std::to_string(p.retention_days) + " days)");
+                   std::to_string(p.retention_days) + " days" +
+                   (p.liveness == LivenessRequirement::kOff ? std::string()
+                                                            : std::string(", liveness ") + ToString(p.liveness)) +
+                   ")");
   });
   auto* plist = purpose->add_subcommand("list", "list declared purposes");
   plist->callback([&] {
@@ -198,7 +210,7 @@ int Run(int argc, char** argv) {
     std::string human;
     for (auto& p : *ps) {
       arr.push_back({{"name", p.name}, {"scenario", ToString(p.scenario)}, {"retention_days", p.retention_days},
-                     {"alternatives", p.alternatives}});
+                     {"alternatives", p.alternatives}, {"liveness", ToString(p.liveness)}});
       human += p.name + "\t" + ToString(p.scenario) + "\t" + std::to_string(p.retention_days) + "d\n";
     }
     rc = Print(ctx, arr, human.empty() ? "no purposes declared" : human.substr(0, human.size() - 1));
@@ -333,6 +345,7 @@ int Run(int argc, char** argv) {
     json j = {{"ok", true}, {"template_id", r->template_id}, {"consent_id", r->consent_id}, {"model", r->model},
               {"expires_at", FormatTime(r->expires_at)}};
     if (timings) j["timings"] = TimingsJson(r->timings);
+    if (r->liveness) j["liveness"] = service::LivenessJson(*r->liveness);
     rc = Print(ctx, j, "enrolled " + e_subject + " for " + e_purpose + " (template " + std::to_string(r->template_id) +
                            ", sealed; expires " + FormatTime(r->expires_at) + ")");
   });
@@ -351,9 +364,13 @@ int Run(int argc, char** argv) {
     json j = {{"ok", true}, {"match", r->match}, {"distance", r->distance}, {"threshold", r->threshold},
               {"model", r->model}, {"consent_id", r->consent_id}, {"alternatives", r->alternatives}};
     if (timings) j["timings"] = TimingsJson(r->timings);
+    if (r->liveness) j["liveness"] = service::LivenessJson(*r->liveness);
     std::ostringstream h;
     h << (r->match ? "MATCH" : "NO MATCH") << ": distance " << std::fixed << std::setprecision(4) << r->distance
       << (r->match ? " <= " : " > ") << "threshold " << r->threshold << " (" << r->model << ")";
+    if (r->liveness)
+      h << "\nliveness " << vision::ToString(r->liveness->verdict) << " (anti-spoof " << r->liveness->antispoof
+        << ", liveness " << r->liveness->liveness << ")";
     if (!r->alternatives.empty()) {
       h << "\nalternatives on offer:";
       for (auto& a : r->alternatives) h << " " << a;

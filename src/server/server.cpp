@@ -21,6 +21,7 @@
 #include "policy/rules.h"
 #include "server/rate_limit.h"
 #include "service/json_views.h"
+#include "service/liveness_check.h"
 
 namespace facegate::server {
 
@@ -111,6 +112,7 @@ json PurposeJson(const PurposeRecord& p) {
             {"alternatives", p.alternatives},
             {"created_at", FormatTime(p.created_at)}};
   if (!p.legal_mandate.empty()) j["legal_mandate"] = p.legal_mandate;
+  j["liveness"] = ToString(p.liveness);
   return j;
 }
 
@@ -493,6 +495,13 @@ struct Server::Impl {
     auto mandate = Str(*body, "legal_mandate", false);
     if (!mandate.ok()) return Fail(c, mandate.status());
     p.legal_mandate = *mandate;
+    auto live_s = Str(*body, "liveness", false);
+    if (!live_s.ok()) return Fail(c, live_s.status());
+    auto live = ParseLivenessRequirement(live_s->empty() ? "off" : *live_s);
+    if (!live)
+      return Fail(c, Status::InvalidInput("liveness '" + *live_s +
+                                          "' is not one of off, enrol, verify, both"));
+    p.liveness = *live;
     c.audited = true;
     Status st = svc.AddPurpose(p, c.actor);
     if (!st.ok()) {
@@ -742,6 +751,7 @@ struct Server::Impl {
               {"model", r->model},
               {"expires_at", FormatTime(r->expires_at)}};
     if (Truthy(c.req, "timings")) j["timings"] = TimingsJson(r->timings);
+    if (r->liveness) j["liveness"] = service::LivenessJson(*r->liveness);
     SendJson(c.res, 201, j);
   }
 
@@ -762,6 +772,7 @@ struct Server::Impl {
         {"match", r->match}, {"distance", r->distance},     {"threshold", r->threshold},
         {"model", r->model}, {"consent_id", r->consent_id}, {"alternatives", r->alternatives}};
     if (Truthy(c.req, "timings")) j["timings"] = TimingsJson(r->timings);
+    if (r->liveness) j["liveness"] = service::LivenessJson(*r->liveness);
     SendJson(c.res, 200, j);
   }
 

@@ -11,6 +11,7 @@
 #include "policy/notice.h"
 #include "policy/rules.h"
 #include "service/paths.h"
+#include "service/liveness_check.h"
 #include "service/service_impl.h"
 
 namespace facegate::service {
@@ -282,10 +283,18 @@ Result<EnrolResult> Service::Enrol(const std::string& subject, const std::string
   auto face = I.OneFace(*grant, *rgb, &res.timings);
   if (!face.ok()) return I.Fail(actor, act, subject, purpose, face.status());
   FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());
-  auto tpl = eng->Extract(*grant, *rgb, *face, &res.timings);
-  if (!tpl.ok()) return I.Fail(actor, act, subject, purpose, tpl.status());
   auto p = I.store->GetPurpose(purpose);
   if (!p.ok()) return I.Fail(actor, act, subject, purpose, p.status());
+  // A purpose that requires a live face gets no template from a photo held up (docs/liveness.md).
+  Status live = RequireLiveness(*eng, *grant, *rgb, *face, *p, Operation::kEnrol,
+                                I.config.liveness_thresholds, &res.liveness);
+  if (!live.ok()) {
+    json detail = {{"grant", grant->id()}};
+    if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
+    return I.Fail(actor, act, subject, purpose, live, detail);
+  }
+  auto tpl = eng->Extract(*grant, *rgb, *face, &res.timings);
+  if (!tpl.ok()) return I.Fail(actor, act, subject, purpose, tpl.status());
   const UnixTime now = I.Now();
   res.consent_id = grant->consent_id();
   res.model = tpl->model();
@@ -296,9 +305,10 @@ Result<EnrolResult> Service::Enrol(const std::string& subject, const std::string
   Status st = I.store->Transaction([&]() -> Status {
     FG_ASSIGN_OR_RETURN(SealedTemplate sealed, I.vault->Seal(*grant, *I.store, *tpl, now, res.expires_at));
     FG_ASSIGN_OR_RETURN(res.template_id, I.store->PutTemplate(sealed));
-    return I.Audit(actor, act, subject, purpose, Status::Ok(),
-                   {{"grant", grant->id()}, {"consent_id", res.consent_id}, {"template_id", res.template_id},
-                    {"model", res.model}, {"face_score", face->detection.score}});
+    json detail = {{"grant", grant->id()}, {"consent_id", res.consent_id}, {"template_id", res.template_id},
+                   {"model", res.model}, {"face_score", face->detection.score}};
+    if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
+    return I.Audit(actor, act, subject, purpose, Status::Ok(), detail);
   });
   // A loaded identification scope gets the new member at once (REQ SC2).
   if (st.ok()) I.Scopes().Added(purpose, subject, res.template_id, gallery::Vector(tpl->values()));
@@ -335,6 +345,17 @@ Result<VerifyResult> Service::Verify(const std::string& subject, const std::stri
   auto face = I.OneFace(*grant, *rgb, &res.timings);
   if (!face.ok()) return I.Fail(actor, act, subject, purpose, face.status(), {{"grant", grant->id()}});
   FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());
+  auto p = I.store->GetPurpose(purpose);
+  if (!p.ok()) return I.Fail(actor, act, subject, purpose, p.status(), {{"grant", grant->id()}});
+  // A purpose that requires a live face does not match a photo held up (docs/liveness.md).
+  Status live = RequireLiveness(*eng, *grant, *rgb, *face, *p, Operation::kVerify,
+                                I.config.liveness_thresholds, &res.liveness);
+  if (!live.ok()) {
+    rgb->setTo(cv::Scalar::all(0));  // REQ S2, D3: nothing of the probe is kept
+    json detail = {{"grant", grant->id()}};
+    if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
+    return I.Fail(actor, act, subject, purpose, live, detail);
+  }
   auto probe = eng->Extract(*grant, *rgb, *face, &res.timings);
   if (!probe.ok()) return I.Fail(actor, act, subject, purpose, probe.status(), {{"grant", grant->id()}});
   res.model = probe->model();
@@ -344,9 +365,10 @@ Result<VerifyResult> Service::Verify(const std::string& subject, const std::stri
   // Nothing of the probe is kept: image buffer and template are wiped (REQ S2, D3).
   probe->Wipe();
   rgb->setTo(cv::Scalar::all(0));
-  I.Audit(actor, act, subject, purpose, Status::Ok(),
-          {{"grant", grant->id()}, {"consent_id", res.consent_id}, {"match", res.match},
-           {"distance", res.distance}, {"threshold", res.threshold}, {"model", res.model}});
+  json detail = {{"grant", grant->id()}, {"consent_id", res.consent_id}, {"match", res.match},
+                 {"distance", res.distance}, {"threshold", res.threshold}, {"model", res.model}};
+  if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
+  I.Audit(actor, act, subject, purpose, Status::Ok(), detail);
   // An "only this time" consent is spent: its templates go with it (REQ C5, S5).
   if (pre->option == ConsentOption::kOnce) {
     I.store->Transaction([&]() -> Status {

@@ -1,0 +1,165 @@
+// A purpose can require a live face at enrolment and/or verification (docs/liveness.md).
+// The wiring is tested with thresholds that force each verdict, so these tests prove what the
+// service does with a verdict, not how good the models are (docs/liveness.md has those figures).
+#include <facegate/service.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "testutil.h"
+
+namespace facegate {
+namespace {
+
+using namespace facegate::testing;
+
+const std::string kA1 = "lfw/Ai_Sugiyama/Ai_Sugiyama_0001.jpg";
+const std::string kA2 = "lfw/Ai_Sugiyama/Ai_Sugiyama_0002.jpg";
+
+// Every score is at least 0: with these, every face is REAL.
+vision::LivenessThresholds AllReal() {
+  vision::LivenessThresholds t;
+  t.spoof_below = 0;
+  t.real_from = 0;
+  return t;
+}
+// Every score is below 1 (sigmoid and softmax outputs of a real face never reach it): SPOOF.
+vision::LivenessThresholds AllSpoof() {
+  vision::LivenessThresholds t;
+  t.spoof_below = 1;
+  t.real_from = 1;
+  return t;
+}
+// Nothing is SPOOF and nothing reaches REAL: UNSURE.
+vision::LivenessThresholds AllUnsure() {
+  vision::LivenessThresholds t;
+  t.spoof_below = 0;
+  t.real_from = 1;
+  return t;
+}
+
+class LivenessServiceTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    svc_.reset();
+    std::filesystem::remove_all(home_);
+  }
+  void Open(const vision::LivenessThresholds& t) {
+    home_ = TempHome("live");
+    service::Config c = TestConfig(home_);
+    c.liveness_thresholds = t;
+    auto s = service::Service::Open(c);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    svc_ = std::move(s).value();
+  }
+  void Ready(LivenessRequirement live) {
+    PurposeRecord p;
+    p.name = "gate";
+    p.retention_days = 365;
+    p.alternatives = {"staff-card"};
+    p.liveness = live;
+    ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
+    auto n = svc_->PublishNotice("gate", kNoticeText, "test");
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    service::Service::ConsentRequest r;
+    r.subject = "S1";
+    r.purpose = "gate";
+    r.notice_id = n->id;
+    r.option = ConsentOption::kAlways;
+    ASSERT_TRUE(svc_->GiveConsent(r, "test").ok());
+  }
+  // The detail of the newest audit event of `action`.
+  nlohmann::json LastAudit(const std::string& action, std::string* outcome = nullptr) {
+    auto events = svc_->ListAudit(0, 1000);
+    EXPECT_TRUE(events.ok());
+    for (auto it = events->rbegin(); it != events->rend(); ++it) {
+      if (it->action != action) continue;
+      if (outcome) *outcome = it->outcome;
+      return nlohmann::json::parse(it->detail);
+    }
+    ADD_FAILURE() << "no audit event " << action;
+    return {};
+  }
+  std::filesystem::path home_;
+  std::unique_ptr<service::Service> svc_;
+};
+
+TEST_F(LivenessServiceTest, S6_RealVerdictPassesAndIsReportedAndAudited) {
+  Open(AllReal());
+  Ready(LivenessRequirement::kBoth);
+  auto e = svc_->Enrol("S1", "gate", ReadAll(Facedata(kA1)), "", "test");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ASSERT_TRUE(e->liveness.has_value());
+  EXPECT_EQ(e->liveness->verdict, vision::LivenessVerdict::kReal);
+  EXPECT_GE(e->liveness->antispoof, 0.f);
+  EXPECT_LE(e->liveness->liveness, 1.f);
+  nlohmann::json d = LastAudit("enrol");
+  ASSERT_TRUE(d.contains("liveness")) << d.dump();
+  EXPECT_EQ(d["liveness"]["verdict"], "real");
+  auto v = svc_->Verify("S1", "gate", ReadAll(Facedata(kA2)), "", "test");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_TRUE(v->liveness.has_value());
+  EXPECT_EQ(v->liveness->verdict, vision::LivenessVerdict::kReal);
+  EXPECT_TRUE(v->match);
+  EXPECT_EQ(LastAudit("verify")["liveness"]["verdict"], "real");
+}
+
+TEST_F(LivenessServiceTest, A1_SpoofIsRefusedBeforeAnyTemplateNamingWhatToDoAndTheAlternative) {
+  Open(AllSpoof());
+  Ready(LivenessRequirement::kEnrol);
+  auto e = svc_->Enrol("S1", "gate", ReadAll(Facedata(kA1)), "", "test");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().kind(), ErrorKind::kInvalidInput);
+  const std::string& m = e.status().message();
+  EXPECT_NE(m.find("live face"), std::string::npos) << m;
+  EXPECT_NE(m.find("spoof"), std::string::npos) << m;
+  EXPECT_NE(m.find("present your own face"), std::string::npos) << m;
+  EXPECT_NE(m.find("staff-card"), std::string::npos) << m;
+  EXPECT_EQ(*svc_->store().CountTemplates("S1"), 0) << "no template from a spoof";
+  std::string outcome;
+  nlohmann::json d = LastAudit("enrol", &outcome);
+  EXPECT_EQ(outcome, "error:invalid_input");
+  EXPECT_EQ(d["liveness"]["verdict"], "spoof") << d.dump();
+}
+
+TEST_F(LivenessServiceTest, A1_UnsureIsRefusedAtVerificationAskingForARetake) {
+  Open(AllUnsure());
+  Ready(LivenessRequirement::kVerify);
+  // Enrolment is not covered by a "verify" requirement: no check, no verdict.
+  auto e = svc_->Enrol("S1", "gate", ReadAll(Facedata(kA1)), "", "test");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_FALSE(e->liveness.has_value());
+  auto v = svc_->Verify("S1", "gate", ReadAll(Facedata(kA2)), "", "test");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_NE(v.status().message().find("unsure"), std::string::npos) << v.status().message();
+  EXPECT_NE(v.status().message().find("retake"), std::string::npos) << v.status().message();
+  EXPECT_NE(v.status().message().find("staff-card"), std::string::npos) << v.status().message();
+  EXPECT_EQ(LastAudit("verify")["liveness"]["verdict"], "unsure");
+}
+
+TEST_F(LivenessServiceTest, OffRunsNoLivenessCheck) {
+  Open(AllSpoof());
+  Ready(LivenessRequirement::kOff);
+  auto e = svc_->Enrol("S1", "gate", ReadAll(Facedata(kA1)), "", "test");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_FALSE(e->liveness.has_value());
+  auto v = svc_->Verify("S1", "gate", ReadAll(Facedata(kA2)), "", "test");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_FALSE(v->liveness.has_value());
+  EXPECT_FALSE(LastAudit("verify").contains("liveness"));
+}
+
+TEST_F(LivenessServiceTest, CliPurposeAddTakesLivenessAndRefusesAnUnknownValue) {
+  home_ = TempHome("live-cli");
+  auto ok = RunCli(home_, "--json purpose add gate --retention 30d --alternative staff-card --liveness both");
+  ASSERT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("\"liveness\":\"both\""), std::string::npos) << ok.out;
+  auto list = RunCli(home_, "--json purpose list");
+  EXPECT_NE(list.out.find("\"liveness\":\"both\""), std::string::npos) << list.out;
+  auto bad = RunCli(home_, "purpose add gate2 --retention 30d --alternative staff-card --liveness sometimes");
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("off, enrol, verify, both"), std::string::npos) << bad.out;
+}
+
+}  // namespace
+}  // namespace facegate
