@@ -350,8 +350,12 @@ Status PostgresStore::Migrate() {
                                std::to_string(LatestPostgresSchemaVersion()) +
                                ": upgrade facegate, or restore a backup made by this version");
     }
+    // Each migration is applied unless recorded, not only those above the highest: version
+    // numbers are owned by features that land in any order, so a lower one can come later.
     for (const Migration& m : PostgresMigrations()) {
-      if (m.version <= current) continue;
+      FG_ASSIGN_OR_RETURN(PgResult done, Run("SELECT 1 FROM schema_migrations WHERE version = $1",
+                                             Params().Int(m.version), "reading the schema version"));
+      if (PQntuples(done.get()) > 0) continue;
       FG_RETURN_IF_ERROR(Command(m.sql, "applying migration " + std::to_string(m.version)));
       FG_RETURN_IF_ERROR(Run("INSERT INTO schema_migrations (version, description, applied_at) "
                              "VALUES ($1, $2, $3)",

@@ -293,8 +293,16 @@ Status SqliteStore::Migrate() {
                                std::to_string(LatestSchemaVersion()) +
                                ": upgrade facegate, or restore a backup made by this version");
     }
+    // Each migration is applied unless recorded, not only those above the highest: version
+    // numbers are owned by features that land in any order, so a lower one can come later.
     for (const Migration& m : SqliteMigrations()) {
-      if (m.version <= current) continue;
+      {
+        FG_ASSIGN_OR_RETURN(Stmt done, Prepare("SELECT 1 FROM schema_migrations WHERE version = ?"));
+        done.Bind(1, int64_t{m.version});
+        const int rc = done.Step();
+        if (rc == SQLITE_ROW) continue;
+        if (rc != SQLITE_DONE) return SqlError(rc, "reading the schema version");
+      }
       FG_RETURN_IF_ERROR(Exec(m.sql, "applying migration " + std::to_string(m.version)));
       FG_ASSIGN_OR_RETURN(
           Stmt st, Prepare("INSERT INTO schema_migrations (version, description, applied_at) "
