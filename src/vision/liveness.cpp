@@ -14,7 +14,7 @@
 namespace facegate::vision {
 
 // Default thresholds, chosen on bench/liveness_eval's scores (docs/liveness.md).
-const float kDefaultLivenessSpoofBelow = 0.05f;
+const float kDefaultLivenessSpoofBelow = 0.1f;
 const float kDefaultLivenessRealFrom = 0.5f;
 
 const char* ToString(LivenessVerdict v) {

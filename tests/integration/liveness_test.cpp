@@ -153,9 +153,9 @@ TEST_F(LivenessServiceTest, CliPurposeAddTakesLivenessAndRefusesAnUnknownValue) 
   home_ = TempHome("live-cli");
   auto ok = RunCli(home_, "--json purpose add gate --retention 30d --alternative staff-card --liveness both");
   ASSERT_EQ(ok.exit_code, 0) << ok.out;
-  EXPECT_NE(ok.out.find("\"liveness\":\"both\""), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("\"liveness\": \"both\""), std::string::npos) << ok.out;
   auto list = RunCli(home_, "--json purpose list");
-  EXPECT_NE(list.out.find("\"liveness\":\"both\""), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("\"liveness\": \"both\""), std::string::npos) << list.out;
   auto bad = RunCli(home_, "purpose add gate2 --retention 30d --alternative staff-card --liveness sometimes");
   EXPECT_EQ(bad.exit_code, 2) << bad.out;
   EXPECT_NE(bad.out.find("off, enrol, verify, both"), std::string::npos) << bad.out;
