@@ -16,14 +16,19 @@ enum class Scenario { kVerification, kIdentification, kAnalysis };
 enum class ConsentOption { kOnce, kWhileInUse, kAlways };
 // How consent was expressed (REQ C2).
 enum class ConsentMethod { kClick, kWritten, kGuardian };
+// What a consent covers (REQ C8, P1): face processing for its purpose, handing
+// the face data to one named recipient, or importing a photo from a named source.
+enum class ConsentKind { kProcessing, kDisclosure, kImport };
 
 const char* ToString(Scenario s);
 const char* ToString(ConsentOption o);
 const char* ToString(ConsentMethod m);
+const char* ToString(ConsentKind k);
 // Parse the lower-case names used by the CLI and API ("verification", "while_in_use", ...).
 std::optional<Scenario> ParseScenario(const std::string& s);
 std::optional<ConsentOption> ParseConsentOption(const std::string& s);
 std::optional<ConsentMethod> ParseConsentMethod(const std::string& s);
+std::optional<ConsentKind> ParseConsentKind(const std::string& s);
 
 // When a purpose requires a liveness check of the face (docs/liveness.md): never, at
 // enrolment, at verification, or both. Stored as "off", "enrol", "verify", "both".
@@ -75,6 +80,13 @@ struct ConsentRecord {
   std::optional<UnixTime> used_at;  // set when a "once" consent is spent
   std::string session;              // device/interaction session for "while in use"
   std::string legal_basis = "consent";
+  // What it covers (REQ C8, P1); only kProcessing consents let the Gate grant face processing.
+  ConsentKind kind = ConsentKind::kProcessing;
+  std::string recipient;  // kDisclosure: the one third party named (REQ C8)
+  std::string source;     // kImport: "public-photo" or "profile-picture" (REQ P1)
+  bool minor = false;     // the subject was under 14 when it was given (REQ M1)
+  std::string guardian;           // guardian consent: the guardian's identity (REQ M1)
+  std::string guardian_relation;  // and relation to the subject, e.g. "mother"
 
   bool active_at(UnixTime t) const { return !withdrawn_at && t < expires_at; }
 };

@@ -88,6 +88,17 @@ class Store {
   virtual Result<std::optional<UnixTime>> LastConsentRefusal(const std::string& subject,
                                                              const std::string& purpose) = 0;
 
+  // Minors (REQ M1-M3): the subject's declared birth date, "YYYY-MM-DD" ("" clears
+  // it). kNotFound for an unknown subject (register it with EnsureSubject first).
+  virtual Status SetSubjectBirthDate(const std::string& subject, const std::string& birth_date) = 0;
+  // The declared birth date, "" when none was declared; kNotFound for an unknown subject.
+  virtual Result<std::string> SubjectBirthDate(const std::string& subject) = 0;
+
+  // Persisted policy switches, e.g. "minors-face" = "off" (REQ M2) or the recorded
+  // basis for a remote database (REQ S8). GetSetting: nullopt when never set.
+  virtual Status PutSetting(const std::string& name, const std::string& value, UnixTime at) = 0;
+  virtual Result<std::optional<std::string>> GetSetting(const std::string& name) = 0;
+
   // Audit chain (REQ S6): the store assigns seq, prev_hash and hash atomically.
   virtual Result<AuditEvent> AppendAudit(const AuditEvent& e) = 0;
   virtual Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) = 0;

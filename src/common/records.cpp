@@ -31,12 +31,21 @@ const char* ToString(ConsentMethod m) {
   }
   return "?";
 }
+const char* ToString(ConsentKind k) {
+  switch (k) {
+    case ConsentKind::kProcessing: return "processing";
+    case ConsentKind::kDisclosure: return "disclosure";
+    case ConsentKind::kImport: return "import";
+  }
+  return "?";
+}
 const char* ToString(Operation op) {
   switch (op) {
     case Operation::kEnrol: return "enrol";
     case Operation::kVerify: return "verify";
     case Operation::kIdentify: return "identify";
     case Operation::kResearch: return "research";
+    case Operation::kDisclose: return "disclose";
   }
   return "?";
 }
@@ -53,6 +62,12 @@ std::optional<ConsentOption> ParseConsentOption(const std::string& s) {
 }
 std::optional<ConsentMethod> ParseConsentMethod(const std::string& s) {
   for (auto v : {ConsentMethod::kClick, ConsentMethod::kWritten, ConsentMethod::kGuardian})
+    if (s == ToString(v)) return v;
+  return std::nullopt;
+}
+
+std::optional<ConsentKind> ParseConsentKind(const std::string& s) {
+  for (auto v : {ConsentKind::kProcessing, ConsentKind::kDisclosure, ConsentKind::kImport})
     if (s == ToString(v)) return v;
   return std::nullopt;
 }

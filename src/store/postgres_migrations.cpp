@@ -128,6 +128,25 @@ CREATE TABLE consent_refusals (
 );
 CREATE INDEX consent_refusals_by_subject_purpose ON consent_refusals (subject, purpose, refused_at);
 )sql"},
+      {4, "birth dates, consent kinds (disclosure, import), minors, policy settings", R"sql(
+-- REQ M1: the declared birth date (YYYY-MM-DD) on the identity side (S3); NULL = none declared.
+ALTER TABLE subjects ADD COLUMN birth_date TEXT;
+-- What a consent covers (REQ C8, P1) and whether it is a minor's (REQ M1).
+ALTER TABLE consents ADD COLUMN kind TEXT NOT NULL DEFAULT 'processing'
+  CHECK (kind IN ('processing', 'disclosure', 'import'));
+ALTER TABLE consents ADD COLUMN recipient TEXT NOT NULL DEFAULT '';  -- disclosure (C8)
+ALTER TABLE consents ADD COLUMN source TEXT NOT NULL DEFAULT '';     -- import (P1)
+ALTER TABLE consents ADD COLUMN minor BOOLEAN NOT NULL DEFAULT FALSE;      -- M1
+ALTER TABLE consents ADD COLUMN guardian TEXT NOT NULL DEFAULT '';
+ALTER TABLE consents ADD COLUMN guardian_relation TEXT NOT NULL DEFAULT '';
+
+-- Policy switches, persisted and audited by the service (REQ M2, S8).
+CREATE TABLE policy_settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+)sql"},
       {6, "purposes.liveness: when a purpose requires a live face", R"sql(
 -- Liveness requirement per purpose (docs/liveness.md): 'off', at 'enrol', at 'verify' or 'both'.
 ALTER TABLE purposes ADD COLUMN liveness TEXT NOT NULL DEFAULT 'off'

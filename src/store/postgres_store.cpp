@@ -179,6 +179,11 @@ class PostgresStore final : public Store {
   Result<std::optional<UnixTime>> LastConsentRefusal(const std::string& subject,
                                                      const std::string& purpose) override;
 
+  Status SetSubjectBirthDate(const std::string& subject, const std::string& birth_date) override;
+  Result<std::string> SubjectBirthDate(const std::string& subject) override;
+  Status PutSetting(const std::string& name, const std::string& value, UnixTime at) override;
+  Result<std::optional<std::string>> GetSetting(const std::string& name) override;
+
   Result<AuditEvent> AppendAudit(const AuditEvent& e) override;
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) override;
   Result<AuditCheck> VerifyAudit() override;
@@ -625,7 +630,8 @@ Result<bool> PostgresStore::SubjectExists(const std::string& subject) {
 
 static const char* const kConsentColumns =
     "id, subject, purpose, notice_id, notice_sha256, option, method, evidence, given_at, "
-    "expires_at, withdrawn_at, used_at, session, legal_basis";
+    "expires_at, withdrawn_at, used_at, session, legal_basis, kind, recipient, source, minor, "
+    "guardian, guardian_relation";
 
 Result<ConsentRecord> ReadConsent(const Row& row) {
   ConsentRecord c;
@@ -650,6 +656,17 @@ Result<ConsentRecord> ReadConsent(const Row& row) {
   c.used_at = row.OptInt(11);
   c.session = row.Text(12);
   c.legal_basis = row.Text(13);
+  auto kind = ParseConsentKind(row.Text(14));
+  if (!kind) {
+    return Status::Integrity("consent " + std::to_string(c.id) +
+                             " has an unknown kind: the database was edited; restore from backup");
+  }
+  c.kind = *kind;
+  c.recipient = row.Text(15);
+  c.source = row.Text(16);
+  c.minor = row.Text(17) == "t";
+  c.guardian = row.Text(18);
+  c.guardian_relation = row.Text(19);
   return c;
 }
 
@@ -694,12 +711,20 @@ Result<ConsentRecord> PostgresStore::AddConsent(const ConsentRecord& in) {
         .OptInt(c.withdrawn_at)
         .OptInt(c.used_at)
         .Text(c.session)
-        .Text(c.legal_basis);
+        .Text(c.legal_basis)
+        .Text(ToString(c.kind))
+        .Text(c.recipient)
+        .Text(c.source)
+        .Text(c.minor ? "true" : "false")
+        .Text(c.guardian)
+        .Text(c.guardian_relation);
     FG_ASSIGN_OR_RETURN(
         PgResult r,
         Run("INSERT INTO consents (subject, purpose, notice_id, notice_sha256, option, method, "
-            "evidence, given_at, expires_at, withdrawn_at, used_at, session, legal_basis) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+            "evidence, given_at, expires_at, withdrawn_at, used_at, session, legal_basis, kind, "
+            "recipient, source, minor, guardian, guardian_relation) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
+            "$18, $19) RETURNING id",
             p, "adding a consent of subject " + Quote(c.subject)));
     c.id = Row(r.get(), 0).Int(0);
     return Status::Ok();
@@ -1058,6 +1083,53 @@ Result<std::optional<UnixTime>> PostgresStore::LastConsentRefusal(const std::str
                                       Params().Text(subject).Text(purpose),
                                       "reading consent refusals of subject " + Quote(subject)));
   return std::optional<UnixTime>(Row(r.get(), 0).OptInt(0));
+}
+
+// ---- minors and policy settings (REQ M1, M2, S8) ----
+
+Status PostgresStore::SetSubjectBirthDate(const std::string& subject, const std::string& birth_date) {
+  return Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequireSubject(subject));
+    Params p;
+    if (birth_date.empty()) {
+      p.Null();
+    } else {
+      p.Text(birth_date);
+    }
+    p.Text(subject);
+    return Run("UPDATE subjects SET birth_date = $1 WHERE id = $2", p,
+               "declaring the birth date of subject " + Quote(subject))
+        .status();
+  });
+}
+
+Result<std::string> PostgresStore::SubjectBirthDate(const std::string& subject) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT birth_date FROM subjects WHERE id = $1",
+                                      Params().Text(subject),
+                                      "reading the birth date of subject " + Quote(subject)));
+  if (PQntuples(r.get()) == 0) return Status::NotFound("subject " + Quote(subject) + " does not exist");
+  Row row(r.get(), 0);
+  return row.IsNull(0) ? std::string() : row.Text(0);
+}
+
+Status PostgresStore::PutSetting(const std::string& name, const std::string& value, UnixTime at) {
+  if (name.empty()) return Status::InvalidInput("a policy setting needs a name");
+  return Transaction([&]() -> Status {
+    return Run("INSERT INTO policy_settings (name, value, updated_at) VALUES ($1, $2, $3) "
+               "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at",
+               Params().Text(name).Text(value).Int(at ? at : Now()),
+               "storing policy setting " + Quote(name))
+        .status();
+  });
+}
+
+Result<std::optional<std::string>> PostgresStore::GetSetting(const std::string& name) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT value FROM policy_settings WHERE name = $1",
+                                      Params().Text(name), "reading policy setting " + Quote(name)));
+  if (PQntuples(r.get()) == 0) return std::optional<std::string>();
+  return std::optional<std::string>(Row(r.get(), 0).Text(0));
 }
 
 // ---- audit chain (REQ S6) ----

@@ -151,6 +151,11 @@ class SqliteStore final : public Store {
   Result<std::optional<UnixTime>> LastConsentRefusal(const std::string& subject,
                                                      const std::string& purpose) override;
 
+  Status SetSubjectBirthDate(const std::string& subject, const std::string& birth_date) override;
+  Result<std::string> SubjectBirthDate(const std::string& subject) override;
+  Status PutSetting(const std::string& name, const std::string& value, UnixTime at) override;
+  Result<std::optional<std::string>> GetSetting(const std::string& name) override;
+
   Result<AuditEvent> AppendAudit(const AuditEvent& e) override;
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) override;
   Result<AuditCheck> VerifyAudit() override;
@@ -575,7 +580,8 @@ Result<bool> SqliteStore::SubjectExists(const std::string& subject) {
 
 static const char* const kConsentColumns =
     "id, subject, purpose, notice_id, notice_sha256, option, method, evidence, given_at, "
-    "expires_at, withdrawn_at, used_at, session, legal_basis";
+    "expires_at, withdrawn_at, used_at, session, legal_basis, kind, recipient, source, minor, "
+    "guardian, guardian_relation";
 
 Result<ConsentRecord> ReadConsent(const Stmt& st) {
   ConsentRecord c;
@@ -600,6 +606,17 @@ Result<ConsentRecord> ReadConsent(const Stmt& st) {
   c.used_at = st.OptInt(11);
   c.session = st.Text(12);
   c.legal_basis = st.Text(13);
+  auto kind = ParseConsentKind(st.Text(14));
+  if (!kind) {
+    return Status::Integrity("consent " + std::to_string(c.id) +
+                             " has an unknown kind: the database was edited; restore from backup");
+  }
+  c.kind = *kind;
+  c.recipient = st.Text(15);
+  c.source = st.Text(16);
+  c.minor = st.Int(17) != 0;
+  c.guardian = st.Text(18);
+  c.guardian_relation = st.Text(19);
   return c;
 }
 
@@ -632,8 +649,9 @@ Result<ConsentRecord> SqliteStore::AddConsent(const ConsentRecord& in) {
     FG_ASSIGN_OR_RETURN(
         Stmt st,
         Prepare("INSERT INTO consents (subject, purpose, notice_id, notice_sha256, option, method, "
-                "evidence, given_at, expires_at, withdrawn_at, used_at, session, legal_basis) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                "evidence, given_at, expires_at, withdrawn_at, used_at, session, legal_basis, "
+                "kind, recipient, source, minor, guardian, guardian_relation) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     st.Bind(1, c.subject).Bind(2, c.purpose);
     if (c.notice_id) {
       st.Bind(3, c.notice_id);
@@ -649,7 +667,13 @@ Result<ConsentRecord> SqliteStore::AddConsent(const ConsentRecord& in) {
         .Bind(10, c.withdrawn_at)
         .Bind(11, c.used_at)
         .Bind(12, c.session)
-        .Bind(13, c.legal_basis);
+        .Bind(13, c.legal_basis)
+        .Bind(14, std::string(ToString(c.kind)))
+        .Bind(15, c.recipient)
+        .Bind(16, c.source)
+        .Bind(17, int64_t{c.minor ? 1 : 0})
+        .Bind(18, c.guardian)
+        .Bind(19, c.guardian_relation);
     FG_RETURN_IF_ERROR(Run(st, "adding a consent of subject " + Quote(c.subject)));
     c.id = sqlite3_last_insert_rowid(db_);
     return Status::Ok();
@@ -1011,6 +1035,51 @@ Result<std::optional<UnixTime>> SqliteStore::LastConsentRefusal(const std::strin
     return SqlError(rc, "reading consent refusals of subject " + Quote(subject));
   return std::optional<UnixTime>(st.OptInt(0));
 }
+// ---- minors and policy settings (REQ M1, M2, S8) ----
+
+Status SqliteStore::SetSubjectBirthDate(const std::string& subject, const std::string& birth_date) {
+  std::lock_guard lock(mu_);
+  FG_RETURN_IF_ERROR(RequireSubject(subject));
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("UPDATE subjects SET birth_date = ? WHERE id = ?"));
+  if (birth_date.empty()) {
+    st.BindNull(1);
+  } else {
+    st.Bind(1, birth_date);
+  }
+  st.Bind(2, subject);
+  return Run(st, "declaring the birth date of subject " + Quote(subject));
+}
+
+Result<std::string> SqliteStore::SubjectBirthDate(const std::string& subject) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT birth_date FROM subjects WHERE id = ?"));
+  st.Bind(1, subject);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return st.Text(0);
+  if (rc != SQLITE_DONE) return SqlError(rc, "reading the birth date of subject " + Quote(subject));
+  return Status::NotFound("subject " + Quote(subject) + " does not exist");
+}
+
+Status SqliteStore::PutSetting(const std::string& name, const std::string& value, UnixTime at) {
+  if (name.empty()) return Status::InvalidInput("a policy setting needs a name");
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("INSERT INTO policy_settings (name, value, updated_at) "
+                                       "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                                       "value = excluded.value, updated_at = excluded.updated_at"));
+  st.Bind(1, name).Bind(2, value).Bind(3, at ? at : Now());
+  return Run(st, "storing policy setting " + Quote(name));
+}
+
+Result<std::optional<std::string>> SqliteStore::GetSetting(const std::string& name) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT value FROM policy_settings WHERE name = ?"));
+  st.Bind(1, name);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return std::optional<std::string>(st.Text(0));
+  if (rc != SQLITE_DONE) return SqlError(rc, "reading policy setting " + Quote(name));
+  return std::optional<std::string>();
+}
+
 // ---- audit chain (REQ S6) ----
 
 Result<AuditEvent> SqliteStore::AppendAudit(const AuditEvent& in) {

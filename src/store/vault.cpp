@@ -201,6 +201,7 @@ Result<std::vector<Template>> Vault::OpenAll(const Grant& grant, Store& store,
   switch (grant.operation()) {
     case Operation::kEnrol:
     case Operation::kVerify:
+    case Operation::kDisclose:  // only the named subject's, for its recipient (REQ C8)
       if (grant.subject() != subject) {
         return Status::Refused(
             "C1", "the grant is for subject " + Quote(grant.subject()) + ", not " + Quote(subject));
