@@ -19,6 +19,7 @@ enum class Operation {
   kVerify,    // detect + extract a probe + compare with one subject (SC1)
   kIdentify,  // detect + extract a probe + search a scope (SC2)
   kResearch,  // evaluation on labelled data: in memory only, nothing stored (REQ P3)
+  kDisclose,  // open a subject's stored templates to hand them to one named recipient (REQ C8)
 };
 
 const char* ToString(Operation op);
@@ -34,7 +35,8 @@ class Grant {
   // Pseudonymous subject id; empty for identification and research.
   const std::string& subject() const { return subject_; }
   const std::string& purpose() const { return purpose_; }
-  // The consent this grant rests on (0 for research grants).
+  // The consent this grant rests on (0 for research grants; for kDisclose the
+  // disclosure consent naming the recipient).
   int64_t consent_id() const { return consent_id_; }
   // Unique id of this authorization, written in the audit log.
   const std::string& id() const { return id_; }

@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 
+#include "policy/minors.h"
+
+#include <cctype>
 #include <chrono>
 #include <optional>
 
@@ -91,6 +94,7 @@ bool ScenarioAllows(Scenario s, Operation op) {
     case Operation::kVerify: return s == Scenario::kVerification;
     case Operation::kIdentify: return s == Scenario::kIdentification;
     case Operation::kResearch: return false;
+    case Operation::kDisclose: return s == Scenario::kVerification || s == Scenario::kIdentification;
   }
   return false;
 }
@@ -138,10 +142,15 @@ Result<ConsentRecord> Gate::ActiveConsent(const std::string& subject, const std:
   auto consents = store_.ListConsents(subject, purpose);
   if (!consents.ok()) return consents.status();
   const UnixTime now = clock_();
+  // REQ M1, M2: a subject under 14 by declared birth date, today.
+  FG_ASSIGN_OR_RETURN(bool child, IsChild(subject, now));
+  if (child) FG_RETURN_IF_ERROR(RefuseIfMinorsFaceOff(subject));
   // Report the most telling reason when nothing fits: withdrawn, expired, spent, stale notice.
   std::string why;
   std::string req = "C1";
   for (const ConsentRecord& c : *consents) {  // newest first
+    // A disclosure or import consent never covers face processing itself (REQ C8, P1).
+    if (c.kind != ConsentKind::kProcessing) continue;
     if (c.withdrawn_at) {
       if (why.empty()) why = "the consent (id " + std::to_string(c.id) + ") was withdrawn", req = "C4";
       continue;
@@ -162,6 +171,14 @@ Result<ConsentRecord> Gate::ActiveConsent(const std::string& subject, const std:
       if (why.empty()) why = "the \"only this time\" consent (id " + std::to_string(c.id) + ") was already used", req = "C5";
       continue;
     }
+    if (child && c.method != ConsentMethod::kGuardian) {
+      if (why.empty())
+        why = "subject '" + subject + "' is under " + std::to_string(kAgeOfConsent) +
+              " and the consent (id " + std::to_string(c.id) +
+              ") is not a guardian's; only a parent or guardian may consent for a child",
+        req = "M1";
+      continue;
+    }
     if (c.option == ConsentOption::kWhileInUse && c.session != session) {
       if (why.empty())
         why = "the \"while in use\" consent (id " + std::to_string(c.id) +
@@ -173,6 +190,65 @@ Result<ConsentRecord> Gate::ActiveConsent(const std::string& subject, const std:
   }
   if (why.empty()) why = "subject '" + subject + "' has no consent for purpose '" + purpose + "'";
   return Status::Refused(req, why + "; give a separate consent for this purpose or use an alternative");
+}
+
+Result<bool> Gate::IsChild(const std::string& subject, UnixTime now) {
+  auto born = store_.SubjectBirthDate(subject);
+  if (!born.ok()) {
+    if (born.status().kind() == ErrorKind::kNotFound) return false;  // no consent either: C1 follows
+    return born.status();
+  }
+  return IsChildAt(*born, now);
+}
+
+Status Gate::RefuseIfMinorsFaceOff(const std::string& subject) {
+  FG_ASSIGN_OR_RETURN(std::optional<std::string> v, store_.GetSetting(kMinorsFaceSetting));
+  if (v && *v == "off")
+    return Status::Refused("M2", "subject '" + subject + "' is under " + std::to_string(kAgeOfConsent) +
+                                     " and the policy 'minors-face' is off: no face processing for "
+                                     "children at all, whatever the consent; use the alternative");
+  return Status::Ok();
+}
+
+Result<Grant> Gate::AuthorizeDisclosure(const std::string& subject, const std::string& purpose,
+                                        const std::string& recipient) {
+  if (IsPublicRecipient(recipient))
+    return Status::Refused("C8", "public disclosure of face data is always off; name the one "
+                                 "processor the data goes to (--to RECIPIENT)");
+  // The data handed over must itself be lawfully held: an active processing
+  // consent for the purpose (and, for a child, a guardian's; REQ C1, M1, M2).
+  FG_ASSIGN_OR_RETURN(ConsentRecord held, ActiveConsent(subject, purpose, Operation::kDisclose, ""));
+  (void)held;
+  FG_ASSIGN_OR_RETURN(NoticeRecord notice, store_.LatestNotice(purpose));
+  FG_ASSIGN_OR_RETURN(std::vector<ConsentRecord> consents, store_.ListConsents(subject, purpose));
+  const UnixTime now = clock_();
+  std::string why = "subject '" + subject + "' has no consent to hand face data for purpose '" +
+                    purpose + "' to '" + recipient + "'";
+  for (const ConsentRecord& c : consents) {  // newest first
+    if (c.kind != ConsentKind::kDisclosure) continue;
+    if (c.recipient != recipient) {
+      why += "; consent " + std::to_string(c.id) + " names '" + c.recipient + "' only";
+      continue;
+    }
+    if (!c.active_at(now)) {
+      why += "; consent " + std::to_string(c.id) + (c.withdrawn_at ? " was withdrawn" : " expired");
+      continue;
+    }
+    if (c.notice_sha256 != notice.sha256) {
+      why += "; consent " + std::to_string(c.id) + " was given for an older notice";
+      continue;
+    }
+    return Grant(Operation::kDisclose, subject, purpose, c.id, NewGrantId());
+  }
+  return Status::Refused("C8", why + "; ask the person for a separate consent naming the recipient "
+                                     "(consent give ... --kind disclosure --to RECIPIENT)");
+}
+
+bool IsPublicRecipient(const std::string& recipient) {
+  std::string r;
+  for (char ch : recipient) r += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return r.empty() || r == "public" || r == "*" || r == "everyone" || r == "all" || r == "anyone" ||
+         r == "internet" || r == "公开";
 }
 
 Result<Grant> Gate::Authorize(Operation op, const std::string& subject, const std::string& purpose,

@@ -18,6 +18,9 @@ namespace facegate::policy {
 using Clock = std::function<UnixTime()>;
 UnixTime SystemNow();
 
+// True for a recipient that stands for the public rather than one processor (REQ C8).
+bool IsPublicRecipient(const std::string& recipient);
+
 class Gate {
  public:
   Gate(store::Store& store, Clock clock = SystemNow);
@@ -57,8 +60,20 @@ class Gate {
   Result<ConsentRecord> ActiveConsent(const std::string& subject, const std::string& purpose,
                                       Operation op, const std::string& session = "");
 
+  // Authorizes handing the subject's stored face data for `purpose` to one
+  // named `recipient` (REQ C8, P2): needs an active processing consent for the
+  // purpose and a separate, active disclosure consent naming exactly that
+  // recipient, bound to the notice in force. A public recipient ("public", "*",
+  // "everyone"...) is always refused: public disclosure is off.
+  Result<Grant> AuthorizeDisclosure(const std::string& subject, const std::string& purpose,
+                                    const std::string& recipient);
+
  private:
   static std::string NewGrantId();
+  // REQ M1: the subject's declared birth date makes them under 14 at `now`.
+  Result<bool> IsChild(const std::string& subject, UnixTime now);
+  // REQ M2: kRefused "M2" when the policy switch forbids face processing for children.
+  Status RefuseIfMinorsFaceOff(const std::string& subject);
   // kRefused "A2" while the subject has an open alternative for purpose and session.
   Status RefuseIfFaceFree(const std::string& subject, const std::string& purpose,
                           const std::string& session);
