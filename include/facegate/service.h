@@ -149,6 +149,37 @@ struct AnalyzeReport {
   std::vector<std::string> suppressed;  // groups with 1..k-1 faces, count withheld
 };
 
+// The identity-side record of a subject with the age it implies (REQ M1, S3).
+struct SubjectInfo {
+  std::string id;
+  std::string birth_date;  // "YYYY-MM-DD" as declared; "" when none
+  int age = -1;            // whole years at the service clock's now; -1 unknown
+  bool minor = false;      // under 14 now (REQ M1)
+  UnixTime adult_consent_at = 0;  // when the person turns 14 (0 unknown)
+};
+
+// Every audit event of one year about a subject who was under 14 at the time
+// of the event (REQ M3), for the yearly audit export.
+struct MinorsAuditReport {
+  int year = 0;
+  int64_t events_scanned = 0;
+  std::vector<AuditEvent> events;  // in chain order
+  std::vector<std::pair<std::string, int64_t>> by_action;  // action -> count
+  std::vector<std::string> subjects;                       // distinct, sorted
+  bool chain_intact = false;  // the audit chain verified when the export was made (REQ S6)
+};
+
+// What `disclose` handed over (REQ C8): the subject's templates for one purpose,
+// sealed to the recipient's public key so only the recipient can read them.
+struct DisclosureResult {
+  int64_t consent_id = 0;  // the disclosure consent naming the recipient
+  std::string recipient;
+  std::string subject, purpose, model;
+  int64_t templates = 0;
+  UnixTime disclosed_at = 0;
+  std::string package;  // JSON: who, what, when, and crypto_box_seal'd templates (base64)
+};
+
 class Service {
  public:
   // Opens the store (creating data_dir, database and master key on first run).
@@ -176,6 +207,13 @@ class Service {
     // consent is refused (C7) within the quiet period after a refusal. False: the
     // person came forward on their own initiative, which is always allowed.
     bool prompted = false;
+    // What the consent covers (REQ C8, P1): processing (default), disclosure to
+    // `recipient`, or import of a photo from `source` (public-photo | profile-picture).
+    ConsentKind kind = ConsentKind::kProcessing;
+    std::string recipient, source;
+    // Guardian consent (REQ M1): the guardian's identity and relation to the subject;
+    // the only consent accepted for a subject under 14 by declared birth date.
+    std::string guardian, guardian_relation;
   };
   // Records a separate consent for exactly one purpose (REQ C1, C2, C5).
   Result<ConsentRecord> GiveConsent(const ConsentRequest& r, const std::string& actor);
@@ -183,7 +221,9 @@ class Service {
   // templates and destroys the key that sealed them, in one step (REQ C4, S7).
   Result<WithdrawResult> WithdrawConsent(const std::string& subject, const std::string& purpose,
                                          const std::string& actor);
-  Result<std::vector<ConsentRecord>> ListConsents(const std::string& subject, const std::string& purpose);
+  // A child's consents are read on the record: `actor` is audited (REQ M3).
+  Result<std::vector<ConsentRecord>> ListConsents(const std::string& subject, const std::string& purpose,
+                                                  const std::string& actor = "service");
   // Records that the person refused consent for the purpose; starts the quiet period (REQ C7).
   Status RefuseConsent(const std::string& subject, const std::string& purpose,
                        const std::string& actor);
@@ -259,6 +299,36 @@ class Service {
   // store still holds, so a later withdrawal or expiry shreds the backup's copy
   // too (REQ S7). PostgreSQL: kInvalidInput naming the pg_dump equivalent. Audited.
   Status Backup(const std::string& path, const std::string& actor);
+
+  // ---- Minors (REQ M1-M3) ----
+  // Registers the subject if new and declares its birth date ("YYYY-MM-DD", not
+  // in the future; "" clears it). Audited. Returns the record with its age now.
+  Result<SubjectInfo> DeclareSubject(const std::string& subject, const std::string& birth_date,
+                                     const std::string& actor);
+  // The subject's identity record; reading a child's record is audited (REQ M3).
+  Result<SubjectInfo> ShowSubject(const std::string& subject, const std::string& actor);
+  // Sets a policy switch, persisted and audited: "minors-face" = "on" | "off"
+  // ("off": the Gate refuses every face operation for under-14s, REQ M2).
+  Status SetPolicy(const std::string& name, const std::string& value, const std::string& actor);
+  // Every policy switch with its value in force (defaults included).
+  Result<std::vector<std::pair<std::string, std::string>>> Policies();
+  // The yearly audit export of access to children's data (REQ M3). Audited.
+  Result<MinorsAuditReport> MinorsAudit(int year, const std::string& actor);
+
+  // ---- Third-party disclosure and imported photos (REQ C8, P1, P2) ----
+  // Hands the subject's templates for `purpose` to `recipient`, sealed to the
+  // recipient's X25519 public key (32 bytes). Refused "C8" without an active
+  // disclosure consent naming that recipient; a public recipient is always
+  // refused. Audited, refusals included.
+  Result<DisclosureResult> Disclose(const std::string& subject, const std::string& purpose,
+                                    const std::string& recipient, const std::string& recipient_public_key,
+                                    const std::string& actor);
+  // Enrols a photo the person did not hand over at capture: a public photo or a
+  // profile picture (`source` "public-photo" | "profile-picture"). Refused "P1"
+  // unless the person gave a separate, active import consent naming that source.
+  Result<EnrolResult> EnrolImported(const std::string& subject, const std::string& purpose,
+                                    const std::string& image_bytes, const std::string& source,
+                                    const std::string& session, const std::string& actor);
 
   Result<AuditCheck> VerifyAudit();
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit);

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -267,6 +268,15 @@ int Run(int argc, char** argv) {
   cgive->add_option("--evidence", cr.evidence, "written: signer and form hash; guardian: who and relation");
   cgive->add_option("--session", cr.session, "session the consent belongs to (while_in_use)");
   cgive->add_option("--valid", c_valid, "validity, e.g. 30d (default: once/while_in_use 1d, always = retention)");
+  std::string c_kind = "processing";
+  cgive->add_option("--kind", c_kind,
+                    "processing (face processing for the purpose, default) | disclosure (handing the data "
+                    "to --to RECIPIENT, REQ C8) | import (a template from a --source photo, REQ P1)")
+      ->check(CLI::IsMember({"processing", "disclosure", "import"}));
+  cgive->add_option("--to", cr.recipient, "disclosure: the one processor the data may go to (REQ C8)");
+  cgive->add_option("--source", cr.source, "import: public-photo | profile-picture (REQ P1)");
+  cgive->add_option("--guardian", cr.guardian, "guardian consent: the guardian's identity (REQ M1)");
+  cgive->add_option("--relation", cr.guardian_relation, "guardian consent: relation to the subject, e.g. mother (REQ M1)");
   cgive->callback([&] {
     if (!open()) return;
     auto o = ParseConsentOption(c_option);
@@ -275,6 +285,7 @@ int Run(int argc, char** argv) {
     if (!m) { rc = Report(ctx, Status::InvalidInput("unknown method '" + c_method + "'; use click, written or guardian")); return; }
     cr.option = *o;
     cr.method = *m;
+    cr.kind = ParseConsentKind(c_kind).value_or(ConsentKind::kProcessing);
     if (!c_valid.empty()) {
       auto v = ParseDuration(c_valid);
       if (!v) { rc = Report(ctx, Status::InvalidInput("validity '" + c_valid + "' is not a duration; write e.g. 30d")); return; }
@@ -314,7 +325,7 @@ int Run(int argc, char** argv) {
   cl->add_option("purpose", w_purpose)->required();
   cl->callback([&] {
     if (!open()) return;
-    auto r = ctx.svc->ListConsents(w_subject, w_purpose);
+    auto r = ctx.svc->ListConsents(w_subject, w_purpose, ctx.actor);
     if (!r.ok()) { rc = Report(ctx, r.status(), w_purpose); return; }
     json arr = json::array();
     std::string human;
@@ -336,11 +347,17 @@ int Run(int argc, char** argv) {
   enrol->add_option("photo", e_photo, "JPEG or PNG")->required();
   enrol->add_option("--session", e_session, "session for while_in_use consents");
   enrol->add_flag("--timings", timings, "include per-stage timings");
+  std::string e_source;
+  enrol->add_option("--source", e_source,
+                    "the photo is imported, not captured: public-photo | profile-picture; needs the "
+                    "person's separate import consent naming that source (REQ P1)")
+      ->check(CLI::IsMember({"public-photo", "profile-picture"}));
   enrol->callback([&] {
     if (!open()) return;
     auto bytes = ReadFile(e_photo);
     if (!bytes.ok()) { rc = Report(ctx, bytes.status()); return; }
-    auto r = ctx.svc->Enrol(e_subject, e_purpose, *bytes, e_session, ctx.actor);
+    auto r = e_source.empty() ? ctx.svc->Enrol(e_subject, e_purpose, *bytes, e_session, ctx.actor)
+                              : ctx.svc->EnrolImported(e_subject, e_purpose, *bytes, e_source, e_session, ctx.actor);
     if (!r.ok()) { rc = Report(ctx, r.status(), e_purpose); return; }
     json j = {{"ok", true}, {"template_id", r->template_id}, {"consent_id", r->consent_id}, {"model", r->model},
               {"expires_at", FormatTime(r->expires_at)}};
@@ -461,6 +478,33 @@ int Run(int argc, char** argv) {
                e.subject + "\t" + e.purpose + "\t" + e.outcome + "\n";
     }
     rc = Print(ctx, arr, human.empty() ? "no events" : human.substr(0, human.size() - 1));
+  });
+
+  int am_year = 0;
+  auto* am = audit->add_subcommand("minors", "yearly export of every audit event about a child under 14 (REQ M3)");
+  am->add_option("--year", am_year, "the calendar year (UTC), e.g. 2026")->required();
+  am->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->MinorsAudit(am_year, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    json events = json::array();
+    std::string human = "children's data, " + std::to_string(r->year) + ": " + std::to_string(r->events.size()) +
+                        " event(s) about " + std::to_string(r->subjects.size()) + " child(ren) of " +
+                        std::to_string(r->events_scanned) + " in the year; audit chain " +
+                        (r->chain_intact ? "intact" : "BROKEN") + "\n";
+    for (auto& e : r->events) {
+      events.push_back({{"seq", e.seq}, {"at", FormatTime(e.at)}, {"actor", e.actor}, {"action", e.action},
+                        {"subject", e.subject}, {"purpose", e.purpose}, {"outcome", e.outcome},
+                        {"detail", json::parse(e.detail, nullptr, false)}, {"hash", e.hash}});
+      human += std::to_string(e.seq) + "\t" + FormatTime(e.at) + "\t" + e.actor + "\t" + e.action + "\t" +
+               e.subject + "\t" + e.purpose + "\t" + e.outcome + "\n";
+    }
+    json by_action = json::object();
+    for (auto& [a, n] : r->by_action) by_action[a] = n;
+    rc = Print(ctx, {{"ok", true}, {"year", r->year}, {"events_in_year", r->events_scanned},
+                     {"subjects", r->subjects}, {"by_action", by_action}, {"chain_intact", r->chain_intact},
+                     {"events", events}},
+               human.substr(0, human.size() - 1));
   });
 
   // analyze (photos)
@@ -853,6 +897,108 @@ int Run(int argc, char** argv) {
     if (ea_list)
       for (auto& p : r.no_face_paths) human += "no face: " + p + "\n";
     rc = Print(ctx, j, human.substr(0, human.size() - 1));
+  });
+
+  // subject add / show: declared birth date (REQ M1, M3; docs/compliance-minors.md)
+  std::string sj_id, sj_birth;
+  auto* subject = app.add_subcommand("subject", "register a subject and declare a birth date (REQ M1)");
+  subject->require_subcommand(1);
+  auto subject_json = [](const service::SubjectInfo& s) {
+    json j = {{"subject", s.id}, {"birth_date", s.birth_date.empty() ? json(nullptr) : json(s.birth_date)},
+              {"age", s.age < 0 ? json(nullptr) : json(s.age)}, {"minor", s.minor}};
+    if (s.adult_consent_at) j["own_consent_from"] = FormatTime(s.adult_consent_at).substr(0, 10);
+    return j;
+  };
+  auto subject_human = [](const service::SubjectInfo& s) {
+    if (s.birth_date.empty()) return s.id + ": no birth date declared (treated as an adult)";
+    return s.id + ": born " + s.birth_date + ", age " + std::to_string(s.age) +
+           (s.minor ? " (under 14: guardian consent only, REQ M1)" : "");
+  };
+  auto* sadd = subject->add_subcommand("add", "register a subject (pseudonymous id) with an optional birth date");
+  sadd->add_option("id", sj_id, "pseudonymous subject id")->required();
+  sadd->add_option("--birth-date", sj_birth, "declared birth date YYYY-MM-DD; under 14 needs a guardian (REQ M1)");
+  sadd->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->DeclareSubject(sj_id, sj_birth, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    json j = subject_json(*r);
+    j["ok"] = true;
+    rc = Print(ctx, j, subject_human(*r));
+  });
+  auto* sshow = subject->add_subcommand("show", "the subject's record and age now (a child's record read is audited, REQ M3)");
+  sshow->add_option("id", sj_id)->required();
+  sshow->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->ShowSubject(sj_id, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    rc = Print(ctx, subject_json(*r), subject_human(*r));
+  });
+
+  // policy set / show (REQ M2)
+  std::string pol_name, pol_value;
+  auto* policy_cmd = app.add_subcommand("policy", "policy switches, persisted and audited (REQ M2)");
+  policy_cmd->require_subcommand(1);
+  auto* pset = policy_cmd->add_subcommand("set", "set a switch: minors-face on|off (off: no face processing under 14)");
+  pset->add_option("name", pol_name, "minors-face")->required();
+  pset->add_option("value", pol_value, "on | off")->required();
+  pset->callback([&] {
+    if (!open()) return;
+    Status st = ctx.svc->SetPolicy(pol_name, pol_value, ctx.actor);
+    if (!st.ok()) { rc = Report(ctx, st); return; }
+    rc = Print(ctx, {{"ok", true}, {"policy", pol_name}, {"value", pol_value}}, "policy " + pol_name + " = " + pol_value);
+  });
+  auto* pshow = policy_cmd->add_subcommand("show", "every policy switch and its value");
+  pshow->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->Policies();
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    json j = json::object();
+    std::string human;
+    for (auto& [k, v] : *r) {
+      j[k] = v;
+      human += k + " = " + v + "\n";
+    }
+    rc = Print(ctx, j, human.substr(0, human.size() - 1));
+  });
+
+  // disclose (REQ C8, P2)
+  std::string ds_subject, ds_purpose, ds_to, ds_key, ds_out;
+  auto* disclose = app.add_subcommand(
+      "disclose", "hand a subject's templates to one named processor, sealed to its key; needs a consent naming it (REQ C8, P2)");
+  disclose->add_option("subject", ds_subject)->required();
+  disclose->add_option("purpose", ds_purpose)->required();
+  disclose->add_option("--to", ds_to, "the recipient named in the disclosure consent (never the public)")->required();
+  disclose->add_option("--recipient-key", ds_key, "file with the recipient's X25519 public key (64 hex digits)")->required();
+  disclose->add_option("--out", ds_out, "write the sealed package here (default: print it)");
+  disclose->callback([&] {
+    if (!open()) return;
+    auto hex = ReadFile(ds_key);
+    if (!hex.ok()) { rc = Report(ctx, hex.status()); return; }
+    std::string h;
+    for (char ch : *hex) if (!std::isspace(static_cast<unsigned char>(ch))) h += ch;
+    std::string key;
+    bool good = h.size() == 64;
+    for (size_t i = 0; good && i < 64; i += 2) {
+      try { key += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16)); } catch (...) { good = false; }
+      if (good && !std::isxdigit(static_cast<unsigned char>(h[i])) ) good = false;
+      if (good && !std::isxdigit(static_cast<unsigned char>(h[i + 1]))) good = false;
+    }
+    if (!good) { rc = Report(ctx, Status::InvalidInput("--recipient-key " + ds_key + " must hold the recipient's X25519 public key as 64 hex digits")); return; }
+    if (!ds_out.empty() && std::filesystem::exists(ds_out)) { rc = Report(ctx, Status::Conflict("output " + ds_out + " exists; give a new file name")); return; }
+    auto r = ctx.svc->Disclose(ds_subject, ds_purpose, ds_to, key, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status(), ds_purpose); return; }
+    if (!ds_out.empty()) {
+      std::ofstream out(ds_out, std::ios::binary);
+      out << r->package << "\n";
+      if (!out) { rc = Report(ctx, Status::Internal("cannot write " + ds_out)); return; }
+    }
+    json j = {{"ok", true}, {"recipient", r->recipient}, {"consent_id", r->consent_id}, {"templates", r->templates},
+              {"model", r->model}, {"disclosed_at", FormatTime(r->disclosed_at)}};
+    if (ds_out.empty()) j["package"] = json::parse(r->package);
+    else j["file"] = ds_out;
+    rc = Print(ctx, j, ds_out.empty() ? r->package
+                                      : std::to_string(r->templates) + " template(s) of " + ds_subject + " sealed for " +
+                                            r->recipient + " in " + ds_out + " (consent " + std::to_string(r->consent_id) + ")");
   });
 
   // backup: a keyless copy of the database (REQ S7; docs/compliance-minors.md)

@@ -72,6 +72,9 @@ const std::vector<RouteInfo>& Routes() {
       {"POST", "/v1/retention/sweep", Access::kAdmin},
       {"GET", "/v1/rules", Access::kPublic},
       {"GET", "/v1/rules/{id}", Access::kPublic},
+      // Subjects with a declared birth date (REQ M1, M3).
+      {"POST", "/v1/subjects", Access::kConsents},
+      {"GET", "/v1/subjects/{id}", Access::kConsents},
   };
   return routes;
 }
@@ -618,6 +621,22 @@ struct Server::Impl {
     if (*valid < 0)
       return Fail(c, Status::InvalidInput("field \"valid_seconds\" must not be negative"));
     r.valid_seconds = *valid;
+    // REQ C8, P1: what the consent covers; REQ M1: the guardian of a child.
+    auto kind = Str(*body, "kind", false);
+    if (!kind.ok()) return Fail(c, kind.status());
+    auto k = ParseConsentKind(kind->empty() ? "processing" : *kind);
+    if (!k)
+      return Fail(c, Status::InvalidInput("unknown kind '" + *kind +
+                                          "'; use processing, disclosure or import"));
+    r.kind = *k;
+    for (auto [field, dest] : {std::pair<const char*, std::string*>{"recipient", &r.recipient},
+                               {"source", &r.source},
+                               {"guardian", &r.guardian},
+                               {"guardian_relation", &r.guardian_relation}}) {
+      auto v = Str(*body, field, false);
+      if (!v.ok()) return Fail(c, v.status());
+      *dest = *v;
+    }
     // REQ C7: a consent the operator or device asked for is refused in the quiet period.
     auto prompted = body->find("prompted");
     if (prompted != body->end() && !prompted->is_null()) {
@@ -641,14 +660,14 @@ struct Server::Impl {
     std::vector<ConsentRecord> all;
     if (c.req.has_param("purpose")) {
       c.purpose = c.req.get_param_value("purpose");
-      auto r = svc.ListConsents(c.subject, c.purpose);
+      auto r = svc.ListConsents(c.subject, c.purpose, c.actor);
       if (!r.ok()) return Fail(c, r.status());
       all = std::move(*r);
     } else {  // every purpose
       auto ps = svc.ListPurposes();
       if (!ps.ok()) return Fail(c, ps.status());
       for (const PurposeRecord& p : *ps) {
-        auto r = svc.ListConsents(c.subject, p.name);
+        auto r = svc.ListConsents(c.subject, p.name, c.actor);
         if (!r.ok()) return Fail(c, r.status());
         all.insert(all.end(), r->begin(), r->end());
       }
@@ -1091,6 +1110,43 @@ struct Server::Impl {
   }
 
   // The person's consent receipt (Kantara Consent Receipt / ISO/IEC 27560 fields, REQ C2).
+  static json SubjectJson(const service::SubjectInfo& s) {
+    json j = {{"subject", s.id},
+              {"birth_date", s.birth_date.empty() ? json(nullptr) : json(s.birth_date)},
+              {"age", s.age < 0 ? json(nullptr) : json(s.age)},
+              {"minor", s.minor}};
+    return j;
+  }
+
+  // Registers a subject with its declared birth date (REQ M1); audited by the Service.
+  void DeclareSubject(Call& c) {
+    c.action = "subject.declare";
+    auto body = ParseBody(c.req, R"({"id": "K1", "birth_date": "2015-06-01"})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto id = Str(*body, "id", true, "the pseudonymous subject id");
+    if (!id.ok()) return Fail(c, id.status());
+    c.subject = *id;
+    auto born = Str(*body, "birth_date", false);
+    if (!born.ok()) return Fail(c, born.status());
+    c.audited = true;
+    auto r = svc.DeclareSubject(*id, *born, c.actor);
+    if (!r.ok()) return Fail(c, r.status());
+    json j = SubjectJson(*r);
+    j["ok"] = true;
+    SendJson(c.res, 201, j);
+  }
+
+  // The subject's record and age now; a child's record read is audited as minor.read (REQ M3).
+  void ShowSubject(Call& c) {
+    c.action = "subject.show";
+    c.subject = c.req.matches[1];
+    auto r = svc.ShowSubject(c.subject, c.actor);
+    if (!r.ok()) return Fail(c, r.status());
+    json j = SubjectJson(*r);
+    j["ok"] = true;
+    SendJson(c.res, 200, j);
+  }
+
   void ConsentReceipt(Call& c) {
     c.action = "consent.receipt";
     auto id = PathId(c, 1, "a consent id, e.g. from POST /v1/consents");
@@ -1174,7 +1230,9 @@ struct Server::Impl {
             {"GET /v1/consents/{id}/receipt", &Impl::ConsentReceipt},
             {"POST /v1/retention/sweep", &Impl::SweepRetention},
             {"GET /v1/rules", &Impl::ListRules},
-            {"GET /v1/rules/{id}", &Impl::GetRule}};
+            {"GET /v1/rules/{id}", &Impl::GetRule},
+            {"POST /v1/subjects", &Impl::DeclareSubject},
+            {"GET /v1/subjects/{id}", &Impl::ShowSubject}};
   }
 
   // Authenticates, rate-limits and authorizes, then runs the handler; logs one line.

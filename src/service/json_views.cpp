@@ -31,6 +31,11 @@ json ConsentJson(const ConsentRecord& c) {
   j["withdrawn_at"] = c.withdrawn_at ? json(FormatTime(*c.withdrawn_at)) : json(nullptr);
   j["used_at"] = c.used_at ? json(FormatTime(*c.used_at)) : json(nullptr);
   if (!c.session.empty()) j["session"] = c.session;
+  j["kind"] = ToString(c.kind);  // REQ C8, P1
+  if (!c.recipient.empty()) j["recipient"] = c.recipient;
+  if (!c.source.empty()) j["source"] = c.source;
+  j["minor"] = c.minor;  // REQ M1
+  if (!c.guardian.empty()) j["guardian"] = {{"id", c.guardian}, {"relation", c.guardian_relation}};
   return j;
 }
 

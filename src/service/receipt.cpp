@@ -41,7 +41,8 @@ Result<std::string> Service::ConsentReceipt(int64_t consent_id, const std::strin
                                     {"piiCategory", json::array({"face template (biometric)"})},
                                     {"primaryPurpose", true},
                                     {"termination", storage},
-                                    {"thirdPartyDisclosure", false}}})}}})},
+                                    {"thirdPartyDisclosure", c->kind == ConsentKind::kDisclosure},
+                                    {"thirdPartyName", c->recipient}}})}}})},
       {"sensitive", true},
       {"spiCat", json::array({"biometric: face"})},
       {"authorization",
@@ -50,12 +51,19 @@ Result<std::string> Service::ConsentReceipt(int64_t consent_id, const std::strin
         {"withdrawn_at", c->withdrawn_at ? json(*c->withdrawn_at) : json(nullptr)},
         {"used_at", c->used_at ? json(*c->used_at) : json(nullptr)},
         {"legal_basis", c->legal_basis},
-        {"evidence", c->evidence}}},
+        {"evidence", c->evidence},
+        {"kind", ToString(c->kind)},
+        {"source", c->source},
+        {"minor", c->minor},
+        {"guardian", c->guardian},
+        {"guardian_relation", c->guardian_relation}}},
       {"alternatives", p->alternatives},
       {"withdraw", "facegate consent withdraw " + c->subject + " " + c->purpose +
                        " (or the same kiosk/app where consent was given)"},
   };
-  I.Audit(actor, "consent.receipt", c->subject, c->purpose, Status::Ok(), {{"consent_id", c->id}});
+  // REQ M3: a child's receipt is marked, so the yearly export finds every read.
+  I.Audit(actor, "consent.receipt", c->subject, c->purpose, Status::Ok(),
+          {{"consent_id", c->id}, {"minor", c->minor}});
   return receipt.dump(2);
 }
 

@@ -3,11 +3,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
 
 #include "policy/gate.h"
+#include "policy/minors.h"
 #include "policy/notice.h"
 #include "policy/rules.h"
 #include "service/paths.h"
@@ -198,10 +200,64 @@ Result<ConsentRecord> Service::GiveConsent(const ConsentRequest& r, const std::s
     return I.Fail(actor, act, r.subject, r.purpose,
                   Status::InvalidInput("a written consent needs its evidence: signer and the hash or "
                                        "reference of the signed form (--evidence)"));
-  if (r.method == ConsentMethod::kGuardian && r.evidence.empty())
+  // REQ M1: under 14 at the time of consent (declared birth date, service
+  // clock), only a guardian's consent with identity and relation is accepted.
+  const UnixTime at = I.Now();
+  std::string born;
+  if (auto b = I.store->SubjectBirthDate(r.subject); b.ok()) born = *b;
+  else if (b.status().kind() != ErrorKind::kNotFound) return I.Fail(actor, act, r.subject, r.purpose, b.status());
+  const bool child = policy::IsChildAt(born, at);
+  if (child && r.method != ConsentMethod::kGuardian)
+    return I.Fail(actor, act, r.subject, r.purpose,
+                  Status::Refused("M1", "subject '" + r.subject + "' is " +
+                                            std::to_string(policy::AgeAt(born, at)) +
+                                            " (born " + born +
+                                            "): under 14 only a parent or guardian may consent; "
+                                            "record it with --method guardian --guardian ID "
+                                            "--relation RELATION"),
+                  {{"minor", true}});
+  if (r.method == ConsentMethod::kGuardian && (r.guardian.empty() || r.guardian_relation.empty()) &&
+      (child || r.evidence.empty()))
     return I.Fail(actor, act, r.subject, r.purpose,
                   Status::InvalidInput("a guardian consent needs the guardian's identity and relation "
-                                       "(--evidence)"));
+                                       "to the subject (--guardian ID --relation mother|father|"
+                                       "legal-guardian...)"),
+                  {{"minor", child}});
+  if (r.method != ConsentMethod::kGuardian && (!r.guardian.empty() || !r.guardian_relation.empty()))
+    return I.Fail(actor, act, r.subject, r.purpose,
+                  Status::InvalidInput("--guardian and --relation belong to a guardian consent; add "
+                                       "--method guardian or leave them out"));
+  if (child && r.kind == ConsentKind::kProcessing) {
+    auto off = I.store->GetSetting(policy::kMinorsFaceSetting);
+    if (!off.ok()) return I.Fail(actor, act, r.subject, r.purpose, off.status());
+    if (*off && **off == "off")
+      return I.Fail(actor, act, r.subject, r.purpose,
+                    Status::Refused("M2", "subject '" + r.subject +
+                                              "' is under 14 and the policy 'minors-face' is off: "
+                                              "face processing for children is not offered; use the "
+                                              "alternative"),
+                    {{"minor", true}});
+  }
+  // REQ C8, P1: a disclosure names one recipient, never the public; an import names its source.
+  if (r.kind == ConsentKind::kDisclosure && policy::IsPublicRecipient(r.recipient))
+    return I.Fail(actor, act, r.subject, r.purpose,
+                  Status::Refused("C8", r.recipient.empty()
+                                            ? "a disclosure consent names the processor the data goes "
+                                              "to (--to RECIPIENT)"
+                                            : "public disclosure of face data is always off; a "
+                                              "disclosure consent names one processor"));
+  if (r.kind != ConsentKind::kDisclosure && !r.recipient.empty())
+    return I.Fail(actor, act, r.subject, r.purpose,
+                  Status::InvalidInput("--to names the recipient of a disclosure consent; add --kind "
+                                       "disclosure or leave it out"));
+  if (r.kind == ConsentKind::kImport && r.source != "public-photo" && r.source != "profile-picture")
+    return I.Fail(actor, act, r.subject, r.purpose,
+                  Status::InvalidInput("an import consent names the photo's source: --source "
+                                       "public-photo or --source profile-picture (REQ P1)"));
+  if (r.kind != ConsentKind::kImport && !r.source.empty())
+    return I.Fail(actor, act, r.subject, r.purpose,
+                  Status::InvalidInput("--source names the source of an import consent; add --kind "
+                                       "import or leave it out"));
   int64_t valid = r.valid_seconds > 0 ? r.valid_seconds : DefaultValidity(r.option, *p);
   ConsentRecord c;
   c.subject = r.subject;
@@ -212,7 +268,13 @@ Result<ConsentRecord> Service::GiveConsent(const ConsentRequest& r, const std::s
   c.method = r.method;
   c.evidence = r.evidence;
   c.session = r.session;
-  c.given_at = I.Now();
+  c.kind = r.kind;
+  c.recipient = r.recipient;
+  c.source = r.source;
+  c.minor = child;
+  c.guardian = r.guardian;
+  c.guardian_relation = r.guardian_relation;
+  c.given_at = at;
   c.expires_at = c.given_at + valid;
   Result<ConsentRecord> out = Status::Internal("consent not recorded");
   Status st = I.store->Transaction([&]() -> Status {
@@ -223,7 +285,9 @@ Result<ConsentRecord> Service::GiveConsent(const ConsentRequest& r, const std::s
   if (!st.ok()) return I.Fail(actor, act, r.subject, r.purpose, st);
   I.Audit(actor, act, r.subject, r.purpose, st,
           {{"consent_id", out->id}, {"option", ToString(c.option)}, {"method", ToString(c.method)},
-           {"notice_id", c.notice_id}, {"expires_at", c.expires_at}, {"prompted", r.prompted}});
+           {"notice_id", c.notice_id}, {"expires_at", c.expires_at}, {"prompted", r.prompted},
+           {"kind", ToString(c.kind)}, {"recipient", c.recipient}, {"source", c.source},
+           {"minor", c.minor}, {"guardian", c.guardian}, {"guardian_relation", c.guardian_relation}});
   return out;
 }
 
@@ -262,8 +326,23 @@ Result<WithdrawResult> Service::WithdrawConsent(const std::string& subject, cons
 }
 
 Result<std::vector<ConsentRecord>> Service::ListConsents(const std::string& subject,
-                                                          const std::string& purpose) {
-  return impl_->store->ListConsents(subject, purpose);
+                                                          const std::string& purpose,
+                                                          const std::string& actor) {
+  auto& I = *impl_;
+  auto r = I.store->ListConsents(subject, purpose);
+  if (!r.ok()) return r;
+  // REQ M3: every read of a child's records is on the audit log.
+  bool minor = std::any_of(r->begin(), r->end(), [](const ConsentRecord& c) { return c.minor; });
+  if (!minor) {
+    auto born = I.store->SubjectBirthDate(subject);
+    minor = born.ok() && policy::IsChildAt(*born, I.Now());
+  }
+  if (minor) {
+    Status st = I.Audit(actor, "minor.read", subject, purpose, Status::Ok(),
+                        {{"minor", true}, {"records", "consents"}, {"count", r->size()}});
+    if (!st.ok()) return st;  // no unlogged read of a child's data
+  }
+  return r;
 }
 
 Result<EnrolResult> Service::Enrol(const std::string& subject, const std::string& purpose,

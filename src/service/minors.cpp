@@ -1,0 +1,148 @@
+// Minors (REQ M1-M3): declared birth dates, the "minors-face" policy switch and
+// the yearly audit export of access to children's data.
+#include <facegate/service.h>
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "policy/minors.h"
+#include "service/service_impl.h"
+
+namespace facegate::service {
+
+namespace {
+
+SubjectInfo Info(const std::string& subject, const std::string& born, UnixTime now) {
+  SubjectInfo s;
+  s.id = subject;
+  s.birth_date = born;
+  s.age = policy::AgeAt(born, now);
+  s.minor = policy::IsChildAt(born, now);
+  s.adult_consent_at = born.empty() ? 0 : policy::AgeOfConsentAt(born);
+  return s;
+}
+
+// Start of 1 January of `year`, UTC.
+UnixTime YearStart(int year) {
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mday = 1;
+  return static_cast<UnixTime>(timegm(&tm));
+}
+
+}  // namespace
+
+Result<SubjectInfo> Service::DeclareSubject(const std::string& subject, const std::string& birth_date,
+                                            const std::string& actor) {
+  auto& I = *impl_;
+  const char* act = "subject.declare";
+  const UnixTime now = I.Now();
+  if (subject.empty())
+    return I.Fail(actor, act, "", "", Status::InvalidInput("a subject id is required (pseudonymous, e.g. S1)"));
+  if (!birth_date.empty()) {
+    Status valid = policy::ValidateBirthDate(birth_date, now);
+    if (!valid.ok()) return I.Fail(actor, act, subject, "", valid);
+  }
+  const SubjectInfo info = Info(subject, birth_date, now);
+  Status st = I.store->Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(I.store->EnsureSubject(subject, now));
+    FG_RETURN_IF_ERROR(I.store->SetSubjectBirthDate(subject, birth_date));
+    // The birth date itself stays on the identity side; the log keeps the fact.
+    return I.Audit(actor, act, subject, "", Status::Ok(),
+                   {{"birth_date_declared", !birth_date.empty()}, {"minor", info.minor}});
+  });
+  if (!st.ok()) return I.Fail(actor, act, subject, "", st);
+  return info;
+}
+
+Result<SubjectInfo> Service::ShowSubject(const std::string& subject, const std::string& actor) {
+  auto& I = *impl_;
+  auto born = I.store->SubjectBirthDate(subject);
+  if (!born.ok()) {
+    Status st = born.status().kind() == ErrorKind::kNotFound
+                    ? Status::NotFound("subject '" + subject +
+                                       "' is not registered; add it with facegate subject add")
+                    : born.status();
+    return I.Fail(actor, "subject.show", subject, "", st);
+  }
+  SubjectInfo info = Info(subject, *born, I.Now());
+  if (info.minor) {
+    // REQ M3: every read of a child's record is logged; no unlogged read.
+    FG_RETURN_IF_ERROR(I.Audit(actor, "minor.read", subject, "", Status::Ok(),
+                               {{"minor", true}, {"records", "subject"}}));
+  }
+  return info;
+}
+
+Status Service::SetPolicy(const std::string& name, const std::string& value, const std::string& actor) {
+  auto& I = *impl_;
+  const char* act = "policy.set";
+  if (name != policy::kMinorsFaceSetting)
+    return I.Fail(actor, act, "", "",
+                  Status::InvalidInput("unknown policy '" + name + "'; the switches are: " +
+                                       policy::kMinorsFaceSetting + " (on|off)"));
+  if (value != "on" && value != "off")
+    return I.Fail(actor, act, "", "",
+                  Status::InvalidInput("policy " + name + " takes on or off, not '" + value + "'"));
+  Status st = I.store->Transaction([&]() -> Status {
+    FG_ASSIGN_OR_RETURN(std::optional<std::string> before, I.store->GetSetting(name));
+    FG_RETURN_IF_ERROR(I.store->PutSetting(name, value, I.Now()));
+    return I.Audit(actor, act, "", "", Status::Ok(),
+                   {{"policy", name}, {"value", value}, {"before", before.value_or("on")}});
+  });
+  if (!st.ok()) return I.Fail(actor, act, "", "", st);
+  return st;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Service::Policies() {
+  FG_ASSIGN_OR_RETURN(std::optional<std::string> minors, impl_->store->GetSetting(policy::kMinorsFaceSetting));
+  return std::vector<std::pair<std::string, std::string>>{{policy::kMinorsFaceSetting, minors.value_or("on")}};
+}
+
+Result<MinorsAuditReport> Service::MinorsAudit(int year, const std::string& actor) {
+  auto& I = *impl_;
+  const char* act = "audit.minors";
+  if (year < 1970 || year > 9999)
+    return I.Fail(actor, act, "", "", Status::InvalidInput("give the year to export, e.g. --year 2026"));
+  MinorsAuditReport rep;
+  rep.year = year;
+  const UnixTime from = YearStart(year), to = YearStart(year + 1);
+  std::map<std::string, std::string> born;  // subject -> declared birth date ("" none/unknown)
+  std::map<std::string, int64_t> actions;
+  std::set<std::string> subjects;
+  int64_t after = 0;
+  while (true) {
+    FG_ASSIGN_OR_RETURN(std::vector<AuditEvent> page, I.store->ListAudit(after, 1000));
+    if (page.empty()) break;
+    for (AuditEvent& e : page) {
+      after = e.seq;
+      if (e.at < from || e.at >= to) continue;
+      ++rep.events_scanned;
+      if (e.subject.empty()) continue;
+      auto it = born.find(e.subject);
+      if (it == born.end()) {
+        auto b = I.store->SubjectBirthDate(e.subject);
+        it = born.emplace(e.subject, b.ok() ? *b : std::string()).first;
+      }
+      // Under 14 at the time of the event, by the birth date declared now; or
+      // marked minor when it was written (a consent given while a child).
+      bool child = policy::IsChildAt(it->second, e.at) ||
+                   e.detail.find("\"minor\":true") != std::string::npos;
+      if (!child) continue;
+      ++actions[e.action];
+      subjects.insert(e.subject);
+      rep.events.push_back(std::move(e));
+    }
+  }
+  rep.by_action.assign(actions.begin(), actions.end());
+  rep.subjects.assign(subjects.begin(), subjects.end());
+  FG_ASSIGN_OR_RETURN(AuditCheck chain, I.store->VerifyAudit());
+  rep.chain_intact = chain.intact;
+  FG_RETURN_IF_ERROR(I.Audit(actor, act, "", "", Status::Ok(),
+                             {{"year", year}, {"events", rep.events.size()}, {"subjects", rep.subjects.size()}}));
+  return rep;
+}
+
+}  // namespace facegate::service
