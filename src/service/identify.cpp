@@ -129,17 +129,8 @@ Result<IdentifyResult> Service::Identify(const std::string& purpose, const std::
   if (res.identified) detail["consent_id"] = res.consent_id;
   // The subject is named in the audit only when matched; no template, no image.
   I.Audit(actor, act, res.subject, purpose, Status::Ok(), detail);
-  if (once) {
-    // A spent "once" consent takes its templates with it (REQ C5, S5, S7).
-    I.store->Transaction([&]() -> Status {
-      FG_ASSIGN_OR_RETURN(int64_t n, I.store->DeleteTemplates(res.subject, purpose));
-      (void)n;
-      FG_ASSIGN_OR_RETURN(int64_t left, I.store->CountTemplates(res.subject));
-      if (left == 0) FG_RETURN_IF_ERROR(I.store->DestroySubjectKey(res.subject));
-      return Status::Ok();
-    });
-    I.Scopes().RemoveSubject(purpose, res.subject);
-  }
+  // A spent "once" consent takes its templates with it (REQ C5, S5, S7).
+  if (once) I.ForgetSpentOnce(res.subject, purpose);
   if (!res.identified) res.consent_id = 0;
   return res;
 }

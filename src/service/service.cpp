@@ -413,6 +413,17 @@ Result<VerifyResult> Service::Verify(const std::string& subject, const std::stri
   auto grant = I.gate->Authorize(Operation::kVerify, subject, purpose, session);
   if (!grant.ok()) return I.Fail(actor, act, subject, purpose, grant.status());
   res.consent_id = grant->consent_id();
+  // An "only this time" consent was spent by Authorize: its templates go with
+  // it on every path from here, match, no match or error (REQ C5, S5, S7).
+  auto granted = I.store->GetConsent(grant->consent_id());
+  if (!granted.ok()) return I.Fail(actor, act, subject, purpose, granted.status());
+  struct SpentOnce {
+    Service::Impl* impl = nullptr;
+    const std::string &subject, &purpose;
+    ~SpentOnce() {
+      if (impl) impl->ForgetSpentOnce(subject, purpose);
+    }
+  } spent{granted->option == ConsentOption::kOnce ? &I : nullptr, subject, purpose};
   auto enrolled = I.vault->OpenAll(*grant, *I.store, subject);
   if (!enrolled.ok()) {
     Status st = enrolled.status().kind() == ErrorKind::kNotFound
@@ -448,17 +459,6 @@ Result<VerifyResult> Service::Verify(const std::string& subject, const std::stri
                  {"distance", res.distance}, {"threshold", res.threshold}, {"model", res.model}};
   if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
   I.Audit(actor, act, subject, purpose, Status::Ok(), detail);
-  // An "only this time" consent is spent: its templates go with it (REQ C5, S5).
-  if (pre->option == ConsentOption::kOnce) {
-    I.store->Transaction([&]() -> Status {
-      FG_ASSIGN_OR_RETURN(int64_t n, I.store->DeleteTemplates(subject, purpose));
-      (void)n;
-      FG_ASSIGN_OR_RETURN(int64_t left, I.store->CountTemplates(subject));
-      if (left == 0) FG_RETURN_IF_ERROR(I.store->DestroySubjectKey(subject));
-      return Status::Ok();
-    });
-    I.Scopes().RemoveSubject(purpose, subject);  // REQ S7
-  }
   return res;
 }
 

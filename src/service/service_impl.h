@@ -80,6 +80,20 @@ struct Service::Impl {
     return engine.get();
   }
 
+  // A spent "only this time" consent takes the subject's templates for the
+  // purpose with it: store, key when none is left, and scope index (REQ C5, S5, S7).
+  Status ForgetSpentOnce(const std::string& subject, const std::string& purpose) {
+    Status st = store->Transaction([&]() -> Status {
+      FG_ASSIGN_OR_RETURN(int64_t n, store->DeleteTemplates(subject, purpose));
+      (void)n;
+      FG_ASSIGN_OR_RETURN(int64_t left, store->CountTemplates(subject));
+      if (left == 0) FG_RETURN_IF_ERROR(store->DestroySubjectKey(subject));
+      return Status::Ok();
+    });
+    Scopes().RemoveSubject(purpose, subject);
+    return st;
+  }
+
   // Finds the single face a 1:1 operation works on; refuses to guess between several.
   Result<vision::Face> OneFace(const Grant& g, const cv::Mat& rgb, vision::StageTimings* t) {
     FG_ASSIGN_OR_RETURN(vision::Engine * eng, Engine());
