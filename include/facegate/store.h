@@ -52,10 +52,16 @@ class Store {
   // Every template enrolled for the purpose (a 1:N scope's candidates, REQ SC2),
   // ordered by subject, then id.
   virtual Result<std::vector<SealedTemplate>> ListTemplatesForPurpose(const std::string& purpose) = 0;
-  // The purpose's templates with id > after_id, by subject then id: what other nodes on the
-  // same database enrolled since this node loaded its scope index (REQ SC2).
-  virtual Result<std::vector<SealedTemplate>> ListTemplatesForPurposeAfter(
-      const std::string& purpose, int64_t after_id) = 0;
+  // The same, only templates with id > after_id: what a scope index loaded
+  // earlier has not seen (another node's enrolments, REQ SC2).
+  virtual Result<std::vector<SealedTemplate>> ListTemplatesForPurposeAfter(const std::string& purpose,
+                                                                           int64_t after_id) = 0;
+  // A number that changes whenever a template of the purpose is written or
+  // deleted (0 before the first): one cheap read tells a node whether its scope
+  // index missed a change made by another node (REQ SC2, C4, S7).
+  virtual Result<int64_t> PurposeTemplateVersion(const std::string& purpose) = 0;
+  // Ids of every template of the purpose, ascending (finds deletions made elsewhere, REQ S7).
+  virtual Result<std::vector<int64_t>> ListTemplateIdsForPurpose(const std::string& purpose) = 0;
   // Returns how many were deleted.
   virtual Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) = 0;
   // Deletes every template whose expires_at <= now and returns what was deleted

@@ -2,14 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
+#include <set>
 
 namespace facegate::service {
-
-namespace {
-// How far below the highest template id seen a catch-up looks again, for ids that
-// were assigned earlier but committed later (concurrent enrolments on several nodes).
-constexpr int64_t kCatchUpOverlap = 64;
-}  // namespace
 
 Scope::Scope(std::string purpose) : purpose_(std::move(purpose)) {}
 
@@ -168,10 +164,7 @@ Result<std::shared_ptr<Scope>> ScopeRegistry::Get(
     s = slot;
   }
   if (s->ready_) {
-    // Several nodes on one database: index what the others enrolled since. One caller
-    // catches up at a time; the others search what is indexed meanwhile.
-    std::unique_lock w(s->write_mu_, std::try_to_lock);
-    if (w.owns_lock()) FG_RETURN_IF_ERROR(CatchUp(*s, grant, is_member));
+    FG_RETURN_IF_ERROR(Sync(*s, grant, is_member));
     return s;
   }
   // Whoever comes first loads; the others wait for it on the write lock.
@@ -182,10 +175,69 @@ Result<std::shared_ptr<Scope>> ScopeRegistry::Get(
   return s;
 }
 
+Status ScopeRegistry::Sync(Scope& scope, const Grant& grant,
+                           const std::function<bool(const std::string&)>& is_member) {
+  const std::string& purpose = grant.purpose();
+  FG_ASSIGN_OR_RETURN(int64_t version, store_.PurposeTemplateVersion(purpose));
+  if (version == scope.synced_version_.load()) return Status::Ok();
+  std::lock_guard w(scope.write_mu_);
+  if (version == scope.synced_version_.load()) return Status::Ok();
+  // Read after the version: whatever changed meanwhile is included, and a
+  // later version makes the next search look again.
+  FG_ASSIGN_OR_RETURN(std::vector<int64_t> ids, store_.ListTemplateIdsForPurpose(purpose));
+  std::vector<int64_t> gone, added;
+  std::set_difference(scope.known_ids_.begin(), scope.known_ids_.end(), ids.begin(), ids.end(),
+                      std::back_inserter(gone));
+  std::set_difference(ids.begin(), ids.end(), scope.known_ids_.begin(), scope.known_ids_.end(),
+                      std::back_inserter(added));
+  // Deleted elsewhere (withdrawal, expiry, a spent "once"): out of the index first.
+  for (int64_t id : gone) scope.RemoveTemplateLocked(id);
+  if (!added.empty()) {
+    // Ids commit out of order across nodes: read from the smallest new one.
+    FG_ASSIGN_OR_RETURN(std::vector<SealedTemplate> rows,
+                        store_.ListTemplatesForPurposeAfter(purpose, added.front() - 1));
+    std::map<std::string, std::vector<int64_t>> by_subject;
+    for (const SealedTemplate& t : rows)
+      if (std::binary_search(added.begin(), added.end(), t.id)) by_subject[t.subject].push_back(t.id);
+    for (auto& [subject, new_ids] : by_subject) {
+      if (!is_member(subject)) continue;  // consent ended: no member (REQ SC2, C1)
+      FG_RETURN_IF_ERROR(IndexMember(scope, grant, subject, {}));
+    }
+  }
+  scope.known_ids_ = std::move(ids);
+  scope.synced_version_ = version;
+  return Status::Ok();
+}
+
+Status ScopeRegistry::IndexMember(Scope& scope, const Grant& grant, const std::string& subject,
+                                  std::vector<int64_t> ids) {
+  Result<std::vector<Template>> opened = vault_.OpenAll(grant, store_, subject);
+  if (!opened.ok()) {
+    // Deleted or shredded since the listing: gone, as it should be.
+    if (opened.status().kind() == ErrorKind::kNotFound) return Status::Ok();
+    return opened.status();
+  }
+  if (opened->size() != ids.size()) {
+    // Changed since the listing (or no listing given): OpenAll read them ordered by id; read the ids again.
+    FG_ASSIGN_OR_RETURN(std::vector<SealedTemplate> now, store_.GetTemplates(subject, grant.purpose()));
+    if (now.size() != opened->size()) return Status::Ok();  // still changing: its enrol/withdraw call follows
+    ids.clear();
+    for (const SealedTemplate& t : now) ids.push_back(t.id);
+  }
+  for (std::size_t m = 0; m < ids.size(); ++m)
+    FG_RETURN_IF_ERROR(scope.AddLocked(subject, ids[m], gallery::Vector((*opened)[m].values())));
+  return Status::Ok();
+}
+
 Status ScopeRegistry::Load(Scope& scope, const Grant& grant,
                            const std::function<bool(const std::string&)>& is_member) {
   const std::string& purpose = grant.purpose();
+  // The version first: a change after it makes the first search sync again.
+  FG_ASSIGN_OR_RETURN(int64_t version, store_.PurposeTemplateVersion(purpose));
   FG_ASSIGN_OR_RETURN(std::vector<SealedTemplate> sealed, store_.ListTemplatesForPurpose(purpose));
+  scope.known_ids_.clear();
+  for (const SealedTemplate& t : sealed) scope.known_ids_.push_back(t.id);
+  std::sort(scope.known_ids_.begin(), scope.known_ids_.end());
   ScopeProgress progress;
   {
     std::lock_guard lock(mu_);
@@ -193,9 +245,6 @@ Status ScopeRegistry::Load(Scope& scope, const Grant& grant,
   }
   const std::size_t total = sealed.size();
   std::size_t done = 0, last_report = 0;
-  for (const SealedTemplate& t : sealed) scope.seen_max_id_ = std::max(scope.seen_max_id_, t.id);
-  for (const SealedTemplate& t : sealed)
-    if (t.id > scope.seen_max_id_ - kCatchUpOverlap) scope.examined_.insert(t.id);
   for (std::size_t i = 0; i < sealed.size();) {
     std::size_t j = i;
     while (j < sealed.size() && sealed[j].subject == sealed[i].subject) ++j;
@@ -207,21 +256,7 @@ Status ScopeRegistry::Load(Scope& scope, const Grant& grant,
     // A subject whose consent has ended is no member, even before the
     // sweeper deletes the templates (REQ SC2, C1).
     if (!is_member(subject)) continue;
-    Result<std::vector<Template>> opened = vault_.OpenAll(grant, store_, subject);
-    if (!opened.ok()) {
-      // Deleted or shredded since the listing: gone, as it should be.
-      if (opened.status().kind() == ErrorKind::kNotFound) continue;
-      return opened.status();
-    }
-    if (opened->size() != ids.size()) {
-      // Changed since the listing: OpenAll read them ordered by id; read the ids again.
-      FG_ASSIGN_OR_RETURN(std::vector<SealedTemplate> now, store_.GetTemplates(subject, purpose));
-      if (now.size() != opened->size()) continue;  // still changing: its enrol/withdraw call follows
-      ids.clear();
-      for (const SealedTemplate& t : now) ids.push_back(t.id);
-    }
-    for (std::size_t m = 0; m < ids.size(); ++m)
-      FG_RETURN_IF_ERROR(scope.AddLocked(subject, ids[m], gallery::Vector((*opened)[m].values())));
+    FG_RETURN_IF_ERROR(IndexMember(scope, grant, subject, std::move(ids)));
     if (progress && (done - last_report >= 1000 || done == total)) {
       progress(purpose, done, total);
       last_report = done;
@@ -230,49 +265,7 @@ Status ScopeRegistry::Load(Scope& scope, const Grant& grant,
   if (progress) progress(purpose, total, total);
   // A bulk load may cross the exact/IVF size rule.
   if (scope.index_.NeedsRebuild()) FG_RETURN_IF_ERROR(scope.index_.Rebuild());
-  return Status::Ok();
-}
-
-Status ScopeRegistry::CatchUp(Scope& scope, const Grant& grant,
-                              const std::function<bool(const std::string&)>& is_member) {
-  const std::string& purpose = grant.purpose();
-  FG_ASSIGN_OR_RETURN(std::vector<SealedTemplate> fresh,
-                      store_.ListTemplatesForPurposeAfter(
-                          purpose, std::max<int64_t>(0, scope.seen_max_id_ - kCatchUpOverlap)));
-  std::erase_if(fresh, [&](const SealedTemplate& t) { return scope.examined_.count(t.id) > 0; });
-  for (std::size_t i = 0; i < fresh.size();) {
-    std::size_t j = i;
-    while (j < fresh.size() && fresh[j].subject == fresh[i].subject) ++j;
-    const std::string subject = fresh[i].subject;
-    auto examined = [&] {
-      for (std::size_t m = i; m < j; ++m) scope.examined_.insert(fresh[m].id);
-    };
-    if (!is_member(subject)) {
-      examined();
-      i = j;
-      continue;
-    }
-    // The member's entry is rebuilt from all of their templates now in the store (the mean
-    // is over all of them; ones deleted elsewhere drop out).
-    FG_ASSIGN_OR_RETURN(std::vector<SealedTemplate> now, store_.GetTemplates(subject, purpose));
-    Result<std::vector<Template>> opened = vault_.OpenAll(grant, store_, subject);
-    if (!opened.ok() && opened.status().kind() != ErrorKind::kNotFound) return opened.status();
-    if (!opened.ok() || now.empty()) {
-      examined();  // deleted or shredded since the listing: gone, as it should be
-    } else if (opened->size() == now.size()) {
-      scope.RemoveSubjectLocked(subject);
-      for (std::size_t m = 0; m < now.size(); ++m)
-        FG_RETURN_IF_ERROR(
-            scope.AddLocked(subject, now[m].id, gallery::Vector((*opened)[m].values())));
-      examined();
-    }  // else: changing right now; left unexamined, so the next search reads it again
-    i = j;
-  }
-  if (!scope.examined_.empty())
-    scope.seen_max_id_ = std::max(scope.seen_max_id_, *scope.examined_.rbegin());
-  scope.examined_.erase(scope.examined_.begin(),
-                        scope.examined_.upper_bound(scope.seen_max_id_ - kCatchUpOverlap));
-  if (scope.index_.NeedsRebuild()) FG_RETURN_IF_ERROR(scope.index_.Rebuild());
+  scope.synced_version_ = version;
   return Status::Ok();
 }
 
@@ -284,7 +277,6 @@ void ScopeRegistry::Added(const std::string& purpose, const std::string& subject
     std::lock_guard w(s->write_mu_);
     if (!s->ready_) return;  // a failed load: the next Get loads everything again
     s->AddLocked(subject, template_id, values);
-    s->examined_.insert(template_id);  // indexed here: no catch-up needed for it
   }
   // The index grew past the size rule: rebuild now, outside the write lock, so
   // removals and searches continue meanwhile.

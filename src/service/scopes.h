@@ -60,11 +60,10 @@ class Scope {
   // Serialises loading, adds and removals of this scope (searches do not take it).
   std::mutex write_mu_;
   std::atomic<bool> ready_{false};  // loaded from the store
-  // Catching up with other nodes on the same database (guarded by write_mu_): the highest
-  // template id read from the store, and the ids examined near it (template ids are
-  // assigned at insert but become visible at commit, so a lower id can appear later).
-  int64_t seen_max_id_ = 0;
-  std::set<int64_t> examined_;
+  // The purpose's template version the index reflects (Store::PurposeTemplateVersion),
+  // and every template id the store held then, members' or not (guarded by write_mu_).
+  std::atomic<int64_t> synced_version_{-1};
+  std::vector<int64_t> known_ids_;  // ascending
   struct Member {
     int64_t entry = 0;  // id of the mean template in index_
     std::vector<int64_t> template_ids;
@@ -116,10 +115,14 @@ class ScopeRegistry {
   std::shared_ptr<Scope> Find(const std::string& purpose);
   Status Load(Scope& scope, const Grant& grant,
               const std::function<bool(const std::string&)>& is_member);
-  // Indexes templates committed by other nodes since the last load or catch-up; called
-  // with scope.write_mu_ held.
-  Status CatchUp(Scope& scope, const Grant& grant,
-                 const std::function<bool(const std::string&)>& is_member);
+  // Brings a loaded scope up to the store when another node (or process)
+  // enrolled or deleted templates of the purpose since: one version read when
+  // nothing changed; otherwise the id list, new templates indexed, deleted
+  // ones removed before the search runs (REQ SC2, C4, S7).
+  Status Sync(Scope& scope, const Grant& grant, const std::function<bool(const std::string&)>& is_member);
+  // Opens the subject's templates of the grant's purpose and indexes those
+  // with the listed ids (others are indexed by their own enrol call).
+  Status IndexMember(Scope& scope, const Grant& grant, const std::string& subject, std::vector<int64_t> ids);
 
   store::Store& store_;
   const store::Vault& vault_;

@@ -145,6 +145,25 @@ CREATE TABLE policy_settings (
 ALTER TABLE purposes ADD COLUMN liveness TEXT NOT NULL DEFAULT 'off'
   CHECK (liveness IN ('off', 'enrol', 'verify', 'both'));
 )sql"},
+      {8, "per-purpose template versions for scope indexes on several nodes", R"sql(
+-- Bumped by every template written or deleted for the purpose, so a node sees
+-- in one cheap read whether its scope index missed another node's change
+-- (REQ SC2, C4, S7).
+CREATE TABLE purpose_template_versions (
+  purpose TEXT PRIMARY KEY NOT NULL,
+  version INTEGER NOT NULL
+) STRICT;
+INSERT INTO purpose_template_versions (purpose, version)
+  SELECT purpose, 1 FROM templates GROUP BY purpose;
+CREATE TRIGGER templates_version_on_insert AFTER INSERT ON templates BEGIN
+  INSERT INTO purpose_template_versions (purpose, version) VALUES (NEW.purpose, 1)
+    ON CONFLICT (purpose) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER templates_version_on_delete AFTER DELETE ON templates BEGIN
+  UPDATE purpose_template_versions SET version = version + 1 WHERE purpose = OLD.purpose;
+END;
+CREATE INDEX templates_by_purpose_id ON templates (purpose, id);
+)sql"},
   };
   return kMigrations;
 }

@@ -152,6 +152,32 @@ CREATE TABLE policy_settings (
 ALTER TABLE purposes ADD COLUMN liveness TEXT NOT NULL DEFAULT 'off'
   CHECK (liveness IN ('off', 'enrol', 'verify', 'both'));
 )sql"},
+      {8, "per-purpose template versions for scope indexes on several nodes", R"sql(
+-- Bumped by every template written or deleted for the purpose, so a node sees
+-- in one cheap read whether its scope index missed another node's change
+-- (REQ SC2, C4, S7).
+CREATE TABLE purpose_template_versions (
+  purpose TEXT PRIMARY KEY,
+  version BIGINT NOT NULL
+);
+INSERT INTO purpose_template_versions (purpose, version)
+  SELECT purpose, 1 FROM templates GROUP BY purpose;
+CREATE FUNCTION templates_bump_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    UPDATE purpose_template_versions SET version = version + 1 WHERE purpose = OLD.purpose;
+    RETURN OLD;
+  END IF;
+  INSERT INTO purpose_template_versions (purpose, version) VALUES (NEW.purpose, 1)
+    ON CONFLICT (purpose) DO UPDATE SET version = purpose_template_versions.version + 1;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER templates_version_on_insert AFTER INSERT ON templates
+  FOR EACH ROW EXECUTE FUNCTION templates_bump_version();
+CREATE TRIGGER templates_version_on_delete AFTER DELETE ON templates
+  FOR EACH ROW EXECUTE FUNCTION templates_bump_version();
+CREATE INDEX templates_by_purpose_id ON templates (purpose, id);
+)sql"},
   };
   return kMigrations;
 }

@@ -159,6 +159,8 @@ class PostgresStore final : public Store {
   Result<std::vector<SealedTemplate>> ListTemplatesForPurpose(const std::string& purpose) override;
   Result<std::vector<SealedTemplate>> ListTemplatesForPurposeAfter(const std::string& purpose,
                                                                    int64_t after_id) override;
+  Result<int64_t> PurposeTemplateVersion(const std::string& purpose) override;
+  Result<std::vector<int64_t>> ListTemplateIdsForPurpose(const std::string& purpose) override;
   Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) override;
   Result<std::vector<SealedTemplate>> DeleteExpiredTemplates(UnixTime now) override;
   Result<int64_t> CountTemplates(const std::string& subject) override;
@@ -876,10 +878,29 @@ Result<std::vector<SealedTemplate>> PostgresStore::ListTemplatesForPurposeAfter(
   std::lock_guard lock(mu_);
   FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT id, subject, purpose, model, nonce, ciphertext, "
                                       "created_at, expires_at FROM templates "
-                                      "WHERE id > $1 AND purpose = $2 ORDER BY subject, id",
-                                      Params().Int(after_id).Text(purpose),
+                                      "WHERE purpose = $1 AND id > $2 ORDER BY subject, id",
+                                      Params().Text(purpose).Int(after_id),
                                       "reading the new templates of purpose " + Quote(purpose)));
   return ReadTemplates(r);
+}
+
+Result<int64_t> PostgresStore::PurposeTemplateVersion(const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT version FROM purpose_template_versions WHERE purpose = $1",
+                                      Params().Text(purpose),
+                                      "reading the template version of purpose " + Quote(purpose)));
+  if (PQntuples(r.get()) == 0) return int64_t{0};
+  return Row(r.get(), 0).Int(0);
+}
+
+Result<std::vector<int64_t>> PostgresStore::ListTemplateIdsForPurpose(const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT id FROM templates WHERE purpose = $1 ORDER BY id",
+                                      Params().Text(purpose),
+                                      "listing template ids of purpose " + Quote(purpose)));
+  std::vector<int64_t> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(Row(r.get(), i).Int(0));
+  return out;
 }
 
 Result<int64_t> PostgresStore::DeleteTemplates(const std::string& subject,

@@ -131,6 +131,8 @@ class SqliteStore final : public Store {
   Result<std::vector<SealedTemplate>> ListTemplatesForPurpose(const std::string& purpose) override;
   Result<std::vector<SealedTemplate>> ListTemplatesForPurposeAfter(const std::string& purpose,
                                                                    int64_t after_id) override;
+  Result<int64_t> PurposeTemplateVersion(const std::string& purpose) override;
+  Result<std::vector<int64_t>> ListTemplateIdsForPurpose(const std::string& purpose) override;
   Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) override;
   Result<std::vector<SealedTemplate>> DeleteExpiredTemplates(UnixTime now) override;
   Result<int64_t> CountTemplates(const std::string& subject) override;
@@ -818,17 +820,37 @@ Result<std::vector<SealedTemplate>> SqliteStore::ListTemplatesForPurpose(
   return out;
 }
 
-Result<std::vector<SealedTemplate>> SqliteStore::ListTemplatesForPurposeAfter(
-    const std::string& purpose, int64_t after_id) {
+Result<std::vector<SealedTemplate>> SqliteStore::ListTemplatesForPurposeAfter(const std::string& purpose,
+                                                                            int64_t after_id) {
   std::lock_guard lock(mu_);
   FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT id, subject, purpose, model, nonce, ciphertext, "
                                        "created_at, expires_at FROM templates "
-                                       "WHERE id > ? AND purpose = ? ORDER BY subject, id"));
-  st.Bind(1, after_id).Bind(2, purpose);
+                                       "WHERE purpose = ? AND id > ? ORDER BY subject, id"));
+  st.Bind(1, purpose).Bind(2, after_id);
   std::vector<SealedTemplate> out;
   int rc = ReadTemplates(st, out);
-  if (rc != SQLITE_DONE)
-    return SqlError(rc, "reading the new templates of purpose " + Quote(purpose));
+  if (rc != SQLITE_DONE) return SqlError(rc, "reading the new templates of purpose " + Quote(purpose));
+  return out;
+}
+
+Result<int64_t> SqliteStore::PurposeTemplateVersion(const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT version FROM purpose_template_versions WHERE purpose = ?"));
+  st.Bind(1, purpose);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return int64_t{0};
+  if (rc != SQLITE_ROW) return SqlError(rc, "reading the template version of purpose " + Quote(purpose));
+  return st.Int(0);
+}
+
+Result<std::vector<int64_t>> SqliteStore::ListTemplateIdsForPurpose(const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT id FROM templates WHERE purpose = ? ORDER BY id"));
+  st.Bind(1, purpose);
+  std::vector<int64_t> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(st.Int(0));
+  if (rc != SQLITE_DONE) return SqlError(rc, "listing template ids of purpose " + Quote(purpose));
   return out;
 }
 

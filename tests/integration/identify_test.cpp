@@ -171,7 +171,9 @@ TEST_F(IdentifyTest, C4_WithdrawnPersonIsNeverReturnedEvenByConcurrentSearches) 
     }
   };
   std::thread t1(search), t2(search);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // Withdraw while both searchers are running and have named P2 (however slow
+  // the machine); a bound keeps a broken search from hanging the test.
+  for (int i = 0; i < 1200 && named_before < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   auto w = svc_->WithdrawConsent("P2", "site-entry", "test");
   withdrawn = true;
   ASSERT_TRUE(w.ok()) << w.status().ToString();

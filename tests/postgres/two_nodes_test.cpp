@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../integration/scope_nodes.h"
 #include "../integration/testutil.h"
 
 namespace facegate {
@@ -92,6 +93,29 @@ TEST(TwoNodes, EnrolOnOneVerifyOnTheOtherWithdrawalHonouredAtOnce) {
   EXPECT_GE(chain->events, 6);
   a->reset();
   b->reset();
+  Admin(base, "DROP SCHEMA " + schema + " CASCADE");
+  fs::remove_all(a_home);
+  fs::remove_all(b_home);
+}
+
+
+TEST(TwoNodes, SC2_C4_S7_ScopeIndexOfOneNodeFollowsTheOthersEnrolmentsAndWithdrawals) {
+  const std::string base = BaseConninfo();
+  ASSERT_FALSE(base.empty()) << "no conninfo: the postgres fixture did not start";
+  const std::string schema = "fg_scopes_" + std::to_string(::getpid());
+  ASSERT_TRUE(Admin(base, "DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema));
+  fs::path a_home = TempHome("scopeA"), b_home = TempHome("scopeB");
+  service::Config ca = TestConfig(a_home), cb = TestConfig(b_home);
+  ca.database = cb.database = base + " options='-c search_path=" + schema + "'";
+  {
+    auto a = service::Service::Open(ca);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    fs::copy_file(a_home / "master.key", b_home / "master.key", fs::copy_options::overwrite_existing);
+    fs::permissions(b_home / "master.key", fs::perms::owner_read | fs::perms::owner_write);
+    auto b = service::Service::Open(cb);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    ExpectScopeOfBFollowsA(**a, **b);
+  }
   Admin(base, "DROP SCHEMA " + schema + " CASCADE");
   fs::remove_all(a_home);
   fs::remove_all(b_home);

@@ -338,6 +338,42 @@ TEST_P(StoreTest, S5_DeleteExpiredTemplatesRemovesOnlyThoseDue) {
   EXPECT_EQ(*store_->CountTemplates("S2"), 1);
 }
 
+// A scope index on another node learns from the version that it missed a
+// change, and from the id lists what changed (REQ SC2, C4, S7).
+TEST_P(StoreTest, PurposeTemplateVersionChangesWithEveryWriteAndDeleteOfThatPurposeOnly) {
+  MustAddPurpose(*store_, "office-entry");
+  MustAddPurpose(*store_, "site-roster");
+  ASSERT_TRUE(store_->EnsureSubject("S1", kNow).ok());
+  ASSERT_TRUE(store_->EnsureSubject("S2", kNow).ok());
+  EXPECT_EQ(*store_->PurposeTemplateVersion("office-entry"), 0);
+  auto a = store_->PutTemplate(FakeSealed("S1", "office-entry", 'a'));
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  const int64_t v1 = *store_->PurposeTemplateVersion("office-entry");
+  EXPECT_GT(v1, 0);
+  auto b = store_->PutTemplate(FakeSealed("S2", "office-entry", 'b'));
+  ASSERT_TRUE(b.ok());
+  const int64_t v2 = *store_->PurposeTemplateVersion("office-entry");
+  EXPECT_NE(v2, v1);
+  ASSERT_TRUE(store_->PutTemplate(FakeSealed("S1", "site-roster", 'c')).ok());
+  EXPECT_EQ(*store_->PurposeTemplateVersion("office-entry"), v2);  // another purpose's write
+
+  EXPECT_EQ(*store_->ListTemplateIdsForPurpose("office-entry"), (std::vector<int64_t>{*a, *b}));
+  auto after = store_->ListTemplatesForPurposeAfter("office-entry", *a);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].id, *b);
+  EXPECT_EQ((*after)[0].subject, "S2");
+  EXPECT_FALSE((*after)[0].ciphertext.empty());
+
+  ASSERT_EQ(*store_->DeleteTemplates("S1", "office-entry"), 1);
+  const int64_t v3 = *store_->PurposeTemplateVersion("office-entry");
+  EXPECT_NE(v3, v2);
+  EXPECT_EQ(*store_->ListTemplateIdsForPurpose("office-entry"), (std::vector<int64_t>{*b}));
+  ASSERT_EQ(store_->DeleteExpiredTemplates(kNow + 10 * 365 * 86400)->size(), 2u);
+  EXPECT_NE(*store_->PurposeTemplateVersion("office-entry"), v3);
+  EXPECT_TRUE(store_->ListTemplateIdsForPurpose("office-entry")->empty());
+}
+
 TEST_P(StoreTest, TemplateNeedsSealedBytesAndAKnownSubject) {  // REQ S3, S4
   MustAddPurpose(*store_, "office-entry");
   SealedTemplate t = FakeSealed("ghost", "office-entry", 'x');

@@ -1,0 +1,25 @@
+// Two services on one SQLite database (a CLI and `facegate serve`, or two
+// processes): a scope index follows the other's enrolments and withdrawals.
+#include <filesystem>
+
+#include "scope_nodes.h"
+
+namespace facegate {
+namespace {
+
+using namespace facegate::testing;
+
+TEST(ScopeNodes, SC2_C4_S7_ScopeLoadedByOneServiceFollowsTheOthersEnrolmentsAndWithdrawals) {
+  std::filesystem::path home = TempHome("scope-nodes");
+  {
+    auto a = service::Service::Open(TestConfig(home));
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    auto b = service::Service::Open(TestConfig(home));
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    ExpectScopeOfBFollowsA(**a, **b);
+  }
+  std::filesystem::remove_all(home);
+}
+
+}  // namespace
+}  // namespace facegate
