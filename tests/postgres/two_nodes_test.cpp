@@ -11,32 +11,13 @@
 
 #include "../integration/scope_nodes.h"
 #include "../integration/testutil.h"
+#include "pg_testutil.h"
 
 namespace facegate {
 namespace {
 
 using namespace facegate::testing;
 namespace fs = std::filesystem;
-
-std::string BaseConninfo() {
-  const char* f = std::getenv("FACEGATE_PG_CONNINFO_FILE");
-  std::ifstream in(f ? f : FACEGATE_PG_CONNINFO_FILE);
-  std::string s;
-  std::getline(in, s);
-  return s;
-}
-
-bool Admin(const std::string& conninfo, const std::string& sql) {
-  PGconn* c = PQconnectdb(conninfo.c_str());
-  bool ok = PQstatus(c) == CONNECTION_OK;
-  if (ok) {
-    PGresult* r = PQexec(c, sql.c_str());
-    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-  }
-  PQfinish(c);
-  return ok;
-}
 
 TEST(TwoNodes, EnrolOnOneVerifyOnTheOtherWithdrawalHonouredAtOnce) {
   const std::string base = BaseConninfo();

@@ -24,10 +24,14 @@
 #include <string>
 #include <vector>
 
+#include "pg_testutil.h"
+
 namespace facegate {
 namespace {
 
 namespace fs = std::filesystem;
+using facegate::testing::Admin;
+using facegate::testing::BaseConninfo;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
@@ -36,26 +40,6 @@ std::string ReadBytes(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::string BaseConninfo() {
-  const char* f = std::getenv("FACEGATE_PG_CONNINFO_FILE");
-  std::ifstream in(f ? f : FACEGATE_PG_CONNINFO_FILE);
-  std::string s;
-  std::getline(in, s);
-  return s;
-}
-
-bool Sql(const std::string& conninfo, const std::string& sql) {
-  PGconn* c = PQconnectdb(conninfo.c_str());
-  bool ok = PQstatus(c) == CONNECTION_OK;
-  if (ok) {
-    PGresult* r = PQexec(c, sql.c_str());
-    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-  }
-  PQfinish(c);
-  return ok;
 }
 
 // One `facegate serve` child process with its own FACEGATE_HOME on the shared database.
@@ -171,7 +155,7 @@ class TwoServeNodes : public ::testing::Test {
     ASSERT_FALSE(base_.empty()) << "no conninfo: the postgres fixture did not start";
     schema_ = "fg_serve_" + std::to_string(::getpid());
     ASSERT_TRUE(
-        Sql(base_, "DROP SCHEMA IF EXISTS " + schema_ + " CASCADE; CREATE SCHEMA " + schema_));
+        Admin(base_, "DROP SCHEMA IF EXISTS " + schema_ + " CASCADE; CREATE SCHEMA " + schema_));
     const std::string database = base_ + " options='-c search_path=" + schema_ + "'";
     root_ = fs::temp_directory_path() / ("fg-serve-nodes-" + std::to_string(::getpid()));
     fs::remove_all(root_);
@@ -192,7 +176,7 @@ class TwoServeNodes : public ::testing::Test {
   void TearDown() override {
     if (a_) EXPECT_EQ(a_->Stop(), 0) << "SIGTERM: node A should exit 0; " << a_->Log();
     if (b_) EXPECT_EQ(b_->Stop(), 0) << "SIGTERM: node B should exit 0; " << b_->Log();
-    if (!base_.empty()) Sql(base_, "DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
+    if (!base_.empty()) Admin(base_, "DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
     fs::remove_all(root_);
   }
 
