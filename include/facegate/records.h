@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace facegate {
@@ -115,6 +116,50 @@ struct SealedTemplate {
   std::string ciphertext;  // raw bytes (AEAD)
   UnixTime created_at = 0;
   UnixTime expires_at = 0;
+};
+
+// A request of a person exercising a right (REQ R1, R2), tracked from receipt
+// to completion against its statutory deadline.
+struct RightsRequestRecord {
+  int64_t id = 0;
+  std::string subject;
+  // access, copy, correction, deletion, restriction, withdrawal, explanation, human_review
+  std::string kind;
+  std::string purpose;  // the purpose concerned; "" = every purpose
+  UnixTime received_at = 0;
+  UnixTime due_at = 0;          // received_at + the configured number of days
+  std::string status = "open";  // open, done, refused
+  std::string reason;           // why it was refused (REQ R1); "" otherwise
+  std::string handled_by;       // actor who completed or refused it
+  std::optional<UnixTime> completed_at;
+  std::string detail;  // JSON object: what was asked and what was done
+
+  bool overdue_at(UnixTime t) const { return status == "open" && t > due_at; }
+};
+
+// A restriction of processing at the person's request (REQ R1): the Gate
+// refuses every face operation for the subject while the data is kept.
+struct RestrictionRecord {
+  int64_t id = 0;
+  std::string subject;
+  int64_t request_id = 0;  // the rights request that placed it (0: none)
+  UnixTime placed_at = 0;
+  std::optional<UnixTime> lifted_at;
+};
+
+// Everything the store holds about one subject apart from the audit log, for
+// an access/copy export (REQ R1). Templates carry metadata only: nonce and
+// ciphertext are left empty.
+struct SubjectFile {
+  bool exists = false;  // a subjects row exists
+  UnixTime created_at = 0;
+  std::optional<UnixTime> erased_at;  // identity anonymised by a deletion request
+  std::vector<ConsentRecord> consents;
+  std::vector<SealedTemplate> templates;
+  std::vector<AlternativeRecord> alternatives;
+  std::vector<std::pair<std::string, UnixTime>> refusals;  // purpose, refused_at
+  std::vector<RestrictionRecord> restrictions;
+  std::vector<RightsRequestRecord> requests;
 };
 
 // One link of the hash-chained audit log (REQ S6).

@@ -104,6 +104,33 @@ class Store {
   // basis for a remote database (REQ S8). GetSetting: nullopt when never set.
   virtual Status PutSetting(const std::string& name, const std::string& value, UnixTime at) = 0;
   virtual Result<std::optional<std::string>> GetSetting(const std::string& name) = 0;
+  // Rights of the person (REQ R1, R2). AddRightsRequest assigns the id; the
+  // kind, status and times are checked by the schema (kInvalidInput).
+  virtual Result<RightsRequestRecord> AddRightsRequest(const RightsRequestRecord& r) = 0;
+  virtual Result<RightsRequestRecord> GetRightsRequest(int64_t id) = 0;  // kNotFound
+  // Requests of `subject` ("" = everyone's), newest first; only open ones if `open_only`.
+  virtual Result<std::vector<RightsRequestRecord>> ListRightsRequests(const std::string& subject,
+                                                                      bool open_only) = 0;
+  // Closes an open request as "done" or "refused" (a refusal needs a reason);
+  // kConflict if it was closed already (atomic test-and-set).
+  virtual Status CloseRightsRequest(int64_t id, const std::string& status,
+                                    const std::string& handled_by, const std::string& reason,
+                                    const std::string& detail, UnixTime at) = 0;
+  // Restriction of processing (REQ R1). Place: kConflict if one is active already.
+  virtual Status PlaceRestriction(const std::string& subject, int64_t request_id, UnixTime at) = 0;
+  // Lifts the active restriction; kNotFound if there is none.
+  virtual Status LiftRestriction(const std::string& subject, UnixTime at) = 0;
+  virtual Result<std::optional<RestrictionRecord>> ActiveRestriction(const std::string& subject) = 0;
+  // Everything held about the subject except the audit log (templates without
+  // their sealed bytes), for an access/copy export (REQ R1).
+  virtual Result<SubjectFile> ReadSubjectFile(const std::string& subject) = 0;
+  // Audit events naming the subject, oldest first, after `after_seq`, at most `limit` (<= 0: all).
+  virtual Result<std::vector<AuditEvent>> ListAuditForSubject(const std::string& subject,
+                                                              int64_t after_seq, int64_t limit) = 0;
+  // Deletion request (REQ R1): the identity row is anonymised (display name
+  // cleared, erased_at set) and the consents' evidence (signer, guardian) is
+  // erased; the pseudonymous id stays so the audit chain keeps its meaning.
+  virtual Status EraseSubjectIdentity(const std::string& subject, UnixTime at) = 0;
 
   // Audit chain (REQ S6): the store assigns seq, prev_hash and hash atomically.
   virtual Result<AuditEvent> AppendAudit(const AuditEvent& e) = 0;

@@ -140,6 +140,45 @@ CREATE TABLE policy_settings (
   updated_at INTEGER NOT NULL
 ) STRICT;
 )sql"},
+      {5, "rights requests, restrictions, subject erasure, audit by subject", R"sql(
+-- Requests of a person exercising a right, tracked to completion against the
+-- deadline (REQ R1 PIPL 44-48, 50; R2 PIPL 24).
+CREATE TABLE rights_requests (
+  id INTEGER PRIMARY KEY,
+  subject TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('access', 'copy', 'correction', 'deletion', 'restriction',
+                                     'withdrawal', 'explanation', 'human_review')),
+  purpose TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  due_at INTEGER NOT NULL CHECK (due_at >= received_at),
+  status TEXT NOT NULL CHECK (status IN ('open', 'done', 'refused')),
+  reason TEXT NOT NULL,  -- REQ R1: a refusal gives a reason
+  handled_by TEXT NOT NULL,
+  completed_at INTEGER,
+  detail TEXT NOT NULL,
+  CHECK (status <> 'refused' OR reason <> ''),
+  CHECK ((status = 'open') = (completed_at IS NULL))
+) STRICT;
+CREATE INDEX rights_requests_by_subject ON rights_requests (subject, received_at);
+CREATE INDEX rights_requests_open ON rights_requests (status, due_at);
+
+-- Restriction of processing (REQ R1): while lifted_at is NULL the Gate refuses
+-- every face operation for the subject; the data is kept.
+CREATE TABLE restrictions (
+  id INTEGER PRIMARY KEY,
+  subject TEXT NOT NULL,
+  request_id INTEGER NOT NULL,
+  placed_at INTEGER NOT NULL,
+  lifted_at INTEGER
+) STRICT;
+CREATE UNIQUE INDEX restrictions_one_active ON restrictions (subject) WHERE lifted_at IS NULL;
+
+-- A deletion request anonymises the identity row (REQ R1).
+ALTER TABLE subjects ADD COLUMN erased_at INTEGER;
+
+-- The match log of one person, for access and explanation (REQ R1).
+CREATE INDEX audit_events_by_subject ON audit_events (subject, seq);
+)sql"},
       {6, "purposes.liveness: when a purpose requires a live face", R"sql(
 -- Liveness requirement per purpose (docs/liveness.md): 'off', at 'enrol', at 'verify' or 'both'.
 ALTER TABLE purposes ADD COLUMN liveness TEXT NOT NULL DEFAULT 'off'

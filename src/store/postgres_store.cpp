@@ -180,6 +180,20 @@ class PostgresStore final : public Store {
                               UnixTime at) override;
   Result<std::optional<UnixTime>> LastConsentRefusal(const std::string& subject,
                                                      const std::string& purpose) override;
+  Result<RightsRequestRecord> AddRightsRequest(const RightsRequestRecord& r) override;
+  Result<RightsRequestRecord> GetRightsRequest(int64_t id) override;
+  Result<std::vector<RightsRequestRecord>> ListRightsRequests(const std::string& subject,
+                                                              bool open_only) override;
+  Status CloseRightsRequest(int64_t id, const std::string& status, const std::string& handled_by,
+                            const std::string& reason, const std::string& detail,
+                            UnixTime at) override;
+  Status PlaceRestriction(const std::string& subject, int64_t request_id, UnixTime at) override;
+  Status LiftRestriction(const std::string& subject, UnixTime at) override;
+  Result<std::optional<RestrictionRecord>> ActiveRestriction(const std::string& subject) override;
+  Result<SubjectFile> ReadSubjectFile(const std::string& subject) override;
+  Result<std::vector<AuditEvent>> ListAuditForSubject(const std::string& subject, int64_t after_seq,
+                                                      int64_t limit) override;
+  Status EraseSubjectIdentity(const std::string& subject, UnixTime at) override;
 
   Status SetSubjectBirthDate(const std::string& subject, const std::string& birth_date) override;
   Result<std::string> SubjectBirthDate(const std::string& subject) override;
@@ -1153,6 +1167,253 @@ Result<std::optional<std::string>> PostgresStore::GetSetting(const std::string& 
   return std::optional<std::string>(Row(r.get(), 0).Text(0));
 }
 
+// ---- rights of the person (REQ R1, R2) ----
+
+static const char* const kRightsColumns =
+    "id, subject, kind, purpose, received_at, due_at, status, reason, handled_by, completed_at, "
+    "detail";
+
+RightsRequestRecord ReadRightsRequest(const Row& row) {
+  RightsRequestRecord r;
+  r.id = row.Int(0);
+  r.subject = row.Text(1);
+  r.kind = row.Text(2);
+  r.purpose = row.Text(3);
+  r.received_at = row.Int(4);
+  r.due_at = row.Int(5);
+  r.status = row.Text(6);
+  r.reason = row.Text(7);
+  r.handled_by = row.Text(8);
+  r.completed_at = row.OptInt(9);
+  r.detail = row.Text(10);
+  return r;
+}
+
+Result<RightsRequestRecord> PostgresStore::AddRightsRequest(const RightsRequestRecord& in) {
+  if (in.subject.empty()) return Status::InvalidInput("a rights request needs a subject id");
+  RightsRequestRecord r = in;
+  if (!r.received_at) r.received_at = Now();
+  if (r.detail.empty()) r.detail = "{}";
+  Status s = Transaction([&]() -> Status {
+    FG_ASSIGN_OR_RETURN(
+        PgResult res,
+        Run("INSERT INTO rights_requests (subject, kind, purpose, received_at, due_at, status, "
+            "reason, handled_by, completed_at, detail) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            Params()
+                .Text(r.subject)
+                .Text(r.kind)
+                .Text(r.purpose)
+                .Int(r.received_at)
+                .Int(r.due_at)
+                .Text(r.status)
+                .Text(r.reason)
+                .Text(r.handled_by)
+                .OptInt(r.completed_at)
+                .Text(r.detail),
+            "recording a " + Quote(r.kind) + " request of subject " + Quote(r.subject)));
+    r.id = Row(res.get(), 0).Int(0);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return r;
+}
+
+Result<RightsRequestRecord> PostgresStore::GetRightsRequest(int64_t id) {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kRightsColumns + " FROM rights_requests WHERE id = $1";
+  FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params().Int(id),
+                                      "reading rights request " + std::to_string(id)));
+  if (PQntuples(r.get()) == 0)
+    return Status::NotFound("rights request " + std::to_string(id) +
+                            " does not exist; `facegate rights list` shows the requests");
+  return ReadRightsRequest(Row(r.get(), 0));
+}
+
+Result<std::vector<RightsRequestRecord>> PostgresStore::ListRightsRequests(
+    const std::string& subject, bool open_only) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = std::string("SELECT ") + kRightsColumns +
+                                 " FROM rights_requests WHERE ($1 = '' OR subject = $1) "
+                                 "AND ($2 = 0 OR status = 'open') "
+                                 "ORDER BY received_at DESC, id DESC";
+  FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params().Text(subject).Int(open_only ? 1 : 0),
+                                      "listing rights requests"));
+  std::vector<RightsRequestRecord> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(ReadRightsRequest(Row(r.get(), i)));
+  return out;
+}
+
+Status PostgresStore::CloseRightsRequest(int64_t id, const std::string& status,
+                                         const std::string& handled_by, const std::string& reason,
+                                         const std::string& detail, UnixTime at) {
+  if (status != "done" && status != "refused")
+    return Status::InvalidInput("a rights request closes as 'done' or 'refused', not " + Quote(status));
+  if (status == "refused" && reason.empty())
+    return Status::InvalidInput("refusing rights request " + std::to_string(id) +
+                                " needs a reason the person can read (REQ R1)");
+  std::lock_guard lock(mu_);
+  int64_t changed = 0;
+  FG_RETURN_IF_ERROR(Transaction([&]() -> Status {
+    // One conditional UPDATE: of two concurrent handlers exactly one closes it.
+    FG_ASSIGN_OR_RETURN(PgResult r,
+                        Run("UPDATE rights_requests SET status = $1, handled_by = $2, reason = $3, "
+                            "detail = $4, completed_at = $5 WHERE id = $6 AND status = 'open'",
+                            Params()
+                                .Text(status)
+                                .Text(handled_by)
+                                .Text(reason)
+                                .Text(detail.empty() ? "{}" : detail)
+                                .Int(at ? at : Now())
+                                .Int(id),
+                            "closing rights request " + std::to_string(id)));
+    changed = Changed(r);
+    return Status::Ok();
+  }));
+  if (changed == 1) return Status::Ok();
+  FG_ASSIGN_OR_RETURN(RightsRequestRecord r, GetRightsRequest(id));  // kNotFound for an unknown id
+  return Status::Conflict("rights request " + std::to_string(id) + " was already closed (" + r.status +
+                          " by " + r.handled_by + "); open a new request for a new demand");
+}
+
+static const char* const kRestrictionColumns = "id, subject, request_id, placed_at, lifted_at";
+
+RestrictionRecord ReadRestriction(const Row& row) {
+  RestrictionRecord r;
+  r.id = row.Int(0);
+  r.subject = row.Text(1);
+  r.request_id = row.Int(2);
+  r.placed_at = row.Int(3);
+  r.lifted_at = row.OptInt(4);
+  return r;
+}
+
+Status PostgresStore::PlaceRestriction(const std::string& subject, int64_t request_id, UnixTime at) {
+  if (subject.empty()) return Status::InvalidInput("a restriction needs a subject id");
+  Status s = Transaction([&]() -> Status {
+    return Run("INSERT INTO restrictions (subject, request_id, placed_at, lifted_at) "
+               "VALUES ($1, $2, $3, NULL)",
+               Params().Text(subject).Int(request_id).Int(at ? at : Now()),
+               "restricting subject " + Quote(subject))
+        .status();
+  });
+  if (s.kind() == ErrorKind::kConflict)
+    return Status::Conflict("processing of subject " + Quote(subject) +
+                            " is already restricted; lift it first to place a new one");
+  return s;
+}
+
+Status PostgresStore::LiftRestriction(const std::string& subject, UnixTime at) {
+  int64_t changed = 0;
+  FG_RETURN_IF_ERROR(Transaction([&]() -> Status {
+    FG_ASSIGN_OR_RETURN(PgResult r, Run("UPDATE restrictions SET lifted_at = $1 "
+                                        "WHERE subject = $2 AND lifted_at IS NULL",
+                                        Params().Int(at ? at : Now()).Text(subject),
+                                        "lifting the restriction of subject " + Quote(subject)));
+    changed = Changed(r);
+    return Status::Ok();
+  }));
+  if (changed == 1) return Status::Ok();
+  return Status::NotFound("processing of subject " + Quote(subject) + " is not restricted");
+}
+
+Result<std::optional<RestrictionRecord>> PostgresStore::ActiveRestriction(
+    const std::string& subject) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = std::string("SELECT ") + kRestrictionColumns +
+                                 " FROM restrictions WHERE subject = $1 AND lifted_at IS NULL";
+  FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params().Text(subject),
+                                      "reading the restriction of subject " + Quote(subject)));
+  if (PQntuples(r.get()) == 0) return std::optional<RestrictionRecord>();
+  return std::optional<RestrictionRecord>(ReadRestriction(Row(r.get(), 0)));
+}
+
+Result<SubjectFile> PostgresStore::ReadSubjectFile(const std::string& subject) {
+  std::lock_guard lock(mu_);
+  SubjectFile f;
+  const std::string who = "subject " + Quote(subject);
+  {
+    FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT created_at, erased_at FROM subjects WHERE id = $1",
+                                        Params().Text(subject), "reading " + who));
+    if (PQntuples(r.get()) > 0) {
+      Row row(r.get(), 0);
+      f.exists = true;
+      f.created_at = row.Int(0);
+      f.erased_at = row.OptInt(1);
+    }
+  }
+  {
+    static const std::string sql = std::string("SELECT ") + kConsentColumns +
+                                   " FROM consents WHERE subject = $1 ORDER BY given_at, id";
+    FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params().Text(subject),
+                                        "reading the consents of " + who));
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+      FG_ASSIGN_OR_RETURN(ConsentRecord c, ReadConsent(Row(r.get(), i)));
+      f.consents.push_back(std::move(c));
+    }
+  }
+  {
+    // Metadata only: the sealed bytes never leave the store in an export.
+    FG_ASSIGN_OR_RETURN(PgResult r,
+                        Run("SELECT id, subject, purpose, model, ''::bytea, ''::bytea, created_at, "
+                            "expires_at FROM templates WHERE subject = $1 ORDER BY id",
+                            Params().Text(subject), "reading the templates of " + who));
+    f.templates = ReadTemplates(r);
+  }
+  {
+    static const std::string sql = std::string("SELECT ") + kAlternativeColumns +
+                                   " FROM alternatives WHERE subject = $1 ORDER BY opened_at, id";
+    FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params().Text(subject),
+                                        "reading the alternatives of " + who));
+    for (int i = 0; i < PQntuples(r.get()); ++i) f.alternatives.push_back(ReadAlternative(Row(r.get(), i)));
+  }
+  {
+    FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT purpose, refused_at FROM consent_refusals "
+                                        "WHERE subject = $1 ORDER BY refused_at, id",
+                                        Params().Text(subject),
+                                        "reading the consent refusals of " + who));
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+      Row row(r.get(), i);
+      f.refusals.emplace_back(row.Text(0), row.Int(1));
+    }
+  }
+  {
+    static const std::string sql = std::string("SELECT ") + kRestrictionColumns +
+                                   " FROM restrictions WHERE subject = $1 ORDER BY placed_at, id";
+    FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params().Text(subject),
+                                        "reading the restrictions of " + who));
+    for (int i = 0; i < PQntuples(r.get()); ++i) f.restrictions.push_back(ReadRestriction(Row(r.get(), i)));
+  }
+  {
+    static const std::string sql = std::string("SELECT ") + kRightsColumns +
+                                   " FROM rights_requests WHERE subject = $1 ORDER BY received_at, id";
+    FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params().Text(subject),
+                                        "reading the rights requests of " + who));
+    for (int i = 0; i < PQntuples(r.get()); ++i) f.requests.push_back(ReadRightsRequest(Row(r.get(), i)));
+  }
+  return f;
+}
+
+Status PostgresStore::EraseSubjectIdentity(const std::string& subject, UnixTime at) {
+  const UnixTime t = at ? at : Now();
+  return Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequireSubject(subject));
+    FG_RETURN_IF_ERROR(Run("UPDATE subjects SET display_name = NULL, "
+                           "erased_at = COALESCE(erased_at, $1) WHERE id = $2",
+                           Params().Int(t).Text(subject), "anonymising subject " + Quote(subject))
+                           .status());
+    // Evidence names a signer or guardian: erased; the consent's times, notice and
+    // option stay as the record that earlier processing was lawful (REQ C4).
+    return Run("UPDATE consents SET evidence = $1 WHERE subject = $2 AND evidence <> ''",
+               Params()
+                   .Text("erased at " + std::to_string(t) + " on the person's request (REQ R1)")
+                   .Text(subject),
+               "erasing the consent evidence of subject " + Quote(subject))
+        .status();
+  });
+}
+
 // ---- audit chain (REQ S6) ----
 
 Result<AuditEvent> PostgresStore::AppendAudit(const AuditEvent& in) {
@@ -1225,6 +1486,27 @@ Result<std::vector<AuditEvent>> PostgresStore::ListAudit(int64_t after_seq, int6
   FG_ASSIGN_OR_RETURN(PgResult r, Run(kAuditSelect, p, "listing audit events"));
   std::vector<AuditEvent> out;
   out.reserve(PQntuples(r.get()));
+  for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(ReadAudit(Row(r.get(), i)));
+  return out;
+}
+
+Result<std::vector<AuditEvent>> PostgresStore::ListAuditForSubject(const std::string& subject,
+                                                                   int64_t after_seq, int64_t limit) {
+  if (subject.empty()) return Status::InvalidInput("the match log of whom? give a subject id");
+  std::lock_guard lock(mu_);
+  Params p;
+  p.Text(subject).Int(after_seq);
+  if (limit > 0) {
+    p.Int(limit);
+  } else {
+    p.Null();  // LIMIT NULL: no limit
+  }
+  FG_ASSIGN_OR_RETURN(
+      PgResult r,
+      Run("SELECT seq, at, actor, action, subject, purpose, outcome, detail, prev_hash, hash "
+          "FROM audit_events WHERE subject = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+          p, "listing the audit events of subject " + Quote(subject)));
+  std::vector<AuditEvent> out;
   for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(ReadAudit(Row(r.get(), i)));
   return out;
 }

@@ -152,6 +152,20 @@ class SqliteStore final : public Store {
                               UnixTime at) override;
   Result<std::optional<UnixTime>> LastConsentRefusal(const std::string& subject,
                                                      const std::string& purpose) override;
+  Result<RightsRequestRecord> AddRightsRequest(const RightsRequestRecord& r) override;
+  Result<RightsRequestRecord> GetRightsRequest(int64_t id) override;
+  Result<std::vector<RightsRequestRecord>> ListRightsRequests(const std::string& subject,
+                                                              bool open_only) override;
+  Status CloseRightsRequest(int64_t id, const std::string& status, const std::string& handled_by,
+                            const std::string& reason, const std::string& detail,
+                            UnixTime at) override;
+  Status PlaceRestriction(const std::string& subject, int64_t request_id, UnixTime at) override;
+  Status LiftRestriction(const std::string& subject, UnixTime at) override;
+  Result<std::optional<RestrictionRecord>> ActiveRestriction(const std::string& subject) override;
+  Result<SubjectFile> ReadSubjectFile(const std::string& subject) override;
+  Result<std::vector<AuditEvent>> ListAuditForSubject(const std::string& subject, int64_t after_seq,
+                                                      int64_t limit) override;
+  Status EraseSubjectIdentity(const std::string& subject, UnixTime at) override;
 
   Status SetSubjectBirthDate(const std::string& subject, const std::string& birth_date) override;
   Result<std::string> SubjectBirthDate(const std::string& subject) override;
@@ -1102,6 +1116,244 @@ Result<std::optional<std::string>> SqliteStore::GetSetting(const std::string& na
   return std::optional<std::string>();
 }
 
+// ---- rights of the person (REQ R1, R2) ----
+
+static const char* const kRightsColumns =
+    "id, subject, kind, purpose, received_at, due_at, status, reason, handled_by, completed_at, "
+    "detail";
+
+RightsRequestRecord ReadRightsRequest(const Stmt& st) {
+  RightsRequestRecord r;
+  r.id = st.Int(0);
+  r.subject = st.Text(1);
+  r.kind = st.Text(2);
+  r.purpose = st.Text(3);
+  r.received_at = st.Int(4);
+  r.due_at = st.Int(5);
+  r.status = st.Text(6);
+  r.reason = st.Text(7);
+  r.handled_by = st.Text(8);
+  r.completed_at = st.OptInt(9);
+  r.detail = st.Text(10);
+  return r;
+}
+
+Result<RightsRequestRecord> SqliteStore::AddRightsRequest(const RightsRequestRecord& in) {
+  if (in.subject.empty()) return Status::InvalidInput("a rights request needs a subject id");
+  RightsRequestRecord r = in;
+  if (!r.received_at) r.received_at = Now();
+  if (r.detail.empty()) r.detail = "{}";
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(
+      Stmt st, Prepare("INSERT INTO rights_requests (subject, kind, purpose, received_at, due_at, "
+                       "status, reason, handled_by, completed_at, detail) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  st.Bind(1, r.subject)
+      .Bind(2, r.kind)
+      .Bind(3, r.purpose)
+      .Bind(4, r.received_at)
+      .Bind(5, r.due_at)
+      .Bind(6, r.status)
+      .Bind(7, r.reason)
+      .Bind(8, r.handled_by)
+      .Bind(9, r.completed_at)
+      .Bind(10, r.detail);
+  FG_RETURN_IF_ERROR(Run(st, "recording a " + Quote(r.kind) + " request of subject " + Quote(r.subject)));
+  r.id = sqlite3_last_insert_rowid(db_);
+  return r;
+}
+
+Result<RightsRequestRecord> SqliteStore::GetRightsRequest(int64_t id) {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kRightsColumns + " FROM rights_requests WHERE id = ?";
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+  st.Bind(1, id);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return ReadRightsRequest(st);
+  if (rc != SQLITE_DONE) return SqlError(rc, "reading rights request " + std::to_string(id));
+  return Status::NotFound("rights request " + std::to_string(id) +
+                          " does not exist; `facegate rights list` shows the requests");
+}
+
+Result<std::vector<RightsRequestRecord>> SqliteStore::ListRightsRequests(const std::string& subject,
+                                                                         bool open_only) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = std::string("SELECT ") + kRightsColumns +
+                                 " FROM rights_requests WHERE (? = '' OR subject = ?) "
+                                 "AND (? = 0 OR status = 'open') "
+                                 "ORDER BY received_at DESC, id DESC";
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+  st.Bind(1, subject).Bind(2, subject).Bind(3, int64_t{open_only ? 1 : 0});
+  std::vector<RightsRequestRecord> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(ReadRightsRequest(st));
+  if (rc != SQLITE_DONE) return SqlError(rc, "listing rights requests");
+  return out;
+}
+
+Status SqliteStore::CloseRightsRequest(int64_t id, const std::string& status,
+                                       const std::string& handled_by, const std::string& reason,
+                                       const std::string& detail, UnixTime at) {
+  if (status != "done" && status != "refused")
+    return Status::InvalidInput("a rights request closes as 'done' or 'refused', not " + Quote(status));
+  if (status == "refused" && reason.empty())
+    return Status::InvalidInput("refusing rights request " + std::to_string(id) +
+                                " needs a reason the person can read (REQ R1)");
+  std::lock_guard lock(mu_);
+  {
+    // One conditional UPDATE: of two concurrent handlers exactly one closes it.
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare("UPDATE rights_requests SET status = ?, handled_by = ?, "
+                                         "reason = ?, detail = ?, completed_at = ? "
+                                         "WHERE id = ? AND status = 'open'"));
+    st.Bind(1, status).Bind(2, handled_by).Bind(3, reason).Bind(4, detail.empty() ? "{}" : detail)
+        .Bind(5, at ? at : Now()).Bind(6, id);
+    FG_RETURN_IF_ERROR(Run(st, "closing rights request " + std::to_string(id)));
+  }
+  if (sqlite3_changes(db_) == 1) return Status::Ok();
+  FG_ASSIGN_OR_RETURN(RightsRequestRecord r, GetRightsRequest(id));  // kNotFound for an unknown id
+  return Status::Conflict("rights request " + std::to_string(id) + " was already closed (" + r.status +
+                          " by " + r.handled_by + "); open a new request for a new demand");
+}
+
+static const char* const kRestrictionColumns = "id, subject, request_id, placed_at, lifted_at";
+
+RestrictionRecord ReadRestriction(const Stmt& st) {
+  RestrictionRecord r;
+  r.id = st.Int(0);
+  r.subject = st.Text(1);
+  r.request_id = st.Int(2);
+  r.placed_at = st.Int(3);
+  r.lifted_at = st.OptInt(4);
+  return r;
+}
+
+Status SqliteStore::PlaceRestriction(const std::string& subject, int64_t request_id, UnixTime at) {
+  if (subject.empty()) return Status::InvalidInput("a restriction needs a subject id");
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("INSERT INTO restrictions (subject, request_id, placed_at, "
+                                       "lifted_at) VALUES (?, ?, ?, NULL)"));
+  st.Bind(1, subject).Bind(2, request_id).Bind(3, at ? at : Now());
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return Status::Ok();
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
+      sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_UNIQUE)
+    return Status::Conflict("processing of subject " + Quote(subject) +
+                            " is already restricted; lift it first to place a new one");
+  return SqlError(rc, "restricting subject " + Quote(subject));
+}
+
+Status SqliteStore::LiftRestriction(const std::string& subject, UnixTime at) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("UPDATE restrictions SET lifted_at = ? "
+                                       "WHERE subject = ? AND lifted_at IS NULL"));
+  st.Bind(1, at ? at : Now()).Bind(2, subject);
+  FG_RETURN_IF_ERROR(Run(st, "lifting the restriction of subject " + Quote(subject)));
+  if (sqlite3_changes(db_) == 1) return Status::Ok();
+  return Status::NotFound("processing of subject " + Quote(subject) + " is not restricted");
+}
+
+Result<std::optional<RestrictionRecord>> SqliteStore::ActiveRestriction(const std::string& subject) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = std::string("SELECT ") + kRestrictionColumns +
+                                 " FROM restrictions WHERE subject = ? AND lifted_at IS NULL";
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+  st.Bind(1, subject);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return std::optional<RestrictionRecord>(ReadRestriction(st));
+  if (rc != SQLITE_DONE) return SqlError(rc, "reading the restriction of subject " + Quote(subject));
+  return std::optional<RestrictionRecord>();
+}
+
+Result<SubjectFile> SqliteStore::ReadSubjectFile(const std::string& subject) {
+  std::lock_guard lock(mu_);
+  SubjectFile f;
+  const std::string who = "subject " + Quote(subject);
+  int rc;
+  {
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT created_at, erased_at FROM subjects WHERE id = ?"));
+    st.Bind(1, subject);
+    rc = st.Step();
+    if (rc == SQLITE_ROW) {
+      f.exists = true;
+      f.created_at = st.Int(0);
+      f.erased_at = st.OptInt(1);
+    } else if (rc != SQLITE_DONE) {
+      return SqlError(rc, "reading " + who);
+    }
+  }
+  {
+    static const std::string sql = std::string("SELECT ") + kConsentColumns +
+                                   " FROM consents WHERE subject = ? ORDER BY given_at, id";
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+    st.Bind(1, subject);
+    while ((rc = st.Step()) == SQLITE_ROW) {
+      FG_ASSIGN_OR_RETURN(ConsentRecord c, ReadConsent(st));
+      f.consents.push_back(std::move(c));
+    }
+    if (rc != SQLITE_DONE) return SqlError(rc, "reading the consents of " + who);
+  }
+  {
+    // Metadata only: the sealed bytes never leave the store in an export.
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT id, subject, purpose, model, '', '', created_at, "
+                                         "expires_at FROM templates WHERE subject = ? ORDER BY id"));
+    st.Bind(1, subject);
+    rc = ReadTemplates(st, f.templates);
+    if (rc != SQLITE_DONE) return SqlError(rc, "reading the templates of " + who);
+  }
+  {
+    static const std::string sql = std::string("SELECT ") + kAlternativeColumns +
+                                   " FROM alternatives WHERE subject = ? ORDER BY opened_at, id";
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+    st.Bind(1, subject);
+    while ((rc = st.Step()) == SQLITE_ROW) f.alternatives.push_back(ReadAlternative(st));
+    if (rc != SQLITE_DONE) return SqlError(rc, "reading the alternatives of " + who);
+  }
+  {
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT purpose, refused_at FROM consent_refusals "
+                                         "WHERE subject = ? ORDER BY refused_at, id"));
+    st.Bind(1, subject);
+    while ((rc = st.Step()) == SQLITE_ROW) f.refusals.emplace_back(st.Text(0), st.Int(1));
+    if (rc != SQLITE_DONE) return SqlError(rc, "reading the consent refusals of " + who);
+  }
+  {
+    static const std::string sql = std::string("SELECT ") + kRestrictionColumns +
+                                   " FROM restrictions WHERE subject = ? ORDER BY placed_at, id";
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+    st.Bind(1, subject);
+    while ((rc = st.Step()) == SQLITE_ROW) f.restrictions.push_back(ReadRestriction(st));
+    if (rc != SQLITE_DONE) return SqlError(rc, "reading the restrictions of " + who);
+  }
+  {
+    static const std::string sql = std::string("SELECT ") + kRightsColumns +
+                                   " FROM rights_requests WHERE subject = ? ORDER BY received_at, id";
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+    st.Bind(1, subject);
+    while ((rc = st.Step()) == SQLITE_ROW) f.requests.push_back(ReadRightsRequest(st));
+    if (rc != SQLITE_DONE) return SqlError(rc, "reading the rights requests of " + who);
+  }
+  return f;
+}
+
+Status SqliteStore::EraseSubjectIdentity(const std::string& subject, UnixTime at) {
+  const UnixTime t = at ? at : Now();
+  return Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequireSubject(subject));
+    {
+      FG_ASSIGN_OR_RETURN(Stmt st, Prepare("UPDATE subjects SET display_name = NULL, "
+                                           "erased_at = COALESCE(erased_at, ?) WHERE id = ?"));
+      st.Bind(1, t).Bind(2, subject);
+      FG_RETURN_IF_ERROR(Run(st, "anonymising subject " + Quote(subject)));
+    }
+    // Evidence names a signer or guardian: erased; the consent's times, notice and
+    // option stay as the record that earlier processing was lawful (REQ C4).
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare("UPDATE consents SET evidence = ? "
+                                         "WHERE subject = ? AND evidence <> ''"));
+    st.Bind(1, "erased at " + std::to_string(t) + " on the person's request (REQ R1)").Bind(2, subject);
+    return Run(st, "erasing the consent evidence of subject " + Quote(subject));
+  });
+}
+
 // ---- audit chain (REQ S6) ----
 
 Result<AuditEvent> SqliteStore::AppendAudit(const AuditEvent& in) {
@@ -1171,6 +1423,21 @@ Result<std::vector<AuditEvent>> SqliteStore::ListAudit(int64_t after_seq, int64_
   int rc;
   while ((rc = st.Step()) == SQLITE_ROW) out.push_back(ReadAudit(st));
   if (rc != SQLITE_DONE) return SqlError(rc, "listing audit events");
+  return out;
+}
+
+Result<std::vector<AuditEvent>> SqliteStore::ListAuditForSubject(const std::string& subject,
+                                                                 int64_t after_seq, int64_t limit) {
+  if (subject.empty()) return Status::InvalidInput("the match log of whom? give a subject id");
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(
+      Stmt st, Prepare("SELECT seq, at, actor, action, subject, purpose, outcome, detail, prev_hash, "
+                       "hash FROM audit_events WHERE subject = ? AND seq > ? ORDER BY seq LIMIT ?"));
+  st.Bind(1, subject).Bind(2, after_seq).Bind(3, limit > 0 ? limit : int64_t{-1});
+  std::vector<AuditEvent> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(ReadAudit(st));
+  if (rc != SQLITE_DONE) return SqlError(rc, "listing the audit events of subject " + Quote(subject));
   return out;
 }
 

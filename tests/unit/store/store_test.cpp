@@ -48,6 +48,22 @@ TEST_P(StoreOpen, MigrationsAreIdempotentAcrossOpens) {
             db_->Migrations().back().version);
 }
 
+TEST_P(StoreOpen, LowerVersionLandingLaterIsApplied) {
+  // A database made while a lower migration version had not landed yet (here
+  // simulated by forgetting migration 3) gets it on the next open.
+  store_.reset();
+  std::string err;
+  ASSERT_TRUE(db_->RawExec("DROP TABLE consent_refusals; DROP TABLE alternatives; "
+                           "DELETE FROM schema_migrations WHERE version = 3",
+                           &err))
+      << err;
+  store_ = db_->MustOpen();
+  ASSERT_TRUE(store_);
+  EXPECT_EQ(db_->RawInt("SELECT COUNT(*) FROM schema_migrations WHERE version = 3"), 1);
+  MustAddPurpose(*store_, "office-entry");
+  EXPECT_TRUE(store_->RecordConsentRefusal("S1", "office-entry", kNow).ok());
+}
+
 TEST_P(StoreOpen, RefusesDatabaseWithNewerSchema) {
   store_.reset();
   std::string err;
