@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <ctime>
 #include <optional>
 
 namespace facegate::policy {
@@ -115,9 +116,27 @@ Status Gate::RefuseIfFaceFree(const std::string& subject, const std::string& pur
                                    "until that transaction is completed");
 }
 
+Status Gate::RefuseIfRestricted(const std::string& subject) {
+  // REQ R1 (PIPL 44): the person asked that their data be kept but not processed.
+  if (subject.empty()) return Status::Ok();
+  FG_ASSIGN_OR_RETURN(std::optional<RestrictionRecord> r, store_.ActiveRestriction(subject));
+  if (!r) return Status::Ok();
+  char since[32] = "?";
+  std::time_t t = static_cast<std::time_t>(r->placed_at);
+  std::tm tm{};
+  if (gmtime_r(&t, &tm)) std::strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return Status::Refused(
+      "R1", "processing of subject '" + subject + "' is restricted at the person's request" +
+                (r->request_id ? " (rights request " + std::to_string(r->request_id) + ")" : "") +
+                " since " + since +
+                "; their data is kept but no face operation runs until the restriction is lifted "
+                "(facegate rights lift)");
+}
+
 Result<ConsentRecord> Gate::ActiveConsent(const std::string& subject, const std::string& purpose,
                                           Operation op, const std::string& session) {
   FG_RETURN_IF_ERROR(RefuseIfFaceFree(subject, purpose, session));  // first (REQ A2, D7)
+  FG_RETURN_IF_ERROR(RefuseIfRestricted(subject));                  // REQ R1
   if (op == Operation::kResearch)
     return Status::Refused("P3", "research grants are made by AuthorizeResearch, not per subject");
   auto p = store_.GetPurpose(purpose);

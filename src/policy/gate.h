@@ -31,7 +31,8 @@ class Gate {
   // (enrolment under it is allowed and does not spend it). Refusals are
   // kRefused with the requirement id; unknown purpose is kNotFound. Checked
   // first: an open alternative transaction of subject, purpose and session
-  // refuses every face operation with "A2" (REQ A2, D7).
+  // refuses every face operation with "A2" (REQ A2, D7); then a restriction
+  // of the subject's processing refuses it with "R1" (REQ R1).
   Result<Grant> Authorize(Operation op, const std::string& subject, const std::string& purpose,
                           const std::string& session = "");
 
@@ -77,6 +78,8 @@ class Gate {
   // kRefused "A2" while the subject has an open alternative for purpose and session.
   Status RefuseIfFaceFree(const std::string& subject, const std::string& purpose,
                           const std::string& session);
+  // kRefused "R1" while the subject's processing is restricted at their request (data kept).
+  Status RefuseIfRestricted(const std::string& subject);
   store::Store& store_;
   Clock clock_;
 };

@@ -357,5 +357,32 @@ TEST_F(GateTest, D7_AlternativeAtADeviceStopsFaceOnlyForThatPersonSessionAndPurp
   EXPECT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "canteen-pay", "kiosk-7").ok());
 }
 
+TEST_F(GateTest, R1_RestrictionRefusesEveryFaceOperationUntilLifted) {
+  AddPurpose("office-entry");
+  AddPurpose("staff-search", Scenario::kIdentification);
+  Publish("office-entry");
+  Publish("staff-search");
+  Consent("S1", "office-entry", ConsentOption::kAlways);
+  Consent("S1", "staff-search", ConsentOption::kAlways);
+  Consent("S2", "office-entry", ConsentOption::kAlways);
+  ASSERT_TRUE(store_->PlaceRestriction("S1", 7, now_).ok());
+  for (Operation op : {Operation::kEnrol, Operation::kVerify}) {
+    ExpectRefused(gate_->Authorize(op, "S1", "office-entry"), "R1");
+    auto g = gate_->Authorize(op, "S1", "office-entry");
+    EXPECT_NE(g.status().message().find("rights request 7"), std::string::npos) << g.status().message();
+  }
+  // A restricted person is no candidate of a 1:N search either.
+  auto cand = gate_->CandidateConsent("S1", "staff-search");
+  ASSERT_FALSE(cand.ok());
+  EXPECT_EQ(cand.status().requirement(), "R1");
+  // Only that person: others are processed as before.
+  EXPECT_TRUE(gate_->Authorize(Operation::kVerify, "S2", "office-entry").ok());
+  // The data is kept: lifting the restriction restores processing under the same consent.
+  now_ += 60;
+  ASSERT_TRUE(store_->LiftRestriction("S1", now_).ok());
+  EXPECT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry").ok());
+  EXPECT_TRUE(gate_->CandidateConsent("S1", "staff-search").ok());
+}
+
 }  // namespace
 }  // namespace facegate::policy
