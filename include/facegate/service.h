@@ -38,6 +38,9 @@ struct Config {
   std::string database_location_basis;
   // Where a purpose that requires liveness passes or refuses a face (docs/liveness.md).
   vision::LivenessThresholds liveness_thresholds;
+
+  // A rights request is due this many calendar days after receipt (REQ R1; docs/rights.md).
+  int64_t rights_due_days = 15;
 };
 // Defaults from the environment: FACEGATE_HOME, FACEGATE_DB, FACEGATE_MODELS, FACEGATE_LOCK.
 Config DefaultConfig();
@@ -178,6 +181,46 @@ struct DisclosureResult {
   int64_t templates = 0;
   UnixTime disclosed_at = 0;
   std::string package;  // JSON: who, what, when, and crypto_box_seal'd templates (base64)
+};
+
+// ---- Rights of the person (REQ R1, R2; docs/rights.md) ----
+
+// The kinds of rights request, as stored: access, copy, correction, deletion,
+// restriction, withdrawal, explanation, human_review.
+const std::vector<std::string>& RightsKinds();
+
+// What a person asks for; the service records it with its deadline.
+struct RightsRequestInput {
+  std::string subject;
+  std::string kind;     // one of RightsKinds()
+  std::string purpose;  // the purpose concerned ("" = every purpose)
+  std::string note;     // how and where it was asked, in the handler's words
+  int64_t event_seq = 0;  // human_review: the audit event of the 1:N decision (REQ R2)
+};
+
+// A document for the person: the same content as JSON and as readable Markdown.
+struct RightsDocument {
+  int64_t request_id = 0;  // the request it answers
+  std::string json;
+  std::string markdown;
+};
+
+// What a deletion request removed (REQ R1, S7).
+struct ErasureResult {
+  int64_t request_id = 0;
+  int64_t consents_withdrawn = 0;
+  int64_t templates_deleted = 0;
+  bool key_destroyed = false;
+  bool identity_anonymised = false;
+};
+
+// What a correction (re-enrolment) replaced (REQ R1).
+struct CorrectionResult {
+  int64_t request_id = 0;
+  int64_t templates_replaced = 0;  // old templates deleted in the same transaction
+  int64_t template_id = 0;         // the new one
+  std::string model;
+  UnixTime expires_at = 0;
 };
 
 class Service {
@@ -329,6 +372,59 @@ class Service {
   Result<EnrolResult> EnrolImported(const std::string& subject, const std::string& purpose,
                                     const std::string& image_bytes, const std::string& source,
                                     const std::string& session, const std::string& actor);
+
+  // ---- Rights of the person (REQ R1, R2; src/service/rights.cpp) ----
+  // Each call below that takes `request_id` completes that open request of the
+  // right kind; with 0 it records a new request and completes it at once, so
+  // every exercise of a right is tracked. Every call is audited (REQ S6).
+
+  // Records a request with its deadline (received now + Config::rights_due_days).
+  // kInvalidInput for an unknown kind; human_review needs the audit event of an
+  // identification (REQ R2).
+  Result<RightsRequestRecord> OpenRightsRequest(const RightsRequestInput& in, const std::string& actor);
+  Result<RightsRequestRecord> GetRightsRequest(int64_t id);
+  // Requests of `subject` ("" = everyone), newest first; open_only: still open.
+  Result<std::vector<RightsRequestRecord>> ListRightsRequests(const std::string& subject, bool open_only);
+  // Marks an open request done (for what was handled elsewhere), with a note.
+  Result<RightsRequestRecord> CompleteRightsRequest(int64_t id, const std::string& note,
+                                                    const std::string& actor);
+  // Refuses an open request; the reason is required and told to the person (REQ R1).
+  Result<RightsRequestRecord> RefuseRightsRequest(int64_t id, const std::string& reason,
+                                                  const std::string& actor);
+  // Access and copy: everything held about the subject (identity row, consents
+  // with their notice versions, template metadata but never the vectors,
+  // alternatives, refusals, restrictions, requests and the match log), as JSON
+  // and Markdown. The export is audited (REQ R1, S6).
+  Result<RightsDocument> ExportSubject(const std::string& subject, int64_t request_id,
+                                       const std::string& actor);
+  // Correction: replaces the subject's templates for the purpose with the one
+  // face in a new photo, under the existing consent (the Gate decides); the old
+  // templates are deleted in the same transaction as the new one is stored.
+  Result<CorrectionResult> CorrectEnrolment(const std::string& subject, const std::string& purpose,
+                                            const std::string& image_bytes, const std::string& session,
+                                            int64_t request_id, const std::string& actor);
+  // Deletion: every consent withdrawn, every template deleted (store and search
+  // indexes), the subject key destroyed, the identity row anonymised; the audit
+  // log keeps only the pseudonymous id (REQ R1, C4, S7).
+  Result<ErasureResult> EraseSubject(const std::string& subject, int64_t request_id,
+                                     const std::string& actor);
+  // Withdrawal through a tracked request: WithdrawConsent for one purpose (REQ R1, C4).
+  Result<WithdrawResult> WithdrawByRequest(const std::string& subject, const std::string& purpose,
+                                           int64_t request_id, const std::string& actor);
+  // Restriction: the Gate refuses every face operation for the subject (R1)
+  // while the data is kept; LiftRestriction restores processing.
+  Result<RestrictionRecord> RestrictSubject(const std::string& subject, int64_t request_id,
+                                            const std::string& actor);
+  Status LiftRestriction(const std::string& subject, const std::string& actor);
+  // Explanation: for the subject's latest decisions (at most `limit`), the
+  // rules applied: requirement ids with their citations, threshold, distance,
+  // model and outcome, from the audit log and the rule table (REQ R1).
+  Result<RightsDocument> ExplainDecisions(const std::string& subject, int64_t limit,
+                                          int64_t request_id, const std::string& actor);
+  // Human review of a 1:N decision (REQ R2): a reviewer records "confirmed" or
+  // "overturned" with a reason on an open human_review request, which completes it.
+  Result<RightsRequestRecord> RecordReview(int64_t request_id, const std::string& outcome,
+                                           const std::string& reason, const std::string& actor);
 
   Result<AuditCheck> VerifyAudit();
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit);

@@ -39,6 +39,23 @@ json ConsentJson(const ConsentRecord& c) {
   return j;
 }
 
+json RightsRequestJson(const RightsRequestRecord& r, UnixTime now) {
+  json j = {{"id", r.id},
+            {"subject", r.subject},
+            {"kind", r.kind},
+            {"purpose", r.purpose},
+            {"received_at", FormatTime(r.received_at)},
+            {"due_at", FormatTime(r.due_at)},
+            {"status", r.status},
+            {"overdue", r.overdue_at(now)},
+            {"handled_by", r.handled_by},
+            {"detail", json::parse(r.detail, nullptr, false)}};
+  j["completed_at"] = r.completed_at ? json(FormatTime(*r.completed_at)) : json(nullptr);
+  if (j["detail"].is_discarded()) j["detail"] = r.detail;
+  if (!r.reason.empty()) j["reason"] = r.reason;
+  return j;
+}
+
 json TimingsJson(const vision::StageTimings& t) {
   return {{"decode_ms", t.decode_ms},
           {"detect_ms", t.detect_ms},

@@ -15,6 +15,8 @@ namespace facegate::service {
 std::string FormatTime(UnixTime t);
 // A consent record with times formatted; withdrawn_at / used_at null when unset.
 nlohmann::json ConsentJson(const ConsentRecord& c);
+// A rights request with times formatted and `overdue` computed at `now` (REQ R1).
+nlohmann::json RightsRequestJson(const RightsRequestRecord& r, UnixTime now);
 // Per-stage milliseconds of an engine call.
 nlohmann::json TimingsJson(const vision::StageTimings& t);
 

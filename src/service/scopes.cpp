@@ -144,6 +144,11 @@ void ScopeRegistry::SetProgress(ScopeProgress progress) {
   progress_ = std::move(progress);
 }
 
+void ScopeRegistry::Reload(const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  scopes_.erase(purpose);
+}
+
 std::shared_ptr<Scope> ScopeRegistry::Find(const std::string& purpose) {
   std::lock_guard lock(mu_);
   auto it = scopes_.find(purpose);

@@ -109,6 +109,11 @@ class ScopeRegistry {
   // from the purpose's index; true when it was there.
   bool RemoveTemplate(const std::string& purpose, int64_t template_id);
 
+  // Forgets the purpose's loaded index, so the next search builds it from the
+  // store again (e.g. after a restriction is lifted, REQ R1). Searches under
+  // way finish on the old index.
+  void Reload(const std::string& purpose);
+
   void SetProgress(ScopeProgress progress);
 
  private:
