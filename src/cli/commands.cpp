@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "cli/rights_commands.h"
 
 #include <facegate/service.h>
 
@@ -1014,6 +1015,15 @@ int Run(int argc, char** argv) {
                "backup written to " + bk_file + " (sealed templates without subject keys: they open only "
                "with a key the live store still holds)");
   });
+
+  // rights request|list|show|complete|refuse|export|explain|correct|erase|withdraw|restrict|lift|review
+  // (REQ R1, R2; src/cli/rights_commands.cpp, docs/rights.md)
+  RightsCliContext rights_ctx{
+      [&]() -> service::Service* { return open() ? ctx.svc.get() : nullptr; },
+      [&](const Status& st) { return Report(ctx, st); },
+      [&](const json& j, const std::string& human) { return Print(ctx, j, human); },
+      [&] { return ctx.as_json; }, &ctx.actor, &rc};
+  AddRightsCommands(app, rights_ctx);
 
   // --json and --home work before or after the subcommand.
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
