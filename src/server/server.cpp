@@ -42,6 +42,10 @@ bool RoleAllows(Role role, Access access) {
       return role == Role::kAdmin || role == Role::kOperator || role == Role::kDevice;
     case Access::kAdmin:
       return role == Role::kAdmin;
+    case Access::kRights:
+      return role == Role::kAdmin || role == Role::kOperator;
+    case Access::kRightsRead:
+      return role == Role::kAdmin || role == Role::kOperator || role == Role::kAuditor;
   }
   return false;
 }
@@ -75,6 +79,19 @@ const std::vector<RouteInfo>& Routes() {
       // Subjects with a declared birth date (REQ M1, M3).
       {"POST", "/v1/subjects", Access::kConsents},
       {"GET", "/v1/subjects/{id}", Access::kConsents},
+      // rights of the person (REQ R1, R2; docs/rights.md)
+      {"POST", "/v1/rights", Access::kRights},
+      {"GET", "/v1/rights", Access::kRightsRead},
+      {"GET", "/v1/rights/{id}", Access::kRightsRead},
+      {"POST", "/v1/rights/{id}/complete", Access::kRights},
+      {"POST", "/v1/rights/{id}/refuse", Access::kRights},
+      {"POST", "/v1/rights/{id}/review", Access::kRights},
+      {"POST", "/v1/subjects/{id}/export", Access::kRights},
+      {"POST", "/v1/subjects/{id}/explanation", Access::kRights},
+      {"POST", "/v1/subjects/{id}/restrict", Access::kRights},
+      {"POST", "/v1/subjects/{id}/lift", Access::kRights},
+      {"POST", "/v1/subjects/{id}/erase", Access::kRights},
+      {"POST", "/v1/subjects/{id}/correct", Access::kRights},
   };
   return routes;
 }
@@ -1206,6 +1223,275 @@ struct Server::Impl {
     return static_cast<int64_t>(v);
   }
 
+  // ---- rights of the person (REQ R1, R2; docs/rights.md) ----
+  // Operators and admins record and handle requests; auditors read them.
+
+  // An optional integer "request" field or ?request= query parameter.
+  Result<int64_t> RequestIdOf(Call& c, const json* body) {
+    if (body) {
+      FG_ASSIGN_OR_RETURN(int64_t id, Int(*body, "request", false));
+      if (id) return id;
+    }
+    return QueryInt(c.req, "request", 0, 0, INT64_MAX);
+  }
+
+  // A JSON body that may be absent (an action with no fields).
+  Result<json> OptionalBody(Call& c, const std::string& hint) {
+    if (c.req.body.empty()) return json::object();
+    return ParseBody(c.req, hint);
+  }
+
+  void SendRequest(Call& c, int http, const Result<RightsRequestRecord>& r) {
+    if (!r.ok()) return Fail(c, r.status());
+    SendJson(c.res, http, {{"ok", true}, {"request", service::RightsRequestJson(*r, Now())}});
+  }
+
+  void OpenRightsRequest(Call& c) {
+    c.action = "rights.request";
+    auto body = ParseBody(
+        c.req, R"({"subject": "S1", "kind": "access", "note": "asked at the front desk"})");
+    if (!body.ok()) return Fail(c, body.status());
+    service::RightsRequestInput in;
+    auto subject = Str(*body, "subject", false);
+    if (!subject.ok()) return Fail(c, subject.status());
+    in.subject = *subject;
+    auto kind = Str(*body, "kind", true, "access, copy, correction, deletion, restriction, "
+                                         "withdrawal, explanation or human_review");
+    if (!kind.ok()) return Fail(c, kind.status());
+    in.kind = *kind;
+    auto purpose = Str(*body, "purpose", false);
+    auto note = Str(*body, "note", false);
+    auto event = Int(*body, "event_seq", false);
+    for (const Status* s : {&purpose.status(), &note.status(), &event.status()})
+      if (!s->ok()) return Fail(c, *s);
+    in.purpose = *purpose;
+    in.note = *note;
+    in.event_seq = *event;
+    c.subject = in.subject;
+    c.audited = true;
+    SendRequest(c, 201, svc.OpenRightsRequest(in, c.actor));
+  }
+
+  void ListRightsRequests(Call& c) {
+    c.action = "rights.list";
+    auto page = ParsePage(c.req);
+    if (!page.ok()) return Fail(c, page.status());
+    c.subject = c.req.has_param("subject") ? c.req.get_param_value("subject") : "";
+    const std::string status = c.req.has_param("status") ? c.req.get_param_value("status") : "";
+    if (!status.empty() && status != "open" && status != "overdue")
+      return Fail(c, Status::InvalidInput("query parameter status='" + status +
+                                          "' must be open or overdue (or absent: every request)"));
+    auto rs = svc.ListRightsRequests(c.subject, !status.empty());
+    if (!rs.ok()) return Fail(c, rs.status());
+    const UnixTime now = Now();
+    std::vector<RightsRequestRecord> shown;
+    int64_t overdue = 0;
+    for (const RightsRequestRecord& r : *rs) {
+      overdue += r.overdue_at(now);
+      if (status != "overdue" || r.overdue_at(now)) shown.push_back(r);
+    }
+    json j = Paged(shown, *page, [now](const RightsRequestRecord& r) {
+      return service::RightsRequestJson(r, now);
+    });
+    j["overdue"] = overdue;
+    SendJson(c.res, 200, j);
+  }
+
+  void GetRightsRequest(Call& c) {
+    c.action = "rights.get";
+    auto id = PathId(c, 1, "a rights request id (GET /v1/rights lists them)");
+    if (!id.ok()) return Fail(c, id.status());
+    auto r = svc.GetRightsRequest(*id);
+    if (r.ok()) c.subject = r->subject;
+    SendRequest(c, 200, r);
+  }
+
+  void CompleteRightsRequest(Call& c) {
+    c.action = "rights.complete";
+    auto id = PathId(c, 1, "a rights request id (GET /v1/rights lists them)");
+    if (!id.ok()) return Fail(c, id.status());
+    auto body = OptionalBody(c, R"({"note": "answered by letter"})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto note = Str(*body, "note", false);
+    if (!note.ok()) return Fail(c, note.status());
+    c.audited = true;
+    SendRequest(c, 200, svc.CompleteRightsRequest(*id, *note, c.actor));
+  }
+
+  void RefuseRightsRequest(Call& c) {
+    c.action = "rights.refuse";
+    auto id = PathId(c, 1, "a rights request id (GET /v1/rights lists them)");
+    if (!id.ok()) return Fail(c, id.status());
+    auto body = ParseBody(c.req, R"({"reason": "the law or fact that prevents it"})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto reason = Str(*body, "reason", true, "a refusal gives the person its reason (REQ R1)");
+    if (!reason.ok()) return Fail(c, reason.status());
+    c.audited = true;
+    SendRequest(c, 200, svc.RefuseRightsRequest(*id, *reason, c.actor));
+  }
+
+  void ReviewRightsRequest(Call& c) {
+    c.action = "rights.review";
+    auto id = PathId(c, 1, "a rights request id (GET /v1/rights lists them)");
+    if (!id.ok()) return Fail(c, id.status());
+    auto body = ParseBody(c.req, R"({"outcome": "confirmed", "reason": "..."})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto outcome = Str(*body, "outcome", true, "confirmed or overturned");
+    if (!outcome.ok()) return Fail(c, outcome.status());
+    auto reason = Str(*body, "reason", true, "the reviewer's reason");
+    if (!reason.ok()) return Fail(c, reason.status());
+    c.audited = true;
+    SendRequest(c, 200, svc.RecordReview(*id, *outcome, *reason, c.actor));
+  }
+
+  // A document (export or explanation): JSON by default, Markdown with ?format=markdown.
+  void SendDocument(Call& c, const Result<service::RightsDocument>& doc) {
+    if (!doc.ok()) return Fail(c, doc.status());
+    const std::string format = c.req.has_param("format") ? c.req.get_param_value("format") : "json";
+    if (format == "markdown") {
+      c.res.status = 200;
+      c.res.set_header("X-Facegate-Request", std::to_string(doc->request_id));
+      c.res.set_content(doc->markdown, "text/markdown; charset=utf-8");
+      return;
+    }
+    c.res.status = 200;
+    c.res.set_content(doc->json, "application/json");
+  }
+
+  Status CheckFormat(Call& c) {
+    const std::string f = c.req.has_param("format") ? c.req.get_param_value("format") : "json";
+    if (f == "json" || f == "markdown") return Status::Ok();
+    return Status::InvalidInput("query parameter format='" + f + "' must be json or markdown");
+  }
+
+  void ExportSubject(Call& c) {
+    c.action = "rights.export";
+    c.subject = c.req.matches[1];
+    Status f = CheckFormat(c);
+    if (!f.ok()) return Fail(c, f);
+    auto body = OptionalBody(c, R"({"request": 12})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto rid = RequestIdOf(c, &*body);
+    if (!rid.ok()) return Fail(c, rid.status());
+    c.audited = true;
+    SendDocument(c, svc.ExportSubject(c.subject, *rid, c.actor));
+  }
+
+  void ExplainSubject(Call& c) {
+    c.action = "rights.explain";
+    c.subject = c.req.matches[1];
+    Status f = CheckFormat(c);
+    if (!f.ok()) return Fail(c, f);
+    auto body = OptionalBody(c, R"({"request": 12, "limit": 10})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto rid = RequestIdOf(c, &*body);
+    if (!rid.ok()) return Fail(c, rid.status());
+    auto limit = Int(*body, "limit", false);
+    if (!limit.ok()) return Fail(c, limit.status());
+    c.audited = true;
+    SendDocument(c, svc.ExplainDecisions(c.subject, *limit, *rid, c.actor));
+  }
+
+  void RestrictSubject(Call& c) {
+    c.action = "rights.restrict";
+    c.subject = c.req.matches[1];
+    auto body = OptionalBody(c, R"({"request": 12})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto rid = RequestIdOf(c, &*body);
+    if (!rid.ok()) return Fail(c, rid.status());
+    c.audited = true;
+    auto r = svc.RestrictSubject(c.subject, *rid, c.actor);
+    if (!r.ok()) return Fail(c, r.status());
+    SendJson(c.res, 200,
+             {{"ok", true}, {"subject", c.subject}, {"restriction", r->id}, {"request", r->request_id},
+              {"placed_at", FormatTime(r->placed_at)}});
+  }
+
+  void LiftRestriction(Call& c) {
+    c.action = "rights.lift";
+    c.subject = c.req.matches[1];
+    c.audited = true;
+    Status st = svc.LiftRestriction(c.subject, c.actor);
+    if (!st.ok()) return Fail(c, st);
+    SendJson(c.res, 200, {{"ok", true}, {"subject", c.subject}});
+  }
+
+  void EraseSubject(Call& c) {
+    c.action = "rights.erase";
+    c.subject = c.req.matches[1];
+    auto body = OptionalBody(c, R"({"request": 12})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto rid = RequestIdOf(c, &*body);
+    if (!rid.ok()) return Fail(c, rid.status());
+    c.audited = true;
+    auto r = svc.EraseSubject(c.subject, *rid, c.actor);
+    if (!r.ok()) return Fail(c, r.status());
+    SendJson(c.res, 200,
+             {{"ok", true},
+              {"subject", c.subject},
+              {"request", r->request_id},
+              {"consents_withdrawn", r->consents_withdrawn},
+              {"templates_deleted", r->templates_deleted},
+              {"key_destroyed", r->key_destroyed},
+              {"identity_anonymised", r->identity_anonymised}});
+  }
+
+  void CorrectSubject(Call& c) {
+    c.action = "rights.correct";
+    c.subject = c.req.matches[1];
+    std::string image, session;
+    int64_t rid = 0;
+    const char* kHint =
+        R"({"purpose": "office-entry", "image_base64": "<base64 of the JPEG>", "request": 12} or multipart/form-data with fields purpose, request and file "image")";
+    if (c.req.is_multipart_form_data()) {
+      auto field = [&](const char* name) {
+        return c.req.has_file(name) ? c.req.get_file_value(name).content : "";
+      };
+      c.purpose = field("purpose");
+      session = field("session");
+      const std::string r = field("request");
+      if (!r.empty()) {
+        try {
+          rid = std::stoll(r);
+        } catch (...) {
+          return Fail(c, Status::InvalidInput("multipart field \"request\" must be a request id"));
+        }
+      }
+      image = field("image");
+    } else {
+      auto body = ParseBody(c.req, kHint);
+      if (!body.ok()) return Fail(c, body.status());
+      auto purpose = Str(*body, "purpose", false);
+      auto sess = Str(*body, "session", false);
+      auto b64 = Str(*body, "image_base64", true, std::string("the new photo; send ") + kHint);
+      auto r = Int(*body, "request", false);
+      for (const Status* s : {&purpose.status(), &sess.status(), &b64.status(), &r.status()})
+        if (!s->ok()) return Fail(c, *s);
+      c.purpose = *purpose;
+      session = *sess;
+      rid = *r;
+      auto bytes = DecodeBase64(*b64);
+      if (!bytes.ok()) return Fail(c, bytes.status());
+      image = std::move(*bytes);
+    }
+    if (c.purpose.empty())
+      return Fail(c, Status::InvalidInput("field \"purpose\" is required: the purpose whose templates are corrected"));
+    if (image.empty()) return Fail(c, Status::InvalidInput("the image is empty; send a JPEG or PNG photo"));
+    c.audited = true;
+    auto r = svc.CorrectEnrolment(c.subject, c.purpose, image, session, rid, c.actor);
+    sodium_memzero(image.data(), image.size());  // REQ S2: the photo is not kept
+    if (!r.ok()) return Fail(c, r.status());
+    SendJson(c.res, 200,
+             {{"ok", true},
+              {"subject", c.subject},
+              {"purpose", c.purpose},
+              {"request", r->request_id},
+              {"templates_replaced", r->templates_replaced},
+              {"template_id", r->template_id},
+              {"model", r->model},
+              {"expires_at", FormatTime(r->expires_at)}});
+  }
+
   using Method = void (Impl::*)(Call&);
   std::map<std::string, Method> Handlers() {
     return {{"GET /v1/health", &Impl::Health},
@@ -1232,7 +1518,20 @@ struct Server::Impl {
             {"GET /v1/rules", &Impl::ListRules},
             {"GET /v1/rules/{id}", &Impl::GetRule},
             {"POST /v1/subjects", &Impl::DeclareSubject},
-            {"GET /v1/subjects/{id}", &Impl::ShowSubject}};
+            {"GET /v1/subjects/{id}", &Impl::ShowSubject},
+            // rights of the person (REQ R1, R2)
+            {"POST /v1/rights", &Impl::OpenRightsRequest},
+            {"GET /v1/rights", &Impl::ListRightsRequests},
+            {"GET /v1/rights/{id}", &Impl::GetRightsRequest},
+            {"POST /v1/rights/{id}/complete", &Impl::CompleteRightsRequest},
+            {"POST /v1/rights/{id}/refuse", &Impl::RefuseRightsRequest},
+            {"POST /v1/rights/{id}/review", &Impl::ReviewRightsRequest},
+            {"POST /v1/subjects/{id}/export", &Impl::ExportSubject},
+            {"POST /v1/subjects/{id}/explanation", &Impl::ExplainSubject},
+            {"POST /v1/subjects/{id}/restrict", &Impl::RestrictSubject},
+            {"POST /v1/subjects/{id}/lift", &Impl::LiftRestriction},
+            {"POST /v1/subjects/{id}/erase", &Impl::EraseSubject},
+            {"POST /v1/subjects/{id}/correct", &Impl::CorrectSubject}};
   }
 
   // Authenticates, rate-limits and authorizes, then runs the handler; logs one line.

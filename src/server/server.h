@@ -27,10 +27,12 @@ enum class Access {
   // ask whether it may prompt (REQ C7), the non-face alternative (REQ A2, C6).
   // Device keys: own device and purposes only.
   kGate,
-  kAdmin,  // administration (retention sweep): admin keys only
+  kAdmin,       // administration (retention sweep): admin keys only
+  kRights,      // record and handle rights requests: export, correct, erase, restrict (REQ R1, R2)
+  kRightsRead,  // read rights requests and their deadlines
 };
 // Whether a role may use a group (admin: all; operator: purposes, consents, face, gate;
-// auditor: audit; device: face and gate).
+// auditor: audit; device: face and gate; rights: admin and operator handle, auditor reads).
 bool RoleAllows(Role role, Access access);
 
 // One served route. `path` is written as in docs/openapi.yaml, e.g. /v1/purposes/{name}.

@@ -694,6 +694,72 @@ TEST_F(Api, TlsWithACertificate) {
   EXPECT_FALSE(Server::Create(*svc_, *keys_, sc).ok());
 }
 
+// Rights of the person over REST (REQ R1, R2): operators handle, auditors read, devices neither.
+TEST_F(Api, R1_RightsRequestsExportAndRestrictionOverRest) {
+  auto c = Client();
+  Prepare(c, "rights-entry", "S-r1");
+  auto e = c.Post("/v1/enrol", Auth(operator_),
+                  json{{"subject", "S-r1"}, {"purpose", "rights-entry"}, {"image_base64", Base64(ReadAll(kA1))}}.dump(),
+                  "application/json");
+  ASSERT_EQ(e->status, 201) << e->body;
+
+  auto req = c.Post("/v1/rights", Auth(operator_),
+                    json{{"subject", "S-r1"}, {"kind", "access"}, {"note", "by e-mail"}}.dump(), "application/json");
+  ASSERT_EQ(req->status, 201) << req->body;
+  const int64_t id = Body(req)["request"]["id"];
+  EXPECT_EQ(Body(req)["request"]["status"], "open");
+  EXPECT_EQ(Body(req)["request"]["overdue"], false);
+  // Roles: the auditor reads but does not handle; a device does neither.
+  auto read = c.Get("/v1/rights/" + std::to_string(id), Auth(auditor_));
+  EXPECT_EQ(read->status, 200) << read->body;
+  EXPECT_EQ(c.Get("/v1/rights?status=open", Auth(auditor_))->status, 200);
+  EXPECT_EQ(c.Post("/v1/rights", Auth(auditor_), json{{"subject", "S-r1"}, {"kind", "access"}}.dump(),
+                   "application/json")->status, 403);
+  EXPECT_EQ(c.Get("/v1/rights", Auth(device_))->status, 403);
+  EXPECT_EQ(c.Post("/v1/subjects/S-r1/export", Auth(auditor_), "", "application/json")->status, 403);
+  EXPECT_EQ(c.Get("/v1/rights?status=late", Auth(operator_))->status, 400);
+
+  // The export answers the request: JSON, or Markdown when asked.
+  auto md = c.Post("/v1/subjects/S-r1/export?format=markdown&request=" + std::to_string(id), Auth(operator_), "",
+                   "application/json");
+  ASSERT_EQ(md->status, 200) << md->body;
+  EXPECT_NE(md->get_header_value("Content-Type").find("text/markdown"), std::string::npos);
+  EXPECT_NE(md->body.find("# Your data held by facegate"), std::string::npos);
+  EXPECT_EQ(Body(c.Get("/v1/rights/" + std::to_string(id), Auth(operator_)))["request"]["status"], "done");
+  auto js = c.Post("/v1/subjects/S-r1/export", Auth(admin_), "", "application/json");
+  ASSERT_EQ(js->status, 200) << js->body;
+  json x = Body(js);
+  EXPECT_EQ(x["subject"]["id"], "S-r1");
+  EXPECT_EQ(x["templates"].size(), 1u);
+
+  // Restriction: verify is refused naming R1 (422), lifting restores it.
+  ASSERT_EQ(c.Post("/v1/subjects/S-r1/restrict", Auth(operator_), "", "application/json")->status, 200);
+  auto v = c.Post("/v1/verify", Auth(operator_),
+                  json{{"subject", "S-r1"}, {"purpose", "rights-entry"}, {"image_base64", Base64(ReadAll(kA2))}}.dump(),
+                  "application/json");
+  ASSERT_EQ(v->status, 422) << v->body;
+  EXPECT_EQ(Body(v)["requirement"], "R1");
+  EXPECT_EQ(c.Post("/v1/subjects/S-r1/restrict", Auth(operator_), "", "application/json")->status, 409);
+  ASSERT_EQ(c.Post("/v1/subjects/S-r1/lift", Auth(operator_), "", "application/json")->status, 200);
+  auto v2 = c.Post("/v1/verify", Auth(operator_),
+                   json{{"subject", "S-r1"}, {"purpose", "rights-entry"}, {"image_base64", Base64(ReadAll(kA2))}}.dump(),
+                   "application/json");
+  EXPECT_EQ(v2->status, 200) << v2->body;
+
+  // A refusal gives its reason (REQ R1); without one it is bad input.
+  auto del = c.Post("/v1/rights", Auth(operator_), json{{"subject", "S-r1"}, {"kind", "deletion"}}.dump(),
+                    "application/json");
+  const std::string did = std::to_string(Body(del)["request"]["id"].get<int64_t>());
+  EXPECT_EQ(c.Post("/v1/rights/" + did + "/refuse", Auth(operator_), "{}", "application/json")->status, 400);
+  auto refused = c.Post("/v1/rights/" + did + "/refuse", Auth(operator_),
+                        json{{"reason", "records kept under a legal hold"}}.dump(), "application/json");
+  ASSERT_EQ(refused->status, 200) << refused->body;
+  EXPECT_EQ(Body(refused)["request"]["reason"], "records kept under a legal hold");
+  EXPECT_EQ(c.Post("/v1/rights/" + did + "/complete", Auth(operator_), "", "application/json")->status, 409);
+  EXPECT_EQ(c.Get("/v1/rights/abc", Auth(operator_))->status, 400);
+  EXPECT_EQ(c.Get("/v1/rights/99999", Auth(operator_))->status, 404);
+}
+
 // Runs last in this file's order: every secret used above must be absent from audit and log.
 TEST_F(Api, ZzKeysNeverAppearInTheAuditLogOrTheServerLog) {
   auto c = Client();
