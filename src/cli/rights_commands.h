@@ -5,21 +5,20 @@
 #include <facegate/service.h>
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace facegate::cli {
 
 // What the rights commands need from the main command table.
 struct RightsCliContext {
-  std::function<service::Service*()> open;  // opens the service; nullptr after printing why not
+  std::function<service::Service*()> open;   // opens the service; nullptr after printing why not
   std::function<int(const Status&)> report;  // prints an error; returns its exit code
   std::function<int(const nlohmann::json&, const std::string&)> print;  // JSON or human output
-  std::function<bool()> as_json;             // --json given
-  std::string* actor;                        // who acts ("cli")
-  int* rc;                                   // the exit code to return
+  std::function<bool()> as_json;                                        // --json given
+  std::string* actor;                                                   // who acts ("cli")
+  int* rc;                                                              // the exit code to return
 };
 
 // Adds the `rights` command and its subcommands to `app`. `ctx` must outlive parsing.

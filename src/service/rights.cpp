@@ -38,8 +38,8 @@ std::string JoinKinds() {
 
 // Decisions about a person that an explanation covers (REQ R1).
 bool IsDecision(const AuditEvent& e) {
-  static const std::set<std::string> actions = {"enrol", "verify", "identify", "alternative.complete",
-                                                "rights.correct"};
+  static const std::set<std::string> actions = {"enrol", "verify", "identify",
+                                                "alternative.complete", "rights.correct"};
   return actions.count(e.action) > 0 || e.outcome.rfind("refused:", 0) == 0;
 }
 
@@ -54,7 +54,8 @@ json RuleJson(const std::string& id, const std::string& how) {
 
 std::string Md(const std::string& s) {  // a table cell: no pipes or line breaks
   std::string out;
-  for (char c : s) out += c == '|' ? std::string("\\|") : c == '\n' ? std::string(" ") : std::string(1, c);
+  for (char c : s)
+    out += c == '|' ? std::string("\\|") : c == '\n' ? std::string(" ") : std::string(1, c);
   return out;
 }
 
@@ -84,8 +85,8 @@ Result<std::optional<RightsRequestRecord>> RequestFor(store::Store& st, int64_t 
     return Status::InvalidInput("rights request " + std::to_string(id) + " asks for " + r.kind +
                                 ", not " + kinds.front() + "; handle it with the matching command");
   if (r.subject != subject)
-    return Status::InvalidInput("rights request " + std::to_string(id) + " is subject '" + r.subject +
-                                "''s, not '" + subject + "'");
+    return Status::InvalidInput("rights request " + std::to_string(id) + " is subject '" +
+                                r.subject + "''s, not '" + subject + "'");
   if (r.status != "open")
     return Status::Conflict("rights request " + std::to_string(id) + " is already " + r.status +
                             "; open a new request for a new demand");
@@ -128,7 +129,8 @@ Result<RightsRequestRecord> Service::OpenRightsRequest(const RightsRequestInput&
   const char* act = "rights.request";
   if (!KnownKind(in.kind))
     return I.Fail(actor, act, in.subject, in.purpose,
-                  Status::InvalidInput("unknown kind of request '" + in.kind + "'; use one of " + JoinKinds()));
+                  Status::InvalidInput("unknown kind of request '" + in.kind + "'; use one of " +
+                                       JoinKinds()));
   RightsRequestRecord r;
   r.subject = in.subject;
   r.kind = in.kind;
@@ -140,31 +142,36 @@ Result<RightsRequestRecord> Service::OpenRightsRequest(const RightsRequestInput&
   if (in.kind == "human_review") {
     // REQ R2: the decision under review is a 1:N identification in the audit log.
     if (in.event_seq <= 0)
-      return I.Fail(actor, act, in.subject, in.purpose,
-                    Status::InvalidInput("a human review names the identification it is about: give the "
-                                         "audit event's seq (--event SEQ; `facegate rights explain "
-                                         "SUBJECT` lists them)"));
+      return I.Fail(
+          actor, act, in.subject, in.purpose,
+          Status::InvalidInput("a human review names the identification it is about: give the "
+                               "audit event's seq (--event SEQ; `facegate rights explain "
+                               "SUBJECT` lists them)"));
     auto ev = I.store->ListAudit(in.event_seq - 1, 1);
     if (!ev.ok()) return I.Fail(actor, act, in.subject, in.purpose, ev.status());
     if (ev->empty() || ev->front().seq != in.event_seq)
-      return I.Fail(actor, act, in.subject, in.purpose,
-                    Status::NotFound("audit event " + std::to_string(in.event_seq) + " does not exist"));
+      return I.Fail(
+          actor, act, in.subject, in.purpose,
+          Status::NotFound("audit event " + std::to_string(in.event_seq) + " does not exist"));
     const AuditEvent& e = ev->front();
     if (e.action != "identify" || e.outcome != "ok")
       return I.Fail(actor, act, in.subject, in.purpose,
-                    Status::InvalidInput("audit event " + std::to_string(e.seq) + " is '" + e.action +
-                                         "' with outcome '" + e.outcome +
+                    Status::InvalidInput("audit event " + std::to_string(e.seq) + " is '" +
+                                         e.action + "' with outcome '" + e.outcome +
                                          "', not a 1:N identification decision; human review (R2) "
                                          "applies to decisions from a 1:N match"));
     if (r.subject.empty()) r.subject = e.subject;
     if (r.purpose.empty()) r.purpose = e.purpose;
-    detail["event"] = {{"seq", e.seq},         {"at", FormatTime(e.at)},
-                       {"purpose", e.purpose}, {"identified_subject", e.subject},
+    detail["event"] = {{"seq", e.seq},
+                       {"at", FormatTime(e.at)},
+                       {"purpose", e.purpose},
+                       {"identified_subject", e.subject},
                        {"decision", json::parse(e.detail, nullptr, false)}};
   }
   if (r.subject.empty())
-    return I.Fail(actor, act, "", in.purpose,
-                  Status::InvalidInput("a rights request needs the subject id of the person asking"));
+    return I.Fail(
+        actor, act, "", in.purpose,
+        Status::InvalidInput("a rights request needs the subject id of the person asking"));
   r.detail = detail.dump();
   Result<RightsRequestRecord> out = Status::Internal("request not recorded");
   Status st = I.store->Transaction([&]() -> Status {
@@ -193,17 +200,19 @@ Result<RightsRequestRecord> Service::CompleteRightsRequest(int64_t id, const std
   auto r = I.store->GetRightsRequest(id);
   if (!r.ok()) return I.Fail(actor, act, "", "", r.status(), {{"request", id}});
   if (r->kind == "human_review")
-    return I.Fail(actor, act, r->subject, r->purpose,
-                  Status::InvalidInput("request " + std::to_string(id) +
-                                       " is a human review: record its outcome with `facegate rights "
-                                       "review` (confirmed or overturned, with the reason)"),
-                  {{"request", id}});
+    return I.Fail(
+        actor, act, r->subject, r->purpose,
+        Status::InvalidInput("request " + std::to_string(id) +
+                             " is a human review: record its outcome with `facegate rights "
+                             "review` (confirmed or overturned, with the reason)"),
+        {{"request", id}});
   json d = json::parse(r->detail, nullptr, false);
   if (!d.is_object()) d = json::object();
   if (!note.empty()) d["completion_note"] = note;
   Status st = I.store->Transaction([&]() -> Status {
     FG_RETURN_IF_ERROR(I.store->CloseRightsRequest(id, "done", actor, "", d.dump(), I.Now()));
-    return I.Audit(actor, act, r->subject, r->purpose, Status::Ok(), {{"request", id}, {"kind", r->kind}});
+    return I.Audit(actor, act, r->subject, r->purpose, Status::Ok(),
+                   {{"request", id}, {"kind", r->kind}});
   });
   if (!st.ok()) return I.Fail(actor, act, r->subject, r->purpose, st, {{"request", id}});
   return I.store->GetRightsRequest(id);
@@ -216,12 +225,14 @@ Result<RightsRequestRecord> Service::RefuseRightsRequest(int64_t id, const std::
   auto r = I.store->GetRightsRequest(id);
   if (!r.ok()) return I.Fail(actor, act, "", "", r.status(), {{"request", id}});
   if (reason.find_first_not_of(" \t\n") == std::string::npos)
-    return I.Fail(actor, act, r->subject, r->purpose,
-                  Status::InvalidInput("a refusal must give the person its reason (REQ R1, PIPL 50): "
-                                       "say which law or fact prevents it (--reason)"),
-                  {{"request", id}});
+    return I.Fail(
+        actor, act, r->subject, r->purpose,
+        Status::InvalidInput("a refusal must give the person its reason (REQ R1, PIPL 50): "
+                             "say which law or fact prevents it (--reason)"),
+        {{"request", id}});
   Status st = I.store->Transaction([&]() -> Status {
-    FG_RETURN_IF_ERROR(I.store->CloseRightsRequest(id, "refused", actor, reason, r->detail, I.Now()));
+    FG_RETURN_IF_ERROR(
+        I.store->CloseRightsRequest(id, "refused", actor, reason, r->detail, I.Now()));
     return I.Audit(actor, act, r->subject, r->purpose, Status::Ok(),
                    {{"request", id}, {"kind", r->kind}, {"reason", reason}});
   });
@@ -235,8 +246,12 @@ namespace {
 
 json AuditJson(const AuditEvent& e) {
   json d = json::parse(e.detail, nullptr, false);
-  return {{"seq", e.seq},         {"at", FormatTime(e.at)},     {"actor", e.actor},
-          {"action", e.action},   {"purpose", e.purpose},       {"outcome", e.outcome},
+  return {{"seq", e.seq},
+          {"at", FormatTime(e.at)},
+          {"actor", e.actor},
+          {"action", e.action},
+          {"purpose", e.purpose},
+          {"outcome", e.outcome},
           {"detail", d.is_discarded() ? json(e.detail) : d}};
 }
 
@@ -252,14 +267,17 @@ std::string ExportMarkdown(const json& x) {
     << "Generated: " << x["generated_at"].get<std::string>() << "  \n"
     << "Request: " << x["request_id"] << "\n\n"
     << "This is everything facegate holds about you (PIPL 44, 45). Your face templates are "
-       "stored sealed (encrypted) and are listed here without their contents; no photo is kept.\n\n";
+       "stored sealed (encrypted) and are listed here without their contents; no photo is "
+       "kept.\n\n";
   m << "## Consents\n\n";
-  if (x["consents"].empty()) m << "None.\n\n";
+  if (x["consents"].empty())
+    m << "None.\n\n";
   else {
     m << "| id | purpose | notice (version) | option | method | given | expires | withdrawn |\n"
          "|---|---|---|---|---|---|---|---|\n";
     for (const json& c : x["consents"])
-      m << "| " << c["id"] << " | " << Md(c["purpose"].get<std::string>()) << " | " << c["notice_id"] << " (v"
+      m << "| " << c["id"] << " | " << Md(c["purpose"].get<std::string>()) << " | "
+        << c["notice_id"] << " (v"
         << (c["notice_version"].is_null() ? std::string("?") : c["notice_version"].dump()) << ") | "
         << c["option"].get<std::string>() << " | " << c["method"].get<std::string>() << " | "
         << c["given_at"].get<std::string>() << " | " << c["expires_at"].get<std::string>() << " | "
@@ -267,41 +285,50 @@ std::string ExportMarkdown(const json& x) {
     m << "\n";
   }
   m << "## Face templates (metadata only)\n\n";
-  if (x["templates"].empty()) m << "None.\n\n";
+  if (x["templates"].empty())
+    m << "None.\n\n";
   else {
     m << "| id | purpose | model | created | expires |\n|---|---|---|---|---|\n";
     for (const json& t : x["templates"])
-      m << "| " << t["id"] << " | " << Md(t["purpose"].get<std::string>()) << " | " << Md(t["model"].get<std::string>()) << " | "
-        << t["created_at"].get<std::string>() << " | " << t["expires_at"].get<std::string>() << " |\n";
+      m << "| " << t["id"] << " | " << Md(t["purpose"].get<std::string>()) << " | "
+        << Md(t["model"].get<std::string>()) << " | " << t["created_at"].get<std::string>() << " | "
+        << t["expires_at"].get<std::string>() << " |\n";
     m << "\n";
   }
   m << "## Alternatives chosen (no face)\n\n";
-  if (x["alternatives"].empty()) m << "None.\n\n";
+  if (x["alternatives"].empty())
+    m << "None.\n\n";
   else {
     m << "| id | purpose | method | opened | outcome |\n|---|---|---|---|---|\n";
     for (const json& a : x["alternatives"])
-      m << "| " << a["id"] << " | " << Md(a["purpose"].get<std::string>()) << " | " << Md(a["method"].get<std::string>()) << " | "
-        << a["opened_at"].get<std::string>() << " | " << Md(a["outcome"].get<std::string>()) << " |\n";
+      m << "| " << a["id"] << " | " << Md(a["purpose"].get<std::string>()) << " | "
+        << Md(a["method"].get<std::string>()) << " | " << a["opened_at"].get<std::string>() << " | "
+        << Md(a["outcome"].get<std::string>()) << " |\n";
     m << "\n";
   }
   m << "## Consent refusals\n\n";
-  if (x["consent_refusals"].empty()) m << "None.\n\n";
+  if (x["consent_refusals"].empty())
+    m << "None.\n\n";
   else {
     for (const json& r : x["consent_refusals"])
-      m << "- " << r["purpose"].get<std::string>() << " at " << r["refused_at"].get<std::string>() << "\n";
+      m << "- " << r["purpose"].get<std::string>() << " at " << r["refused_at"].get<std::string>()
+        << "\n";
     m << "\n";
   }
   m << "## Restrictions of processing\n\n";
-  if (x["restrictions"].empty()) m << "None.\n\n";
+  if (x["restrictions"].empty())
+    m << "None.\n\n";
   else {
     for (const json& r : x["restrictions"])
       m << "- placed " << r["placed_at"].get<std::string>() << ", "
-        << (r["lifted_at"].is_null() ? std::string("in force") : "lifted " + r["lifted_at"].get<std::string>())
+        << (r["lifted_at"].is_null() ? std::string("in force")
+                                     : "lifted " + r["lifted_at"].get<std::string>())
         << "\n";
     m << "\n";
   }
   m << "## Your requests\n\n";
-  if (x["rights_requests"].empty()) m << "None.\n\n";
+  if (x["rights_requests"].empty())
+    m << "None.\n\n";
   else {
     m << "| id | kind | received | due | status | reason |\n|---|---|---|---|---|---|\n";
     for (const json& r : x["rights_requests"])
@@ -311,26 +338,32 @@ std::string ExportMarkdown(const json& x) {
     m << "\n";
   }
   m << "## Match log (enrolments, verifications, identifications)\n\n";
-  if (x["match_log"].empty()) m << "None.\n\n";
+  if (x["match_log"].empty())
+    m << "None.\n\n";
   else {
     m << "| seq | time | action | purpose | outcome | distance | threshold | model |\n"
          "|---|---|---|---|---|---|---|---|\n";
     for (const json& e : x["match_log"]) {
       const json& d = e["detail"];
-      auto field = [&](const char* k) { return d.is_object() && d.contains(k) ? d[k] : json(nullptr); };
+      auto field = [&](const char* k) {
+        return d.is_object() && d.contains(k) ? d[k] : json(nullptr);
+      };
       std::string outcome = e["outcome"].get<std::string>();
       if (e["action"] == "verify" && field("match").is_boolean())
         outcome += field("match").get<bool>() ? " (match)" : " (no match)";
       if (e["action"] == "identify" && field("identified").is_boolean())
         outcome += field("identified").get<bool>() ? " (identified)" : " (unknown)";
-      m << "| " << e["seq"] << " | " << e["at"].get<std::string>() << " | " << e["action"].get<std::string>()
-        << " | " << Md(e["purpose"].get<std::string>()) << " | " << Md(outcome) << " | " << Num(field("distance")) << " | "
-        << Num(field("threshold")) << " | "
-        << (field("model").is_string() ? Md(field("model").get<std::string>()) : std::string("-")) << " |\n";
+      m << "| " << e["seq"] << " | " << e["at"].get<std::string>() << " | "
+        << e["action"].get<std::string>() << " | " << Md(e["purpose"].get<std::string>()) << " | "
+        << Md(outcome) << " | " << Num(field("distance")) << " | " << Num(field("threshold"))
+        << " | "
+        << (field("model").is_string() ? Md(field("model").get<std::string>()) : std::string("-"))
+        << " |\n";
     }
     m << "\n";
   }
-  m << "## Other events naming you\n\n" << x["other_events"].size() << " event(s); see the JSON copy.\n";
+  m << "## Other events naming you\n\n"
+    << x["other_events"].size() << " event(s); see the JSON copy.\n";
   return m.str();
 }
 
@@ -340,24 +373,27 @@ Result<RightsDocument> Service::ExportSubject(const std::string& subject, int64_
                                               const std::string& actor) {
   auto& I = *impl_;
   const char* act = "rights.export";
-  if (subject.empty()) return I.Fail(actor, act, "", "", Status::InvalidInput("an export of whom? give a subject id"));
+  if (subject.empty())
+    return I.Fail(actor, act, "", "", Status::InvalidInput("an export of whom? give a subject id"));
   auto req = RequestFor(*I.store, request_id, {"access", "copy"}, subject);
   if (!req.ok()) return I.Fail(actor, act, subject, "", req.status(), {{"request", request_id}});
   auto file = I.store->ReadSubjectFile(subject);
   if (!file.ok()) return I.Fail(actor, act, subject, "", file.status());
   auto events = I.store->ListAuditForSubject(subject, 0, 0);
   if (!events.ok()) return I.Fail(actor, act, subject, "", events.status());
-  if (!file->exists && file->consents.empty() && file->templates.empty() && file->alternatives.empty() &&
-      file->refusals.empty() && events->empty() && file->requests.empty() && !*req)
+  if (!file->exists && file->consents.empty() && file->templates.empty() &&
+      file->alternatives.empty() && file->refusals.empty() && events->empty() &&
+      file->requests.empty() && !*req)
     return I.Fail(actor, act, subject, "",
                   Status::NotFound("facegate holds nothing about subject '" + subject +
                                    "': no record, consent, template or event"));
   const UnixTime now = I.Now();
   json x = {{"format", "facegate.subject-export/1"}, {"generated_at", FormatTime(now)}};
-  x["subject"] = {{"id", subject},
-                  {"exists", file->exists},
-                  {"created_at", file->exists ? json(FormatTime(file->created_at)) : json(nullptr)},
-                  {"erased_at", file->erased_at ? json(FormatTime(*file->erased_at)) : json(nullptr)}};
+  x["subject"] = {
+      {"id", subject},
+      {"exists", file->exists},
+      {"created_at", file->exists ? json(FormatTime(file->created_at)) : json(nullptr)},
+      {"erased_at", file->erased_at ? json(FormatTime(*file->erased_at)) : json(nullptr)}};
   std::map<int64_t, std::optional<NoticeRecord>> notices;
   json consents = json::array();
   for (const ConsentRecord& c : file->consents) {
@@ -375,14 +411,21 @@ Result<RightsDocument> Service::ExportSubject(const std::string& subject, int64_
   x["consents"] = consents;
   json templates = json::array();
   for (const SealedTemplate& t : file->templates)  // never the vector (REQ S4)
-    templates.push_back({{"id", t.id}, {"purpose", t.purpose}, {"model", t.model},
-                         {"created_at", FormatTime(t.created_at)}, {"expires_at", FormatTime(t.expires_at)}});
+    templates.push_back({{"id", t.id},
+                         {"purpose", t.purpose},
+                         {"model", t.model},
+                         {"created_at", FormatTime(t.created_at)},
+                         {"expires_at", FormatTime(t.expires_at)}});
   x["templates"] = templates;
   x["templates_note"] =
-      "face templates are kept sealed (XChaCha20-Poly1305, per-subject key) and are never exported in clear";
+      "face templates are kept sealed (XChaCha20-Poly1305, per-subject key) and are never exported "
+      "in clear";
   json alts = json::array();
   for (const AlternativeRecord& a : file->alternatives)
-    alts.push_back({{"id", a.id}, {"purpose", a.purpose}, {"method", a.method}, {"session", a.session},
+    alts.push_back({{"id", a.id},
+                    {"purpose", a.purpose},
+                    {"method", a.method},
+                    {"session", a.session},
                     {"opened_at", FormatTime(a.opened_at)},
                     {"closed_at", a.closed_at ? json(FormatTime(*a.closed_at)) : json(nullptr)},
                     {"outcome", a.outcome}});
@@ -393,8 +436,11 @@ Result<RightsDocument> Service::ExportSubject(const std::string& subject, int64_
   x["consent_refusals"] = refusals;
   json restrictions = json::array();
   for (const RestrictionRecord& r : file->restrictions)
-    restrictions.push_back({{"id", r.id}, {"request_id", r.request_id}, {"placed_at", FormatTime(r.placed_at)},
-                            {"lifted_at", r.lifted_at ? json(FormatTime(*r.lifted_at)) : json(nullptr)}});
+    restrictions.push_back(
+        {{"id", r.id},
+         {"request_id", r.request_id},
+         {"placed_at", FormatTime(r.placed_at)},
+         {"lifted_at", r.lifted_at ? json(FormatTime(*r.lifted_at)) : json(nullptr)}});
   x["restrictions"] = restrictions;
   json match = json::array(), other = json::array();
   for (const AuditEvent& e : *events) (IsMatchEvent(e) ? match : other).push_back(AuditJson(e));
@@ -402,10 +448,12 @@ Result<RightsDocument> Service::ExportSubject(const std::string& subject, int64_
   x["other_events"] = other;
 
   int64_t rid = 0;
-  json done = {{"consents", consents.size()}, {"templates", templates.size()}, {"events", events->size()}};
+  json done = {
+      {"consents", consents.size()}, {"templates", templates.size()}, {"events", events->size()}};
   Status st = I.store->Transaction([&]() -> Status {
-    FG_ASSIGN_OR_RETURN(rid, CompleteRequest(*I.store, I.Now(), *req, req->has_value() ? (*req)->kind : "access", subject,
-                                             "", done, actor, I.config.rights_due_days));
+    FG_ASSIGN_OR_RETURN(
+        rid, CompleteRequest(*I.store, I.Now(), *req, req->has_value() ? (*req)->kind : "access",
+                             subject, "", done, actor, I.config.rights_due_days));
     // REQ S6: the export itself is logged.
     return I.Audit(actor, act, subject, "", Status::Ok(), {{"request", rid}, {"contents", done}});
   });
@@ -414,7 +462,8 @@ Result<RightsDocument> Service::ExportSubject(const std::string& subject, int64_
   json requests = json::array();
   auto reqs = I.store->ListRightsRequests(subject, false);
   if (reqs.ok())
-    for (auto it = reqs->rbegin(); it != reqs->rend(); ++it) requests.push_back(RightsRequestJson(*it, now));
+    for (auto it = reqs->rbegin(); it != reqs->rend(); ++it)
+      requests.push_back(RightsRequestJson(*it, now));
   x["rights_requests"] = requests;
   x["request_id"] = rid;
   RightsDocument doc;
@@ -426,13 +475,16 @@ Result<RightsDocument> Service::ExportSubject(const std::string& subject, int64_
 
 // ---- correction ----
 
-Result<CorrectionResult> Service::CorrectEnrolment(const std::string& subject, const std::string& purpose,
-                                                   const std::string& image_bytes, const std::string& session,
-                                                   int64_t request_id, const std::string& actor) {
+Result<CorrectionResult> Service::CorrectEnrolment(const std::string& subject,
+                                                   const std::string& purpose,
+                                                   const std::string& image_bytes,
+                                                   const std::string& session, int64_t request_id,
+                                                   const std::string& actor) {
   auto& I = *impl_;
   const char* act = "rights.correct";
   auto req = RequestFor(*I.store, request_id, {"correction"}, subject);
-  if (!req.ok()) return I.Fail(actor, act, subject, purpose, req.status(), {{"request", request_id}});
+  if (!req.ok())
+    return I.Fail(actor, act, subject, purpose, req.status(), {{"request", request_id}});
   // The existing consent must still cover an enrolment (the Gate decides; REQ C1, R1).
   auto pre = I.gate->ActiveConsent(subject, purpose, Operation::kEnrol, session);
   if (!pre.ok()) return I.Fail(actor, act, subject, purpose, pre.status());
@@ -440,19 +492,21 @@ Result<CorrectionResult> Service::CorrectEnrolment(const std::string& subject, c
   if (!old.ok()) return I.Fail(actor, act, subject, purpose, old.status());
   if (old->empty())
     return I.Fail(actor, act, subject, purpose,
-                  Status::NotFound("subject '" + subject + "' has no template for purpose '" + purpose +
-                                   "' to correct; enrol instead"));
+                  Status::NotFound("subject '" + subject + "' has no template for purpose '" +
+                                   purpose + "' to correct; enrol instead"));
   auto rgb = vision::DecodeImage(image_bytes);
   if (!rgb.ok()) return I.Fail(actor, act, subject, purpose, rgb.status());
   auto grant = I.gate->Authorize(Operation::kEnrol, subject, purpose, session);
   if (!grant.ok()) return I.Fail(actor, act, subject, purpose, grant.status());
   vision::StageTimings timings;
   auto face = I.OneFace(*grant, *rgb, &timings);
-  if (!face.ok()) return I.Fail(actor, act, subject, purpose, face.status(), {{"grant", grant->id()}});
+  if (!face.ok())
+    return I.Fail(actor, act, subject, purpose, face.status(), {{"grant", grant->id()}});
   FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());
   auto tpl = eng->Extract(*grant, *rgb, *face, &timings);
   rgb->setTo(cv::Scalar::all(0));  // the photo is not kept (REQ S2)
-  if (!tpl.ok()) return I.Fail(actor, act, subject, purpose, tpl.status(), {{"grant", grant->id()}});
+  if (!tpl.ok())
+    return I.Fail(actor, act, subject, purpose, tpl.status(), {{"grant", grant->id()}});
   auto p = I.store->GetPurpose(purpose);
   if (!p.ok()) return I.Fail(actor, act, subject, purpose, p.status());
   const UnixTime now = I.Now();
@@ -462,15 +516,21 @@ Result<CorrectionResult> Service::CorrectEnrolment(const std::string& subject, c
   // One transaction: the old templates go and the new one lands, or nothing changes.
   Status st = I.store->Transaction([&]() -> Status {
     FG_ASSIGN_OR_RETURN(res.templates_replaced, I.store->DeleteTemplates(subject, purpose));
-    FG_ASSIGN_OR_RETURN(SealedTemplate sealed, I.vault->Seal(*grant, *I.store, *tpl, now, res.expires_at));
+    FG_ASSIGN_OR_RETURN(SealedTemplate sealed,
+                        I.vault->Seal(*grant, *I.store, *tpl, now, res.expires_at));
     FG_ASSIGN_OR_RETURN(res.template_id, I.store->PutTemplate(sealed));
     json done = {{"templates_replaced", res.templates_replaced}, {"template_id", res.template_id}};
-    FG_ASSIGN_OR_RETURN(res.request_id, CompleteRequest(*I.store, I.Now(), *req, "correction", subject, purpose, done, actor,
-                                                        I.config.rights_due_days));
+    FG_ASSIGN_OR_RETURN(res.request_id,
+                        CompleteRequest(*I.store, I.Now(), *req, "correction", subject, purpose,
+                                        done, actor, I.config.rights_due_days));
     return I.Audit(actor, act, subject, purpose, Status::Ok(),
-                   {{"grant", grant->id()}, {"consent_id", grant->consent_id()}, {"request", res.request_id},
-                    {"templates_replaced", res.templates_replaced}, {"template_id", res.template_id},
-                    {"model", res.model}, {"face_score", face->detection.score}});
+                   {{"grant", grant->id()},
+                    {"consent_id", grant->consent_id()},
+                    {"request", res.request_id},
+                    {"templates_replaced", res.templates_replaced},
+                    {"template_id", res.template_id},
+                    {"model", res.model},
+                    {"face_score", face->detection.score}});
   });
   if (st.ok()) {
     // The search index follows at once: old templates out, the new one in (REQ S7, SC2).
@@ -488,14 +548,16 @@ Result<ErasureResult> Service::EraseSubject(const std::string& subject, int64_t 
                                             const std::string& actor) {
   auto& I = *impl_;
   const char* act = "rights.erase";
-  if (subject.empty()) return I.Fail(actor, act, "", "", Status::InvalidInput("erase whom? give a subject id"));
+  if (subject.empty())
+    return I.Fail(actor, act, "", "", Status::InvalidInput("erase whom? give a subject id"));
   auto req = RequestFor(*I.store, request_id, {"deletion"}, subject);
   if (!req.ok()) return I.Fail(actor, act, subject, "", req.status(), {{"request", request_id}});
   auto file = I.store->ReadSubjectFile(subject);
   if (!file.ok()) return I.Fail(actor, act, subject, "", file.status());
   if (!file->exists && file->templates.empty())
-    return I.Fail(actor, act, subject, "",
-                  Status::NotFound("subject '" + subject + "' is not known to facegate; nothing to delete"));
+    return I.Fail(
+        actor, act, subject, "",
+        Status::NotFound("subject '" + subject + "' is not known to facegate; nothing to delete"));
   std::set<std::string> purposes;
   for (const ConsentRecord& c : file->consents) purposes.insert(c.purpose);
   for (const SealedTemplate& t : file->templates) purposes.insert(t.purpose);
@@ -524,7 +586,8 @@ Result<ErasureResult> Service::EraseSubject(const std::string& subject, int64_t 
                  {"key_destroyed", res.key_destroyed},
                  {"identity_anonymised", res.identity_anonymised}};
     FG_ASSIGN_OR_RETURN(res.request_id,
-                        CompleteRequest(*I.store, I.Now(), *req, "deletion", subject, "", done, actor, I.config.rights_due_days));
+                        CompleteRequest(*I.store, I.Now(), *req, "deletion", subject, "", done,
+                                        actor, I.config.rights_due_days));
     done["request"] = res.request_id;
     // The audit keeps the pseudonymous id only: no name, no template (REQ S3, S6).
     return I.Audit(actor, act, subject, "", Status::Ok(), done);
@@ -534,19 +597,24 @@ Result<ErasureResult> Service::EraseSubject(const std::string& subject, int64_t 
   return res;
 }
 
-Result<WithdrawResult> Service::WithdrawByRequest(const std::string& subject, const std::string& purpose,
-                                                  int64_t request_id, const std::string& actor) {
+Result<WithdrawResult> Service::WithdrawByRequest(const std::string& subject,
+                                                  const std::string& purpose, int64_t request_id,
+                                                  const std::string& actor) {
   auto& I = *impl_;
   auto req = RequestFor(*I.store, request_id, {"withdrawal"}, subject);
-  if (!req.ok()) return I.Fail(actor, "rights.withdraw", subject, purpose, req.status(), {{"request", request_id}});
+  if (!req.ok())
+    return I.Fail(actor, "rights.withdraw", subject, purpose, req.status(),
+                  {{"request", request_id}});
   FG_ASSIGN_OR_RETURN(WithdrawResult r, WithdrawConsent(subject, purpose, actor));  // audited there
   json done = {{"consents_withdrawn", r.consents_withdrawn},
                {"templates_deleted", r.templates_deleted},
                {"key_destroyed", r.key_destroyed}};
   Status st = I.store->Transaction([&]() -> Status {
-    FG_ASSIGN_OR_RETURN(int64_t rid, CompleteRequest(*I.store, I.Now(), *req, "withdrawal", subject, purpose, done, actor,
-                                                     I.config.rights_due_days));
-    return I.Audit(actor, "rights.withdraw", subject, purpose, Status::Ok(), {{"request", rid}, {"done", done}});
+    FG_ASSIGN_OR_RETURN(
+        int64_t rid, CompleteRequest(*I.store, I.Now(), *req, "withdrawal", subject, purpose, done,
+                                     actor, I.config.rights_due_days));
+    return I.Audit(actor, "rights.withdraw", subject, purpose, Status::Ok(),
+                   {{"request", rid}, {"done", done}});
   });
   if (!st.ok()) return I.Fail(actor, "rights.withdraw", subject, purpose, st);
   return r;
@@ -558,19 +626,22 @@ Result<RestrictionRecord> Service::RestrictSubject(const std::string& subject, i
                                                    const std::string& actor) {
   auto& I = *impl_;
   const char* act = "rights.restrict";
-  if (subject.empty()) return I.Fail(actor, act, "", "", Status::InvalidInput("restrict whom? give a subject id"));
+  if (subject.empty())
+    return I.Fail(actor, act, "", "", Status::InvalidInput("restrict whom? give a subject id"));
   auto req = RequestFor(*I.store, request_id, {"restriction"}, subject);
   if (!req.ok()) return I.Fail(actor, act, subject, "", req.status(), {{"request", request_id}});
   const UnixTime now = I.Now();
   RestrictionRecord out;
   Status st = I.store->Transaction([&]() -> Status {
-    FG_ASSIGN_OR_RETURN(int64_t rid, CompleteRequest(*I.store, I.Now(), *req, "restriction", subject, "",
-                                                     {{"restricted", true}}, actor, I.config.rights_due_days));
+    FG_ASSIGN_OR_RETURN(int64_t rid,
+                        CompleteRequest(*I.store, I.Now(), *req, "restriction", subject, "",
+                                        {{"restricted", true}}, actor, I.config.rights_due_days));
     FG_RETURN_IF_ERROR(I.store->PlaceRestriction(subject, rid, now));
     FG_ASSIGN_OR_RETURN(std::optional<RestrictionRecord> r, I.store->ActiveRestriction(subject));
     if (!r) return Status::Internal("the restriction of '" + subject + "' was not recorded");
     out = *r;
-    return I.Audit(actor, act, subject, "", Status::Ok(), {{"request", rid}, {"restriction", out.id}});
+    return I.Audit(actor, act, subject, "", Status::Ok(),
+                   {{"request", rid}, {"restriction", out.id}});
   });
   if (!st.ok()) return I.Fail(actor, act, subject, "", st);
   // Processing stops: the person leaves the loaded identification indexes too.
@@ -586,7 +657,8 @@ Status Service::LiftRestriction(const std::string& subject, const std::string& a
   if (!active.ok()) return I.Fail(actor, act, subject, "", active.status());
   if (!*active)
     return I.Fail(actor, act, subject, "",
-                  Status::NotFound("processing of subject '" + subject + "' is not restricted; nothing to lift"));
+                  Status::NotFound("processing of subject '" + subject +
+                                   "' is not restricted; nothing to lift"));
   Status st = I.store->Transaction([&]() -> Status {
     FG_RETURN_IF_ERROR(I.store->LiftRestriction(subject, I.Now()));
     return I.Audit(actor, act, subject, "", Status::Ok(),
@@ -622,9 +694,11 @@ json ExplainEvent(const AuditEvent& e) {
   } else if (e.outcome != "ok") {
     decision = "failed (" + e.outcome + "): " + d.value("message", std::string(""));
   } else if (e.action == "enrol" || e.action == "rights.correct") {
-    decision = e.action == "enrol" ? "a template was made and stored" : "the templates were replaced by a new one";
-    rules.push_back(RuleJson("C1", "consent " + (d.contains("consent_id") ? d["consent_id"].dump() : std::string("?")) +
-                                       " for exactly this purpose authorised it"));
+    decision = e.action == "enrol" ? "a template was made and stored"
+                                   : "the templates were replaced by a new one";
+    rules.push_back(RuleJson(
+        "C1", "consent " + (d.contains("consent_id") ? d["consent_id"].dump() : std::string("?")) +
+                  " for exactly this purpose authorised it"));
     rules.push_back(RuleJson("S4", "the template is sealed under a per-person key"));
     rules.push_back(RuleJson("S5", "it is deleted at its expiry"));
   } else if (e.action == "verify") {
@@ -632,11 +706,15 @@ json ExplainEvent(const AuditEvent& e) {
     if (d.contains("distance") && d.contains("threshold"))
       o << "distance " << d["distance"].get<double>() << (match ? " <= " : " > ") << "threshold "
         << d["threshold"].get<double>();
-    decision = std::string(match ? "match" : "no match") + (o.str().empty() ? "" : " (" + o.str() + ")");
-    rules.push_back(RuleJson("C1", "consent " + (d.contains("consent_id") ? d["consent_id"].dump() : std::string("?")) +
-                                       " for exactly this purpose authorised it"));
-    rules.push_back(RuleJson("SC1", "the photo was compared with this person's own templates only"));
-    rules.push_back(RuleJson("S2", "the photo and its template were discarded after the comparison"));
+    decision =
+        std::string(match ? "match" : "no match") + (o.str().empty() ? "" : " (" + o.str() + ")");
+    rules.push_back(RuleJson(
+        "C1", "consent " + (d.contains("consent_id") ? d["consent_id"].dump() : std::string("?")) +
+                  " for exactly this purpose authorised it"));
+    rules.push_back(
+        RuleJson("SC1", "the photo was compared with this person's own templates only"));
+    rules.push_back(
+        RuleJson("S2", "the photo and its template were discarded after the comparison"));
   } else if (e.action == "identify") {
     const bool who = d.value("identified", false);
     if (d.contains("distance") && d["distance"].is_number() && d.contains("threshold"))
@@ -644,23 +722,30 @@ json ExplainEvent(const AuditEvent& e) {
         << d["threshold"].get<double>();
     decision = std::string(who ? "identified as this person" : "nobody identified") +
                (o.str().empty() ? "" : " (" + o.str() + ")");
-    rules.push_back(RuleJson("SC2", "searched only within the scope of this purpose (" +
-                                        (d.contains("scope_size") ? d["scope_size"].dump() : std::string("?")) +
-                                        " members); the threshold is set for that size"));
-    rules.push_back(RuleJson("C1", "only members with an active identification consent are searched"));
+    rules.push_back(
+        RuleJson("SC2", "searched only within the scope of this purpose (" +
+                            (d.contains("scope_size") ? d["scope_size"].dump() : std::string("?")) +
+                            " members); the threshold is set for that size"));
+    rules.push_back(
+        RuleJson("C1", "only members with an active identification consent are searched"));
     rules.push_back(RuleJson("D3", "the probe photo was discarded"));
     if (who)
-      rules.push_back(RuleJson("R2", "this 1:N decision can be reviewed by a person: facegate rights request "
-                                     "SUBJECT human_review --event " + std::to_string(e.seq)));
+      rules.push_back(
+          RuleJson("R2",
+                   "this 1:N decision can be reviewed by a person: facegate rights request "
+                   "SUBJECT human_review --event " +
+                       std::to_string(e.seq)));
   } else if (e.action == "alternative.complete") {
-    decision = "the non-face method " + d.value("method", std::string("?")) + " was used: " +
-               d.value("outcome", std::string("?"));
+    decision = "the non-face method " + d.value("method", std::string("?")) +
+               " was used: " + d.value("outcome", std::string("?"));
     rules.push_back(RuleJson("C6", "the non-face outcome counts like a face outcome"));
     rules.push_back(RuleJson("A2", "no face was processed in that transaction"));
   }
-  json j = {{"seq", e.seq},       {"at", FormatTime(e.at)}, {"action", e.action}, {"purpose", e.purpose},
-            {"outcome", e.outcome}, {"decision", decision},  {"rules", rules}};
-  for (const char* k : {"threshold", "distance", "model", "consent_id", "scope_size", "match", "identified"})
+  json j = {{"seq", e.seq},         {"at", FormatTime(e.at)}, {"action", e.action},
+            {"purpose", e.purpose}, {"outcome", e.outcome},   {"decision", decision},
+            {"rules", rules}};
+  for (const char* k :
+       {"threshold", "distance", "model", "consent_id", "scope_size", "match", "identified"})
     if (d.contains(k)) j[k] = d[k];
   return j;
 }
@@ -671,7 +756,8 @@ Result<RightsDocument> Service::ExplainDecisions(const std::string& subject, int
                                                  int64_t request_id, const std::string& actor) {
   auto& I = *impl_;
   const char* act = "rights.explain";
-  if (subject.empty()) return I.Fail(actor, act, "", "", Status::InvalidInput("explain to whom? give a subject id"));
+  if (subject.empty())
+    return I.Fail(actor, act, "", "", Status::InvalidInput("explain to whom? give a subject id"));
   if (limit <= 0) limit = 10;
   auto req = RequestFor(*I.store, request_id, {"explanation"}, subject);
   if (!req.ok()) return I.Fail(actor, act, subject, "", req.status(), {{"request", request_id}});
@@ -682,29 +768,40 @@ Result<RightsDocument> Service::ExplainDecisions(const std::string& subject, int
     if (IsDecision(e)) decisions.push_back(&e);
   if (decisions.size() > size_t(limit)) decisions.erase(decisions.begin(), decisions.end() - limit);
   json items = json::array();
-  for (auto it = decisions.rbegin(); it != decisions.rend(); ++it) items.push_back(ExplainEvent(**it));  // newest first
+  for (auto it = decisions.rbegin(); it != decisions.rend(); ++it)
+    items.push_back(ExplainEvent(**it));  // newest first
   int64_t rid = 0;
   Status st = I.store->Transaction([&]() -> Status {
-    FG_ASSIGN_OR_RETURN(rid, CompleteRequest(*I.store, I.Now(), *req, "explanation", subject, "", {{"decisions", items.size()}},
-                                             actor, I.config.rights_due_days));
-    return I.Audit(actor, act, subject, "", Status::Ok(), {{"request", rid}, {"decisions", items.size()}});
+    FG_ASSIGN_OR_RETURN(
+        rid, CompleteRequest(*I.store, I.Now(), *req, "explanation", subject, "",
+                             {{"decisions", items.size()}}, actor, I.config.rights_due_days));
+    return I.Audit(actor, act, subject, "", Status::Ok(),
+                   {{"request", rid}, {"decisions", items.size()}});
   });
   if (!st.ok()) return I.Fail(actor, act, subject, "", st);
-  json x = {{"format", "facegate.explanation/1"}, {"subject", subject}, {"generated_at", FormatTime(I.Now())},
-            {"request_id", rid}, {"verify_threshold", I.config.verify_threshold}, {"decisions", items}};
+  json x = {{"format", "facegate.explanation/1"},
+            {"subject", subject},
+            {"generated_at", FormatTime(I.Now())},
+            {"request_id", rid},
+            {"verify_threshold", I.config.verify_threshold},
+            {"decisions", items}};
   std::ostringstream m;
-  m << "# How facegate decided about you\n\nSubject id: `" << subject << "`  \nGenerated: "
-    << x["generated_at"].get<std::string>() << "\n\n";
+  m << "# How facegate decided about you\n\nSubject id: `" << subject
+    << "`  \nGenerated: " << x["generated_at"].get<std::string>() << "\n\n";
   if (items.empty()) m << "No decision about you is recorded.\n";
   for (const json& d : items) {
     m << "## " << d["at"].get<std::string>() << " " << d["action"].get<std::string>()
-      << (d["purpose"].get<std::string>().empty() ? "" : " (" + d["purpose"].get<std::string>() + ")")
-      << ", event " << d["seq"] << "\n\n" << d["decision"].get<std::string>() << "\n\n";
+      << (d["purpose"].get<std::string>().empty() ? ""
+                                                  : " (" + d["purpose"].get<std::string>() + ")")
+      << ", event " << d["seq"] << "\n\n"
+      << d["decision"].get<std::string>() << "\n\n";
     if (d.contains("model")) m << "Model: " << d["model"].get<std::string>() << "\n\n";
     for (const json& r : d["rules"])
       m << "- REQ " << r["id"].get<std::string>() << ": " << r["how"].get<std::string>()
         << (r.contains("rule") ? " (" + r["rule"].get<std::string>() +
-                                     (r["citation"].get<std::string>().empty() ? "" : "; " + r["citation"].get<std::string>()) +
+                                     (r["citation"].get<std::string>().empty()
+                                          ? ""
+                                          : "; " + r["citation"].get<std::string>()) +
                                      ")"
                                : std::string())
         << "\n";
@@ -720,32 +817,39 @@ Result<RightsDocument> Service::ExplainDecisions(const std::string& subject, int
 // ---- human review (REQ R2) ----
 
 Result<RightsRequestRecord> Service::RecordReview(int64_t request_id, const std::string& outcome,
-                                                  const std::string& reason, const std::string& actor) {
+                                                  const std::string& reason,
+                                                  const std::string& actor) {
   auto& I = *impl_;
   const char* act = "rights.review";
   auto r = I.store->GetRightsRequest(request_id);
   if (!r.ok()) return I.Fail(actor, act, "", "", r.status(), {{"request", request_id}});
   if (r->kind != "human_review")
     return I.Fail(actor, act, r->subject, r->purpose,
-                  Status::InvalidInput("request " + std::to_string(request_id) + " asks for " + r->kind +
-                                       ", not a human review"),
+                  Status::InvalidInput("request " + std::to_string(request_id) + " asks for " +
+                                       r->kind + ", not a human review"),
                   {{"request", request_id}});
   if (outcome != "confirmed" && outcome != "overturned")
-    return I.Fail(actor, act, r->subject, r->purpose,
-                  Status::InvalidInput("review outcome '" + outcome +
-                                       "' is not 'confirmed' or 'overturned': say whether the reviewer "
-                                       "upholds the 1:N decision"),
-                  {{"request", request_id}});
+    return I.Fail(
+        actor, act, r->subject, r->purpose,
+        Status::InvalidInput("review outcome '" + outcome +
+                             "' is not 'confirmed' or 'overturned': say whether the reviewer "
+                             "upholds the 1:N decision"),
+        {{"request", request_id}});
   if (reason.find_first_not_of(" \t\n") == std::string::npos)
     return I.Fail(actor, act, r->subject, r->purpose,
-                  Status::InvalidInput("a review records the reviewer's reason (--reason)"), {{"request", request_id}});
+                  Status::InvalidInput("a review records the reviewer's reason (--reason)"),
+                  {{"request", request_id}});
   json d = json::parse(r->detail, nullptr, false);
   if (!d.is_object()) d = json::object();
-  d["review"] = {{"outcome", outcome}, {"reason", reason}, {"reviewer", actor}, {"at", FormatTime(I.Now())}};
+  d["review"] = {
+      {"outcome", outcome}, {"reason", reason}, {"reviewer", actor}, {"at", FormatTime(I.Now())}};
   Status st = I.store->Transaction([&]() -> Status {
-    FG_RETURN_IF_ERROR(I.store->CloseRightsRequest(request_id, "done", actor, "", d.dump(), I.Now()));
+    FG_RETURN_IF_ERROR(
+        I.store->CloseRightsRequest(request_id, "done", actor, "", d.dump(), I.Now()));
     return I.Audit(actor, act, r->subject, r->purpose, Status::Ok(),
-                   {{"request", request_id}, {"outcome", outcome}, {"reason", reason},
+                   {{"request", request_id},
+                    {"outcome", outcome},
+                    {"reason", reason},
                     {"event", d.contains("event") ? d["event"]["seq"] : json(nullptr)}});
   });
   if (!st.ok()) return I.Fail(actor, act, r->subject, r->purpose, st, {{"request", request_id}});

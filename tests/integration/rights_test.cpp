@@ -5,9 +5,8 @@
 #include <facegate/service.h>
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "testutil.h"
@@ -126,7 +125,8 @@ TEST_F(RightsTest, R1_ExportHoldsConsentsTemplatesAndMatchLogButNoVectors) {
   EXPECT_EQ(x["rights_requests"][0]["handled_by"], "key:op1");
   // The readable copy says the same.
   EXPECT_NE(doc->markdown.find("## Match log"), std::string::npos);
-  EXPECT_NE(doc->markdown.find("| verify | office-entry | ok ("), std::string::npos) << doc->markdown;
+  EXPECT_NE(doc->markdown.find("| verify | office-entry | ok ("), std::string::npos)
+      << doc->markdown;
   EXPECT_NE(doc->markdown.find("face_recognition"), std::string::npos);
   // The export itself is audited (REQ S6), and the chain holds.
   auto ex = Events("rights.export");
@@ -142,7 +142,8 @@ TEST_F(RightsTest, R1_CorrectionReplacesTheTemplatesInOneStep) {
   int64_t old1 = Enrol("S1", "office-entry", Lfw("Ai_Sugiyama", 1));
   int64_t old2 = Enrol("S1", "office-entry", Lfw("Ai_Sugiyama", 2));
   // A photo without a face changes nothing; the request stays open to retry.
-  auto req = svc_->OpenRightsRequest({"S1", "correction", "office-entry", "new photo brought in", 0}, "test");
+  auto req = svc_->OpenRightsRequest(
+      {"S1", "correction", "office-entry", "new photo brought in", 0}, "test");
   ASSERT_TRUE(req.ok()) << req.status().ToString();
   auto bad = svc_->CorrectEnrolment("S1", "office-entry", "not an image", "", req->id, "test");
   ASSERT_FALSE(bad.ok());
@@ -161,7 +162,8 @@ TEST_F(RightsTest, R1_CorrectionReplacesTheTemplatesInOneStep) {
   ASSERT_EQ(now_held->size(), 1u);
   EXPECT_EQ((*now_held)[0].id, r->template_id);
   for (const SealedTemplate& t : *before)  // a new sealed template, not one of the old ones
-    EXPECT_NE((*now_held)[0].ciphertext, t.ciphertext) << "old template " << t.id << " (" << old1 << ", " << old2 << ")";
+    EXPECT_NE((*now_held)[0].ciphertext, t.ciphertext)
+        << "old template " << t.id << " (" << old1 << ", " << old2 << ")";
   EXPECT_EQ(svc_->GetRightsRequest(req->id)->status, "done");
   // The person is still recognised with the corrected template.
   auto v = svc_->Verify("S1", "office-entry", Lfw("Ai_Sugiyama", 4), "", "test");
@@ -175,7 +177,9 @@ TEST_F(RightsTest, R1_CorrectionReplacesTheTemplatesInOneStep) {
             ErrorKind::kInvalidInput);
   // Correction rests on the existing consent: after withdrawal the Gate refuses (C4).
   ASSERT_TRUE(svc_->WithdrawConsent("S1", "office-entry", "test").ok());
-  ExpectRefused(svc_->CorrectEnrolment("S1", "office-entry", Lfw("Ai_Sugiyama", 3), "", 0, "test").status(), "C4");
+  ExpectRefused(
+      svc_->CorrectEnrolment("S1", "office-entry", Lfw("Ai_Sugiyama", 3), "", 0, "test").status(),
+      "C4");
 }
 
 TEST_F(RightsTest, R1_DeletionRemovesTemplatesKeyConsentsAndIdentity) {
@@ -205,7 +209,8 @@ TEST_F(RightsTest, R1_DeletionRemovesTemplatesKeyConsentsAndIdentity) {
   EXPECT_EQ(done->status, "done");
   EXPECT_EQ(done->handled_by, "key:op1");
   // Processing has nothing left to rest on; the other person is untouched.
-  ExpectRefused(svc_->Verify("S1", "office-entry", Lfw("Ai_Sugiyama", 3), "", "test").status(), "C4");
+  ExpectRefused(svc_->Verify("S1", "office-entry", Lfw("Ai_Sugiyama", 3), "", "test").status(),
+                "C4");
   EXPECT_EQ(*svc_->store().CountTemplates("S2"), 1);
   auto v2 = svc_->Verify("S2", "office-entry", Lfw("Alan_Greenspan", 2), "", "test");
   ASSERT_TRUE(v2.ok()) << v2.status().ToString();
@@ -228,8 +233,11 @@ TEST_F(RightsTest, R1_RestrictionStopsFaceProcessingKeepsDataAndLiftRestoresIt) 
   auto v = svc_->Verify("S1", "office-entry", Lfw("Ai_Sugiyama", 2), "", "test");
   ExpectRefused(v.status(), "R1");
   EXPECT_NE(v.status().message().find("lift"), std::string::npos);
-  ExpectRefused(svc_->Enrol("S1", "office-entry", Lfw("Ai_Sugiyama", 3), "", "test").status(), "R1");
-  ExpectRefused(svc_->CorrectEnrolment("S1", "office-entry", Lfw("Ai_Sugiyama", 3), "", 0, "test").status(), "R1");
+  ExpectRefused(svc_->Enrol("S1", "office-entry", Lfw("Ai_Sugiyama", 3), "", "test").status(),
+                "R1");
+  ExpectRefused(
+      svc_->CorrectEnrolment("S1", "office-entry", Lfw("Ai_Sugiyama", 3), "", 0, "test").status(),
+      "R1");
   // Kept: consent and template.
   EXPECT_EQ(*svc_->store().CountTemplates("S1"), 1);
   EXPECT_FALSE(svc_->ListConsents("S1", "office-entry")->front().withdrawn_at);
@@ -254,7 +262,8 @@ TEST_F(RightsTest, R1_RequestsAreTrackedToCompletionAndOverdueOnesListed) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(svc_->OpenRightsRequest({"S1", "forget", "", "", 0}, "test").status().kind(),
             ErrorKind::kInvalidInput);
-  EXPECT_EQ(svc_->OpenRightsRequest({"", "access", "", "", 0}, "test").status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_EQ(svc_->OpenRightsRequest({"", "access", "", "", 0}, "test").status().kind(),
+            ErrorKind::kInvalidInput);
 
   now_ += 15 * 86400;  // a's deadline passed, d's not yet
   auto open = svc_->ListRightsRequests("", true);
@@ -268,7 +277,8 @@ TEST_F(RightsTest, R1_RequestsAreTrackedToCompletionAndOverdueOnesListed) {
   // A refusal needs a reason the person can read (REQ R1).
   auto no_reason = svc_->RefuseRightsRequest(d->id, "  ", "test");
   EXPECT_EQ(no_reason.status().kind(), ErrorKind::kInvalidInput);
-  auto refused = svc_->RefuseRightsRequest(d->id, "records must be kept 3 years under PIPL 56", "key:op1");
+  auto refused =
+      svc_->RefuseRightsRequest(d->id, "records must be kept 3 years under PIPL 56", "key:op1");
   ASSERT_TRUE(refused.ok()) << refused.status().ToString();
   EXPECT_EQ(refused->status, "refused");
   EXPECT_EQ(refused->reason, "records must be kept 3 years under PIPL 56");
@@ -285,7 +295,8 @@ TEST_F(RightsTest, R1_RequestsAreTrackedToCompletionAndOverdueOnesListed) {
   EXPECT_TRUE(svc_->ListRightsRequests("", true)->empty());
   auto refusals = Events("rights.refuse");
   ASSERT_EQ(refusals.size(), 1u);
-  EXPECT_EQ(json::parse(refusals[0].detail)["reason"], "records must be kept 3 years under PIPL 56");
+  EXPECT_EQ(json::parse(refusals[0].detail)["reason"],
+            "records must be kept 3 years under PIPL 56");
 }
 
 TEST_F(RightsTest, R1_DeadlineDaysAreConfigurable) {
@@ -307,12 +318,14 @@ TEST_F(RightsTest, R1_ExplanationGivesThresholdDistanceModelAndTheRulesApplied) 
   auto v = svc_->Verify("S1", "office-entry", Lfw("Ai_Sugiyama", 2), "", "test");
   ASSERT_TRUE(v.ok());
   now_ += 10;
-  ExpectRefused(svc_->Verify("S1", "canteen-pay", Lfw("Ai_Sugiyama", 2), "", "test").status(), "C1");
+  ExpectRefused(svc_->Verify("S1", "canteen-pay", Lfw("Ai_Sugiyama", 2), "", "test").status(),
+                "C1");
 
   auto doc = svc_->ExplainDecisions("S1", 10, 0, "test");
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   json x = json::parse(doc->json);
-  ASSERT_EQ(x["decisions"].size(), 3u);  // newest first: the refusal, the verification, the enrolment
+  ASSERT_EQ(x["decisions"].size(),
+            3u);  // newest first: the refusal, the verification, the enrolment
   const json& refusal = x["decisions"][0];
   EXPECT_EQ(refusal["outcome"], "refused:C1");
   EXPECT_EQ(refusal["rules"][0]["id"], "C1");
@@ -325,7 +338,8 @@ TEST_F(RightsTest, R1_ExplanationGivesThresholdDistanceModelAndTheRulesApplied) 
   std::set<std::string> ids;
   for (const json& r : ver["rules"]) ids.insert(r["id"]);
   EXPECT_TRUE(ids.count("C1") && ids.count("SC1")) << ver.dump();
-  EXPECT_NE(ver["decision"].get<std::string>().find(v->match ? "match" : "no match"), std::string::npos);
+  EXPECT_NE(ver["decision"].get<std::string>().find(v->match ? "match" : "no match"),
+            std::string::npos);
   EXPECT_EQ(x["decisions"][2]["action"], "enrol");
   EXPECT_NE(doc->markdown.find("REQ SC1"), std::string::npos) << doc->markdown;
   auto limited = svc_->ExplainDecisions("S1", 1, 0, "test");
@@ -353,14 +367,17 @@ TEST_F(RightsTest, R2_IdentificationDecisionIsEscalatedAndReviewedByAPerson) {
   // Only a 1:N decision can be escalated under R2.
   auto enrol_ev = Events("enrol");
   ASSERT_FALSE(enrol_ev.empty());
-  EXPECT_EQ(svc_->OpenRightsRequest({"S1", "human_review", "", "", enrol_ev[0].seq}, "test").status().kind(),
+  EXPECT_EQ(svc_->OpenRightsRequest({"S1", "human_review", "", "", enrol_ev[0].seq}, "test")
+                .status()
+                .kind(),
             ErrorKind::kInvalidInput);
   EXPECT_EQ(svc_->OpenRightsRequest({"S1", "human_review", "", "", 0}, "test").status().kind(),
             ErrorKind::kInvalidInput);
   EXPECT_EQ(svc_->OpenRightsRequest({"S1", "human_review", "", "", 99999}, "test").status().kind(),
             ErrorKind::kNotFound);
 
-  auto req = svc_->OpenRightsRequest({"", "human_review", "", "I was not at the door", seq}, "key:op1");
+  auto req =
+      svc_->OpenRightsRequest({"", "human_review", "", "I was not at the door", seq}, "key:op1");
   ASSERT_TRUE(req.ok()) << req.status().ToString();
   EXPECT_EQ(req->subject, "S1") << "the identified person, from the decision";
   EXPECT_EQ(req->purpose, "staff-search");
@@ -370,17 +387,22 @@ TEST_F(RightsTest, R2_IdentificationDecisionIsEscalatedAndReviewedByAPerson) {
   EXPECT_TRUE(detail["event"]["decision"].contains("distance"));
 
   // The reviewer records the outcome with a reason; nothing else closes it.
-  EXPECT_EQ(svc_->CompleteRightsRequest(req->id, "", "test").status().kind(), ErrorKind::kInvalidInput);
-  EXPECT_EQ(svc_->RecordReview(req->id, "maybe", "x", "rev").status().kind(), ErrorKind::kInvalidInput);
-  EXPECT_EQ(svc_->RecordReview(req->id, "overturned", "", "rev").status().kind(), ErrorKind::kInvalidInput);
-  auto reviewed = svc_->RecordReview(req->id, "overturned", "door camera shows another person", "key:reviewer");
+  EXPECT_EQ(svc_->CompleteRightsRequest(req->id, "", "test").status().kind(),
+            ErrorKind::kInvalidInput);
+  EXPECT_EQ(svc_->RecordReview(req->id, "maybe", "x", "rev").status().kind(),
+            ErrorKind::kInvalidInput);
+  EXPECT_EQ(svc_->RecordReview(req->id, "overturned", "", "rev").status().kind(),
+            ErrorKind::kInvalidInput);
+  auto reviewed =
+      svc_->RecordReview(req->id, "overturned", "door camera shows another person", "key:reviewer");
   ASSERT_TRUE(reviewed.ok()) << reviewed.status().ToString();
   EXPECT_EQ(reviewed->status, "done");
   EXPECT_EQ(reviewed->handled_by, "key:reviewer");
   json rd = json::parse(reviewed->detail);
   EXPECT_EQ(rd["review"]["outcome"], "overturned");
   EXPECT_EQ(rd["review"]["reason"], "door camera shows another person");
-  EXPECT_EQ(svc_->RecordReview(req->id, "confirmed", "second look", "rev").status().kind(), ErrorKind::kConflict);
+  EXPECT_EQ(svc_->RecordReview(req->id, "confirmed", "second look", "rev").status().kind(),
+            ErrorKind::kConflict);
   auto rev = Events("rights.review");
   ASSERT_EQ(rev.size(), 1u);
   EXPECT_EQ(json::parse(rev[0].detail)["event"], seq);
@@ -419,15 +441,16 @@ class RightsCliTest : public ::testing::Test {
 };
 
 TEST_F(RightsCliTest, R1_RightsCommandsTrackExportRestrictAndRefuse) {
-  for (const char* sub : {"request", "list", "show", "complete", "refuse", "export", "explain", "correct", "erase",
-                          "withdraw", "restrict", "lift", "review"}) {
+  for (const char* sub : {"request", "list", "show", "complete", "refuse", "export", "explain",
+                          "correct", "erase", "withdraw", "restrict", "lift", "review"}) {
     auto h = Cli(std::string("rights ") + sub + " --help");
     EXPECT_EQ(h.exit_code, 0) << sub << ": " << h.out;
     EXPECT_NE(h.out.find("Usage"), std::string::npos) << sub;
   }
   WriteAll((home_ / "notice.md").string(), kNoticeText);
   ASSERT_EQ(Cli("purpose add office-entry --retention 365d --alternative staff-card").exit_code, 0);
-  ASSERT_EQ(Cli("notice publish office-entry '" + (home_ / "notice.md").string() + "'").exit_code, 0);
+  ASSERT_EQ(Cli("notice publish office-entry '" + (home_ / "notice.md").string() + "'").exit_code,
+            0);
   ASSERT_EQ(Cli("consent give S1 office-entry --notice 1 --option always").exit_code, 0);
 
   auto req = Cli("--json rights request S1 access --note 'at the front desk'");
@@ -448,7 +471,8 @@ TEST_F(RightsCliTest, R1_RightsCommandsTrackExportRestrictAndRefuse) {
   EXPECT_EQ(x["consents"].size(), 1u);
   auto md = Cli("rights export S1 --out '" + (home_ / "s1.md").string() + "'");
   ASSERT_EQ(md.exit_code, 0) << md.out;
-  EXPECT_NE(ReadAll((home_ / "s1.md").string()).find("# Your data held by facegate"), std::string::npos);
+  EXPECT_NE(ReadAll((home_ / "s1.md").string()).find("# Your data held by facegate"),
+            std::string::npos);
 
   auto restrict = Cli("rights restrict S1");
   EXPECT_EQ(restrict.exit_code, 0) << restrict.out;

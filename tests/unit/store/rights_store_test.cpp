@@ -41,7 +41,9 @@ TEST_P(RightsStore, R1_RequestIsTrackedFromReceiptToCompletion) {
   EXPECT_FALSE(got->overdue_at(kNow + 15 * 86400));
   EXPECT_TRUE(got->overdue_at(kNow + 15 * 86400 + 1));
 
-  ASSERT_TRUE(store_->CloseRightsRequest(r->id, "done", "key:op1", "", R"({"exported":true})", kNow + 60).ok());
+  ASSERT_TRUE(
+      store_->CloseRightsRequest(r->id, "done", "key:op1", "", R"({"exported":true})", kNow + 60)
+          .ok());
   got = store_->GetRightsRequest(r->id);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->status, "done");
@@ -51,7 +53,8 @@ TEST_P(RightsStore, R1_RequestIsTrackedFromReceiptToCompletion) {
   EXPECT_FALSE(got->overdue_at(kNow + 100 * 86400)) << "a completed request is never overdue";
 
   // Closed once: a second close is a conflict naming who closed it.
-  Status again = store_->CloseRightsRequest(r->id, "refused", "key:op2", "too late", "{}", kNow + 70);
+  Status again =
+      store_->CloseRightsRequest(r->id, "refused", "key:op2", "too late", "{}", kNow + 70);
   EXPECT_EQ(again.kind(), ErrorKind::kConflict);
   EXPECT_NE(again.message().find("key:op1"), std::string::npos) << again.message();
   EXPECT_EQ(store_->GetRightsRequest(9999).status().kind(), ErrorKind::kNotFound);
@@ -64,10 +67,12 @@ TEST_P(RightsStore, R1_RefusalNeedsAReason) {
   EXPECT_EQ(s.kind(), ErrorKind::kInvalidInput);
   EXPECT_NE(s.message().find("reason"), std::string::npos);
   EXPECT_EQ(store_->GetRightsRequest(r->id)->status, "open");
-  ASSERT_TRUE(store_->CloseRightsRequest(r->id, "refused", "key:op1",
-                                         "a court order requires the records to be kept", "{}", kNow)
+  ASSERT_TRUE(store_
+                  ->CloseRightsRequest(r->id, "refused", "key:op1",
+                                       "a court order requires the records to be kept", "{}", kNow)
                   .ok());
-  EXPECT_EQ(store_->GetRightsRequest(r->id)->reason, "a court order requires the records to be kept");
+  EXPECT_EQ(store_->GetRightsRequest(r->id)->reason,
+            "a court order requires the records to be kept");
   EXPECT_EQ(store_->CloseRightsRequest(r->id, "finished", "x", "", "{}", kNow).kind(),
             ErrorKind::kInvalidInput);
 }
@@ -78,7 +83,8 @@ TEST_P(RightsStore, R1_SchemaRefusesUnknownKindsAndADeadlineBeforeReceipt) {
   RightsRequestRecord r = Request("S1", "access");
   r.due_at = r.received_at - 1;
   EXPECT_EQ(store_->AddRightsRequest(r).status().kind(), ErrorKind::kInvalidInput);
-  EXPECT_EQ(store_->AddRightsRequest(Request("", "access")).status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_EQ(store_->AddRightsRequest(Request("", "access")).status().kind(),
+            ErrorKind::kInvalidInput);
 }
 
 TEST_P(RightsStore, R1_ListsBySubjectNewestFirstAndOpenOnly) {
@@ -110,7 +116,8 @@ TEST_P(RightsStore, R1_ConcurrentHandlersCloseARequestOnce) {
   std::vector<std::thread> ts;
   for (int i = 0; i < 4; ++i)
     ts.emplace_back([&, i] {
-      Status s = stores[i]->CloseRightsRequest(r->id, "done", "node" + std::to_string(i), "", "{}", kNow);
+      Status s =
+          stores[i]->CloseRightsRequest(r->id, "done", "node" + std::to_string(i), "", "{}", kNow);
       if (s.ok()) ++closed;
       if (s.kind() == ErrorKind::kConflict) ++conflicts;
     });
@@ -174,7 +181,8 @@ TEST_P(RightsStore, R1_SubjectFileHoldsEverythingButTheSealedBytes) {
   EXPECT_EQ(f->templates[0].model, t.model);
   EXPECT_EQ(f->templates[0].expires_at, kNow + 100);
   EXPECT_TRUE(f->templates[0].nonce.empty());
-  EXPECT_TRUE(f->templates[0].ciphertext.empty()) << "sealed bytes never leave the store in an export";
+  EXPECT_TRUE(f->templates[0].ciphertext.empty())
+      << "sealed bytes never leave the store in an export";
   ASSERT_EQ(f->alternatives.size(), 1u);
   EXPECT_EQ(f->alternatives[0].method, "staff-card");
   ASSERT_EQ(f->refusals.size(), 1u);
