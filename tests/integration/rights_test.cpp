@@ -64,13 +64,14 @@ class RightsTest : public ::testing::Test {
     EXPECT_TRUE(e.ok()) << e.status().ToString();
     return e.ok() ? e->template_id : 0;
   }
+  // The successful audit events with this action, oldest first.
   std::vector<AuditEvent> Events(const std::string& action) {
     std::vector<AuditEvent> out;
     auto all = svc_->ListAudit(0, 100000);
     EXPECT_TRUE(all.ok());
     if (all.ok())
       for (const AuditEvent& e : *all)
-        if (e.action == action) out.push_back(e);
+        if (e.action == action && e.outcome == "ok") out.push_back(e);
     return out;
   }
   static void ExpectRefused(const Status& s, const std::string& req) {
