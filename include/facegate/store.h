@@ -127,9 +127,10 @@ class Store {
   // Audit events naming the subject, oldest first, after `after_seq`, at most `limit` (<= 0: all).
   virtual Result<std::vector<AuditEvent>> ListAuditForSubject(const std::string& subject,
                                                               int64_t after_seq, int64_t limit) = 0;
-  // Deletion request (REQ R1): the identity row is anonymised (display name
-  // cleared, erased_at set) and the consents' evidence (signer, guardian) is
-  // erased; the pseudonymous id stays so the audit chain keeps its meaning.
+  // Deletion request (REQ R1): the identity row is anonymised (display name and
+  // birth date cleared, erased_at set) and the consents' evidence (signer) and
+  // guardian's identity are erased; the pseudonymous id stays so the audit
+  // chain keeps its meaning.
   virtual Status EraseSubjectIdentity(const std::string& subject, UnixTime at) = 0;
 
   // Audit chain (REQ S6): the store assigns seq, prev_hash and hash atomically.

@@ -1399,9 +1399,14 @@ Status PostgresStore::EraseSubjectIdentity(const std::string& subject, UnixTime 
   const UnixTime t = at ? at : Now();
   return Transaction([&]() -> Status {
     FG_RETURN_IF_ERROR(RequireSubject(subject));
-    FG_RETURN_IF_ERROR(Run("UPDATE subjects SET display_name = NULL, "
+    FG_RETURN_IF_ERROR(Run("UPDATE subjects SET display_name = NULL, birth_date = NULL, "
                            "erased_at = COALESCE(erased_at, $1) WHERE id = $2",
                            Params().Int(t).Text(subject), "anonymising subject " + Quote(subject))
+                           .status());
+    // The guardian's identity is personal data too (REQ M1); the relation and
+    // the minor mark stay as the record of whose consent it was.
+    FG_RETURN_IF_ERROR(Run("UPDATE consents SET guardian = '' WHERE subject = $1 AND guardian <> ''",
+                           Params().Text(subject), "erasing the guardian of subject " + Quote(subject))
                            .status());
     // Evidence names a signer or guardian: erased; the consent's times, notice and
     // option stay as the record that earlier processing was lawful (REQ C4).

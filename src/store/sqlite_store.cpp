@@ -1340,10 +1340,18 @@ Status SqliteStore::EraseSubjectIdentity(const std::string& subject, UnixTime at
   return Transaction([&]() -> Status {
     FG_RETURN_IF_ERROR(RequireSubject(subject));
     {
-      FG_ASSIGN_OR_RETURN(Stmt st, Prepare("UPDATE subjects SET display_name = NULL, "
+      FG_ASSIGN_OR_RETURN(Stmt st, Prepare("UPDATE subjects SET display_name = NULL, birth_date = NULL, "
                                            "erased_at = COALESCE(erased_at, ?) WHERE id = ?"));
       st.Bind(1, t).Bind(2, subject);
       FG_RETURN_IF_ERROR(Run(st, "anonymising subject " + Quote(subject)));
+    }
+    {
+      // The guardian's identity is personal data too (REQ M1); the relation and
+      // the minor mark stay as the record of whose consent it was.
+      FG_ASSIGN_OR_RETURN(Stmt st, Prepare("UPDATE consents SET guardian = '' "
+                                           "WHERE subject = ? AND guardian <> ''"));
+      st.Bind(1, subject);
+      FG_RETURN_IF_ERROR(Run(st, "erasing the guardian of subject " + Quote(subject)));
     }
     // Evidence names a signer or guardian: erased; the consent's times, notice and
     // option stay as the record that earlier processing was lawful (REQ C4).

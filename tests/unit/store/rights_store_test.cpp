@@ -235,9 +235,24 @@ TEST_P(RightsStore, R1_ErasureAnonymisesTheIdentityAndConsentEvidence) {
   c.expires_at = kNow + 3600;
   auto added = store_->AddConsent(c);
   ASSERT_TRUE(added.ok());
+  ConsentRecord g = c;  // a guardian's consent names the guardian (REQ M1)
+  g.method = ConsentMethod::kGuardian;
+  g.evidence = "";
+  g.minor = true;
+  g.guardian = "Zhang Si";
+  g.guardian_relation = "mother";
+  auto guardian = store_->AddConsent(g);
+  ASSERT_TRUE(guardian.ok()) << guardian.status().ToString();
+  ASSERT_TRUE(store_->SetSubjectBirthDate("S1", "2015-06-01").ok());
   ASSERT_TRUE(db_->RawExec("UPDATE subjects SET display_name = 'Zhang San' WHERE id = 'S1'"));
   ASSERT_TRUE(store_->EraseSubjectIdentity("S1", kNow + 9).ok());
   EXPECT_EQ(db_->RawInt("SELECT COUNT(*) FROM subjects WHERE display_name IS NOT NULL"), 0);
+  EXPECT_EQ(*store_->SubjectBirthDate("S1"), "") << "the birth date is identity data too";
+  auto g_kept = store_->GetConsent(guardian->id);
+  ASSERT_TRUE(g_kept.ok());
+  EXPECT_EQ(g_kept->guardian, "") << "the guardian's identity is erased";
+  EXPECT_EQ(g_kept->guardian_relation, "mother");
+  EXPECT_TRUE(g_kept->minor);
   EXPECT_EQ(db_->RawInt("SELECT erased_at FROM subjects WHERE id = 'S1'"), kNow + 9);
   auto kept = store_->GetConsent(added->id);
   ASSERT_TRUE(kept.ok());
