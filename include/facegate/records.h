@@ -176,6 +176,16 @@ struct AuditEvent {
   std::string hash;  // hex SHA-256 over prev_hash and the fields above
 };
 
+// The operator's stricter identification threshold for one purpose (REQ SC2): the scope
+// rule's threshold for the scope's size is replaced by this smaller one (docs/identification.md).
+struct IdentifyThresholdRecord {
+  std::string purpose;
+  float threshold = 0;     // accept the nearest member when distance <= threshold
+  std::string reason;      // why the operator set it (required)
+  std::string actor;       // who set it
+  UnixTime set_at = 0;
+};
+
 // Outcome of recomputing the audit chain.
 struct AuditCheck {
   bool intact = true;

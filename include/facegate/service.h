@@ -69,6 +69,7 @@ struct EnrolResult {
   vision::StageTimings timings;
   // The liveness check, when the purpose requires one at enrolment (docs/liveness.md).
   std::optional<vision::LivenessResult> liveness;
+  vision::FaceQuality quality;  // of the enrolled face; a poor photo is refused before this
 };
 
 struct VerifyResult {
@@ -81,6 +82,7 @@ struct VerifyResult {
   vision::StageTimings timings;
   // The liveness check, when the purpose requires one at verification (docs/liveness.md).
   std::optional<vision::LivenessResult> liveness;
+  vision::FaceQuality quality;  // of the probe face: reported, never a reason to refuse
 };
 
 struct WithdrawResult {
@@ -114,6 +116,7 @@ struct IdentifyResult {
   double stranger_accept_rate = 0;  // expected share of strangers matched at this size
   double genuine_accept_rate = 0;   // expected share of same-person comparisons within threshold
   uint64_t max_scope_size = 0;      // 1:N is refused past this many members (this model)
+  bool operator_threshold = false;  // the operator's stricter threshold applies (SC2 override)
   std::string warning;              // the scope outgrew what the model serves well
   std::string model;
   std::vector<std::string> alternatives;  // REQ A1
@@ -132,6 +135,22 @@ struct EvalIdentifyReport {
   double misidentified = 0;       // enrolled probes accepted as somebody else
   double strangers_rejected = 0;  // stranger probes answered "unknown"
   std::vector<std::string> no_face_paths;  // their probes count as errors
+};
+
+// The operator's stricter identification threshold of a purpose and what it means at the
+// scope's current size (REQ SC2; docs/identification.md "Operator threshold").
+struct IdentifyThresholdReport {
+  std::string purpose;
+  bool set = false;                // false: none set, identify uses the scope rule
+  float threshold = 0;             // the operator's (when set)
+  std::string reason, actor;       // why and by whom it was set
+  UnixTime set_at = 0;
+  uint64_t scope_size = 0;         // members now (subjects with a template and an active consent)
+  float scope_rule_threshold = 0;  // the scope rule's threshold for that size
+  bool scope_rule_supported = true;  // false: without the override 1:N is refused at this size
+  double stranger_accept_rate = 0;   // expected at the threshold identify uses, at this size
+  double genuine_accept_rate = 0;    // expected share of same-person comparisons accepted
+  uint64_t max_scope_size = 0;       // largest scope the threshold keeps within the target rate
 };
 
 // What a retention sweep deleted (REQ S5, S7).
@@ -290,7 +309,8 @@ class Service {
   // notice version and hash, time, method, option, expiry, withdrawal). Audited.
   Result<std::string> ConsentReceipt(int64_t consent_id, const std::string& actor);
 
-  // Enrols the one face in the photo (REQ C1, S3, S4). Several faces or none: kInvalidInput.
+  // Enrols the one face in the photo (REQ C1, S3, S4). Several faces or none: kInvalidInput;
+  // a face of poor quality (vision::FaceQuality) too, with what to fix (docs/quality.md).
   Result<EnrolResult> Enrol(const std::string& subject, const std::string& purpose,
                             const std::string& image_bytes, const std::string& session,
                             const std::string& actor);
@@ -311,6 +331,21 @@ class Service {
   // serve at a usable threshold.
   Result<IdentifyResult> Identify(const std::string& purpose, const std::string& image_bytes,
                                   const std::string& actor);
+
+  // Sets the operator's identification threshold for an identification purpose (REQ SC2):
+  // only stricter than the scope rule's threshold for the scope's current size (else
+  // kInvalidInput saying which values are allowed); a reason is required. Identify then uses
+  // it, also past max_scope_size while it keeps the expected stranger accept rate within the
+  // target (1%). Audited with the actor and the reason.
+  Result<IdentifyThresholdReport> SetIdentifyThreshold(const std::string& purpose, float threshold,
+                                                       const std::string& reason,
+                                                       const std::string& actor);
+  // Removes the operator's threshold (the scope rule applies again). Audited; kNotFound if none.
+  Result<IdentifyThresholdReport> ClearIdentifyThreshold(const std::string& purpose,
+                                                         const std::string& reason,
+                                                         const std::string& actor);
+  // The operator's threshold (if any) and the scope rule at the current size.
+  Result<IdentifyThresholdReport> GetIdentifyThreshold(const std::string& purpose);
 
   // Open-set accuracy on labelled photos (lines identity TAB path; probe
   // identities absent from the gallery are strangers). Each identity's gallery

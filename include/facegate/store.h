@@ -133,6 +133,13 @@ class Store {
   // chain keeps its meaning.
   virtual Status EraseSubjectIdentity(const std::string& subject, UnixTime at) = 0;
 
+  // The operator's identification threshold per purpose (REQ SC2; migration 7). Set replaces
+  // an earlier one (kNotFound for an unknown purpose); Get is nullopt when none is set; Clear
+  // returns whether one was removed.
+  virtual Status SetIdentifyThreshold(const IdentifyThresholdRecord& t) = 0;
+  virtual Result<std::optional<IdentifyThresholdRecord>> GetIdentifyThreshold(const std::string& purpose) = 0;
+  virtual Result<bool> ClearIdentifyThreshold(const std::string& purpose) = 0;
+
   // Audit chain (REQ S6): the store assigns seq, prev_hash and hash atomically.
   virtual Result<AuditEvent> AppendAudit(const AuditEvent& e) = 0;
   virtual Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) = 0;

@@ -92,6 +92,7 @@ struct AnalysisOptions {
 struct EyeState;  // defined in the eye-state section at the end
 struct LivenessResult;      // defined in the liveness section at the end
 struct LivenessThresholds;  // idem
+struct FaceQuality;         // defined in the quality section at the end
 
 class Engine {
  public:
@@ -121,6 +122,9 @@ class Engine {
   // operation: it takes a Grant (REQ C1), never an AnalysisGrant. See LivenessResult below.
   Result<LivenessResult> Liveness(const Grant& grant, const cv::Mat& rgb, const Face& face,
                                   const LivenessThresholds& thresholds);
+  // Quality of one detected face (size, blur, exposure, pose, occlusion; see FaceQuality
+  // below): part of enrolment and verification, so it needs their Grant (REQ C1).
+  Result<FaceQuality> Quality(const Grant& grant, const cv::Mat& rgb, const Face& face);
   // Model identity recorded with every template and decision.
   const std::string& model_version() const;
   const EngineConfig& config() const;
@@ -195,6 +199,61 @@ struct LivenessResult {
   LivenessVerdict verdict = LivenessVerdict::kUnsure;
   float antispoof = 0;  // anti-spoof net: probability the face is real (human's face.real)
   float liveness = 0;   // liveness net: probability of class "live" (human's face.live)
+};
+
+}  // namespace facegate::vision
+
+// ---- Face quality (enrolment refuses a poor photo; verification reports it) ----------------
+// Each measure has its value in its own unit, a score and a level; the limits were chosen by
+// measurement on ../shared/facedata and degraded copies of it (docs/quality.md).
+
+namespace facegate::vision {
+
+enum class QualityLevel {
+  kGood,        // no effect on recognition measured
+  kAcceptable,  // recognition measurably worse, still usable
+  kPoor,        // retake the photo: enrolment refuses it
+};
+const char* ToString(QualityLevel level);
+
+// One measure: `value` in its unit, `score` in [0,1] (1 at or past the good limit, 0.5 at the
+// poor limit, below 0.5 poor) and the level the limits give.
+struct QualityMeasure {
+  float value = 0;
+  float score = 1;
+  QualityLevel level = QualityLevel::kGood;
+};
+
+// The limits of each measure: good at or past `good`, poor past `poor`.
+struct QualityLimits {
+  float size_good_px = 30, size_poor_px = 16;            // eye centre to eye centre, image px
+  float sharpness_good = 0.02f, sharpness_poor = 0.007f;  // Laplacian / intensity variance on the chip
+  float dark_good = 70, dark_poor = 40;                   // mean face luminance, 0..255
+  float bright_good = 200, bright_poor = 230;
+  float contrast_good = 20, contrast_poor = 12;           // face luminance standard deviation
+  float yaw_good_deg = 20, yaw_poor_deg = 45;
+  float pitch_good_deg = 20, pitch_poor_deg = 30;
+  float roll_good_deg = 15, roll_poor_deg = 30;
+  float occlusion_good = 0.85f, occlusion_poor = 1.0f;   // see FaceQuality::occlusion
+};
+
+// The quality of one face. The advice names what to fix for every measure that is not good,
+// poor ones first ("the face is 18 px between the eyes; move closer so it is at least 20 px").
+struct FaceQuality {
+  QualityMeasure size;        // distance between the eye centres in image pixels
+  QualityMeasure sharpness;   // blur: variance of the Laplacian of the aligned grey chip over
+                              // its intensity variance (contrast-free); low = blurred
+  QualityMeasure brightness;  // mean luminance of the face on the aligned chip, 0..255
+  QualityMeasure contrast;    // standard deviation of that luminance
+  QualityMeasure yaw;         // head turn left/right in degrees (signed; + = towards image right)
+  QualityMeasure pitch;       // head tilt up/down in degrees (signed; + = chin up)
+  QualityMeasure roll;        // in-plane tilt in degrees (signed; + = clockwise in the image)
+  // Occlusion from landmark regions of the chip: the larger of the eyes' darkness against the
+  // cheeks (sunglasses) and the lower face's colour distance from the cheeks (mask, scarf),
+  // each in units of its poor limit (>= 1: poor).
+  QualityMeasure occlusion;
+  QualityLevel overall = QualityLevel::kGood;  // the worst level of the measures
+  std::vector<std::string> advice;             // one line per measure that is not good
 };
 
 }  // namespace facegate::vision

@@ -37,6 +37,10 @@ using json = nlohmann::json;
 using service::ConsentJson;
 using service::FormatTime;
 using service::TimingsJson;
+using service::QualityJson;
+using service::IdentifyThresholdJson;
+using service::IdentifyThresholdText;
+using service::IdentifyThresholdReport;
 
 namespace {
 
@@ -218,6 +222,42 @@ int Run(int argc, char** argv) {
     rc = Print(ctx, arr, human.empty() ? "no purposes declared" : human.substr(0, human.size() - 1));
   });
 
+  // purpose threshold (REQ SC2: the operator's stricter identification threshold)
+  struct {
+    std::string name, reason;
+    float identify = 0;
+    bool clear = false;
+  } pt;
+  auto* pthr = purpose->add_subcommand(
+      "threshold",
+      "show or set the operator's stricter identification threshold of a purpose (REQ SC2): only "
+      "below the scope rule's threshold for the scope's size; audited with the reason");
+  pthr->add_option("name", pt.name, "an identification purpose")->required();
+  auto* pthr_set = pthr->add_option("--identify", pt.identify,
+                                    "the distance at or below which the nearest member is named, e.g. 0.40");
+  auto* pthr_clear = pthr->add_flag("--clear", pt.clear, "remove the operator's threshold (the scope rule applies)");
+  pthr_set->excludes(pthr_clear);
+  pthr->add_option("--reason", pt.reason, "why it is set or removed (required with --identify or --clear)");
+  pthr->footer(
+      "Without --identify or --clear: shows the threshold, who set it and why, and the expected\n"
+      "stranger false-accept rate at the scope's size. Identify uses the stricter of the operator's\n"
+      "and the scope rule's threshold, and serves a scope past the model's size limit while the\n"
+      "operator's keeps strangers within 1% (docs/identification.md).");
+  pthr->callback([&] {
+    if (!open()) return;
+    Result<IdentifyThresholdReport> r = Status::Internal("no threshold action");
+    if (pthr_set->count() > 0)
+      r = ctx.svc->SetIdentifyThreshold(pt.name, pt.identify, pt.reason, ctx.actor);
+    else if (pt.clear)
+      r = ctx.svc->ClearIdentifyThreshold(pt.name, pt.reason, ctx.actor);
+    else
+      r = ctx.svc->GetIdentifyThreshold(pt.name);
+    if (!r.ok()) { rc = Report(ctx, r.status(), ""); return; }
+    json j = IdentifyThresholdJson(*r);
+    j["ok"] = true;
+    rc = Print(ctx, j, IdentifyThresholdText(*r));
+  });
+
   // notice publish / show
   auto* notice = app.add_subcommand("notice", "publish and show notices (REQ N1)");
   notice->require_subcommand(1);
@@ -364,8 +404,11 @@ int Run(int argc, char** argv) {
               {"expires_at", FormatTime(r->expires_at)}};
     if (timings) j["timings"] = TimingsJson(r->timings);
     if (r->liveness) j["liveness"] = service::LivenessJson(*r->liveness);
+    j["quality"] = QualityJson(r->quality);
+    std::string q = std::string("\nquality: ") + vision::ToString(r->quality.overall);
+    for (auto& a : r->quality.advice) q += "\n  " + a;
     rc = Print(ctx, j, "enrolled " + e_subject + " for " + e_purpose + " (template " + std::to_string(r->template_id) +
-                           ", sealed; expires " + FormatTime(r->expires_at) + ")");
+                           ", sealed; expires " + FormatTime(r->expires_at) + ")" + q);
   });
   auto* verify = app.add_subcommand("verify", "is the face in the photo the enrolled subject? (REQ SC1)");
   verify->add_option("subject", e_subject)->required();
@@ -383,12 +426,15 @@ int Run(int argc, char** argv) {
               {"model", r->model}, {"consent_id", r->consent_id}, {"alternatives", r->alternatives}};
     if (timings) j["timings"] = TimingsJson(r->timings);
     if (r->liveness) j["liveness"] = service::LivenessJson(*r->liveness);
+    j["quality"] = QualityJson(r->quality);
     std::ostringstream h;
     h << (r->match ? "MATCH" : "NO MATCH") << ": distance " << std::fixed << std::setprecision(4) << r->distance
       << (r->match ? " <= " : " > ") << "threshold " << r->threshold << " (" << r->model << ")";
     if (r->liveness)
       h << "\nliveness " << vision::ToString(r->liveness->verdict) << " (anti-spoof " << r->liveness->antispoof
         << ", liveness " << r->liveness->liveness << ")";
+    h << "\nprobe quality: " << vision::ToString(r->quality.overall);
+    for (auto& a : r->quality.advice) h << "\n  " << a;
     if (!r->alternatives.empty()) {
       h << "\nalternatives on offer:";
       for (auto& a : r->alternatives) h << " " << a;
@@ -421,7 +467,8 @@ int Run(int argc, char** argv) {
               {"distance", std::isfinite(r->distance) ? json(r->distance) : json(nullptr)},
               {"threshold", r->threshold}, {"scope_size", r->scope_size}, {"scope_templates", r->scope_templates},
               {"stranger_accept_rate", r->stranger_accept_rate}, {"genuine_accept_rate", r->genuine_accept_rate},
-              {"max_scope_size", r->max_scope_size}, {"model", r->model}, {"alternatives", r->alternatives}};
+              {"max_scope_size", r->max_scope_size}, {"model", r->model}, {"alternatives", r->alternatives},
+              {"operator_threshold", r->operator_threshold}};
     if (r->identified) j["consent_id"] = r->consent_id;
     if (!r->warning.empty()) j["warning"] = r->warning;
     if (timings) j["timings"] = TimingsJson(r->timings);
@@ -435,6 +482,7 @@ int Run(int argc, char** argv) {
     h << "\nscope: " << r->scope_size << " members; expected stranger false-accept rate " << std::setprecision(2)
       << 100 * r->stranger_accept_rate << "%, same-person match rate " << 100 * r->genuine_accept_rate
       << "%; refused past " << r->max_scope_size << " members";
+    if (r->operator_threshold) h << "\nthreshold: the operator's (facegate purpose threshold " << i_purpose << ")";
     if (!r->warning.empty()) h << "\nwarning: " << r->warning;
     if (!r->alternatives.empty()) {
       h << "\nalternatives on offer:";

@@ -58,6 +58,7 @@ const std::vector<RouteInfo>& Routes() {
       {"GET", "/v1/purposes/{name}", Access::kPurposes},
       {"POST", "/v1/purposes/{name}/notices", Access::kPurposes},
       {"GET", "/v1/purposes/{name}/notice", Access::kGate},  // kiosks show it (device keys)
+      {"POST", "/v1/purposes/{name}/threshold", Access::kAdmin},
       {"POST", "/v1/consents", Access::kConsents},
       {"GET", "/v1/subjects/{id}/consents", Access::kConsents},
       {"POST", "/v1/subjects/{id}/consents/{purpose}/withdraw", Access::kConsents},
@@ -120,6 +121,7 @@ Result<std::pair<std::string, int>> ParseListen(const std::string& listen) {
 using service::ConsentJson;
 using service::FormatTime;
 using service::TimingsJson;
+using service::QualityJson;
 
 namespace {
 
@@ -548,6 +550,30 @@ struct Server::Impl {
     SendJson(c.res, 200, j);
   }
 
+  // The operator's stricter identification threshold (REQ SC2); admin only.
+  void SetThreshold(Call& c) {
+    c.action = "purpose.threshold";
+    c.purpose = c.req.matches[1];
+    const char* kHint = R"({"identify": 0.40, "reason": "site A grew past the model's limit"} or {"clear": true, "reason": "..."})";
+    auto body = ParseBody(c.req, kHint);
+    if (!body.ok()) return Fail(c, body.status());
+    auto reason = Str(*body, "reason", true, std::string("why the threshold is set or removed; send ") + kHint);
+    if (!reason.ok()) return Fail(c, reason.status());
+    const bool clear = body->contains("clear") && (*body)["clear"].is_boolean() && (*body)["clear"].get<bool>();
+    const bool has_value = body->contains("identify");
+    if (clear == has_value)
+      return Fail(c, Status::InvalidInput(std::string("send either \"identify\" (a distance) or \"clear\": true; e.g. ") + kHint));
+    if (has_value && !(*body)["identify"].is_number())
+      return Fail(c, Status::InvalidInput(std::string("\"identify\" must be a number, e.g. 0.40; send ") + kHint));
+    c.audited = true;
+    auto r = clear ? svc.ClearIdentifyThreshold(c.purpose, *reason, c.actor)
+                   : svc.SetIdentifyThreshold(c.purpose, (*body)["identify"].get<float>(), *reason, c.actor);
+    if (!r.ok()) return Fail(c, r.status());
+    json j = service::IdentifyThresholdJson(*r);
+    j["ok"] = true;
+    SendJson(c.res, 200, j);
+  }
+
   void PublishNotice(Call& c) {
     c.action = "notice.publish";
     c.purpose = c.req.matches[1];
@@ -788,6 +814,7 @@ struct Server::Impl {
               {"expires_at", FormatTime(r->expires_at)}};
     if (Truthy(c.req, "timings")) j["timings"] = TimingsJson(r->timings);
     if (r->liveness) j["liveness"] = service::LivenessJson(*r->liveness);
+    j["quality"] = QualityJson(r->quality);
     SendJson(c.res, 201, j);
   }
 
@@ -809,6 +836,7 @@ struct Server::Impl {
         {"model", r->model}, {"consent_id", r->consent_id}, {"alternatives", r->alternatives}};
     if (Truthy(c.req, "timings")) j["timings"] = TimingsJson(r->timings);
     if (r->liveness) j["liveness"] = service::LivenessJson(*r->liveness);
+    j["quality"] = QualityJson(r->quality);
     SendJson(c.res, 200, j);
   }
 
@@ -864,6 +892,7 @@ struct Server::Impl {
               {"stranger_accept_rate", r->stranger_accept_rate},
               {"genuine_accept_rate", r->genuine_accept_rate},
               {"max_scope_size", r->max_scope_size},
+              {"operator_threshold", r->operator_threshold},
               {"model", r->model},
               {"alternatives", r->alternatives}};
     if (r->identified) j["consent_id"] = r->consent_id;
@@ -1500,6 +1529,7 @@ struct Server::Impl {
             {"GET /v1/purposes/{name}", &Impl::GetPurpose},
             {"POST /v1/purposes/{name}/notices", &Impl::PublishNotice},
             {"GET /v1/purposes/{name}/notice", &Impl::GetNotice},
+            {"POST /v1/purposes/{name}/threshold", &Impl::SetThreshold},
             {"POST /v1/consents", &Impl::GiveConsent},
             {"GET /v1/subjects/{id}/consents", &Impl::ListConsents},
             {"POST /v1/subjects/{id}/consents/{purpose}/withdraw", &Impl::Withdraw},

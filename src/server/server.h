@@ -27,7 +27,7 @@ enum class Access {
   // ask whether it may prompt (REQ C7), the non-face alternative (REQ A2, C6).
   // Device keys: own device and purposes only.
   kGate,
-  kAdmin,       // administration (retention sweep): admin keys only
+  kAdmin,       // administration (retention sweep, the operator's identification threshold): admin keys only
   kRights,      // record and handle rights requests: export, correct, erase, restrict (REQ R1, R2)
   kRightsRead,  // read rights requests and their deadlines
 };

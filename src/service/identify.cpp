@@ -14,6 +14,7 @@
 #include "gallery/index.h"
 #include "service/calibration.h"
 #include "service/service_impl.h"
+#include "service/threshold_rule.h"
 #include "vision/detection.h"
 
 namespace facegate::service {
@@ -68,11 +69,45 @@ Result<IdentifyResult> Service::Identify(const std::string& purpose, const std::
   res.genuine_accept_rate = rule.genuine_accept;
   res.max_scope_size = rule.max_supported;
   res.warning = rule.warning;
+  // The operator's stricter threshold, when set, may serve a scope the rule refuses (SC2).
+  auto op = I.store->GetIdentifyThreshold(purpose);
+  if (!op.ok()) {
+    rgb->setTo(cv::Scalar::all(0));
+    return I.Fail(actor, act, "", purpose, op.status(), {{"grant", grant->id()}});
+  }
+  const EffectiveThreshold eff = ApplyOperatorThreshold(rule, *op, res.scope_size);
+  if (eff.from_operator) {
+    res.operator_threshold = true;
+    res.threshold = eff.threshold;
+    res.stranger_accept_rate = eff.stranger_far;
+    res.genuine_accept_rate = eff.genuine_accept;
+    res.max_scope_size = Impostors().MaxScopeSize(eff.threshold, kDefaultStrangerFar);
+    res.warning.clear();
+    if (eff.genuine_accept < kWarnGenuineAccept)
+      res.warning = "the operator's threshold " + Fixed(eff.threshold, 3) + " recognises only about " +
+                    Fixed(100 * eff.genuine_accept, 0) +
+                    "% of enrolled people; the others are answered \"unknown\" and use the alternative";
+  }
   json base = {{"grant", grant->id()},
                {"scope_size", res.scope_size},
                {"threshold", res.threshold},
+               {"operator_threshold", res.operator_threshold},
                {"stranger_accept_rate", res.stranger_accept_rate}};
-  if (!rule.supported) {
+  if (eff.operator_too_loose) {
+    rgb->setTo(cv::Scalar::all(0));
+    return I.Fail(
+        actor, act, "", purpose,
+        Status::Refused("SC2", "scope '" + purpose + "' has grown to " + std::to_string(res.scope_size) +
+                                   " members, past what the operator's threshold " +
+                                   Fixed((*op)->threshold, 3) + " keeps within " +
+                                   Fixed(100 * kDefaultStrangerFar, 0) +
+                                   "% stranger false accepts; the scope rule would need " +
+                                   Fixed(rule.threshold, 3) + ". Set a stricter threshold (facegate purpose "
+                                   "threshold " + purpose + " --identify VALUE below " +
+                                   Fixed(rule.threshold, 3) + " --reason ...) or split the scope"),
+        base);
+  }
+  if (!eff.allowed) {
     rgb->setTo(cv::Scalar::all(0));
     return I.Fail(
         actor, act, "", purpose,
@@ -84,8 +119,10 @@ Result<IdentifyResult> Service::Identify(const std::string& purpose, const std::
                        Fixed(100 * rule.genuine_accept, 0) +
                        "% of enrolled people would be recognised; this model serves at most " +
                        std::to_string(rule.max_supported) +
-                       " members per scope. Split the scope (per site, floor or team) or "
-                       "verify 1:1 after a card or PIN instead"),
+                       " members per scope. Split the scope (per site, floor or team), "
+                       "verify 1:1 after a card or PIN instead, or set a stricter operator "
+                       "threshold (facegate purpose threshold " + purpose + " --identify VALUE "
+                       "below " + Fixed(rule.threshold, 3) + " --reason ...)"),
         base);
   }
   auto face = I.OneFace(*grant, *rgb, &res.timings);

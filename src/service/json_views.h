@@ -3,6 +3,7 @@
 #pragma once
 
 #include <facegate/records.h>
+#include <facegate/service.h>
 #include <facegate/vision.h>
 
 #include <nlohmann/json.hpp>
@@ -19,5 +20,14 @@ nlohmann::json ConsentJson(const ConsentRecord& c);
 nlohmann::json RightsRequestJson(const RightsRequestRecord& r, UnixTime now);
 // Per-stage milliseconds of an engine call.
 nlohmann::json TimingsJson(const vision::StageTimings& t);
+// A face's quality: overall level, each measure's value, score and level, and the advice.
+nlohmann::json QualityJson(const vision::FaceQuality& q);
+// The refusal message for a poor photo: every poor measure's advice, e.g. "the photo is not
+// good enough to enrol: the face is 15 px between the eyes; move closer ...".
+std::string PoorQualityMessage(const vision::FaceQuality& q);
+// The operator's identification threshold of a purpose and what it means at the scope's size.
+nlohmann::json IdentifyThresholdJson(const IdentifyThresholdReport& r);
+// The same for people: threshold, who set it and why, expected stranger accept rate.
+std::string IdentifyThresholdText(const IdentifyThresholdReport& r);
 
 }  // namespace facegate::service

@@ -12,6 +12,7 @@
 #include "policy/minors.h"
 #include "policy/notice.h"
 #include "policy/rules.h"
+#include "service/json_views.h"
 #include "service/paths.h"
 #include "service/liveness_check.h"
 #include "service/service_impl.h"
@@ -362,6 +363,16 @@ Result<EnrolResult> Service::Enrol(const std::string& subject, const std::string
   auto face = I.OneFace(*grant, *rgb, &res.timings);
   if (!face.ok()) return I.Fail(actor, act, subject, purpose, face.status());
   FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());
+  // A poor photo makes a poor template that every later verification pays for:
+  // refuse it with what to fix (docs/quality.md).
+  auto quality = eng->Quality(*grant, *rgb, *face);
+  if (!quality.ok()) return I.Fail(actor, act, subject, purpose, quality.status(), {{"grant", grant->id()}});
+  res.quality = *quality;
+  if (quality->overall == vision::QualityLevel::kPoor) {
+    rgb->setTo(cv::Scalar::all(0));
+    return I.Fail(actor, act, subject, purpose, Status::InvalidInput(PoorQualityMessage(*quality)),
+                  {{"grant", grant->id()}, {"quality", QualityJson(*quality)}});
+  }
   auto p = I.store->GetPurpose(purpose);
   if (!p.ok()) return I.Fail(actor, act, subject, purpose, p.status());
   // A purpose that requires a live face gets no template from a photo held up (docs/liveness.md).
@@ -385,7 +396,8 @@ Result<EnrolResult> Service::Enrol(const std::string& subject, const std::string
     FG_ASSIGN_OR_RETURN(SealedTemplate sealed, I.vault->Seal(*grant, *I.store, *tpl, now, res.expires_at));
     FG_ASSIGN_OR_RETURN(res.template_id, I.store->PutTemplate(sealed));
     json detail = {{"grant", grant->id()}, {"consent_id", res.consent_id}, {"template_id", res.template_id},
-                   {"model", res.model}, {"face_score", face->detection.score}};
+                   {"model", res.model}, {"face_score", face->detection.score},
+                   {"quality", vision::ToString(res.quality.overall)}};
     if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
     return I.Audit(actor, act, subject, purpose, Status::Ok(), detail);
   });
@@ -446,6 +458,9 @@ Result<VerifyResult> Service::Verify(const std::string& subject, const std::stri
     if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
     return I.Fail(actor, act, subject, purpose, live, detail);
   }
+  // Reported with the decision so a poor probe can be retaken; not a refusal.
+  auto quality = eng->Quality(*grant, *rgb, *face);
+  if (quality.ok()) res.quality = *quality;
   auto probe = eng->Extract(*grant, *rgb, *face, &res.timings);
   if (!probe.ok()) return I.Fail(actor, act, subject, purpose, probe.status(), {{"grant", grant->id()}});
   res.model = probe->model();
@@ -456,7 +471,8 @@ Result<VerifyResult> Service::Verify(const std::string& subject, const std::stri
   probe->Wipe();
   rgb->setTo(cv::Scalar::all(0));
   json detail = {{"grant", grant->id()}, {"consent_id", res.consent_id}, {"match", res.match},
-                 {"distance", res.distance}, {"threshold", res.threshold}, {"model", res.model}};
+                 {"distance", res.distance}, {"threshold", res.threshold}, {"model", res.model},
+                 {"quality", vision::ToString(res.quality.overall)}};
   if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
   I.Audit(actor, act, subject, purpose, Status::Ok(), detail);
   return res;

@@ -184,6 +184,17 @@ CREATE INDEX audit_events_by_subject ON audit_events (subject, seq);
 ALTER TABLE purposes ADD COLUMN liveness TEXT NOT NULL DEFAULT 'off'
   CHECK (liveness IN ('off', 'enrol', 'verify', 'both'));
 )sql"},
+      {7, "the operator's identification threshold per purpose", R"sql(
+-- A stricter identification threshold set by the operator for one purpose, with who set it
+-- and why (REQ SC2); identify uses it instead of the scope rule's (docs/identification.md).
+CREATE TABLE purpose_settings (
+  purpose TEXT PRIMARY KEY REFERENCES purposes(name),
+  identify_threshold REAL NOT NULL CHECK (identify_threshold > 0),
+  reason TEXT NOT NULL CHECK (reason <> ''),
+  actor TEXT NOT NULL,
+  set_at INTEGER NOT NULL
+) STRICT;
+)sql"},
       {8, "per-purpose template versions for scope indexes on several nodes", R"sql(
 -- Bumped by every template written or deleted for the purpose, so a node sees
 -- in one cheap read whether its scope index missed another node's change

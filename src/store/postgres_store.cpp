@@ -20,6 +20,8 @@
 #include <facegate/store.h>
 #include <libpq-fe.h>
 
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <memory>
@@ -199,6 +201,9 @@ class PostgresStore final : public Store {
   Result<std::string> SubjectBirthDate(const std::string& subject) override;
   Status PutSetting(const std::string& name, const std::string& value, UnixTime at) override;
   Result<std::optional<std::string>> GetSetting(const std::string& name) override;
+  Status SetIdentifyThreshold(const IdentifyThresholdRecord& t) override;
+  Result<std::optional<IdentifyThresholdRecord>> GetIdentifyThreshold(const std::string& purpose) override;
+  Result<bool> ClearIdentifyThreshold(const std::string& purpose) override;
 
   Result<AuditEvent> AppendAudit(const AuditEvent& e) override;
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) override;
@@ -1417,6 +1422,56 @@ Status PostgresStore::EraseSubjectIdentity(const std::string& subject, UnixTime 
                "erasing the consent evidence of subject " + Quote(subject))
         .status();
   });
+}
+
+// ---- the operator's identification threshold (REQ SC2; migration 7) ----
+
+static Status CheckIdentifyThreshold(const IdentifyThresholdRecord& t) {
+  if (!(t.threshold > 0) || !std::isfinite(t.threshold))
+    return Status::InvalidInput("an identification threshold must be a positive distance, e.g. 0.40");
+  if (t.reason.empty())
+    return Status::InvalidInput("an identification threshold needs the reason it was set (--reason)");
+  return Status::Ok();
+}
+
+Status PostgresStore::SetIdentifyThreshold(const IdentifyThresholdRecord& t) {
+  FG_RETURN_IF_ERROR(CheckIdentifyThreshold(t));
+  char value[32];
+  std::snprintf(value, sizeof value, "%.9g", double(t.threshold));
+  return Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequirePurpose(t.purpose, /*lock=*/false));
+    return Run("INSERT INTO purpose_settings (purpose, identify_threshold, reason, actor, set_at) "
+               "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (purpose) DO UPDATE SET "
+               "identify_threshold = EXCLUDED.identify_threshold, reason = EXCLUDED.reason, "
+               "actor = EXCLUDED.actor, set_at = EXCLUDED.set_at",
+               Params().Text(t.purpose).Text(value).Text(t.reason).Text(t.actor).Int(t.set_at ? t.set_at : Now()),
+               "setting the identification threshold of purpose " + Quote(t.purpose))
+        .status();
+  });
+}
+
+Result<std::optional<IdentifyThresholdRecord>> PostgresStore::GetIdentifyThreshold(const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT identify_threshold, reason, actor, set_at FROM purpose_settings "
+                                      "WHERE purpose = $1",
+                                      Params().Text(purpose),
+                                      "reading the identification threshold of purpose " + Quote(purpose)));
+  if (PQntuples(r.get()) == 0) return std::optional<IdentifyThresholdRecord>();
+  const Row row(r.get(), 0);
+  IdentifyThresholdRecord t;
+  t.purpose = purpose;
+  t.threshold = std::strtof(row.Text(0).c_str(), nullptr);
+  t.reason = row.Text(1);
+  t.actor = row.Text(2);
+  t.set_at = row.Int(3);
+  return std::optional<IdentifyThresholdRecord>(t);
+}
+
+Result<bool> PostgresStore::ClearIdentifyThreshold(const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("DELETE FROM purpose_settings WHERE purpose = $1", Params().Text(purpose),
+                                      "clearing the identification threshold of purpose " + Quote(purpose)));
+  return Changed(r) > 0;
 }
 
 // ---- audit chain (REQ S6) ----

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <mutex>
@@ -62,6 +63,10 @@ class Stmt {
     sqlite3_bind_null(s_, i);
     return *this;
   }
+  Stmt& BindDouble(int i, double v) {
+    sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
   Stmt& BindNull(int i) {
     sqlite3_bind_null(s_, i);
     return *this;
@@ -70,6 +75,7 @@ class Stmt {
   int Step() { return sqlite3_step(s_); }
 
   int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  double Double(int col) const { return sqlite3_column_double(s_, col); }
   bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
   std::optional<int64_t> OptInt(int col) const {
     if (IsNull(col)) return std::nullopt;
@@ -171,6 +177,9 @@ class SqliteStore final : public Store {
   Result<std::string> SubjectBirthDate(const std::string& subject) override;
   Status PutSetting(const std::string& name, const std::string& value, UnixTime at) override;
   Result<std::optional<std::string>> GetSetting(const std::string& name) override;
+  Status SetIdentifyThreshold(const IdentifyThresholdRecord& t) override;
+  Result<std::optional<IdentifyThresholdRecord>> GetIdentifyThreshold(const std::string& purpose) override;
+  Result<bool> ClearIdentifyThreshold(const std::string& purpose) override;
 
   Result<AuditEvent> AppendAudit(const AuditEvent& e) override;
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) override;
@@ -1360,6 +1369,55 @@ Status SqliteStore::EraseSubjectIdentity(const std::string& subject, UnixTime at
     st.Bind(1, "erased at " + std::to_string(t) + " on the person's request (REQ R1)").Bind(2, subject);
     return Run(st, "erasing the consent evidence of subject " + Quote(subject));
   });
+}
+
+// ---- the operator's identification threshold (REQ SC2; migration 7) ----
+
+static Status CheckIdentifyThreshold(const IdentifyThresholdRecord& t) {
+  if (!(t.threshold > 0) || !std::isfinite(t.threshold))
+    return Status::InvalidInput("an identification threshold must be a positive distance, e.g. 0.40");
+  if (t.reason.empty())
+    return Status::InvalidInput("an identification threshold needs the reason it was set (--reason)");
+  return Status::Ok();
+}
+
+Status SqliteStore::SetIdentifyThreshold(const IdentifyThresholdRecord& t) {
+  FG_RETURN_IF_ERROR(CheckIdentifyThreshold(t));
+  return Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequirePurpose(t.purpose));
+    FG_ASSIGN_OR_RETURN(
+        Stmt st, Prepare("INSERT INTO purpose_settings (purpose, identify_threshold, reason, actor, set_at) "
+                         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (purpose) DO UPDATE SET "
+                         "identify_threshold = excluded.identify_threshold, reason = excluded.reason, "
+                         "actor = excluded.actor, set_at = excluded.set_at"));
+    st.Bind(1, t.purpose).BindDouble(2, t.threshold).Bind(3, t.reason).Bind(4, t.actor).Bind(5, t.set_at ? t.set_at : Now());
+    return Run(st, "setting the identification threshold of purpose " + Quote(t.purpose));
+  });
+}
+
+Result<std::optional<IdentifyThresholdRecord>> SqliteStore::GetIdentifyThreshold(const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT identify_threshold, reason, actor, set_at FROM purpose_settings "
+                                       "WHERE purpose = ?"));
+  st.Bind(1, purpose);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::optional<IdentifyThresholdRecord>();
+  if (rc != SQLITE_ROW) return SqlError(rc, "reading the identification threshold of purpose " + Quote(purpose));
+  IdentifyThresholdRecord t;
+  t.purpose = purpose;
+  t.threshold = static_cast<float>(st.Double(0));
+  t.reason = st.Text(1);
+  t.actor = st.Text(2);
+  t.set_at = st.Int(3);
+  return std::optional<IdentifyThresholdRecord>(t);
+}
+
+Result<bool> SqliteStore::ClearIdentifyThreshold(const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("DELETE FROM purpose_settings WHERE purpose = ?"));
+  st.Bind(1, purpose);
+  FG_RETURN_IF_ERROR(Run(st, "clearing the identification threshold of purpose " + Quote(purpose)));
+  return sqlite3_changes(db_) > 0;
 }
 
 // ---- audit chain (REQ S6) ----

@@ -14,6 +14,7 @@
 #include "vision/engine_impl.h"
 #include "vision/image_ops.h"
 #include "vision/pipeline.h"
+#include "vision/quality.h"
 
 namespace facegate::vision {
 namespace {
@@ -117,6 +118,17 @@ Result<Template> Engine::Extract(const Grant& grant, const cv::Mat& rgb, const F
   FG_ASSIGN_OR_RETURN(auto values, impl_->recognition->Run(chip));
   if (timings) timings->embed_ms = MsSince(t0);
   return Template(values, impl_->model_version);
+}
+
+Result<FaceQuality> Engine::Quality(const Grant& grant, const cv::Mat& rgb, const Face& face) {
+  FG_RETURN_IF_ERROR(CheckGrant(grant));
+  FG_RETURN_IF_ERROR(CheckImage(rgb));
+  for (const auto& p : face.landmarks) {
+    if (!std::isfinite(p.x) || !std::isfinite(p.y)) {
+      return Status::InvalidInput("the face has invalid landmarks; pass a face from Detect");
+    }
+  }
+  return AssessQuality(rgb, face.landmarks);
 }
 
 const std::string& Engine::model_version() const {
