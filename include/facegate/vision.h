@@ -226,14 +226,14 @@ struct QualityMeasure {
 
 // The limits of each measure: good at or past `good`, poor past `poor`.
 struct QualityLimits {
-  float size_good_px = 30, size_poor_px = 16;            // eye centre to eye centre, image px
+  float size_good_px = 24, size_poor_px = 12;            // eye centre to eye centre, image px
   float sharpness_good = 0.02f, sharpness_poor = 0.007f;  // Laplacian / intensity variance on the chip
-  float dark_good = 70, dark_poor = 40;                   // mean face luminance, 0..255
-  float bright_good = 200, bright_poor = 230;
-  float contrast_good = 20, contrast_poor = 12;           // face luminance standard deviation
+  float dark_good = 60, dark_poor = 30;                   // mean face luminance, 0..255
+  float bright_good = 195, bright_poor = 215;
+  float contrast_good = 18, contrast_poor = 10;           // face luminance standard deviation
   float yaw_good_deg = 20, yaw_poor_deg = 45;
   float pitch_good_deg = 20, pitch_poor_deg = 30;
-  float roll_good_deg = 15, roll_poor_deg = 30;
+  float roll_good_deg = 20, roll_poor_deg = 35;
   float occlusion_good = 0.85f, occlusion_poor = 1.0f;   // see FaceQuality::occlusion
 };
 
