@@ -104,15 +104,18 @@ TEST_F(StorageTest, S2_NothingOfTheProbeOrOfThePhotosIsStored) {
   EXPECT_EQ(RawCount(db, "SELECT COUNT(*) FROM templates"), 1);
   EXPECT_EQ(RawCount(db, "SELECT COUNT(*) FROM audit_events"), audit_before + 1);
 
-  // the verification's audit event: decision, distance, threshold, model; no face data
+  // the verification's audit event: decision, distance, threshold, model, the probe's quality
+  // level (a word) and, when the purpose requires it, the liveness verdict; no face data
   auto events = svc_->ListAudit(0, 1000);
   ASSERT_TRUE(events.ok());
   ASSERT_EQ(events->back().action, "verify");
   auto detail = nlohmann::json::parse(events->back().detail);
   for (auto& [key, value] : detail.items())
     EXPECT_TRUE(key == "grant" || key == "consent_id" || key == "match" || key == "distance" ||
-                key == "threshold" || key == "model")
+                key == "threshold" || key == "model" || key == "quality" || key == "liveness")
         << "unexpected field in the verify event: " << key;
+  ASSERT_TRUE(detail.contains("quality"));
+  EXPECT_TRUE(detail["quality"].is_string()) << "only the level, never the measures: " << detail["quality"];
 
   // the probe's template, recomputed under a research grant, is nowhere on disk
   auto eng = svc_->engine();
