@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
-      libopencv-dev libonnx-dev libprotobuf-dev protobuf-compiler libsodium-dev libsqlite3-dev sqlite3
+      libopencv-dev libopencv-videoio-dev libonnx-dev libprotobuf-dev protobuf-compiler libsodium-dev libsqlite3-dev sqlite3
       libpq-dev postgresql
       python3 nlohmann-json3-dev libcli11-dev libcpp-httplib-dev openssl libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)

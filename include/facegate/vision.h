@@ -93,6 +93,7 @@ struct EyeState;  // defined in the eye-state section at the end
 struct LivenessResult;      // defined in the liveness section at the end
 struct LivenessThresholds;  // idem
 struct FaceQuality;         // defined in the quality section at the end
+struct FrameAnalysis;       // likewise: attributes and eye state of one face of a video frame
 
 class Engine {
  public:
@@ -125,6 +126,12 @@ class Engine {
   // Quality of one detected face (size, blur, exposure, pose, occlusion; see FaceQuality
   // below): part of enrolment and verification, so it needs their Grant (REQ C1).
   Result<FaceQuality> Quality(const Grant& grant, const cv::Mat& rgb, const Face& face);
+  // Attributes and eye state of every face, largest first, from one detection and one
+  // landmark run per face: what a frame of the analysis scenario needs (bench/bench_analysis).
+  // The same values as Analyze and EyeStates called apart; still no landmark leaves (REQ AN1).
+  Result<std::vector<FrameAnalysis>> AnalyzeFrame(const AnalysisGrant& grant, const cv::Mat& rgb,
+                                                  const AnalysisOptions& options,
+                                                  StageTimings* timings = nullptr);
   // Model identity recorded with every template and decision.
   const std::string& model_version() const;
   const EngineConfig& config() const;
@@ -166,6 +173,12 @@ struct EyeState {
   float left_open = 0;
   float right_open = 0;
   EyeOpenness state = EyeOpenness::kUnsure;
+};
+
+// One face of Engine::AnalyzeFrame: its attributes and its eyes (both box-and-numbers only, AN1).
+struct FrameAnalysis {
+  FaceAttributes attributes;
+  EyeState eyes;
 };
 
 }  // namespace facegate::vision

@@ -10,6 +10,7 @@
 
 #include "nn/model_files.h"
 #include "vision/engine_impl.h"
+#include "vision/eyes.h"
 #include "vision/image_ops.h"
 #include "vision/pipeline.h"
 
@@ -99,16 +100,12 @@ Result<std::vector<FaceAttributes>> Engine::Analyze(const AnalysisGrant& grant, 
   return Analyze(grant, rgb, AnalysisOptions{}, timings);
 }
 
-Result<std::vector<FaceAttributes>> Engine::Analyze(const AnalysisGrant& grant, const cv::Mat& rgb,
-                                                    const AnalysisOptions& options,
-                                                    StageTimings* timings) {
-  // The AnalysisGrant's type is the authorization (only policy::Gate makes one, REQ SC3);
-  // there is nothing else to check on it here.
-  (void)grant;
-  FG_RETURN_IF_ERROR(CheckAnalysisImage(rgb));
-  FG_RETURN_IF_ERROR(CheckOptions(options));
-  // The attribute nets load on first use; later calls see the first outcome.
-  Impl& impl = *impl_;
+namespace {
+
+// The attribute nets load on first use; later calls see the first outcome.
+// (Templates over the engine's private Impl, which only Engine's members can name.)
+template <class EngineImpl>
+Status EnsureAttributeNets(EngineImpl& impl) {
   std::call_once(impl.attributes_once, [&impl] {
     auto load = [&impl]() -> Status {
       FG_ASSIGN_OR_RETURN(nn::ModelFiles files,
@@ -119,12 +116,23 @@ Result<std::vector<FaceAttributes>> Engine::Analyze(const AnalysisGrant& grant, 
     };
     impl.attributes_status = load();
   });
-  FG_RETURN_IF_ERROR(impl.attributes_status);
+  return impl.attributes_status;
+}
+
+// Detection, landmarks and the attribute nets of every face, largest first; `eyes` (may be
+// null) gets each face's eye state from the same landmarks. Landmarks stay local (REQ AN1).
+template <class EngineImpl>
+Result<std::vector<FaceAttributes>> RunAnalysis(EngineImpl& impl, const cv::Mat& rgb,
+                                                const AnalysisOptions& options,
+                                                StageTimings* timings, std::vector<EyeState>* eyes) {
+  FG_RETURN_IF_ERROR(CheckAnalysisImage(rgb));
+  FG_RETURN_IF_ERROR(CheckOptions(options));
+  FG_RETURN_IF_ERROR(EnsureAttributeNets(impl));
   auto t0 = Clock::now();
   const cv::Mat rgbf = ToFloatRgb(rgb);
   FG_ASSIGN_OR_RETURN(
       std::vector<Detection> dets,
-      DetectFaces(*impl_->ssd, rgbf, impl_->config.min_detection_score, impl_->strategy));
+      DetectFaces(*impl.ssd, rgbf, impl.config.min_detection_score, impl.strategy));
   if (timings) timings->detect_ms = MsSince(t0);
   std::sort(dets.begin(), dets.end(),
             [](const Detection& a, const Detection& b) { return a.box.area() > b.box.area(); });
@@ -133,19 +141,25 @@ Result<std::vector<FaceAttributes>> Engine::Analyze(const AnalysisGrant& grant, 
   for (const Detection& d : dets) {
     t0 = Clock::now();
     // Used to place the crop, then dropped with this scope (REQ AN1).
-    FG_ASSIGN_OR_RETURN(const Landmarks68 landmarks, DetectLandmarks(*impl_->landmarks, rgbf, d.box));
+    FG_ASSIGN_OR_RETURN(const Landmarks68 landmarks, DetectLandmarks(*impl.landmarks, rgbf, d.box));
     landmarks_ms += MsSince(t0);
     t0 = Clock::now();
     const cv::Mat input = AttributeInput(rgbf, landmarks, options.box_margin);
     align_ms += MsSince(t0);
     if (input.empty()) continue;  // landmarks wholly outside the photo: no face to describe
     t0 = Clock::now();
-    FG_ASSIGN_OR_RETURN(FaceAttributes a, RunAttributeNets(*impl_->attributes.age_gender,
-                                                           *impl_->attributes.expression, input,
+    FG_ASSIGN_OR_RETURN(FaceAttributes a, RunAttributeNets(*impl.attributes.age_gender,
+                                                           *impl.attributes.expression, input,
                                                            options));
-    nets_ms += MsSince(t0);
     a.box = d.box;
     a.detection_score = d.score;
+    if (eyes) {
+      EyeState e = MeasureEyes(rgb, landmarks);
+      e.box = d.box;
+      e.detection_score = d.score;
+      eyes->push_back(e);
+    }
+    nets_ms += MsSince(t0);
     out.push_back(a);
   }
   if (timings) {
@@ -153,6 +167,30 @@ Result<std::vector<FaceAttributes>> Engine::Analyze(const AnalysisGrant& grant, 
     timings->align_ms = align_ms;
     timings->embed_ms = nets_ms;
   }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<FaceAttributes>> Engine::Analyze(const AnalysisGrant& grant, const cv::Mat& rgb,
+                                                    const AnalysisOptions& options,
+                                                    StageTimings* timings) {
+  // The AnalysisGrant's type is the authorization (only policy::Gate makes one, REQ SC3);
+  // there is nothing else to check on it here.
+  (void)grant;
+  return RunAnalysis(*impl_, rgb, options, timings, nullptr);
+}
+
+Result<std::vector<FrameAnalysis>> Engine::AnalyzeFrame(const AnalysisGrant& grant,
+                                                        const cv::Mat& rgb,
+                                                        const AnalysisOptions& options,
+                                                        StageTimings* timings) {
+  (void)grant;  // as in Analyze: the type is the authorization
+  std::vector<EyeState> eyes;
+  FG_ASSIGN_OR_RETURN(std::vector<FaceAttributes> attrs,
+                      RunAnalysis(*impl_, rgb, options, timings, &eyes));
+  std::vector<FrameAnalysis> out(attrs.size());
+  for (size_t i = 0; i < attrs.size(); ++i) out[i] = {attrs[i], eyes[i]};
   return out;
 }
 
