@@ -8,6 +8,7 @@
 #include <facegate/store.h>
 #include <facegate/vision.h>
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -242,6 +243,109 @@ struct CorrectionResult {
   UnixTime expires_at = 0;
 };
 
+// ---- Analysis of video, drowsiness, attribute and eye-state evaluation (issue 3) ----------
+
+// Where video frames come from: a file (OpenCV videoio, FFmpeg) or a camera index.
+struct VideoInput {
+  std::string file;  // used when camera < 0
+  int camera = -1;   // /dev/videoN
+  int64_t max_ms = 0;  // stop after this much video time (0: the whole file; a camera until stopped)
+};
+
+// How a video is analysed: frames sampled at sample_fps of video time, grouped in windows.
+struct VideoAnalyzeOptions {
+  int k = 5;                 // REQ AN2: groups of fewer than k people are suppressed
+  int64_t window_ms = 60'000;
+  double sample_fps = 2;     // frames analysed per second of video (0: every frame)
+};
+
+// One attribute group in one window of a video (REQ AN2). Without tracking (which would link
+// faces across frames, REQ AN1) distinct people cannot be counted, so `people` is the most
+// faces of the group seen in one sampled frame: a lower bound on the distinct people, and
+// the number k is checked against. `mean` is the group's faces per sampled frame.
+struct VideoGroupCount {
+  std::string group;  // "age:20-39", "gender:female", "expression:happy"
+  int64_t people = 0;
+  double mean = 0;
+};
+
+struct VideoWindow {
+  int64_t start_ms = 0, end_ms = 0;  // video time, end exclusive
+  int64_t frames = 0;                // sampled frames analysed
+  int64_t frames_with_faces = 0;
+  int64_t people = -1;  // most faces in one frame; -1 when under k (suppressed)
+  std::vector<VideoGroupCount> counts;   // groups with people >= k
+  std::vector<std::string> suppressed;   // groups with 1..k-1 people, counts withheld
+};
+
+struct VideoAnalyzeReport {
+  std::string source;  // "file x.mp4" or "camera 0"
+  int k = 5;
+  int64_t window_ms = 0;
+  double sample_fps = 0, stream_fps = 0;
+  int64_t frames_read = 0, frames_sampled = 0, duration_ms = 0;
+  std::vector<VideoWindow> windows;
+};
+
+// Options of the drowsiness monitor over a video (docs/drowsiness.md).
+struct DrowsinessOptions {
+  double sample_fps = 0;      // 0: every frame (blinks need >= 20 fps)
+  int64_t window_ms = 60'000;  // PERCLOS and event-count window
+  int64_t min_observed_ms = 10'000;  // PERCLOS is reported once this much of the eyes was seen
+};
+
+// An in-car alert: the drowsiness level rose (REQ AN1: an alert is an allowed output).
+struct DrowsinessAlert {
+  int64_t t_ms = 0;
+  std::string level;   // "low" or "high"
+  std::string reason;  // why, e.g. "eyes closed for 0.6 s (micro-sleep)"
+};
+
+struct DrowsinessVideoReport {
+  std::string source;
+  int64_t frames = 0, frames_without_face = 0, duration_ms = 0;
+  int blinks = 0, long_closures = 0, yawns = 0;
+  std::optional<double> perclos;  // over the last window, once enough was observed
+  std::string level, reason;      // at the end of the video
+  std::string max_level;          // highest level reached
+  std::vector<DrowsinessAlert> alerts;
+};
+
+// Age and gender accuracy of one age band (or "all") in `eval attributes`.
+struct AttributeBandReport {
+  std::string band;  // "0-12", "13-19", "20-39", "40-59", "60+", "all"
+  int64_t photos = 0, no_face = 0;
+  double age_mae = 0, age_bias = 0;  // over photos with a face
+  double gender_accuracy = 0;        // correct / photos: no face counts as an error
+  double gender_accuracy_found = 0;  // correct / photos with a face
+};
+
+// Report of `eval attributes` (REQ P3: research grant, audited, nothing stored).
+struct EvalAttributesReport {
+  bool faceapi_pipeline = false;  // face-api's crop, no flip averaging
+  bool flip_average = true;
+  float box_margin = 0.2f;
+  AttributeBandReport overall;
+  std::vector<AttributeBandReport> bands;  // the five bands in order
+  std::vector<std::string> no_face_paths;
+};
+
+// Report of `eval eyes` (REQ P3): labels open | closed | one_closed against the engine's
+// state; UNSURE and "no face" are errors.
+struct EvalEyesReport {
+  static constexpr int kLabels = 3;     // open, closed, one_closed
+  static constexpr int kPredicted = 5;  // open, closed, one_closed, unsure, no_face
+  int64_t photos = 0, correct = 0, no_face = 0;
+  double accuracy = 0;  // correct / photos
+  // confusion[label][predicted], in the orders above
+  std::array<std::array<int64_t, kPredicted>, kLabels> confusion{};
+  std::vector<std::string> no_face_paths;
+};
+inline constexpr std::array<const char*, EvalEyesReport::kLabels> kEyeLabels = {"open", "closed",
+                                                                                 "one_closed"};
+inline constexpr std::array<const char*, EvalEyesReport::kPredicted> kEyePredictions = {
+    "open", "closed", "one_closed", "unsure", "no_face"};
+
 class Service {
  public:
   // Opens the store (creating data_dir, database and master key on first run).
@@ -377,6 +481,31 @@ class Service {
   // store still holds, so a later withdrawal or expiry shreds the backup's copy
   // too (REQ S7). PostgreSQL: kInvalidInput naming the pg_dump equivalent. Audited.
   Status Backup(const std::string& path, const std::string& actor);
+  // Analyses a video file or a camera for a purpose declared for analysis (REQ SC3, AN4):
+  // per window, counts by age band, gender and expression, groups under k people suppressed
+  // (REQ AN2). Frames are read, analysed in memory and dropped; none is written anywhere
+  // (REQ AN1, AN3). Each finished window is audited (aggregates only) and passed to
+  // on_window; `stop` (may be empty) is polled between frames to end a camera run.
+  Result<VideoAnalyzeReport> AnalyzeVideo(const std::string& purpose, const VideoInput& input,
+                                          const VideoAnalyzeOptions& options, const std::string& actor,
+                                          std::function<void(const VideoWindow&)> on_window = {},
+                                          std::function<bool()> stop = {});
+  // Driver drowsiness over a video file or a camera for an analysis purpose: blinks, PERCLOS,
+  // yawns and a level with its reason; on_alert is called each time the level rises (the
+  // in-car alert). The largest face is the driver's. No frame is kept or written (REQ AN1,
+  // AN3); the audit gets the run's totals, not a timeline.
+  Result<DrowsinessVideoReport> Drowsiness(const std::string& purpose, const VideoInput& input,
+                                           const DrowsinessOptions& options, const std::string& actor,
+                                           std::function<void(const DrowsinessAlert&)> on_alert = {},
+                                           std::function<bool()> stop = {});
+  // Age MAE and gender accuracy per age band on labelled photos (lines path TAB age TAB M|F),
+  // photos without a face counted as errors; research grant, audited, nothing stored (REQ P3).
+  Result<EvalAttributesReport> EvalAttributes(const std::string& attributes_file, const std::string& root,
+                                              const std::string& actor, bool faceapi_pipeline = false);
+  // Eye-state accuracy on labelled photos (lines path TAB open|closed|one_closed) with a
+  // confusion table; no face or UNSURE counted as errors; research grant, audited (REQ P3).
+  Result<EvalEyesReport> EvalEyes(const std::string& eyes_file, const std::string& root,
+                                  const std::string& actor);
 
   // ---- Minors (REQ M1-M3) ----
   // Registers the subject if new and declares its birth date ("YYYY-MM-DD", not

@@ -15,12 +15,12 @@
 #include "policy/notice.h"
 #include "policy/rules.h"
 #include "policy/gate.h"
-#include "vision/attributes_eval.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -556,16 +556,165 @@ int Run(int argc, char** argv) {
                human.substr(0, human.size() - 1));
   });
 
-  // analyze (photos)
+  // analyze (photos, a video file or a camera; counts or drowsiness)
   std::string an_purpose;
   std::vector<std::string> an_paths;
   int an_k = 5;
-  auto* analyze = app.add_subcommand("analyze", "counts by age band, gender and expression; no identity (REQ SC3, AN1, AN2)");
+  int an_camera = -1;
+  std::string an_window = "60s", an_duration;
+  double an_fps = -1;
+  bool an_drowsy = false;
+  auto* analyze = app.add_subcommand(
+      "analyze",
+      "counts by age band, gender and expression of photos, a video or a camera; no identity "
+      "(REQ SC3, AN1, AN2); --drowsiness: the driver-drowsiness monitor over a video (REQ AN3)");
   analyze->add_option("purpose", an_purpose, "a purpose declared with --scenario analysis")->required();
-  analyze->add_option("photos", an_paths, "photos or folders of photos (JPEG/PNG)")->required();
-  analyze->add_option("--k", an_k, "groups of fewer than k faces are suppressed (REQ AN2)");
+  analyze->add_option("inputs", an_paths,
+                      "photos or folders of photos (JPEG/PNG), or one video file (.mp4 .avi .mkv .mov "
+                      ".webm .m4v; read through OpenCV/FFmpeg, never written)");
+  analyze->add_option("--k", an_k, "groups of fewer than k faces (video: k people) are suppressed (REQ AN2)");
+  analyze->add_option("--camera", an_camera, "analyse camera N (/dev/videoN) instead of files; Ctrl-C stops");
+  analyze->add_option("--window", an_window,
+                      "video: counts per window of this much video time (default 60s; s, m or h); "
+                      "--drowsiness: the PERCLOS window");
+  analyze->add_option("--fps", an_fps,
+                      "video: frames analysed per second of video (default 2 for counts, every frame "
+                      "for --drowsiness; 0: every frame)");
+  analyze->add_option("--duration", an_duration, "video: stop after this much video time (e.g. 90s, 10m)");
+  analyze->add_flag("--drowsiness", an_drowsy,
+                    "video: blinks, PERCLOS, yawns and a drowsiness level with its reason; prints an "
+                    "ALERT line each time the level rises (docs/drowsiness.md)");
   analyze->callback([&] {
+    auto lower_ext = [](const std::string& p) {
+      std::string ext = std::filesystem::path(p).extension().string();
+      for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return ext;
+    };
+    auto is_video = [&](const std::string& p) {
+      const std::string e = lower_ext(p);
+      return e == ".mp4" || e == ".avi" || e == ".mkv" || e == ".mov" || e == ".webm" || e == ".m4v";
+    };
+    const bool video_mode = an_camera >= 0 || (an_paths.size() == 1 && is_video(an_paths[0]));
+    if (!video_mode) {
+      if (an_paths.empty()) {
+        rc = Report(ctx, Status::InvalidInput("give photos, a folder, a video file or --camera N"));
+        return;
+      }
+      for (const std::string& p : an_paths)
+        if (is_video(p)) {
+          rc = Report(ctx, Status::InvalidInput("analyse one video file at a time, without photos: " + p));
+          return;
+        }
+      if (an_drowsy) {
+        rc = Report(ctx, Status::InvalidInput("--drowsiness needs a video file or --camera N, not photos"));
+        return;
+      }
+    }
+    if (an_camera >= 0 && !an_paths.empty()) {
+      rc = Report(ctx, Status::InvalidInput("give either --camera N or a video file, not both"));
+      return;
+    }
     if (!open()) return;
+    if (video_mode) {
+      service::VideoInput in;
+      in.camera = an_camera;
+      if (an_camera < 0) in.file = an_paths[0];
+      auto window = ParseDuration(an_window);
+      if (!window || std::isdigit(static_cast<unsigned char>(an_window.back()))) {
+        rc = Report(ctx, Status::InvalidInput("--window '" + an_window + "' is not a duration: use e.g. 60s, 5m or 1h"));
+        return;
+      }
+      if (!an_duration.empty()) {
+        auto d = ParseDuration(an_duration);
+        if (!d || std::isdigit(static_cast<unsigned char>(an_duration.back()))) {
+          rc = Report(ctx, Status::InvalidInput("--duration '" + an_duration + "' is not a duration: use e.g. 90s or 10m"));
+          return;
+        }
+        in.max_ms = *d * 1000;
+      }
+      // Ctrl-C ends a camera run cleanly: the last window is still counted and audited.
+      static std::atomic<bool> stop_requested{false};
+      std::function<bool()> stop;
+      if (an_camera >= 0) {
+        std::signal(SIGINT, [](int) { stop_requested = true; });
+        stop = [] { return stop_requested.load(); };
+      }
+      auto secs = [](int64_t ms) {
+        std::ostringstream o;
+        o << std::fixed << std::setprecision(1) << ms / 1000.0 << " s";
+        return o.str();
+      };
+      if (an_drowsy) {
+        service::DrowsinessOptions o;
+        o.window_ms = *window * 1000;
+        o.min_observed_ms = std::min<int64_t>(o.min_observed_ms, o.window_ms);
+        o.sample_fps = an_fps < 0 ? 0 : an_fps;
+        auto on_alert = [&](const service::DrowsinessAlert& a) {
+          if (!ctx.as_json)
+            std::cout << "ALERT at " << secs(a.t_ms) << ": drowsiness " << a.level << " - " << a.reason
+                      << std::endl;
+        };
+        auto r = ctx.svc->Drowsiness(an_purpose, in, o, ctx.actor, on_alert, stop);
+        if (!r.ok()) { rc = Report(ctx, r.status(), an_purpose); return; }
+        json alerts = json::array();
+        for (const auto& a : r->alerts) alerts.push_back({{"t_ms", a.t_ms}, {"level", a.level}, {"reason", a.reason}});
+        json j = {{"ok", true}, {"frames", r->frames}, {"frames_without_face", r->frames_without_face},
+                  {"duration_ms", r->duration_ms}, {"blinks", r->blinks}, {"long_closures", r->long_closures},
+                  {"yawns", r->yawns}, {"perclos", r->perclos ? json(*r->perclos) : json(nullptr)},
+                  {"level", r->level}, {"reason", r->reason}, {"max_level", r->max_level}, {"alerts", alerts}};
+        std::ostringstream h;
+        h << r->frames << " frame(s) over " << secs(r->duration_ms) << " (" << r->frames_without_face
+          << " without a face); blinks " << r->blinks << ", long closures " << r->long_closures << ", yawns "
+          << r->yawns << ", PERCLOS ";
+        if (r->perclos)
+          h << std::fixed << std::setprecision(1) << 100 * *r->perclos << "%";
+        else
+          h << "n/a (too little of the eyes seen)";
+        h << "\nlevel: " << r->level << " (" << r->reason << "); highest: " << r->max_level << ", "
+          << r->alerts.size() << " alert(s)";
+        rc = Print(ctx, j, h.str());
+        return;
+      }
+      service::VideoAnalyzeOptions o;
+      o.k = an_k;
+      o.window_ms = *window * 1000;
+      o.sample_fps = an_fps < 0 ? 2 : an_fps;
+      auto window_text = [&](const service::VideoWindow& w) {
+        std::ostringstream h;
+        h << "[" << secs(w.start_ms) << " - " << secs(w.end_ms) << "] " << w.frames << " frame(s), "
+          << (w.people >= 0 ? "up to " + std::to_string(w.people) : std::string("fewer than k"))
+          << " face(s) at once";
+        for (const auto& c : w.counts)
+          h << "\n  " << c.group << "\t" << c.people << " at once, " << std::fixed << std::setprecision(2)
+            << c.mean << " per frame";
+        for (const auto& name : w.suppressed) h << "\n  " << name << "\t<" << an_k;
+        return h.str();
+      };
+      auto on_window = [&](const service::VideoWindow& w) {
+        if (!ctx.as_json) std::cout << window_text(w) << std::endl;
+      };
+      auto r = ctx.svc->AnalyzeVideo(an_purpose, in, o, ctx.actor, on_window, stop);
+      if (!r.ok()) { rc = Report(ctx, r.status(), an_purpose); return; }
+      json windows = json::array();
+      for (const auto& w : r->windows) {
+        json counts = json::object();
+        for (const auto& c : w.counts) counts[c.group] = {{"people", c.people}, {"mean", c.mean}};
+        windows.push_back({{"start_ms", w.start_ms}, {"end_ms", w.end_ms}, {"frames", w.frames},
+                           {"frames_with_faces", w.frames_with_faces},
+                           {"people", w.people >= 0 ? json(w.people) : json(nullptr)}, {"counts", counts},
+                           {"suppressed", w.suppressed}});
+      }
+      json j = {{"ok", true}, {"k", r->k}, {"window_ms", r->window_ms}, {"sample_fps", r->sample_fps},
+                {"stream_fps", r->stream_fps}, {"frames_read", r->frames_read},
+                {"frames_sampled", r->frames_sampled}, {"duration_ms", r->duration_ms}, {"windows", windows}};
+      std::ostringstream h;
+      h << r->frames_sampled << " frame(s) analysed of " << r->frames_read << " over " << secs(r->duration_ms)
+        << " (" << (r->sample_fps > 0 ? std::to_string(r->sample_fps).substr(0, 4) + " per second" : std::string("every frame"))
+        << "), " << r->windows.size() << " window(s); groups under k=" << r->k
+        << " people suppressed (REQ AN2); \"at once\": most faces in one frame, a lower bound on the people";
+      rc = Print(ctx, j, h.str());
+      return;
+    }
     std::vector<std::string> files;
     for (const std::string& p : an_paths) {
       std::error_code ec;
@@ -908,18 +1057,11 @@ int Run(int argc, char** argv) {
   eva->add_flag("--list-missing", ea_list, "list the photos where no face was found");
   eva->callback([&] {
     if (!open()) return;
-    auto samples = vision::ReadAttributeSamples(ea_file);
-    if (!samples.ok()) { rc = Report(ctx, samples.status()); return; }
-    auto eng = ctx.svc->engine();
-    if (!eng.ok()) { rc = Report(ctx, eng.status()); return; }
-    // Research analysis grant: attributes in memory only, nothing stored (REQ P3, AN1).
-    const AnalysisGrant grant = policy::Gate::AuthorizeResearchAnalysis(ea_file);
-    const vision::AnalysisOptions opts =
-        ea_faceapi ? vision::AnalysisOptions::FaceApi() : vision::AnalysisOptions{};
-    auto preds = vision::PredictAttributes(**eng, grant, *samples, ea_root, opts, 2);
-    if (!preds.ok()) { rc = Report(ctx, preds.status()); return; }
-    const vision::AttributeReport r = vision::SummariseAttributes(*samples, *preds);
-    auto stats_json = [](const vision::AttributeStats& s) {
+    // Research analysis grant in the service: in memory only, audited, nothing stored (REQ P3, AN1).
+    auto res = ctx.svc->EvalAttributes(ea_file, ea_root, ctx.actor, ea_faceapi);
+    if (!res.ok()) { rc = Report(ctx, res.status()); return; }
+    const service::EvalAttributesReport& r = *res;
+    auto stats_json = [](const service::AttributeBandReport& s) {
       return json{{"band", s.band}, {"photos", s.photos}, {"no_face", s.no_face},
                   {"age_mae", s.age_mae}, {"age_bias", s.age_bias},
                   {"gender_accuracy", s.gender_accuracy},
@@ -927,16 +1069,19 @@ int Run(int argc, char** argv) {
     };
     json bands = json::array();
     for (const auto& b : r.bands) bands.push_back(stats_json(b));
-    json j = {{"ok", true}, {"pipeline", ea_faceapi ? "face-api" : "default"},
-              {"flip_average", opts.flip_average},
-              {"box_margin", opts.box_margin}, {"overall", stats_json(r.overall)},
+    json j = {{"ok", true}, {"pipeline", r.faceapi_pipeline ? "face-api" : "default"},
+              {"flip_average", r.flip_average},
+              {"box_margin", r.box_margin}, {"overall", stats_json(r.overall)},
               {"bands", bands}, {"no_face_paths", r.no_face_paths}};
     std::ostringstream h;
     h << std::fixed << std::setprecision(2);
     h << "photos: " << r.overall.photos << ", no face found: " << r.overall.no_face
       << " (counted as gender errors; excluded from the age error)\n";
     h << "band    photos  no face  age MAE  age bias  gender acc  (where found)\n";
-    for (const auto* s : {&r.bands[0], &r.bands[1], &r.bands[2], &r.bands[3], &r.bands[4], &r.overall}) {
+    std::vector<const service::AttributeBandReport*> rows;
+    for (const auto& b : r.bands) rows.push_back(&b);
+    rows.push_back(&r.overall);
+    for (const auto* s : rows) {
       h << std::left << std::setw(8) << s->band << std::right << std::setw(6) << s->photos
         << std::setw(9) << s->no_face << std::setw(9) << s->age_mae << std::setw(10) << s->age_bias
         << std::setw(11) << 100 * s->gender_accuracy << "%" << std::setw(13)
@@ -1072,6 +1217,40 @@ int Run(int argc, char** argv) {
       [&](const json& j, const std::string& human) { return Print(ctx, j, human); },
       [&] { return ctx.as_json; }, &ctx.actor, &rc};
   AddRightsCommands(app, rights_ctx);
+
+  // eval eyes
+  std::string ee_file, ee_root = ".";
+  bool ee_list = false;
+  auto* eve = eval->add_subcommand(
+      "eyes", "eye-state accuracy on EYES.tsv (path TAB open|closed|one_closed) with a confusion table; "
+              "no face or unsure counted as errors (docs/drowsiness.md)");
+  eve->add_option("eyes", ee_file, "eyes file; paths relative to --root")->required();
+  eve->add_option("--root", ee_root, "folder the paths are relative to");
+  eve->add_flag("--list-missing", ee_list, "list the photos where no face was found");
+  eve->callback([&] {
+    if (!open()) return;
+    auto res = ctx.svc->EvalEyes(ee_file, ee_root, ctx.actor);
+    if (!res.ok()) { rc = Report(ctx, res.status()); return; }
+    const service::EvalEyesReport& r = *res;
+    json confusion = json::object();
+    for (int l = 0; l < service::EvalEyesReport::kLabels; ++l)
+      for (int p = 0; p < service::EvalEyesReport::kPredicted; ++p)
+        confusion[service::kEyeLabels[l]][service::kEyePredictions[p]] = r.confusion[l][p];
+    json j = {{"ok", true}, {"photos", r.photos}, {"correct", r.correct}, {"accuracy", r.accuracy},
+              {"no_face", r.no_face}, {"confusion", confusion}, {"no_face_paths", r.no_face_paths}};
+    std::ostringstream h;
+    h << "photos: " << r.photos << ", correct: " << r.correct << " (" << std::fixed << std::setprecision(1)
+      << 100 * r.accuracy << "%), no face found: " << r.no_face << " (counted as errors, as is unsure)\n";
+    h << std::left << std::setw(14) << "label \\ judged";
+    for (const char* p : service::kEyePredictions) h << std::right << std::setw(12) << p;
+    for (int l = 0; l < service::EvalEyesReport::kLabels; ++l) {
+      h << "\n" << std::left << std::setw(14) << service::kEyeLabels[l];
+      for (int p = 0; p < service::EvalEyesReport::kPredicted; ++p) h << std::right << std::setw(12) << r.confusion[l][p];
+    }
+    if (ee_list)
+      for (auto& p : r.no_face_paths) h << "\nno face: " << p;
+    rc = Print(ctx, j, h.str());
+  });
 
   // --json and --home work before or after the subcommand.
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
