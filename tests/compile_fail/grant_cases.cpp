@@ -17,6 +17,9 @@ void Use(vision::Engine& engine, const cv::Mat& rgb, const vision::Face& face) {
   (void)faces;
   (void)t;
   (void)live;
+  AnalysisGrant a = policy::Gate::AuthorizeResearchAnalysis("control");
+  auto frame = engine.AnalyzeFrame(a, rgb, vision::AnalysisOptions{});
+  (void)frame;
 #elif defined(CASE_CONSTRUCT_GRANT)
   Grant g(Operation::kEnrol, "S1", "office-entry", 1, "forged");
   (void)engine.Extract(g, rgb, face);
@@ -41,6 +44,9 @@ void Use(vision::Engine& engine, const cv::Mat& rgb, const vision::Face& face) {
 #elif defined(CASE_ANALYSIS_GRANT_LIVENESS)
   AnalysisGrant a = policy::Gate::AuthorizeResearchAnalysis("control");
   (void)engine.Liveness(a, rgb, face, vision::LivenessThresholds{});
+#elif defined(CASE_ANALYZE_FRAME_WITH_A_VERIFICATION_GRANT)
+  Grant g = policy::Gate::AuthorizeResearch("control");
+  (void)engine.AnalyzeFrame(g, rgb, vision::AnalysisOptions{});
 #elif defined(CASE_CONSTRUCT_ANALYSIS_GRANT)
   AnalysisGrant a("shop-count", "forged");
   (void)a;

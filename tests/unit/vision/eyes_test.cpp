@@ -42,6 +42,20 @@ TEST(EyeState, HoldsOnlyBoxScoreRatiosAndState) {
   EXPECT_STREQ(ToString(EyeOpenness::kOneClosed), "one_closed");
 }
 
+// Engine::AnalyzeFrame's per-face result: the two reviewed structs and nothing else.
+static_assert(std::is_trivially_copyable_v<FrameAnalysis>);
+static_assert(sizeof(FrameAnalysis) == sizeof(FaceAttributes) + sizeof(EyeState),
+              "a new FrameAnalysis member must be reviewed against REQ AN1 (no landmarks, no crop)");
+
+TEST(FrameAnalysis, AN1_HoldsOnlyAttributesAndEyeState) {
+  FrameAnalysis f;
+  auto& [attributes, eyes] = f;
+  static_assert(std::is_same_v<decltype(attributes), FaceAttributes>);
+  static_assert(std::is_same_v<decltype(eyes), EyeState>);
+  EXPECT_EQ(eyes.state, EyeOpenness::kUnsure);
+  EXPECT_EQ(attributes.age, 0.f);
+}
+
 // ---- The ratios on hand-made landmarks ---------------------------------------------------------
 
 // An eye of width `w` and opening `h` at (x0, y0): corners p1, p4; p2, p3 above; p6, p5 below.
@@ -180,6 +194,32 @@ std::vector<std::string> LfwSample(size_t n, size_t skip = 0) {
 }
 
 const char* kLfwPhoto = "Rafael_Ramirez/Rafael_Ramirez_0001.jpg";
+
+// One pass for a video frame gives what the two calls give apart (bench/bench_analysis times it).
+TEST_F(EyeStatesTest, AnalyzeFrameGivesTheSameAsAnalyzeAndEyeStates) {
+  const AnalysisGrant grant = policy::Gate::AuthorizeResearchAnalysis("test");
+  auto img = ReadImageFile(Lfw(kLfwPhoto));
+  ASSERT_TRUE(img.ok());
+  const AnalysisOptions opts;
+  auto frame = engine_->AnalyzeFrame(grant, *img, opts);
+  auto attrs = engine_->Analyze(grant, *img, opts);
+  auto eyes = engine_->EyeStates(grant, *img);
+  ASSERT_TRUE(frame.ok() && attrs.ok() && eyes.ok());
+  ASSERT_FALSE(frame->empty());
+  ASSERT_EQ(frame->size(), attrs->size());
+  ASSERT_EQ(frame->size(), eyes->size());
+  for (size_t i = 0; i < frame->size(); ++i) {
+    const FrameAnalysis& f = (*frame)[i];
+    EXPECT_EQ(f.attributes.age, (*attrs)[i].age);
+    EXPECT_EQ(f.attributes.p_female, (*attrs)[i].p_female);
+    EXPECT_EQ(f.attributes.expression, (*attrs)[i].expression);
+    EXPECT_EQ(f.eyes.left_open, (*eyes)[i].left_open);
+    EXPECT_EQ(f.eyes.right_ear, (*eyes)[i].right_ear);
+    EXPECT_EQ(f.eyes.state, (*eyes)[i].state);
+    EXPECT_EQ(f.eyes.box, (*eyes)[i].box);
+  }
+  EXPECT_EQ(engine_->AnalyzeFrame(grant, cv::Mat(), opts).status().kind(), ErrorKind::kInvalidInput);
+}
 
 TEST_F(EyeStatesTest, RejectsAnEmptyFrame) {
   const AnalysisGrant grant = policy::Gate::AuthorizeResearchAnalysis("test");
