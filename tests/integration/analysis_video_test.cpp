@@ -335,6 +335,7 @@ TEST_F(AnalysisVideoTest, P3_EvalAttributesIsAuditedPerAgeBandAndCountsNoFaceAsE
     if (e.action != "eval.attributes") continue;
     ++n;
     EXPECT_EQ(e.outcome, "ok");
+    EXPECT_EQ(e.purpose.rfind("research:", 0), 0u) << e.purpose;  // tagged research, kept apart
     EXPECT_EQ(e.detail.find("utkface/"), std::string::npos) << e.detail;
     EXPECT_EQ(nlohmann::json::parse(e.detail)["photos"], 11);
   }
@@ -400,7 +401,10 @@ TEST_F(AnalysisVideoTest, P3_EvalEyesGivesAConfusionTableWithNoFaceAsErrors) {
   ASSERT_TRUE(events.ok());
   int n = 0;
   for (const AuditEvent& e : *events)
-    if (e.action == "eval.eyes") ++n;
+    if (e.action == "eval.eyes") {
+      ++n;
+      EXPECT_EQ(e.purpose.rfind("research:", 0), 0u) << e.purpose;
+    }
   EXPECT_EQ(n, 2);  // the service call and the CLI's
 }
 
