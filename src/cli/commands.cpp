@@ -609,6 +609,11 @@ int Run(int argc, char** argv) {
         rc = Report(ctx, Status::InvalidInput("--drowsiness needs a video file or --camera N, not photos"));
         return;
       }
+      if (an_window != "60s" || an_fps >= 0 || !an_duration.empty()) {
+        rc = Report(ctx, Status::InvalidInput("--window, --fps and --duration apply to a video file or a camera, "
+                                              "not to photos; drop them or give one video"));
+        return;
+      }
     }
     if (an_camera >= 0 && !an_paths.empty()) {
       rc = Report(ctx, Status::InvalidInput("give either --camera N or a video file, not both"));
