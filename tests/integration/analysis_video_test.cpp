@@ -228,6 +228,11 @@ TEST_F(AnalysisVideoTest, AN2_BadVideoInputGetsAClearError) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().kind(), ErrorKind::kNotFound);
   EXPECT_NE(r.status().message().find("/dev/video63"), std::string::npos) << r.status().message();
+  // Video-only options with photos, and --drowsiness with photos: input errors, not ignored.
+  auto photo = RunCli(home_, "analyze shop-count '" + Facedata(kSix[0]) + "' --window 10s");
+  EXPECT_EQ(photo.exit_code, 2) << photo.out;
+  EXPECT_NE(photo.out.find("apply to a video"), std::string::npos) << photo.out;
+  EXPECT_EQ(RunCli(home_, "analyze shop-count '" + Facedata(kSix[0]) + "' --drowsiness").exit_code, 2);
   auto cli = RunCli(home_, "analyze shop-count --camera 63");
   EXPECT_EQ(cli.exit_code, 4) << cli.out;
   EXPECT_NE(cli.out.find("/dev/video63"), std::string::npos) << cli.out;
