@@ -140,6 +140,10 @@ class Store {
   virtual Result<std::optional<IdentifyThresholdRecord>> GetIdentifyThreshold(const std::string& purpose) = 0;
   virtual Result<bool> ClearIdentifyThreshold(const std::string& purpose) = 0;
 
+  // Tenants (REQ S10): every subject id of this store, sorted, so that a tenant's
+  // end can return and delete each one's data through the Service.
+  virtual Result<std::vector<std::string>> ListSubjects() = 0;
+
   // Audit chain (REQ S6): the store assigns seq, prev_hash and hash atomically.
   virtual Result<AuditEvent> AppendAudit(const AuditEvent& e) = 0;
   virtual Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) = 0;

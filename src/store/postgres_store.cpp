@@ -204,6 +204,7 @@ class PostgresStore final : public Store {
   Status SetIdentifyThreshold(const IdentifyThresholdRecord& t) override;
   Result<std::optional<IdentifyThresholdRecord>> GetIdentifyThreshold(const std::string& purpose) override;
   Result<bool> ClearIdentifyThreshold(const std::string& purpose) override;
+  Result<std::vector<std::string>> ListSubjects() override;  // REQ S10
 
   Result<AuditEvent> AppendAudit(const AuditEvent& e) override;
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) override;
@@ -1472,6 +1473,17 @@ Result<bool> PostgresStore::ClearIdentifyThreshold(const std::string& purpose) {
   FG_ASSIGN_OR_RETURN(PgResult r, Run("DELETE FROM purpose_settings WHERE purpose = $1", Params().Text(purpose),
                                       "clearing the identification threshold of purpose " + Quote(purpose)));
   return Changed(r) > 0;
+}
+
+// ---- tenants (REQ S10) ----
+
+Result<std::vector<std::string>> PostgresStore::ListSubjects() {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT id FROM subjects ORDER BY id COLLATE \"C\"", Params(),
+                                      "listing subjects"));
+  std::vector<std::string> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(Row(r.get(), i).Text(0));
+  return out;
 }
 
 // ---- audit chain (REQ S6) ----

@@ -180,6 +180,7 @@ class SqliteStore final : public Store {
   Status SetIdentifyThreshold(const IdentifyThresholdRecord& t) override;
   Result<std::optional<IdentifyThresholdRecord>> GetIdentifyThreshold(const std::string& purpose) override;
   Result<bool> ClearIdentifyThreshold(const std::string& purpose) override;
+  Result<std::vector<std::string>> ListSubjects() override;  // REQ S10
 
   Result<AuditEvent> AppendAudit(const AuditEvent& e) override;
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) override;
@@ -1418,6 +1419,18 @@ Result<bool> SqliteStore::ClearIdentifyThreshold(const std::string& purpose) {
   st.Bind(1, purpose);
   FG_RETURN_IF_ERROR(Run(st, "clearing the identification threshold of purpose " + Quote(purpose)));
   return sqlite3_changes(db_) > 0;
+}
+
+// ---- tenants (REQ S10) ----
+
+Result<std::vector<std::string>> SqliteStore::ListSubjects() {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT id FROM subjects ORDER BY id"));
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(st.Text(0));
+  if (rc != SQLITE_DONE) return SqlError(rc, "listing subjects");
+  return out;
 }
 
 // ---- audit chain (REQ S6) ----
