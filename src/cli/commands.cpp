@@ -1,7 +1,9 @@
 #include "cli/commands.h"
 #include "cli/rights_commands.h"
+#include "cli/tenant_commands.h"
 
 #include <facegate/service.h>
+#include <facegate/tenants.h>
 
 #include "service/json_views.h"
 #include "service/liveness_check.h"
@@ -65,6 +67,8 @@ struct Ctx {
   std::string home;
   std::string db;
   std::string actor = "cli";
+  std::string tenant;  // --tenant: the tenant's home under <home>/tenants/ (REQ S10)
+  std::optional<tenants::TenantLease> lease;  // held while a tenant is in use; an end waits for none
   std::unique_ptr<service::Service> svc;
 };
 
@@ -148,12 +152,38 @@ int Run(int argc, char** argv) {
   app.add_option("--home", ctx.home, "data directory (overrides $FACEGATE_HOME)");
   app.add_option("--db", ctx.db, "PostgreSQL conninfo shared by several nodes (overrides $FACEGATE_DB; "
                                  "default: embedded SQLite in the data directory)");
+  app.add_option("--tenant", ctx.tenant,
+                 "act inside one tenant: its own home <home>/tenants/NAME, database and keys "
+                 "(REQ S10; see `tenant --help`, docs/tenants.md)");
   int rc = kExitOk;
 
   auto open = [&]() -> bool {
     service::Config cfg = service::DefaultConfig();
     if (!ctx.home.empty()) cfg.data_dir = ctx.home;
     if (!ctx.db.empty()) cfg.database = ctx.db;
+    // REQ S10: one tenant per process; its home, database and keys only.
+    if (!ctx.tenant.empty()) {
+      tenants::TenantRegistry reg(cfg);
+      auto t = reg.OpenTenant(ctx.tenant);
+      if (!t.ok()) {
+        rc = Report(ctx, t.status());
+        return false;
+      }
+      if (!ctx.db.empty() && ctx.db != t->first.database) {
+        rc = Report(ctx, Status::InvalidInput("--db is not the database recorded for tenant '" + ctx.tenant +
+                                              "': a tenant uses only its own (leave --db out)"));
+        return false;
+      }
+      cfg = t->first;
+      ctx.lease.emplace(std::move(t->second));
+    } else {
+      auto lease = tenants::LeaseIfTenantHome(cfg.data_dir);  // --home .../tenants/NAME directly
+      if (!lease.ok()) {
+        rc = Report(ctx, lease.status());
+        return false;
+      }
+      if (*lease) ctx.lease.emplace(std::move(**lease));
+    }
     auto s = service::Service::Open(cfg);
     if (!s.ok()) {
       rc = Report(ctx, s.status());
@@ -875,7 +905,7 @@ int Run(int argc, char** argv) {
     if (!k.ok()) { rc = Report(ctx, k.status()); return nullptr; }
     return std::move(k).value();
   };
-  auto* serve = app.add_subcommand("serve", "serve the HTTP/JSON API under /v1/ (docs/api.md)");
+  auto* serve = app.add_subcommand("serve", "serve the HTTP/JSON API under /v1/ (docs/api.md); with --tenant NAME one tenant only, its own keys and data (several tenants: one serve each, docs/tenants.md)");
   serve->add_option("--listen", sv.listen, "host:port to listen on");
   serve->add_option("--cert", sv.cert, "TLS certificate (PEM); with --key serves HTTPS");
   serve->add_option("--key", sv.key, "TLS private key (PEM)");
@@ -1223,6 +1253,25 @@ int Run(int argc, char** argv) {
       [&] { return ctx.as_json; }, &ctx.actor, &rc};
   AddRightsCommands(app, rights_ctx);
 
+  // tenant create / list / end (REQ S10; docs/tenants.md)
+  TenantCliContext tenant_ctx{
+      [&]() -> Result<service::Config> {
+        if (!ctx.tenant.empty())
+          return Status::InvalidInput("the tenant commands act on the root home, not inside a tenant: "
+                                      "leave --tenant out (name the tenant after the command)");
+        if (!ctx.db.empty())
+          return Status::InvalidInput("a tenant's database is given after its name: "
+                                      "facegate tenant create NAME --db CONNINFO");
+        service::Config cfg = service::DefaultConfig();
+        if (!ctx.home.empty()) cfg.data_dir = ctx.home;
+        return cfg;
+      },
+      [&](const Status& st) { return Report(ctx, st); },
+      [&](const json& j, const std::string& h) { return Print(ctx, j, h); },
+      &ctx.actor,
+      &rc};
+  AddTenantCommands(app, tenant_ctx);
+
   // eval eyes
   std::string ee_file, ee_root = ".";
   bool ee_list = false;
@@ -1257,7 +1306,7 @@ int Run(int argc, char** argv) {
     rc = Print(ctx, j, h.str());
   });
 
-  // --json and --home work before or after the subcommand.
+  // --json, --home and --tenant work before or after the subcommand.
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
     a->fallthrough();
     for (CLI::App* sub : a->get_subcommands({})) fall(sub);
