@@ -66,7 +66,9 @@ struct EndReport {
   bool audit_intact = false;  // the returned audit chain verified (REQ S6)
   int64_t audit_events = 0;
   std::vector<std::string> removed;  // files shredded and removed, relative to the tenant home
-  std::string database_left;  // PostgreSQL: the database the operator must still drop ("" for SQLite)
+  // PostgreSQL: the database whose facegate tables were dropped; the (empty) database
+  // itself is the operator's to drop. "" for SQLite.
+  std::string database_left;
 };
 
 // Checks a tenant name: [a-z0-9][a-z0-9-]{0,39}. kInvalidInput saying what is allowed.

@@ -157,8 +157,8 @@ void AddTenantCommands(CLI::App& app, TenantCliContext& ctx) {
       for (const std::string& f : r->removed) h += " " + f;
     }
     if (!r->database_left.empty())
-      h += "\n  the " + r->database_left + " holds only erased rows now, unreadable without the destroyed "
-           "keys: drop it (dropdb) to finish";
+      h += "\n  facegate's tables were dropped from the " + r->database_left +
+           "; the empty database itself may be dropped too (dropdb)";
     *ctx.rc = ctx.print(j, h);
   });
 }

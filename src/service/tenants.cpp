@@ -20,10 +20,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <sstream>
 
 #include "service/json_views.h"
 #include "store/audit_chain.h"
+#include "store/postgres_migrations.h"
 
 namespace facegate::tenants {
 
@@ -425,6 +427,63 @@ Status WritePackage(service::Service& svc, const TenantRecord& t, const std::str
   return Status::Ok();
 }
 
+// The tables and functions facegate's PostgreSQL migrations create, read from
+// the migrations themselves so a table added later is dropped too.
+void FacegateObjects(std::vector<std::string>* tables, std::vector<std::string>* functions) {
+  static const std::regex table(R"(CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*))",
+                                std::regex::icase);
+  static const std::regex function(R"(CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+([A-Za-z_][A-Za-z0-9_]*))",
+                                   std::regex::icase);
+  tables->push_back("schema_migrations");
+  for (const store::Migration& m : store::PostgresMigrations()) {
+    const std::string sql = m.sql;
+    for (std::sregex_iterator it(sql.begin(), sql.end(), table), e; it != e; ++it)
+      tables->push_back((*it)[1]);
+    for (std::sregex_iterator it(sql.begin(), sql.end(), function), e; it != e; ++it)
+      functions->push_back((*it)[1]);
+  }
+  std::sort(tables->begin(), tables->end());
+  tables->erase(std::unique(tables->begin(), tables->end()), tables->end());
+  std::sort(functions->begin(), functions->end());
+  functions->erase(std::unique(functions->begin(), functions->end()), functions->end());
+}
+
+// PostgreSQL: drops facegate's tables (and trigger functions) from the tenant's
+// own database, so its rows (audit chain, anonymised subjects, withdrawn
+// consents) go as the SQLite file does. Only a schema facegate made is touched:
+// without schema_migrations in the current schema nothing is dropped.
+Status DropPostgresTables(const std::string& conninfo, const std::string& label) {
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  struct Closer {
+    PGconn* c;
+    ~Closer() { PQfinish(c); }
+  } closer{c};
+  if (PQstatus(c) != CONNECTION_OK)
+    return Status::Internal("cannot connect to " + label + " to drop the tenant's tables: " +
+                            PQerrorMessage(c) + "; start the server and run the same tenant end again");
+  auto exec = [&](const std::string& sql) -> Status {
+    PGresult* r = PQexec(c, sql.c_str());
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    std::string err = ok ? "" : PQresultErrorMessage(r);
+    PQclear(r);
+    if (!ok) return Status::Internal("dropping the tenant's tables in " + label + ": " + err);
+    return Status::Ok();
+  };
+  PGresult* r = PQexec(c, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+  bool facegate = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+                  std::string(PQgetvalue(r, 0, 0)) == "t";
+  PQclear(r);
+  if (!facegate) return Status::Ok();  // dropped already (a resumed end), or not facegate's
+  std::vector<std::string> tables, functions;
+  FacegateObjects(&tables, &functions);
+  std::string sql = "BEGIN; DROP TABLE IF EXISTS";
+  for (size_t i = 0; i < tables.size(); ++i) sql += (i ? ", " : " ") + tables[i];
+  sql += " CASCADE;";
+  for (const std::string& f : functions) sql += " DROP FUNCTION IF EXISTS " + f + " CASCADE;";
+  sql += " COMMIT;";
+  return exec(sql);
+}
+
 }  // namespace
 
 Status CheckTenantName(const std::string& name) {
@@ -728,6 +787,7 @@ Result<EndReport> TenantRegistry::End(const std::string& name, const EndOptions&
     }
   }
   FG_RETURN_IF_ERROR(step("erased"));
+  if (!sqlite) FG_RETURN_IF_ERROR(DropPostgresTables(t.database, DatabaseLabel(t.database)));
 
   // 4. The master key: whatever copy of the database survives is unreadable.
   if (fs::exists(master_key, ec)) {
@@ -766,7 +826,7 @@ Result<EndReport> TenantRegistry::End(const std::string& name, const EndOptions&
   rep.tenant = t;
   rep.package_path = o.delete_only ? "" : package_dir;
   rep.package_sha256 = t.package_sha256;
-  if (!sqlite) rep.database_left = DatabaseLabel(t.database);
+  if (!sqlite) rep.database_left = DatabaseLabel(t.database);  // empty now; the database itself stays
   return rep;
 }
 
