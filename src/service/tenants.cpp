@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <sys/file.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -294,6 +295,91 @@ struct PackageInfo {
   int64_t audit_events = 0;
 };
 
+// Writes a package's files one by one (never the whole package in memory):
+// each is streamed to disk, hashed as it is written and fsynced when closed.
+class PackageWriter {
+ public:
+  explicit PackageWriter(std::string dir) : dir_(std::move(dir)) {}
+  ~PackageWriter() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status Begin() {
+    std::error_code ec;
+    for (const char* sub : {"subjects", "audit"}) {
+      fs::create_directories(fs::path(dir_) / sub, ec);
+      if (ec) return Status::Internal("cannot create the package folder " + Quote(dir_) + ": " + ec.message());
+    }
+    ::chmod(dir_.c_str(), 0700);
+    return Status::Ok();
+  }
+  Status Open(const std::string& rel) {
+    rel_ = rel;
+    bytes_ = 0;
+    crypto_hash_sha256_init(&hash_);
+    const std::string path = dir_ + "/" + rel;
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd_ < 0) return Status::Internal(Errno("cannot write", path) + " (check the folder's permissions)");
+    return Status::Ok();
+  }
+  Status Append(const std::string& data) {
+    crypto_hash_sha256_update(&hash_, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+    bytes_ += data.size();
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t w = ::write(fd_, data.data() + off, data.size() - off);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return Status::Internal(Errno("cannot write", dir_ + "/" + rel_) + " (check free space)");
+      }
+      off += static_cast<size_t>(w);
+    }
+    return Status::Ok();
+  }
+  Status Close() {
+    int rc = ::fsync(fd_);
+    ::close(fd_);
+    fd_ = -1;
+    if (rc != 0) return Status::Internal(Errno("cannot sync", dir_ + "/" + rel_));
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&hash_, h);
+    static const char* hex = "0123456789abcdef";
+    std::string x;
+    for (unsigned char c : h) {
+      x += hex[c >> 4];
+      x += hex[c & 15];
+    }
+    files_[rel_] = {{"path", rel_}, {"bytes", bytes_}, {"sha256", x}};
+    return Status::Ok();
+  }
+  Status Put(const std::string& rel, const std::string& content) {
+    FG_RETURN_IF_ERROR(Open(rel));
+    FG_RETURN_IF_ERROR(Append(content));
+    return Close();
+  }
+  // Path, bytes and SHA-256 of every file written, by path.
+  json Files() const {
+    json a = json::array();
+    for (const auto& [rel, f] : files_) a.push_back(f);
+    return a;
+  }
+  // Writes manifest.json last, syncs the folders; returns the manifest's SHA-256.
+  Result<std::string> Finish(const json& manifest) {
+    const std::string mtext = manifest.dump(2) + "\n";
+    FG_RETURN_IF_ERROR(WriteDurable(dir_ + "/manifest.json", mtext));
+    FG_RETURN_IF_ERROR(FsyncDir(dir_ + "/subjects"));
+    FG_RETURN_IF_ERROR(FsyncDir(dir_ + "/audit"));
+    FG_RETURN_IF_ERROR(FsyncDir(dir_));
+    return store::Sha256Hex(mtext);
+  }
+
+ private:
+  std::string dir_, rel_;
+  int fd_ = -1;
+  size_t bytes_ = 0;
+  crypto_hash_sha256_state hash_;
+  std::map<std::string, json> files_;
+};
+
 // Writes the tenant's package into `dir` (which must not exist): every
 // subject's rights export, purposes, notices, consents, rights requests,
 // policies and the audit log with its verification, then manifest.json with
@@ -301,7 +387,8 @@ struct PackageInfo {
 Status WritePackage(service::Service& svc, const TenantRecord& t, const std::string& dir,
                     const std::string& actor, PackageInfo* info) {
   store::Store& st = svc.store();
-  std::map<std::string, std::string> files;  // relative path -> content
+  PackageWriter w(dir);
+  FG_RETURN_IF_ERROR(w.Begin());
   FG_ASSIGN_OR_RETURN(std::vector<std::string> subjects, st.ListSubjects());
   json index = json::array();
   json consents = json::array();
@@ -319,14 +406,16 @@ Status WritePackage(service::Service& svc, const TenantRecord& t, const std::str
     if (!doc.ok() && doc.status().kind() == ErrorKind::kNotFound) continue;  // nothing held
     if (!doc.ok()) return doc.status();
     const std::string base = "subjects/" + FileNameOf(s);
-    files[base + ".json"] = doc->json + "\n";
-    files[base + ".md"] = doc->markdown;
+    FG_RETURN_IF_ERROR(w.Put(base + ".json", doc->json + "\n"));
+    FG_RETURN_IF_ERROR(w.Put(base + ".md", doc->markdown));
     index.push_back({{"subject", s}, {"json", base + ".json"}, {"markdown", base + ".md"},
                      {"consents", f.consents.size()}, {"templates", f.templates.size()}});
     ++info->subjects;
   }
-  files["subjects.json"] = index.dump(2) + "\n";
-  files["consents.json"] = consents.dump(2) + "\n";
+  FG_RETURN_IF_ERROR(w.Put("subjects.json", index.dump(2) + "\n"));
+  FG_RETURN_IF_ERROR(w.Put("consents.json", consents.dump(2) + "\n"));
+  const size_t consent_count = consents.size();
+  consents = json();
 
   FG_ASSIGN_OR_RETURN(std::vector<PurposeRecord> purposes, svc.ListPurposes());
   json pj = json::array();
@@ -342,7 +431,7 @@ Status WritePackage(service::Service& svc, const TenantRecord& t, const std::str
     auto n = st.LatestNotice(p.name);
     if (n.ok()) max_notice = std::max(max_notice, n->id);
   }
-  files["purposes.json"] = pj.dump(2) + "\n";
+  FG_RETURN_IF_ERROR(w.Put("purposes.json", pj.dump(2) + "\n"));
   // Notice ids are one sequence: the newest notice is some purpose's latest,
   // so 1..max covers every version of every purpose.
   json nj = json::array();
@@ -352,18 +441,18 @@ Status WritePackage(service::Service& svc, const TenantRecord& t, const std::str
     nj.push_back({{"id", n->id}, {"purpose", n->purpose}, {"version", n->version}, {"text", n->text},
                   {"sha256", n->sha256}, {"published_at", FormatTime(n->published_at)}});
   }
-  files["notices.json"] = nj.dump(2) + "\n";
+  FG_RETURN_IF_ERROR(w.Put("notices.json", nj.dump(2) + "\n"));
 
   FG_ASSIGN_OR_RETURN(std::vector<RightsRequestRecord> reqs, st.ListRightsRequests("", false));
   json rj = json::array();
   for (auto it = reqs.rbegin(); it != reqs.rend(); ++it) rj.push_back(service::RightsRequestJson(*it, Now()));
-  files["rights_requests.json"] = rj.dump(2) + "\n";
+  FG_RETURN_IF_ERROR(w.Put("rights_requests.json", rj.dump(2) + "\n"));
 
   auto pol = svc.Policies();
   if (pol.ok()) {
     json po = json::object();
     for (auto& [k, v] : *pol) po[k] = v;
-    files["policies.json"] = po.dump(2) + "\n";
+    FG_RETURN_IF_ERROR(w.Put("policies.json", po.dump(2) + "\n"));
   }
 
   // The return itself is the chain's last event, so the client holds its record.
@@ -371,59 +460,47 @@ Status WritePackage(service::Service& svc, const TenantRecord& t, const std::str
   ev.actor = actor;
   ev.action = "tenant.return";
   ev.outcome = "ok";
-  ev.detail = json{{"tenant", t.name}, {"subjects", info->subjects}, {"consents", consents.size()},
+  ev.detail = json{{"tenant", t.name}, {"subjects", info->subjects}, {"consents", consent_count},
                    {"templates", templates}, {"law", "PIPL 21"}}
                   .dump();
   FG_RETURN_IF_ERROR(st.AppendAudit(ev).status());
-  std::string events;
+  FG_RETURN_IF_ERROR(w.Open("audit/events.jsonl"));
   int64_t after = 0;
-  for (;;) {
+  for (;;) {  // page by page: an audit log of millions of events is never held whole
     FG_ASSIGN_OR_RETURN(std::vector<AuditEvent> page, svc.ListAudit(after, 1000));
     if (page.empty()) break;
-    for (const AuditEvent& e : page) events += AuditEventJson(e).dump() + "\n";
+    std::string lines;
+    for (const AuditEvent& e : page) lines += AuditEventJson(e).dump() + "\n";
+    FG_RETURN_IF_ERROR(w.Append(lines));
     after = page.back().seq;
     info->audit_events += static_cast<int64_t>(page.size());
   }
-  files["audit/events.jsonl"] = events;
+  FG_RETURN_IF_ERROR(w.Close());
   FG_ASSIGN_OR_RETURN(AuditCheck chk, svc.VerifyAudit());
   info->audit_intact = chk.intact;
-  files["audit/verify.json"] =
+  FG_RETURN_IF_ERROR(w.Put(
+      "audit/verify.json",
       json{{"intact", chk.intact}, {"events", chk.events}, {"first_broken_seq", chk.first_broken_seq},
            {"reason", chk.reason},
            {"how", "each event's hash is the SHA-256 over prev_hash and its fields, length-prefixed "
                    "(docs/architecture.md); recompute it from events.jsonl"}}
-          .dump(2) +
-      "\n";
+              .dump(2) +
+          "\n"));
 
-  std::error_code ec;
-  fs::create_directories(fs::path(dir) / "subjects", ec);
-  if (!ec) fs::create_directories(fs::path(dir) / "audit", ec);
-  if (ec) return Status::Internal("cannot create the package folder " + Quote(dir) + ": " + ec.message());
-  ::chmod(dir.c_str(), 0700);
-  json manifest_files = json::array();
-  for (const auto& [rel, content] : files) {
-    FG_RETURN_IF_ERROR(WriteDurable(dir + "/" + rel, content));
-    manifest_files.push_back({{"path", rel}, {"bytes", content.size()}, {"sha256", store::Sha256Hex(content)}});
-  }
   json manifest = {{"format", kPackageFormat},
                    {"tenant", t.name},
                    {"tenant_created_at", FormatTime(t.created_at)},
                    {"returned_at", FormatTime(Now())},
                    {"law", "PIPL 21: the entrusted party returns or deletes the personal information"},
                    {"subjects", info->subjects},
-                   {"consents", consents.size()},
+                   {"consents", consent_count},
                    {"templates", templates},
                    {"templates_note",
                     "face templates are metadata only (id, purpose, model, times); the sealed vectors "
                     "are not returned and are destroyed with the tenant's keys"},
                    {"audit", {{"intact", chk.intact}, {"events", info->audit_events}}},
-                   {"files", manifest_files}};
-  const std::string mtext = manifest.dump(2) + "\n";
-  FG_RETURN_IF_ERROR(WriteDurable(dir + "/manifest.json", mtext));
-  FG_RETURN_IF_ERROR(FsyncDir(dir + "/subjects"));
-  FG_RETURN_IF_ERROR(FsyncDir(dir + "/audit"));
-  FG_RETURN_IF_ERROR(FsyncDir(dir));
-  info->sha256 = store::Sha256Hex(mtext);
+                   {"files", w.Files()}};
+  FG_ASSIGN_OR_RETURN(info->sha256, w.Finish(manifest));
   return Status::Ok();
 }
 
@@ -642,6 +719,16 @@ Result<EndReport> TenantRegistry::End(const std::string& name, const EndOptions&
   if (o.delete_only && o.confirm != name)
     return Status::InvalidInput("deleting tenant " + Quote(name) + " without returning its data cannot be "
                                 "undone: confirm with --confirm " + name);
+  if (!o.delete_only) {
+    // Inside <root>/tenants the package would go with this tenant's files or
+    // land in another tenant's home: refused (REQ S10).
+    std::error_code ec;
+    const fs::path to = fs::weakly_canonical(fs::absolute(o.return_to), ec);
+    const fs::path rel = to.lexically_relative(fs::weakly_canonical(fs::absolute(dir_), ec));
+    if (!rel.empty() && *rel.begin() != "..")
+      return Status::InvalidInput("--return-to " + Quote(o.return_to) + " is inside " + Quote(dir_) +
+                                  ", where tenants' homes are: give a folder outside it");
+  }
   FG_ASSIGN_OR_RETURN(TenantRecord t, Get(name));
   if (t.state == "ended") return Status::Conflict(EndedText(t));
   const std::string mode = o.delete_only ? "delete" : "return";

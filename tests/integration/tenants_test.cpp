@@ -268,6 +268,13 @@ TEST_F(TenantsTest, S10_DeleteOnlyNeedsConfirmation) {
   }
   tenants::EndOptions none;  // neither return nor delete-only
   EXPECT_EQ(reg_->End("acme", none).status().kind(), ErrorKind::kInvalidInput);
+  for (const fs::path& inside : {root_ / "tenants", root_ / "tenants" / "acme" / "out", root_ / "tenants" / "x"}) {
+    tenants::EndOptions into;  // a package where the tenants' homes are
+    into.return_to = inside.string();
+    auto r = reg_->End("acme", into);
+    EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidInput) << inside;
+    EXPECT_NE(r.status().message().find("outside"), std::string::npos) << r.status().message();
+  }
   EXPECT_EQ(reg_->Get("acme")->state, "active");
   EXPECT_TRUE(fs::exists(root_ / "tenants" / "acme" / "master.key"));
   o.confirm = "acme";
