@@ -676,6 +676,11 @@ Result<std::pair<service::Config, TenantLease>> TenantRegistry::OpenTenant(const
   if (t.state == "ended") return Status::Refused("S10", EndedText(t));
   if (t.state != "active") return Status::Refused("S10", EndingText(t));
   const std::string home = HomeOf(name);
+  std::error_code ec;
+  if (!fs::is_directory(home, ec))
+    return Status::Integrity("tenant " + Quote(name) + " is active but its home " + Quote(home) +
+                             " is missing: restore it from a backup, or record the loss with "
+                             "facegate tenant end " + name + " --delete-only --confirm " + name);
   auto fd = TakeLeaseFd(home, LOCK_SH);
   if (!fd.ok()) {
     if (fd.status().kind() == ErrorKind::kConflict)

@@ -341,6 +341,28 @@ TEST_F(TenantsTest, S10_EndIsRefusedWhileTheTenantIsInUse) {
   EXPECT_TRUE(reg_->End("acme", o).ok());
 }
 
+TEST_F(TenantsTest, S10_ATenantWhoseHomeWentMissingIsNeverRecreatedEmpty) {
+  ASSERT_TRUE(reg_->Create("acme", "").ok());
+  fs::remove_all(root_ / "tenants" / "acme");
+  auto t = reg_->OpenTenant("acme");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().kind(), ErrorKind::kIntegrity);
+  EXPECT_NE(t.status().message().find("--delete-only"), std::string::npos) << t.status().message();
+  EXPECT_FALSE(fs::exists(root_ / "tenants" / "acme"));
+  tenants::EndOptions ret;  // nothing left to return
+  ret.return_to = (root_ / "out").string();
+  EXPECT_EQ(reg_->End("acme", ret).status().kind(), ErrorKind::kIntegrity);
+  EXPECT_EQ(reg_->Get("acme")->state, "ending");
+  tenants::EndOptions del;  // the loss recorded: ended, deleted
+  del.delete_only = true;
+  del.confirm = "acme";
+  auto r = reg_->End("acme", del);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(reg_->Get("acme")->state, "ended");
+  EXPECT_EQ(reg_->Get("acme")->ended_how, "deleted");
+  EXPECT_FALSE(fs::exists(root_ / "tenants" / "acme"));
+}
+
 TEST_F(TenantsTest, S10_BadTenantNamesAreRefused) {
   for (std::string bad : {std::string(""), std::string("Acme"), std::string("-acme"), std::string("a_b"),
                           std::string("../x"), std::string("a/b"), std::string("a b"), std::string("ac.me"),
