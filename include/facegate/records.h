@@ -104,6 +104,30 @@ struct AlternativeRecord {
   UnixTime opened_at = 0;
   std::optional<UnixTime> closed_at;
   std::string outcome;  // "" while open, then "granted" or "denied"
+  int64_t attempts = 0;  // credentials presented to its connector (REQ A4)
+};
+
+// How a purpose's alternative method is checked (REQ A4): a connector kind ("staff": a person
+// records the outcome; "pin", "card": a secret registered to the person; "qr": a signed
+// single-use token; "http": an external identity service) and its JSON settings.
+struct AlternativeConnectorRecord {
+  std::string purpose;
+  std::string method;  // one of the purpose's declared alternatives
+  std::string kind;
+  std::string config = "{}";  // e.g. {"url": "...", "timeout_ms": 3000} for "http"
+  std::string actor;
+  UnixTime set_at = 0;
+};
+
+// A person's secret for a "pin" or "card" alternative, kept only as an Argon2id verifier
+// (libsodium crypto_pwhash_str), never the secret; it expires like every record (REQ S5).
+struct AlternativeCredentialRecord {
+  std::string subject;
+  std::string purpose;
+  std::string method;
+  std::string verifier;  // crypto_pwhash_str output
+  UnixTime created_at = 0;
+  UnixTime expires_at = 0;
 };
 
 // A template as stored: sealed, never plaintext (REQ S3, S4).

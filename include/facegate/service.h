@@ -3,6 +3,7 @@
 // is audited, refusals included.
 #pragma once
 
+#include <facegate/connectors.h>
 #include <facegate/records.h>
 #include <facegate/status.h>
 #include <facegate/store.h>
@@ -159,6 +160,7 @@ struct SweepReport {
   int64_t templates_deleted = 0;
   int64_t keys_destroyed = 0;
   std::vector<std::string> subjects;  // whose templates were deleted
+  int64_t alternative_credentials_deleted = 0;  // expired PIN / card verifiers (REQ A4, S5)
 };
 
 // Aggregated attributes of an analysis run (REQ SC3, AN1, AN2): counts only;
@@ -231,6 +233,7 @@ struct ErasureResult {
   int64_t consents_withdrawn = 0;
   int64_t templates_deleted = 0;
   bool key_destroyed = false;
+  int64_t alternative_credentials_deleted = 0;  // PIN / card verifiers (REQ A4)
   bool identity_anonymised = false;
 };
 
@@ -408,6 +411,39 @@ class Service {
   // closes the transaction; audited like a face outcome, so the service never
   // depends on face (REQ C6). kConflict if already completed.
   Status CompleteAlternative(int64_t id, const std::string& outcome, const std::string& actor);
+
+  // ---- Alternative connectors (REQ A4; src/service/alternative_connectors.cpp) ----
+  // Binds a declared alternative of a purpose to a connector kind (BuiltInConnectorKinds() or
+  // one added with AddConnectorKind) with its JSON settings, checked now. Admin; audited.
+  Status ConnectAlternative(const AlternativeConnectorRecord& c, const std::string& actor);
+  // Every declared alternative of the purpose with its connector ("staff" when none is bound).
+  Result<std::vector<AlternativeConnectorRecord>> AlternativeConnectors(const std::string& purpose);
+  // Adds a connector kind (a card reader's SDK, another identity service) to this service.
+  Status AddConnectorKind(const std::string& kind, ConnectorFactory factory);
+  // Registers the person's PIN (4-12 digits) or card number (4-64 letters/digits) for a
+  // "pin"/"card" alternative, kept as an Argon2id verifier that expires with the purpose's
+  // retention (REQ S5). Audited without the secret.
+  Status RegisterAlternativeCredential(const std::string& subject, const std::string& purpose,
+                                       const std::string& method, const std::string& secret,
+                                       const std::string& actor);
+  // Issues a single-use signed token (shown as a QR code) for a "qr" alternative, valid for
+  // `valid_seconds` (1..86400). Audited without the token.
+  Result<std::string> IssueAlternativeToken(const std::string& subject, const std::string& purpose,
+                                            const std::string& method, int64_t valid_seconds,
+                                            const std::string& actor);
+  // What presenting a credential did to a transaction.
+  struct PresentResult {
+    std::string outcome;  // "granted", "denied" (closed) or "retry" (still open)
+    std::string connector;
+    std::string reason;
+    int64_t attempts_left = 0;
+  };
+  // The person presents a credential on an open face-free transaction; its connector decides.
+  // Granted closes it granted (audited like a face match, REQ C6); a wrong credential leaves
+  // it open until kMaxAlternativeAttempts, then closes it denied. A "staff" alternative is
+  // kInvalidInput (complete it by hand). The credential is never stored or logged.
+  Result<PresentResult> PresentAlternative(int64_t id, const std::string& credential, const std::string& actor);
+  static constexpr int64_t kMaxAlternativeAttempts = 3;
   // A consent receipt for the person, as JSON with the fields of the Kantara
   // Consent Receipt and ISO/IEC 27560 (processor, purpose, sensitive flag,
   // notice version and hash, time, method, option, expiry, withdrawal). Audited.

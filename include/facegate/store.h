@@ -87,6 +87,28 @@ class Store {
                                                                       const std::string& session,
                                                                       UnixTime now) = 0;
 
+  // Alternative connectors (REQ A4; migration 10). Set replaces the binding of (purpose,
+  // method); Get is nullopt when none is set (the method is then checked by staff).
+  virtual Status SetAlternativeConnector(const AlternativeConnectorRecord& c) = 0;
+  virtual Result<std::optional<AlternativeConnectorRecord>> GetAlternativeConnector(
+      const std::string& purpose, const std::string& method) = 0;
+  virtual Result<std::vector<AlternativeConnectorRecord>> ListAlternativeConnectors(
+      const std::string& purpose) = 0;
+  // A person's PIN/card verifier; Put replaces the earlier one for (subject, purpose, method).
+  virtual Status PutAlternativeCredential(const AlternativeCredentialRecord& c) = 0;
+  virtual Result<std::optional<AlternativeCredentialRecord>> GetAlternativeCredential(
+      const std::string& subject, const std::string& purpose, const std::string& method) = 0;
+  // Deletes the subject's credentials (every purpose when purpose is ""); returns how many.
+  virtual Result<int64_t> DeleteAlternativeCredentials(const std::string& subject,
+                                                       const std::string& purpose) = 0;
+  // Deletes credentials whose expiry has passed (REQ S5); returns how many.
+  virtual Result<int64_t> DeleteExpiredAlternativeCredentials(UnixTime now) = 0;
+  // Marks a single-use token's nonce used; kConflict when it was used before (atomic).
+  virtual Status ClaimAlternativeToken(const std::string& nonce, UnixTime at, UnixTime expires_at) = 0;
+  // Counts one more credential presented on an open transaction; returns the new count.
+  // kConflict when the transaction is closed.
+  virtual Result<int64_t> CountAlternativeAttempt(int64_t id) = 0;
+
   // Consent refusals, for the quiet period before asking again (REQ C7).
   virtual Status RecordConsentRefusal(const std::string& subject, const std::string& purpose,
                                       UnixTime at) = 0;

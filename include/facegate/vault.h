@@ -30,6 +30,10 @@ class Vault {
   Result<std::vector<Template>> OpenAll(const Grant& grant, Store& store,
                                         const std::string& subject) const;
 
+  // A 32-byte key for one use, derived from the master key (libsodium crypto_kdf; `context`
+  // is exactly 8 characters, e.g. "altokens"), so no second key file exists to lose or leak.
+  std::string DeriveKey(const char* context, uint64_t id) const;
+
   Vault(Vault&&) noexcept;
   Vault& operator=(Vault&&) noexcept;
   ~Vault();  // wipes the master key from memory

@@ -315,14 +315,18 @@ int Run(int argc, char** argv) {
     if (!open()) return;
     auto n = ctx.svc->LatestNotice(n_purpose);
     if (!n.ok()) { rc = Report(ctx, n.status(), n_purpose); return; }
-    std::string body = n_format == "voice" ? policy::NoticeForVoice(n->text)
+    // REQ A3: every form names the non-face ways as plainly as the face method.
+    const std::vector<std::string> alts = ctx.svc->AlternativesOf(n->purpose);
+    const std::string statement = policy::AlternativesStatement(alts);
+    std::string body = n_format == "voice" ? policy::NoticeForVoice(n->text, alts)
                        : n_format == "large-print"
                            ? policy::NoticeLargePrintHtml(n->text, "Notice: " + n->purpose + " (version " +
-                                                                       std::to_string(n->version) + ")")
+                                                                       std::to_string(n->version) + ")", alts)
                            : n->text;
     rc = Print(ctx, {{"notice_id", n->id}, {"purpose", n->purpose}, {"version", n->version}, {"sha256", n->sha256},
-                     {"format", n_format}, {"text", body}},
-               body);
+                     {"format", n_format}, {"text", body}, {"alternatives", alts},
+                     {"alternatives_statement", statement}},
+               n_format == "text" && !statement.empty() ? body + "\n" + statement : body);
   });
 
   // consent give / withdraw / list
@@ -830,6 +834,92 @@ int Run(int argc, char** argv) {
     if (!st.ok()) { rc = Report(ctx, st); return; }
     rc = Print(ctx, {{"ok", true}, {"transaction", alt_id}, {"outcome", alt_outcome}},
                "alternative transaction " + std::to_string(alt_id) + " completed: " + alt_outcome);
+  });
+  // alternative connect / connectors / register / token / present (REQ A4)
+  std::string altc_kind = "staff", altc_config = "{}";
+  int64_t altc_valid = 300;
+  // A secret or credential is read from standard input, one line, so it never appears in the
+  // process list or the shell history.
+  auto read_stdin_line = [](const std::string& what) -> Result<std::string> {
+    std::string line;
+    if (!std::getline(std::cin, line))
+      return Status::InvalidInput("no " + what + " on standard input: pipe it in, e.g. `echo 1234 | facegate ...`");
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n' || line.back() == ' ')) line.pop_back();
+    return line;
+  };
+  auto* aconnect = alternative->add_subcommand(
+      "connect", "bind a declared alternative to a connector that checks it: staff, pin, card, qr or http (REQ A4)");
+  aconnect->add_option("purpose", alt_purpose)->required();
+  aconnect->add_option("method", alt_method, "one of the purpose's declared alternatives")->required();
+  aconnect->add_option("--kind", altc_kind, "staff | pin | card | qr | http")->required();
+  aconnect->add_option("--config", altc_config,
+                       "JSON settings; http: {\"url\": \"https://id.example/verify\", \"timeout_ms\": 3000}");
+  aconnect->callback([&] {
+    if (!open()) return;
+    AlternativeConnectorRecord c;
+    c.purpose = alt_purpose;
+    c.method = alt_method;
+    c.kind = altc_kind;
+    c.config = altc_config;
+    Status st = ctx.svc->ConnectAlternative(c, ctx.actor);
+    if (!st.ok()) { rc = Report(ctx, st, alt_purpose); return; }
+    rc = Print(ctx, {{"ok", true}, {"purpose", alt_purpose}, {"method", alt_method}, {"kind", altc_kind}},
+               "alternative " + alt_method + " of " + alt_purpose + " is checked by the " + altc_kind + " connector");
+  });
+  auto* aconnectors = alternative->add_subcommand("connectors", "each declared alternative of a purpose and its connector");
+  aconnectors->add_option("purpose", alt_purpose)->required();
+  aconnectors->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->AlternativeConnectors(alt_purpose);
+    if (!r.ok()) { rc = Report(ctx, r.status(), alt_purpose); return; }
+    json arr = json::array();
+    std::string human;
+    for (auto& c : *r) {
+      arr.push_back({{"method", c.method}, {"kind", c.kind}, {"config", json::parse(c.config, nullptr, false)},
+                     {"set_by", c.actor}, {"set_at", c.set_at}});
+      human += c.method + "\t" + c.kind + "\t" + c.config + "\n";
+    }
+    rc = Print(ctx, arr, human.empty() ? "no alternatives declared" : human.substr(0, human.size() - 1));
+  });
+  auto* aregister = alternative->add_subcommand(
+      "register", "register the person's PIN or card number (read from standard input) for a pin/card alternative");
+  aregister->add_option("subject", alt_subject, "pseudonymous subject id")->required();
+  aregister->add_option("purpose", alt_purpose)->required();
+  aregister->add_option("method", alt_method)->required();
+  aregister->callback([&] {
+    auto secret = read_stdin_line("PIN or card number");
+    if (!secret.ok()) { rc = Report(ctx, secret.status()); return; }
+    if (!open()) return;
+    Status st = ctx.svc->RegisterAlternativeCredential(alt_subject, alt_purpose, alt_method, *secret, ctx.actor);
+    if (!st.ok()) { rc = Report(ctx, st, alt_purpose); return; }
+    rc = Print(ctx, {{"ok", true}, {"subject", alt_subject}, {"purpose", alt_purpose}, {"method", alt_method}},
+               "registered for " + alt_subject + " / " + alt_purpose + " / " + alt_method +
+                   " (kept as an Argon2id verifier only)");
+  });
+  auto* atoken = alternative->add_subcommand("token", "issue a signed single-use token (to show as a QR code) for a qr alternative");
+  atoken->add_option("subject", alt_subject, "pseudonymous subject id")->required();
+  atoken->add_option("purpose", alt_purpose)->required();
+  atoken->add_option("method", alt_method)->required();
+  atoken->add_option("--valid", altc_valid, "seconds the token is valid (1..86400)")->capture_default_str();
+  atoken->callback([&] {
+    if (!open()) return;
+    auto t = ctx.svc->IssueAlternativeToken(alt_subject, alt_purpose, alt_method, altc_valid, ctx.actor);
+    if (!t.ok()) { rc = Report(ctx, t.status(), alt_purpose); return; }
+    rc = Print(ctx, {{"ok", true}, {"token", *t}, {"valid_seconds", altc_valid}}, *t);
+  });
+  auto* apresent = alternative->add_subcommand(
+      "present", "present the person's credential (standard input) on an open transaction; its connector decides");
+  apresent->add_option("id", alt_id, "transaction id from `alternative choose`")->required();
+  apresent->callback([&] {
+    auto cred = read_stdin_line("credential");
+    if (!cred.ok()) { rc = Report(ctx, cred.status()); return; }
+    if (!open()) return;
+    auto r = ctx.svc->PresentAlternative(alt_id, *cred, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    rc = Print(ctx, {{"ok", true}, {"transaction", alt_id}, {"outcome", r->outcome}, {"connector", r->connector},
+                     {"reason", r->reason}, {"attempts_left", r->attempts_left}},
+               "transaction " + std::to_string(alt_id) + ": " + r->outcome + " (" + r->connector + ": " + r->reason +
+                   (r->outcome == "retry" ? "; " + std::to_string(r->attempts_left) + " attempt(s) left" : "") + ")");
   });
   auto* crefuse = consent->add_subcommand("refuse", "record that the person refused; no re-prompt in the quiet period (REQ C7)");
   crefuse->add_option("subject", alt_subject)->required();

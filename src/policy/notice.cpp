@@ -150,11 +150,59 @@ std::string NoticeFieldValue(const std::string& text, const std::string& key) {
   return "";
 }
 
-std::string NoticeForVoice(const std::string& text) {
-  std::string out;
+std::string AlternativesStatement(const std::vector<std::string>& alternatives) {
+  if (alternatives.empty()) return "";
+  std::string en, zh;
+  for (const std::string& a : alternatives) {
+    en += (en.empty() ? "" : ", ") + a;
+    zh += (zh.empty() ? "" : "、") + a;
+  }
+  return "Other ways: " + en +
+         ". Without your face, for the same service, at no extra fee and no extra wait; choosing one means no "
+         "image of your face is taken. 其他方式：" +
+         zh + "。不使用人脸，服务相同，不额外收费，无需额外等待；选择后不采集您的人脸图像。";
+}
+
+namespace {
+
+// Whether a plain line is the method field ("Method: ..." / "方式：..."), after which the
+// alternatives are placed (REQ A3).
+bool IsMethodLine(const std::string& l) {
+  for (const NoticeField& f : RequiredNoticeFields()) {
+    if (f.key != "method") continue;
+    for (const std::string& label : f.labels)
+      if (l.compare(0, label.size(), label) == 0) {
+        std::string rest = Trim(l.substr(label.size()));
+        if (rest.rfind(":", 0) == 0 || rest.rfind("：", 0) == 0) return true;
+      }
+  }
+  return false;
+}
+
+// The notice's plain lines with the alternatives statement after the method field (or first
+// when there is none as a "Label:" line).
+std::vector<std::string> LinesWithAlternatives(const std::string& text, const std::vector<std::string>& alts) {
+  std::vector<std::string> out;
+  const std::string statement = AlternativesStatement(alts);
+  bool placed = statement.empty();
   for (const std::string& raw : Lines(text)) {
     std::string l = Plain(raw);
     if (l.empty()) continue;
+    out.push_back(l);
+    if (!placed && IsMethodLine(l)) {
+      out.push_back(statement);
+      placed = true;
+    }
+  }
+  if (!placed) out.insert(out.begin(), statement);
+  return out;
+}
+
+}  // namespace
+
+std::string NoticeForVoice(const std::string& text, const std::vector<std::string>& alternatives) {
+  std::string out;
+  for (std::string l : LinesWithAlternatives(text, alternatives)) {
     char last = l.back();
     if (last != '.' && last != '!' && last != '?' && last != ':' && static_cast<unsigned char>(last) < 0x80)
       l += '.';
@@ -163,7 +211,8 @@ std::string NoticeForVoice(const std::string& text) {
   return out;
 }
 
-std::string NoticeLargePrintHtml(const std::string& text, const std::string& title) {
+std::string NoticeLargePrintHtml(const std::string& text, const std::string& title,
+                                 const std::vector<std::string>& alternatives) {
   std::string html =
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -171,9 +220,7 @@ std::string NoticeLargePrintHtml(const std::string& text, const std::string& tit
       "body{font-family:sans-serif;font-size:28px;line-height:1.5;color:#000;background:#fff;"
       "max-width:40em;margin:1em auto;padding:0 1em}h1{font-size:40px}p{margin:0 0 1em}"
       "strong{display:block}</style></head><body>\n<h1>" + Escape(title) + "</h1>\n";
-  for (const std::string& raw : Lines(text)) {
-    std::string l = Plain(raw);
-    if (l.empty()) continue;
+  for (const std::string& l : LinesWithAlternatives(text, alternatives)) {
     size_t colon = l.find(':');
     size_t wide = l.find("：");
     if (wide != std::string::npos && (colon == std::string::npos || wide < colon)) colon = wide;

@@ -30,8 +30,15 @@ std::string NoticeFieldValue(const std::string& text, const std::string& key);
 // Accessible forms of a notice (REQ N2). Voice: plain sentences without
 // markup, one per line, for a text-to-speech engine. Large print: a
 // self-contained HTML page, high contrast, large type, one field per block.
-std::string NoticeForVoice(const std::string& text);
-std::string NoticeLargePrintHtml(const std::string& text, const std::string& title);
+// Both carry the purpose's alternatives right after the method field, in the same form as
+// every field (REQ A3: as visible as face), see AlternativesStatement.
+std::string NoticeForVoice(const std::string& text, const std::vector<std::string>& alternatives);
+std::string NoticeLargePrintHtml(const std::string& text, const std::string& title,
+                                 const std::vector<std::string>& alternatives);
+// The statement every served form of a notice carries (REQ A3), in English and Chinese: the
+// non-face ways, same service, no extra fee, no extra wait, no face image taken when chosen.
+// "" when the purpose has none (face-only under a recorded legal mandate, REQ A1).
+std::string AlternativesStatement(const std::vector<std::string>& alternatives);
 
 // Lower-case hex SHA-256 of the notice text (consents bind to it; REQ C2, N3).
 std::string NoticeDigest(const std::string& text);

@@ -71,6 +71,12 @@ const std::vector<RouteInfo>& Routes() {
       {"POST", "/v1/analyze", Access::kFace},
       {"POST", "/v1/alternatives", Access::kGate},
       {"POST", "/v1/alternatives/{id}/complete", Access::kGate},
+      // Alternative connectors (REQ A4): binding, credentials, tokens, presenting.
+      {"GET", "/v1/purposes/{name}/connectors", Access::kPurposes},
+      {"POST", "/v1/purposes/{name}/connectors", Access::kAdmin},
+      {"POST", "/v1/alternatives/credentials", Access::kConsents},
+      {"POST", "/v1/alternatives/tokens", Access::kConsents},
+      {"POST", "/v1/alternatives/{id}/present", Access::kGate},
       {"POST", "/v1/subjects/{id}/consents/{purpose}/refuse", Access::kGate},
       {"GET", "/v1/subjects/{id}/consents/{purpose}/may-ask", Access::kGate},
       {"GET", "/v1/consents/{id}/receipt", Access::kConsents},
@@ -614,11 +620,15 @@ struct Server::Impl {
     json j = NoticeJson(*n, true);
     j["ok"] = true;
     j["format"] = format;
+    // REQ A3: every form names the non-face ways as plainly as the face method.
+    const std::vector<std::string> alts = svc.AlternativesOf(c.purpose);
+    j["alternatives"] = alts;
+    j["alternatives_statement"] = policy::AlternativesStatement(alts);
     if (format == "voice")
-      j["text"] = policy::NoticeForVoice(n->text);
+      j["text"] = policy::NoticeForVoice(n->text, alts);
     else if (format == "large-print")
       j["text"] = policy::NoticeLargePrintHtml(
-          n->text, "Notice: " + n->purpose + " (version " + std::to_string(n->version) + ")");
+          n->text, "Notice: " + n->purpose + " (version " + std::to_string(n->version) + ")", alts);
     SendJson(c.res, 200, j);
   }
 
@@ -1098,6 +1108,110 @@ struct Server::Impl {
     SendJson(c.res, 200, {{"ok", true}, {"transaction", *id}, {"outcome", *outcome}});
   }
 
+  // ---- alternative connectors (REQ A4) ----
+
+  static json ConnectorJson(const AlternativeConnectorRecord& r) {
+    return {{"method", r.method}, {"kind", r.kind}, {"config", json::parse(r.config, nullptr, false)},
+            {"set_by", r.actor}, {"set_at", r.set_at ? FormatTime(r.set_at) : std::string()}};
+  }
+
+  void ListConnectors(Call& c) {
+    c.action = "alternative.connectors";
+    c.purpose = c.req.matches[1];
+    auto r = svc.AlternativeConnectors(c.purpose);
+    if (!r.ok()) return Fail(c, r.status());
+    json arr = json::array();
+    for (auto& x : *r) arr.push_back(ConnectorJson(x));
+    SendJson(c.res, 200, {{"ok", true}, {"purpose", c.purpose}, {"connectors", arr}});
+  }
+
+  void ConnectAlternative(Call& c) {
+    c.action = "alternative.connect";
+    c.purpose = c.req.matches[1];
+    const char* kHint = R"({"method": "id-service", "kind": "http", "config": {"url": "https://id.example/verify"}})";
+    auto body = ParseBody(c.req, kHint);
+    if (!body.ok()) return Fail(c, body.status());
+    auto method = Str(*body, "method", true, "one of the purpose's declared alternatives");
+    if (!method.ok()) return Fail(c, method.status());
+    auto kind = Str(*body, "kind", true, "staff, pin, card, qr or http");
+    if (!kind.ok()) return Fail(c, kind.status());
+    AlternativeConnectorRecord rec;
+    rec.purpose = c.purpose;
+    rec.method = *method;
+    rec.kind = *kind;
+    if (body->contains("config")) {
+      if (!(*body)["config"].is_object())
+        return Fail(c, Status::InvalidInput(std::string("\"config\" must be an object; send ") + kHint));
+      rec.config = (*body)["config"].dump();
+    }
+    c.audited = true;
+    Status st = svc.ConnectAlternative(rec, c.actor);
+    if (!st.ok()) return Fail(c, st);
+    SendJson(c.res, 200, {{"ok", true}, {"purpose", c.purpose}, {"method", rec.method}, {"kind", rec.kind}});
+  }
+
+  void RegisterCredential(Call& c) {
+    c.action = "alternative.register";
+    auto body = ParseBody(c.req, R"({"subject": "S1", "purpose": "office-entry", "method": "pin", "secret": "4821"})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto subject = Str(*body, "subject", true, "the pseudonymous subject id");
+    if (!subject.ok()) return Fail(c, subject.status());
+    auto purpose = Str(*body, "purpose", true);
+    if (!purpose.ok()) return Fail(c, purpose.status());
+    auto method = Str(*body, "method", true, "a pin or card alternative of the purpose");
+    if (!method.ok()) return Fail(c, method.status());
+    auto secret = Str(*body, "secret", true, "the PIN (4-12 digits) or card number");
+    if (!secret.ok()) return Fail(c, secret.status());
+    c.subject = *subject;
+    c.purpose = *purpose;
+    c.audited = true;
+    Status st = svc.RegisterAlternativeCredential(*subject, *purpose, *method, *secret, c.actor);
+    if (!st.ok()) return Fail(c, st);
+    SendJson(c.res, 200, {{"ok", true}, {"subject", *subject}, {"purpose", *purpose}, {"method", *method}});
+  }
+
+  void IssueToken(Call& c) {
+    c.action = "alternative.token";
+    auto body = ParseBody(c.req, R"({"subject": "S1", "purpose": "office-entry", "method": "qr", "valid_seconds": 300})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto subject = Str(*body, "subject", true, "the pseudonymous subject id");
+    if (!subject.ok()) return Fail(c, subject.status());
+    auto purpose = Str(*body, "purpose", true);
+    if (!purpose.ok()) return Fail(c, purpose.status());
+    auto method = Str(*body, "method", true, "a qr alternative of the purpose");
+    if (!method.ok()) return Fail(c, method.status());
+    auto valid = Int(*body, "valid_seconds", false);
+    if (!valid.ok()) return Fail(c, valid.status());
+    c.subject = *subject;
+    c.purpose = *purpose;
+    c.audited = true;
+    const int64_t seconds = *valid ? *valid : 300;
+    auto t = svc.IssueAlternativeToken(*subject, *purpose, *method, seconds, c.actor);
+    if (!t.ok()) return Fail(c, t.status());
+    SendJson(c.res, 200, {{"ok", true}, {"token", *t}, {"valid_seconds", seconds}});
+  }
+
+  void PresentAlternative(Call& c) {
+    c.action = "alternative.present";
+    auto id = PathId(c, 1, "transaction id from POST /v1/alternatives");
+    if (!id.ok()) return Fail(c, id.status());
+    auto body = ParseBody(c.req, R"({"credential": "4821"})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto credential = Str(*body, "credential", true, "what the person presented: PIN, card number or QR payload");
+    if (!credential.ok()) return Fail(c, credential.status());
+    auto a = svc.store().GetAlternative(*id);
+    if (a.ok()) {
+      c.subject = a->subject;
+      c.purpose = a->purpose;
+      if (!DeviceMayAct(c, a->purpose, "")) return;
+    }
+    c.audited = true;
+    auto r = svc.PresentAlternative(*id, *credential, c.actor);
+    if (!r.ok()) return Fail(c, r.status());
+    SendJson(c.res, 200, {{"ok", true}, {"transaction", *id}, {"outcome", r->outcome}, {"connector", r->connector},
+                          {"reason", r->reason}, {"attempts_left", r->attempts_left}});
+  }
+
   // 404 unless the purpose in the path is declared (kept as c.purpose for the audit event).
   bool PurposeExists(Call& c, const std::string& purpose) {
     auto p = svc.store().GetPurpose(purpose);
@@ -1541,6 +1655,11 @@ struct Server::Impl {
             {"POST /v1/analyze", &Impl::Analyze},
             {"POST /v1/alternatives", &Impl::ChooseAlternative},
             {"POST /v1/alternatives/{id}/complete", &Impl::CompleteAlternative},
+            {"GET /v1/purposes/{name}/connectors", &Impl::ListConnectors},
+            {"POST /v1/purposes/{name}/connectors", &Impl::ConnectAlternative},
+            {"POST /v1/alternatives/credentials", &Impl::RegisterCredential},
+            {"POST /v1/alternatives/tokens", &Impl::IssueToken},
+            {"POST /v1/alternatives/{id}/present", &Impl::PresentAlternative},
             {"POST /v1/subjects/{id}/consents/{purpose}/refuse", &Impl::RefuseConsent},
             {"GET /v1/subjects/{id}/consents/{purpose}/may-ask", &Impl::MayAskConsent},
             {"GET /v1/consents/{id}/receipt", &Impl::ConsentReceipt},

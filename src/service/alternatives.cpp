@@ -100,6 +100,11 @@ Status Service::CompleteAlternative(int64_t id, const std::string& outcome,
                                        "' is not 'granted' or 'denied': say whether the " +
                                        a->method + " check let the person through"),
                   {{"transaction", id}});
+  // Staff may decide any alternative by hand (a reader out of order, an identity service
+  // down: REQ C6 says the service never depends on one method); the audit names the
+  // connector that was bypassed (REQ A4).
+  auto bound = I.store->GetAlternativeConnector(a->purpose, a->method);
+  if (!bound.ok()) return I.Fail(actor, act, a->subject, a->purpose, bound.status(), {{"transaction", id}});
   // REQ C6: the alternative's outcome is recorded like a face outcome (the
   // verify event's "match"), in the same transaction as the close.
   Status st = I.store->Transaction([&]() -> Status {
@@ -109,7 +114,9 @@ Status Service::CompleteAlternative(int64_t id, const std::string& outcome,
                     {"method", a->method},
                     {"session", a->session},
                     {"outcome", outcome},
-                    {"match", outcome == "granted"}});
+                    {"match", outcome == "granted"},
+                    {"connector", *bound ? (*bound)->kind : std::string("staff")},
+                    {"decided_by", "staff"}});
   });
   if (!st.ok()) return I.Fail(actor, act, a->subject, a->purpose, st, {{"transaction", id}});
   return st;

@@ -26,12 +26,15 @@ Result<SweepReport> Service::SweepRetention(const std::string& actor) {
     }
     rep.templates_deleted = static_cast<int64_t>(gone.size());
     rep.subjects.assign(subjects.begin(), subjects.end());
-    if (gone.empty()) return Status::Ok();  // an idle sweep leaves no audit noise
+    FG_ASSIGN_OR_RETURN(rep.alternative_credentials_deleted, I.store->DeleteExpiredAlternativeCredentials(now));
+    if (gone.empty() && rep.alternative_credentials_deleted == 0)
+      return Status::Ok();  // an idle sweep leaves no audit noise
     json ids = json::array();
     for (const SealedTemplate& t : gone) ids.push_back(t.id);
     return I.Audit(actor, "retention.sweep", "", "", Status::Ok(),
                    {{"templates_deleted", rep.templates_deleted}, {"template_ids", ids},
-                    {"keys_destroyed", rep.keys_destroyed}});
+                    {"keys_destroyed", rep.keys_destroyed},
+                    {"alternative_credentials_deleted", rep.alternative_credentials_deleted}});
   });
   if (!st.ok()) return I.Fail(actor, "retention.sweep", "", "", st);
   // The search indexes too, at once (REQ S7).

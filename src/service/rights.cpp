@@ -577,6 +577,8 @@ Result<ErasureResult> Service::EraseSubject(const std::string& subject, int64_t 
     }
     FG_RETURN_IF_ERROR(I.store->DestroySubjectKey(subject));
     res.key_destroyed = true;
+    // The PIN and card verifiers of the alternatives are the person's data too (REQ A4, S7).
+    FG_ASSIGN_OR_RETURN(res.alternative_credentials_deleted, I.store->DeleteAlternativeCredentials(subject, ""));
     if (file->exists) {
       FG_RETURN_IF_ERROR(I.store->EraseSubjectIdentity(subject, now));
       res.identity_anonymised = true;
@@ -584,6 +586,7 @@ Result<ErasureResult> Service::EraseSubject(const std::string& subject, int64_t 
     json done = {{"consents_withdrawn", res.consents_withdrawn},
                  {"templates_deleted", res.templates_deleted},
                  {"key_destroyed", res.key_destroyed},
+                 {"alternative_credentials_deleted", res.alternative_credentials_deleted},
                  {"identity_anonymised", res.identity_anonymised}};
     FG_ASSIGN_OR_RETURN(res.request_id,
                         CompleteRequest(*I.store, I.Now(), *req, "deletion", subject, "", done,

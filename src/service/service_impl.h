@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,6 +38,14 @@ struct Service::Impl {
     std::call_once(scopes_once, [&] { scopes = std::make_unique<ScopeRegistry>(*store, *vault); });
     return *scopes;
   }
+
+  // Connector kinds added by the integrator (REQ A4), beside the built-in ones.
+  std::mutex connector_kinds_mu;
+  std::map<std::string, ConnectorFactory> connector_kinds;
+
+  // The connector deciding (purpose, method)'s transactions: the bound kind, else staff (REQ A4).
+  Result<std::pair<AlternativeConnectorRecord, std::unique_ptr<Connector>>> ConnectorFor(
+      const std::string& purpose, const std::string& method);
 
   UnixTime Now() const { return config.clock ? config.clock() : policy::SystemNow(); }
 

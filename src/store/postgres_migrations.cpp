@@ -228,6 +228,36 @@ CREATE TRIGGER templates_version_on_delete AFTER DELETE ON templates
   FOR EACH ROW EXECUTE FUNCTION templates_bump_version();
 CREATE INDEX templates_by_purpose_id ON templates (purpose, id);
 )sql"},
+      {10, "alternative connectors, credentials and single-use tokens", R"sql(
+-- How each declared alternative of a purpose is checked (REQ A4): staff, pin, card, qr, http.
+CREATE TABLE alternative_connectors (
+  purpose TEXT NOT NULL REFERENCES purposes(name),
+  method TEXT NOT NULL CHECK (method <> ''),
+  kind TEXT NOT NULL CHECK (kind <> ''),  -- built in: staff, pin, card, qr, http; others added by the integrator
+  config TEXT NOT NULL DEFAULT '{}',
+  actor TEXT NOT NULL,
+  set_at BIGINT NOT NULL,
+  PRIMARY KEY (purpose, method)
+);
+-- A person's PIN or card, as an Argon2id verifier only; it expires (REQ S5).
+CREATE TABLE alternative_credentials (
+  subject TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  method TEXT NOT NULL,
+  verifier TEXT NOT NULL CHECK (verifier <> ''),
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (subject, purpose, method)
+);
+CREATE INDEX alternative_credentials_by_expiry ON alternative_credentials (expires_at);
+-- Nonces of single-use tokens already presented (REQ A4: a QR code opens one transaction).
+CREATE TABLE alternative_tokens_used (
+  nonce TEXT PRIMARY KEY,
+  used_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+ALTER TABLE alternatives ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;
+)sql"},
   };
   return kMigrations;
 }

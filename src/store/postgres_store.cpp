@@ -205,6 +205,18 @@ class PostgresStore final : public Store {
   Result<std::optional<IdentifyThresholdRecord>> GetIdentifyThreshold(const std::string& purpose) override;
   Result<bool> ClearIdentifyThreshold(const std::string& purpose) override;
   Result<std::vector<std::string>> ListSubjects() override;  // REQ S10
+  Status SetAlternativeConnector(const AlternativeConnectorRecord& c) override;
+  Result<std::optional<AlternativeConnectorRecord>> GetAlternativeConnector(const std::string& purpose,
+                                                                            const std::string& method) override;
+  Result<std::vector<AlternativeConnectorRecord>> ListAlternativeConnectors(const std::string& purpose) override;
+  Status PutAlternativeCredential(const AlternativeCredentialRecord& c) override;
+  Result<std::optional<AlternativeCredentialRecord>> GetAlternativeCredential(const std::string& subject,
+                                                                              const std::string& purpose,
+                                                                              const std::string& method) override;
+  Result<int64_t> DeleteAlternativeCredentials(const std::string& subject, const std::string& purpose) override;
+  Result<int64_t> DeleteExpiredAlternativeCredentials(UnixTime now) override;
+  Status ClaimAlternativeToken(const std::string& nonce, UnixTime at, UnixTime expires_at) override;
+  Result<int64_t> CountAlternativeAttempt(int64_t id) override;
 
   Result<AuditEvent> AppendAudit(const AuditEvent& e) override;
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) override;
@@ -1013,7 +1025,7 @@ Status PostgresStore::DestroySubjectKey(const std::string& subject) {
 // ---- alternative transactions and consent refusals (REQ A2, C6, C7, D7) ----
 
 static const char* const kAlternativeColumns =
-    "id, subject, purpose, session, method, opened_at, closed_at, outcome";
+    "id, subject, purpose, session, method, opened_at, closed_at, outcome, attempts";
 
 AlternativeRecord ReadAlternative(const Row& row) {
   AlternativeRecord a;
@@ -1025,6 +1037,7 @@ AlternativeRecord ReadAlternative(const Row& row) {
   a.opened_at = row.Int(5);
   a.closed_at = row.OptInt(6);
   a.outcome = row.Text(7);
+  a.attempts = row.Int(8);
   return a;
 }
 
@@ -1484,6 +1497,145 @@ Result<std::vector<std::string>> PostgresStore::ListSubjects() {
   std::vector<std::string> out;
   for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(Row(r.get(), i).Text(0));
   return out;
+}
+
+// ---- alternative connectors, credentials and single-use tokens (REQ A4; migration 10) ----
+
+static const char* const kConnectorColumns = "purpose, method, kind, config, actor, set_at";
+
+static AlternativeConnectorRecord ReadConnector(const Row& row) {
+  AlternativeConnectorRecord c;
+  c.purpose = row.Text(0);
+  c.method = row.Text(1);
+  c.kind = row.Text(2);
+  c.config = row.Text(3);
+  c.actor = row.Text(4);
+  c.set_at = row.Int(5);
+  return c;
+}
+
+Status PostgresStore::SetAlternativeConnector(const AlternativeConnectorRecord& c) {
+  return Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequirePurpose(c.purpose, /*lock=*/false));
+    return Run("INSERT INTO alternative_connectors (purpose, method, kind, config, actor, set_at) "
+               "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (purpose, method) DO UPDATE SET "
+               "kind = EXCLUDED.kind, config = EXCLUDED.config, actor = EXCLUDED.actor, set_at = EXCLUDED.set_at",
+               Params().Text(c.purpose).Text(c.method).Text(c.kind).Text(c.config.empty() ? "{}" : c.config)
+                   .Text(c.actor).Int(c.set_at ? c.set_at : Now()),
+               "connecting alternative " + Quote(c.method) + " of purpose " + Quote(c.purpose))
+        .status();
+  });
+}
+
+Result<std::optional<AlternativeConnectorRecord>> PostgresStore::GetAlternativeConnector(
+    const std::string& purpose, const std::string& method) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = std::string("SELECT ") + kConnectorColumns +
+                                 " FROM alternative_connectors WHERE purpose = $1 AND method = $2";
+  FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params().Text(purpose).Text(method),
+                                      "reading the connector of alternative " + Quote(method)));
+  if (PQntuples(r.get()) == 0) return std::optional<AlternativeConnectorRecord>();
+  return std::optional<AlternativeConnectorRecord>(ReadConnector(Row(r.get(), 0)));
+}
+
+Result<std::vector<AlternativeConnectorRecord>> PostgresStore::ListAlternativeConnectors(
+    const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = std::string("SELECT ") + kConnectorColumns +
+                                 " FROM alternative_connectors WHERE purpose = $1 ORDER BY method";
+  FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params().Text(purpose),
+                                      "listing the connectors of purpose " + Quote(purpose)));
+  std::vector<AlternativeConnectorRecord> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(ReadConnector(Row(r.get(), i)));
+  return out;
+}
+
+Status PostgresStore::PutAlternativeCredential(const AlternativeCredentialRecord& c) {
+  if (c.subject.empty() || c.verifier.empty())
+    return Status::InvalidInput("an alternative credential needs a subject and a verifier");
+  return Transaction([&]() -> Status {
+    return Run("INSERT INTO alternative_credentials (subject, purpose, method, verifier, created_at, expires_at) "
+               "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subject, purpose, method) DO UPDATE SET "
+               "verifier = EXCLUDED.verifier, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at",
+               Params().Text(c.subject).Text(c.purpose).Text(c.method).Text(c.verifier)
+                   .Int(c.created_at ? c.created_at : Now()).Int(c.expires_at),
+               "storing the " + Quote(c.method) + " credential of subject " + Quote(c.subject))
+        .status();
+  });
+}
+
+Result<std::optional<AlternativeCredentialRecord>> PostgresStore::GetAlternativeCredential(
+    const std::string& subject, const std::string& purpose, const std::string& method) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT verifier, created_at, expires_at FROM alternative_credentials "
+                                      "WHERE subject = $1 AND purpose = $2 AND method = $3",
+                                      Params().Text(subject).Text(purpose).Text(method),
+                                      "reading the " + Quote(method) + " credential of " + Quote(subject)));
+  if (PQntuples(r.get()) == 0) return std::optional<AlternativeCredentialRecord>();
+  const Row row(r.get(), 0);
+  AlternativeCredentialRecord c;
+  c.subject = subject;
+  c.purpose = purpose;
+  c.method = method;
+  c.verifier = row.Text(0);
+  c.created_at = row.Int(1);
+  c.expires_at = row.Int(2);
+  return std::optional<AlternativeCredentialRecord>(c);
+}
+
+Result<int64_t> PostgresStore::DeleteAlternativeCredentials(const std::string& subject,
+                                                            const std::string& purpose) {
+  int64_t n = 0;
+  FG_RETURN_IF_ERROR(Transaction([&]() -> Status {
+    FG_ASSIGN_OR_RETURN(PgResult r, Run("DELETE FROM alternative_credentials WHERE subject = $1 "
+                                        "AND ($2 = '' OR purpose = $2)",
+                                        Params().Text(subject).Text(purpose),
+                                        "deleting the alternative credentials of subject " + Quote(subject)));
+    n = Changed(r);
+    return Status::Ok();
+  }));
+  return n;
+}
+
+Result<int64_t> PostgresStore::DeleteExpiredAlternativeCredentials(UnixTime now) {
+  int64_t n = 0;
+  FG_RETURN_IF_ERROR(Transaction([&]() -> Status {
+    FG_ASSIGN_OR_RETURN(PgResult r, Run("DELETE FROM alternative_credentials WHERE expires_at <= $1",
+                                        Params().Int(now), "deleting expired alternative credentials"));
+    n = Changed(r);
+    return Run("DELETE FROM alternative_tokens_used WHERE expires_at <= $1", Params().Int(now),
+               "forgetting expired single-use tokens")
+        .status();
+  }));
+  return n;
+}
+
+Status PostgresStore::ClaimAlternativeToken(const std::string& nonce, UnixTime at, UnixTime expires_at) {
+  Status s = Transaction([&]() -> Status {
+    return Run("INSERT INTO alternative_tokens_used (nonce, used_at, expires_at) VALUES ($1, $2, $3)",
+               Params().Text(nonce).Int(at ? at : Now()).Int(expires_at), "claiming a single-use token")
+        .status();
+  });
+  if (s.kind() == ErrorKind::kConflict)
+    return Status::Conflict("this token was already used; a token opens one transaction only: issue a new one");
+  return s;
+}
+
+Result<int64_t> PostgresStore::CountAlternativeAttempt(int64_t id) {
+  int64_t changed = 0;
+  int64_t attempts = 0;
+  FG_RETURN_IF_ERROR(Transaction([&]() -> Status {
+    FG_ASSIGN_OR_RETURN(PgResult r, Run("UPDATE alternatives SET attempts = attempts + 1 "
+                                        "WHERE id = $1 AND closed_at IS NULL RETURNING attempts",
+                                        Params().Int(id), "counting an attempt on alternative " + std::to_string(id)));
+    changed = PQntuples(r.get());
+    if (changed == 1) attempts = Row(r.get(), 0).Int(0);
+    return Status::Ok();
+  }));
+  if (changed == 1) return attempts;
+  FG_ASSIGN_OR_RETURN(AlternativeRecord a, GetAlternative(id));  // kNotFound for an unknown id
+  return Status::Conflict("alternative transaction " + std::to_string(id) + " was already closed with outcome " +
+                          Quote(a.outcome) + ": open a new one for a new attempt");
 }
 
 // ---- audit chain (REQ S6) ----

@@ -181,6 +181,18 @@ class SqliteStore final : public Store {
   Result<std::optional<IdentifyThresholdRecord>> GetIdentifyThreshold(const std::string& purpose) override;
   Result<bool> ClearIdentifyThreshold(const std::string& purpose) override;
   Result<std::vector<std::string>> ListSubjects() override;  // REQ S10
+  Status SetAlternativeConnector(const AlternativeConnectorRecord& c) override;
+  Result<std::optional<AlternativeConnectorRecord>> GetAlternativeConnector(const std::string& purpose,
+                                                                            const std::string& method) override;
+  Result<std::vector<AlternativeConnectorRecord>> ListAlternativeConnectors(const std::string& purpose) override;
+  Status PutAlternativeCredential(const AlternativeCredentialRecord& c) override;
+  Result<std::optional<AlternativeCredentialRecord>> GetAlternativeCredential(const std::string& subject,
+                                                                              const std::string& purpose,
+                                                                              const std::string& method) override;
+  Result<int64_t> DeleteAlternativeCredentials(const std::string& subject, const std::string& purpose) override;
+  Result<int64_t> DeleteExpiredAlternativeCredentials(UnixTime now) override;
+  Status ClaimAlternativeToken(const std::string& nonce, UnixTime at, UnixTime expires_at) override;
+  Result<int64_t> CountAlternativeAttempt(int64_t id) override;
 
   Result<AuditEvent> AppendAudit(const AuditEvent& e) override;
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) override;
@@ -968,7 +980,7 @@ Status SqliteStore::DestroySubjectKey(const std::string& subject) {
 // ---- alternative transactions and consent refusals (REQ A2, C6, C7, D7) ----
 
 static const char* const kAlternativeColumns =
-    "id, subject, purpose, session, method, opened_at, closed_at, outcome";
+    "id, subject, purpose, session, method, opened_at, closed_at, outcome, attempts";
 
 AlternativeRecord ReadAlternative(const Stmt& st) {
   AlternativeRecord a;
@@ -980,6 +992,7 @@ AlternativeRecord ReadAlternative(const Stmt& st) {
   a.opened_at = st.Int(5);
   a.closed_at = st.OptInt(6);
   a.outcome = st.Text(7);
+  a.attempts = st.Int(8);
   return a;
 }
 
@@ -1431,6 +1444,147 @@ Result<std::vector<std::string>> SqliteStore::ListSubjects() {
   while ((rc = st.Step()) == SQLITE_ROW) out.push_back(st.Text(0));
   if (rc != SQLITE_DONE) return SqlError(rc, "listing subjects");
   return out;
+}
+
+// ---- alternative connectors, credentials and single-use tokens (REQ A4; migration 10) ----
+
+static const char* const kConnectorColumns = "purpose, method, kind, config, actor, set_at";
+
+static AlternativeConnectorRecord ReadConnector(const Stmt& st) {
+  AlternativeConnectorRecord c;
+  c.purpose = st.Text(0);
+  c.method = st.Text(1);
+  c.kind = st.Text(2);
+  c.config = st.Text(3);
+  c.actor = st.Text(4);
+  c.set_at = st.Int(5);
+  return c;
+}
+
+Status SqliteStore::SetAlternativeConnector(const AlternativeConnectorRecord& c) {
+  return Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequirePurpose(c.purpose));
+    FG_ASSIGN_OR_RETURN(
+        Stmt st, Prepare("INSERT INTO alternative_connectors (purpose, method, kind, config, actor, set_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (purpose, method) DO UPDATE SET "
+                         "kind = excluded.kind, config = excluded.config, actor = excluded.actor, "
+                         "set_at = excluded.set_at"));
+    st.Bind(1, c.purpose).Bind(2, c.method).Bind(3, c.kind).Bind(4, c.config.empty() ? "{}" : c.config)
+        .Bind(5, c.actor).Bind(6, c.set_at ? c.set_at : Now());
+    return Run(st, "connecting alternative " + Quote(c.method) + " of purpose " + Quote(c.purpose));
+  });
+}
+
+Result<std::optional<AlternativeConnectorRecord>> SqliteStore::GetAlternativeConnector(
+    const std::string& purpose, const std::string& method) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = std::string("SELECT ") + kConnectorColumns +
+                                 " FROM alternative_connectors WHERE purpose = ? AND method = ?";
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+  st.Bind(1, purpose).Bind(2, method);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::optional<AlternativeConnectorRecord>();
+  if (rc != SQLITE_ROW) return SqlError(rc, "reading the connector of alternative " + Quote(method));
+  return std::optional<AlternativeConnectorRecord>(ReadConnector(st));
+}
+
+Result<std::vector<AlternativeConnectorRecord>> SqliteStore::ListAlternativeConnectors(
+    const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = std::string("SELECT ") + kConnectorColumns +
+                                 " FROM alternative_connectors WHERE purpose = ? ORDER BY method";
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+  st.Bind(1, purpose);
+  std::vector<AlternativeConnectorRecord> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(ReadConnector(st));
+  if (rc != SQLITE_DONE) return SqlError(rc, "listing the connectors of purpose " + Quote(purpose));
+  return out;
+}
+
+Status SqliteStore::PutAlternativeCredential(const AlternativeCredentialRecord& c) {
+  if (c.subject.empty() || c.verifier.empty())
+    return Status::InvalidInput("an alternative credential needs a subject and a verifier");
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(
+      Stmt st, Prepare("INSERT INTO alternative_credentials (subject, purpose, method, verifier, created_at, "
+                       "expires_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (subject, purpose, method) DO UPDATE "
+                       "SET verifier = excluded.verifier, created_at = excluded.created_at, "
+                       "expires_at = excluded.expires_at"));
+  st.Bind(1, c.subject).Bind(2, c.purpose).Bind(3, c.method).Bind(4, c.verifier)
+      .Bind(5, c.created_at ? c.created_at : Now()).Bind(6, c.expires_at);
+  return Run(st, "storing the " + Quote(c.method) + " credential of subject " + Quote(c.subject));
+}
+
+Result<std::optional<AlternativeCredentialRecord>> SqliteStore::GetAlternativeCredential(
+    const std::string& subject, const std::string& purpose, const std::string& method) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT verifier, created_at, expires_at FROM alternative_credentials "
+                                       "WHERE subject = ? AND purpose = ? AND method = ?"));
+  st.Bind(1, subject).Bind(2, purpose).Bind(3, method);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::optional<AlternativeCredentialRecord>();
+  if (rc != SQLITE_ROW) return SqlError(rc, "reading the " + Quote(method) + " credential of " + Quote(subject));
+  AlternativeCredentialRecord c;
+  c.subject = subject;
+  c.purpose = purpose;
+  c.method = method;
+  c.verifier = st.Text(0);
+  c.created_at = st.Int(1);
+  c.expires_at = st.Int(2);
+  return std::optional<AlternativeCredentialRecord>(c);
+}
+
+Result<int64_t> SqliteStore::DeleteAlternativeCredentials(const std::string& subject,
+                                                          const std::string& purpose) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("DELETE FROM alternative_credentials WHERE subject = ? "
+                                       "AND (? = '' OR purpose = ?)"));
+  st.Bind(1, subject).Bind(2, purpose).Bind(3, purpose);
+  FG_RETURN_IF_ERROR(Run(st, "deleting the alternative credentials of subject " + Quote(subject)));
+  return static_cast<int64_t>(sqlite3_changes(db_));
+}
+
+Result<int64_t> SqliteStore::DeleteExpiredAlternativeCredentials(UnixTime now) {
+  std::lock_guard lock(mu_);
+  int64_t n = 0;
+  {
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare("DELETE FROM alternative_credentials WHERE expires_at <= ?"));
+    st.Bind(1, now);
+    FG_RETURN_IF_ERROR(Run(st, "deleting expired alternative credentials"));
+    n = sqlite3_changes(db_);
+  }
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("DELETE FROM alternative_tokens_used WHERE expires_at <= ?"));
+  st.Bind(1, now);
+  FG_RETURN_IF_ERROR(Run(st, "forgetting expired single-use tokens"));
+  return n;
+}
+
+Status SqliteStore::ClaimAlternativeToken(const std::string& nonce, UnixTime at, UnixTime expires_at) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("INSERT INTO alternative_tokens_used (nonce, used_at, expires_at) "
+                                       "VALUES (?, ?, ?)"));
+  st.Bind(1, nonce).Bind(2, at ? at : Now()).Bind(3, expires_at);
+  Status s = Run(st, "claiming a single-use token");
+  if (s.kind() == ErrorKind::kConflict)
+    return Status::Conflict("this token was already used; a token opens one transaction only: issue a new one");
+  return s;
+}
+
+Result<int64_t> SqliteStore::CountAlternativeAttempt(int64_t id) {
+  std::lock_guard lock(mu_);
+  {
+    FG_ASSIGN_OR_RETURN(Stmt st, Prepare("UPDATE alternatives SET attempts = attempts + 1 "
+                                         "WHERE id = ? AND closed_at IS NULL"));
+    st.Bind(1, id);
+    FG_RETURN_IF_ERROR(Run(st, "counting an attempt on alternative " + std::to_string(id)));
+  }
+  const bool counted = sqlite3_changes(db_) == 1;
+  FG_ASSIGN_OR_RETURN(AlternativeRecord a, GetAlternative(id));  // kNotFound for an unknown id
+  if (!counted)
+    return Status::Conflict("alternative transaction " + std::to_string(id) + " was already closed with outcome " +
+                            Quote(a.outcome) + ": open a new one for a new attempt");
+  return a.attempts;
 }
 
 // ---- audit chain (REQ S6) ----

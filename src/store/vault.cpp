@@ -251,4 +251,11 @@ Result<std::vector<Template>> Vault::OpenAll(const Grant& grant, Store& store,
   return out;
 }
 
+std::string Vault::DeriveKey(const char* context, uint64_t id) const {
+  std::string key(32, '\0');
+  crypto_kdf_derive_from_key(reinterpret_cast<unsigned char*>(key.data()), key.size(), id, context,
+                             reinterpret_cast<const unsigned char*>(master_key_.data()));
+  return key;
+}
+
 }  // namespace facegate::store

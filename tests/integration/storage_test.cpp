@@ -228,7 +228,7 @@ TEST_F(StorageTest, P3_EvalRunsAreTaggedResearchInTheAuditAndStoreNothing) {
 
 // REQ S1, S8: a PostgreSQL server elsewhere is refused before any connection
 // unless a basis for where it is has been recorded; local ones are accepted.
-TEST(DataLocation, S8_RemoteDatabaseIsRefusedWithoutARecordedBasis) {
+TEST(DataLocation, S1_S8_RemoteDatabaseIsRefusedWithoutARecordedBasis) {
   service::Config c;
   c.data_dir = "/nonexistent";
   for (const char* local : {"", "host=/run/postgresql dbname=fg", "host=localhost dbname=fg",

@@ -341,6 +341,69 @@ TEST_F(RestApi, N2_TheNoticeIsServedForVoiceAndLargePrint) {
   EXPECT_NE(Body(bad)["message"].get<std::string>().find("large-print"), std::string::npos);
 }
 
+TEST_F(RestApi, A3_EveryFormOfTheServedNoticeNamesTheAlternativesWithNoFeeAndNoWait) {
+  auto c = Client();
+  Purpose(c, "reading-room");
+  for (const std::string format : {"text", "voice", "large-print"}) {
+    auto r = c.Get("/v1/purposes/reading-room/notice?format=" + format, Auth(operator_));
+    ASSERT_EQ(r->status, 200) << r->body;
+    json b = Body(r);
+    EXPECT_EQ(b["alternatives"], json({"staff-card", "pin"})) << format;
+    const std::string st = b["alternatives_statement"];
+    EXPECT_NE(st.find("Other ways: staff-card, pin."), std::string::npos) << st;
+    EXPECT_NE(st.find("no extra fee and no extra wait"), std::string::npos) << st;
+    if (format != "text") {
+      const std::string text = b["text"];
+      EXPECT_NE(text.find("Other ways"), std::string::npos) << format << ": " << text;
+      EXPECT_NE(text.find("staff-card, pin"), std::string::npos) << format << ": " << text;
+    }
+  }
+}
+
+TEST_F(RestApi, A4_APinAlternativeIsBoundRegisteredAndDecidedOverHttp) {
+  auto c = Client();
+  Purpose(c, "depot");
+  // Binding is admin-only; the operator may list.
+  auto denied = PostJson(c, "/v1/purposes/depot/connectors", operator_, {{"method", "pin"}, {"kind", "pin"}});
+  EXPECT_EQ(denied->status, 403) << denied->body;
+  auto bound = PostJson(c, "/v1/purposes/depot/connectors", admin_, {{"method", "pin"}, {"kind", "pin"}});
+  ASSERT_EQ(bound->status, 200) << bound->body;
+  auto bad = PostJson(c, "/v1/purposes/depot/connectors", admin_,
+                      {{"method", "pin"}, {"kind", "http"}, {"config", {{"url", "gopher://x"}}}});
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  auto listed = c.Get("/v1/purposes/depot/connectors", Auth(operator_));
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  json l = Body(listed)["connectors"];
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[0]["method"], "staff-card");
+  EXPECT_EQ(l[0]["kind"], "staff");
+  EXPECT_EQ(l[1]["method"], "pin");
+  EXPECT_EQ(l[1]["kind"], "pin");
+
+  auto reg = PostJson(c, "/v1/alternatives/credentials", operator_,
+                      {{"subject", "D1"}, {"purpose", "depot"}, {"method", "pin"}, {"secret", "735194"}});
+  ASSERT_EQ(reg->status, 200) << reg->body;
+  auto open = PostJson(c, "/v1/alternatives", operator_,
+                       {{"subject", "D1"}, {"purpose", "depot"}, {"method", "pin"}, {"session", "door-2"}});
+  ASSERT_EQ(open->status, 201) << open->body;
+  const int64_t id = Body(open)["transaction"];
+  const std::string path = "/v1/alternatives/" + std::to_string(id) + "/present";
+  auto wrong = PostJson(c, path, operator_, {{"credential", "000000"}});
+  ASSERT_EQ(wrong->status, 200) << wrong->body;
+  EXPECT_EQ(Body(wrong)["outcome"], "retry");
+  EXPECT_EQ(Body(wrong)["attempts_left"], 2);
+  auto right = PostJson(c, path, operator_, {{"credential", "735194"}});
+  ASSERT_EQ(right->status, 200) << right->body;
+  EXPECT_EQ(Body(right)["outcome"], "granted");
+  EXPECT_EQ(PostJson(c, path, operator_, {{"credential", "735194"}})->status, 409);
+  auto missing = PostJson(c, path, operator_, json::object());
+  EXPECT_EQ(missing->status, 400);
+  // The PIN is in no audit event.
+  auto events = svc_->ListAudit(0, 1'000'000);
+  ASSERT_TRUE(events.ok());
+  for (const AuditEvent& e : *events) EXPECT_EQ(e.detail.find("735194"), std::string::npos) << e.detail;
+}
+
 TEST_F(RestApi, AKioskDeviceKeyReadsTheNoticeAndRecordsRefusalsForItsOwnPurposesOnly) {
   auto c = Client();
   Purpose(c, "lobby");
