@@ -1,11 +1,12 @@
 // Property-based test of the compliance core through the real Service, models
 // and SQLite store: thousands of random sequences of consent, withdrawal,
-// enrolment, verification, identification, expiry, alternatives and notice
-// changes, checked against a model of what the person agreed to.
+// enrolment, verification, identification, expiry, alternatives, restriction
+// and notice changes, checked against a model of what the person agreed to.
 //
-// Invariant (REQ C1, C3, C4, C5, A2, S5, S7): no template is produced,
+// Invariant (REQ C1, C3, C4, C5, A2, R1, S5, S7): no template is produced,
 // stored or matched for a subject without an active consent that fits the
-// operation at that moment; a subject with no template left has no key.
+// operation at that moment (and no restriction of processing in force); a
+// subject with no template left has no key.
 //
 // FACEGATE_PROPERTY_SEQUENCES and FACEGATE_PROPERTY_SEED change the run; a
 // failure prints the seed and the operations that led to it.
@@ -69,11 +70,13 @@ class Model {
   std::map<std::pair<std::string, std::string>, std::vector<ModelConsent>> consents;  // newest last
   std::map<std::string, std::string> notice_sha;                                    // purpose -> in force
   std::map<std::tuple<std::string, std::string, std::string>, int64_t> open_alternatives;
+  std::set<std::string> restricted;  // REQ R1: processing restricted, data kept
 
   // The consent the Gate must find for op, or nullopt (newest first, as documented).
   std::optional<ModelConsent> Fitting(const std::string& subject, const std::string& purpose,
                                       const std::string& session, UnixTime now) const {
     if (open_alternatives.count({subject, purpose, session})) return std::nullopt;  // A2
+    if (restricted.count(subject)) return std::nullopt;                              // R1
     auto it = consents.find({subject, purpose});
     if (it == consents.end()) return std::nullopt;
     for (auto c = it->second.rbegin(); c != it->second.rend(); ++c) {
@@ -95,7 +98,7 @@ class Model {
   }
 };
 
-// Four blocks of sequences (different seeds) run as four tests, so CTest
+// Eight blocks of sequences (different seeds) run as eight tests, so CTest
 // spreads them over the cores.
 class InvariantTest : public ::testing::TestWithParam<int> {
  protected:
@@ -135,16 +138,16 @@ std::string NoticeText(int version) {
   return std::string(kNoticeText) + "Version note: revision " + std::to_string(version) + "\n";
 }
 
-TEST_P(InvariantTest, C1_C4_C5_A2_S7_NoTemplateIsProducedStoredOrMatchedWithoutAFittingConsent) {
+TEST_P(InvariantTest, C1_C4_C5_A2_R1_S7_NoTemplateIsProducedStoredOrMatchedWithoutAFittingConsent) {
   const char* env_n = std::getenv("FACEGATE_PROPERTY_SEQUENCES");
   const char* env_seed = std::getenv("FACEGATE_PROPERTY_SEED");
-  const int sequences = env_n ? std::atoi(env_n) : 250;  // per block: 1,000 in all
+  const int sequences = env_n ? std::atoi(env_n) : 250;  // per block: 2,000 in all
   const uint64_t seed = (env_seed ? std::strtoull(env_seed, nullptr, 10) : 20261126) +
                         static_cast<uint64_t>(GetParam()) * 1'000'000;
   constexpr int kSteps = 16, kSubjects = 3;
 
   // Outcomes that show the run exercised the lawful paths too (not vacuous).
-  int enrolled = 0, verified = 0, matched = 0, identified = 0, refused = 0, swept = 0;
+  int enrolled = 0, verified = 0, matched = 0, identified = 0, refused = 0, swept = 0, restrictions = 0;
   std::map<std::string, int> outcomes;  // "verify refused:C5" -> count, printed at the end
 
   for (int seq = 0; seq < sequences; ++seq) {
@@ -195,8 +198,8 @@ TEST_P(InvariantTest, C1_C4_C5_A2_S7_NoTemplateIsProducedStoredOrMatchedWithoutA
       int s = pick(kSubjects);
       int k = pick(2);
       std::string session = kSessions[Weighted(rng, {6, 3, 1})];
-      enum { kConsent, kWithdraw, kEnrol, kVerify, kIdentify, kTime, kAlternative, kNotice };
-      const int op = Weighted(rng, {28, 5, 20, 22, 12, 7, 3, 3});
+      enum { kConsent, kWithdraw, kEnrol, kVerify, kIdentify, kTime, kAlternative, kNotice, kRestrict };
+      const int op = Weighted(rng, {28, 5, 20, 22, 12, 7, 3, 3, 3});
       // Most face operations aim at a consent that is still running (in its
       // own session for "while in use"), so the lawful paths are exercised
       // as often as the refusals.
@@ -315,6 +318,22 @@ TEST_P(InvariantTest, C1_C4_C5_A2_S7_NoTemplateIsProducedStoredOrMatchedWithoutA
           ASSERT_TRUE(a.ok()) << a.status().ToString() << "\n" << log.str();
           model.open_alternatives[key] = *a;
         }
+      } else if (op == kRestrict) {  // the person restricts processing, or lifts it (REQ R1)
+        if (model.restricted.count(subj)) {
+          log << "  lift restriction " << subj << "\n";
+          Status st = svc_->LiftRestriction(subj, "test");
+          ASSERT_TRUE(st.ok()) << st.ToString() << "\n" << log.str();
+          model.restricted.erase(subj);
+        } else {
+          log << "  restrict " << subj << "\n";
+          auto r = svc_->RestrictSubject(subj, 0, "test");
+          if (r.ok()) {
+            model.restricted.insert(subj);
+            ++restrictions;
+          } else {  // a person facegate has never seen has nothing to restrict
+            EXPECT_EQ(r.status().kind(), ErrorKind::kNotFound) << r.status().ToString() << "\n" << log.str();
+          }
+        }
       } else {  // a material change of the notice (REQ C3, N3)
         const int v = ++notice_version[k];
         log << "  notice " << purpose << " revision " << v << "\n";
@@ -346,8 +365,8 @@ TEST_P(InvariantTest, C1_C4_C5_A2_S7_NoTemplateIsProducedStoredOrMatchedWithoutA
     }
   }
   std::printf("[ property ] block %d: %d sequences x %d steps: %d enrolled, %d verified (%d matched), %d identified, "
-              "%d refused, %d sweeps deleted templates\n",
-              GetParam(), sequences, kSteps, enrolled, verified, matched, identified, refused, swept);
+              "%d refused, %d sweeps deleted templates, %d restrictions\n",
+              GetParam(), sequences, kSteps, enrolled, verified, matched, identified, refused, swept, restrictions);
   for (const auto& [what, n] : outcomes) std::printf("[ property ]   %-28s %d\n", what.c_str(), n);
   if (sequences >= 200) {
     EXPECT_GT(enrolled, sequences / 10);
@@ -355,10 +374,11 @@ TEST_P(InvariantTest, C1_C4_C5_A2_S7_NoTemplateIsProducedStoredOrMatchedWithoutA
     EXPECT_GT(identified, sequences / 50);
     EXPECT_GT(refused, sequences / 5);
     EXPECT_GT(swept, 0);
+    EXPECT_GT(restrictions, sequences / 20);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Blocks, InvariantTest, ::testing::Range(0, 4));
+INSTANTIATE_TEST_SUITE_P(Blocks, InvariantTest, ::testing::Range(0, 8));
 
 }  // namespace
 }  // namespace facegate
