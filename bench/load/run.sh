@@ -50,10 +50,43 @@ echo "load: facegate serve on 127.0.0.1:$port (threads ${THREADS:-8}, rate 0); $
 set +e
 "$client" --url "http://127.0.0.1:$port" --admin-key "$admin_key" --key "$op_key" \
   --subjects "${SUBJECTS:-16}" --duration "${DURATION:-20}" --clients "${CLIENTS:-1,8,32}" \
-  --enrol-clients "${ENROL_CLIENTS:-8}" --enrol-per-client "${ENROL_PER_CLIENT:-6}"
-rc=$?
+  --enrol-clients "${ENROL_CLIENTS:-8}" --enrol-per-client "${ENROL_PER_CLIENT:-6}" | tee "$home/client.out"
+rc=${PIPESTATUS[0]}
 set -e
 echo "load: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 n5=$(grep -c ' 5[0-9][0-9] ' "$home/serve.err" || true)
 echo "load: server log: $(wc -l <"$home/serve.err") request lines, $n5 with a 5xx status"
+kill "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+
+# The reference, measured in the same run once the server is stopped: the engine's own
+# detect + descriptor time for the same kind of photo (LFW 250x250, in process, one thread
+# of work, no HTTP, no store), from bench_engine. The ratio is what REST, the Gate, the
+# store and the audit add to a verification.
+engine="$build/bench/bench_engine"
+facedata="${FACEGATE_FACEDATA:-$root/../shared/facedata}"
+if [ -x "$engine" ] && [ -d "$facedata/lfw" ]; then
+  mapfile -t photos < <(find "$facedata/lfw" -name '*_0002.jpg' | sort | head -8)
+  if "$engine" --reps 5 --warmup 1 --threads 1 "${photos[@]}" >"$home/engine.json" 2>"$home/engine.err"; then
+    python3 - "$home/engine.json" "$home/client.out" <<'PY'
+import json, re, statistics, sys
+eng = json.load(open(sys.argv[1]))
+lfw = [i["pipeline_ms"] for i in eng["images"] if not i["image"].startswith("sample") and i["faces"] == 1]
+line = next((l for l in open(sys.argv[2]) if l.startswith("summary-json: ")), None)
+if not lfw or not line:
+    print("load: reference not measured (no single-face LFW photo or no client summary)")
+    sys.exit(0)
+ref = statistics.median(lfw)
+v = json.loads(line[len("summary-json: "):])["verify"]
+print(f"load: reference: engine detect + descriptor per LFW photo, in process, 1 thread: {ref:.0f} ms (median of {len(lfw)} photos)")
+for c, x in sorted(v.items(), key=lambda kv: int(kv[0])):
+    print(f"load: verify over REST, {c} client(s): p50 {x['p50_ms']:.0f} ms = {x['p50_ms'] / ref:.2f}x the engine; "
+          f"{x['req_per_s']:.2f} req/s = {x['req_per_s'] * ref / 1000:.2f}x one engine thread's rate")
+PY
+  else
+    echo "load: reference not measured: $(tail -1 "$home/engine.err")"
+  fi
+else
+  echo "load: reference not measured (build bench_engine; facedata at $facedata)"
+fi
 exit $rc
