@@ -820,17 +820,35 @@ Result<EndReport> TenantRegistry::End(const std::string& name, const EndOptions&
                                "), so its data cannot be returned; end it with --delete-only --confirm " + name);
     const std::string partial = package_dir + ".partial";
     fs::remove_all(partial, ec);
-    if (fs::exists(package_dir, ec))
-      return Status::Conflict("the package folder " + Quote(package_dir) + " exists already; move it away and "
-                              "run the end again");
     PackageInfo info;
-    {
-      FG_ASSIGN_OR_RETURN(std::unique_ptr<service::Service> svc, service::Service::Open(cfg));
-      FG_RETURN_IF_ERROR(WritePackage(*svc, t, partial, o.actor, &info));
+    if (rep.resumed && fs::exists(package_dir, ec)) {
+      // The interrupted run renamed its complete package into place (manifest
+      // last, then the rename) but was killed before recording it. The folder
+      // did not exist when this end started and is named in the registry.
+      std::ifstream in(package_dir + "/manifest.json", std::ios::binary);
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      json m = json::parse(ss.str(), nullptr, false);
+      if (!in || !m.is_object() || m.value("format", "") != kPackageFormat || m.value("tenant", "") != name)
+        return Status::Conflict("the package folder " + Quote(package_dir) +
+                                " exists but holds no complete package of tenant " + Quote(name) +
+                                "; move it away and run the end again");
+      info.sha256 = store::Sha256Hex(ss.str());
+      info.subjects = m.value("subjects", int64_t{0});
+      info.audit_intact = m["audit"].value("intact", false);
+      info.audit_events = m["audit"].value("events", int64_t{0});
+    } else {
+      if (fs::exists(package_dir, ec))
+        return Status::Conflict("the package folder " + Quote(package_dir) +
+                                " exists already; move it away and run the end again");
+      {
+        FG_ASSIGN_OR_RETURN(std::unique_ptr<service::Service> svc, service::Service::Open(cfg));
+        FG_RETURN_IF_ERROR(WritePackage(*svc, t, partial, o.actor, &info));
+      }
+      if (::rename(partial.c_str(), package_dir.c_str()) != 0)
+        return Status::Internal(Errno("cannot move the package into place at", package_dir));
+      FG_RETURN_IF_ERROR(FsyncDir(fs::path(package_dir).parent_path().string()));
     }
-    if (::rename(partial.c_str(), package_dir.c_str()) != 0)
-      return Status::Internal(Errno("cannot move the package into place at", package_dir));
-    FG_RETURN_IF_ERROR(FsyncDir(fs::path(package_dir).parent_path().string()));
     FG_RETURN_IF_ERROR(Mutate([&](std::vector<TenantRecord>& all) -> Status {
       TenantRecord* r = Find(all, name);
       r->end_step = "returned";

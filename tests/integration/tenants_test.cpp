@@ -4,7 +4,9 @@
 #include <facegate/service.h>
 #include <facegate/tenants.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -324,6 +326,63 @@ TEST_F(TenantsTest, S10_InterruptedEndIsFinishedByASecondEnd) {
   EXPECT_EQ(reg_->Get("acme")->state, "ended");
   EXPECT_FALSE(fs::exists(root_ / "tenants" / "acme"));
   EXPECT_FALSE(fs::exists(out / "tenant-acme.partial"));
+}
+
+// A real kill of the facegate process in the middle of `tenant end`: the test
+// holds the registry's lock once the end wrote "ending", so the process stops
+// at its next registry write, right after moving the package into place, and
+// is killed there; the tenant stays "ending", never active, and a second
+// `tenant end` finishes with a package matching the registry.
+TEST_F(TenantsTest, S10_KilledEndLeavesTheTenantEndingAndASecondEndFinishes) {
+  Populate("acme");
+  Close("acme");
+  const fs::path registry = root_ / "tenants" / "registry.json";
+  auto state = [&]() -> std::string {
+    json j = json::parse(ReadAll(registry.string()), nullptr, false);
+    if (j.is_object() && j["tenants"].is_array())
+      for (const json& t : j["tenants"])
+        if (t.value("name", "") == "acme") return t.value("state", "");
+    return "";
+  };
+  const std::string out = (root_ / "out").string();
+  const std::string cmd = "exec env FACEGATE_HOME='" + root_.string() + "' FACEGATE_MODELS='" + FACEGATE_MODELS +
+                          "' FACEGATE_LOCK='" + FACEGATE_LOCK + "' '" + FACEGATE_CLI + "' tenant end acme --return-to '" +
+                          out + "' > '" + (root_ / "end.log").string() + "' 2>&1";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 60000 && state() != "ending"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  int fd = ::open((root_ / "tenants" / "registry.lock").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);  // the end's next registry write waits here
+  EXPECT_EQ(state(), "ending") << ReadAll((root_ / "end.log").string());
+  // Killed after the package was moved into place and before it was recorded,
+  // the narrowest point: the next run must take that package, not refuse it.
+  for (int i = 0; i < 60000 && !fs::exists(out + "/tenant-acme"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(fs::exists(out + "/tenant-acme/manifest.json"));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status)) << "the end finished before it could be killed";
+  ::close(fd);
+  EXPECT_EQ(state(), "ending");
+  auto refused = RunCli(root_, "--tenant acme purpose list");
+  EXPECT_EQ(refused.exit_code, 3) << refused.out;
+  EXPECT_NE(refused.out.find("being ended"), std::string::npos) << refused.out;
+
+  auto again = RunCli(root_, "--json tenant end acme --return-to " + out, /*merge=*/false);
+  ASSERT_EQ(again.exit_code, 0) << again.out;
+  json e = json::parse(again.out);
+  EXPECT_TRUE(e["resumed"].get<bool>());
+  EXPECT_EQ(e["subjects_returned"], 2);
+  EXPECT_EQ(state(), "ended");
+  EXPECT_EQ(store::Sha256Hex(ReadAll(out + "/tenant-acme/manifest.json")), e["package_sha256"]);
+  EXPECT_FALSE(fs::exists(root_ / "tenants" / "acme"));
+  EXPECT_FALSE(fs::exists(out + "/tenant-acme.partial"));
 }
 
 TEST_F(TenantsTest, S10_EndIsRefusedWhileTheTenantIsInUse) {
