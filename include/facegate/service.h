@@ -548,8 +548,16 @@ class Service {
   // in the future; "" clears it). Audited. Returns the record with its age now.
   Result<SubjectInfo> DeclareSubject(const std::string& subject, const std::string& birth_date,
                                      const std::string& actor);
-  // The subject's identity record; reading a child's record is audited (REQ M3).
+  // The subject's identity record; reading a child's record needs an approval for the
+  // reader (ApproveMinorAccess) and is audited (REQ M3).
   Result<SubjectInfo> ShowSubject(const std::string& subject, const std::string& actor);
+  // REQ M3: another person (the approver, never the reader) allows `reader` to read the records
+  // of the child `subject` for `valid_seconds` (60..604800), with a reason. Without it, reads of a
+  // child's records (subject show, consent list, receipt, rights export) are refused "M3". The
+  // approval is itself an audit event (tamper-evident, in the yearly export). Returns its expiry.
+  Result<UnixTime> ApproveMinorAccess(const std::string& subject, const std::string& reader,
+                                      const std::string& reason, int64_t valid_seconds,
+                                      const std::string& approver);
   // Sets a policy switch, persisted and audited: "minors-face" = "on" | "off"
   // ("off": the Gate refuses every face operation for under-14s, REQ M2).
   Status SetPolicy(const std::string& name, const std::string& value, const std::string& actor);

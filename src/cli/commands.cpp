@@ -150,6 +150,10 @@ int Run(int argc, char** argv) {
   app.require_subcommand(1);
   app.add_flag("--json", ctx.as_json, "machine-readable JSON output");
   app.add_option("--home", ctx.home, "data directory (overrides $FACEGATE_HOME)");
+  app.add_option("--actor", ctx.actor,
+                 "who runs the command, as written to the audit log (default \"cli\"; e.g. the approver of "
+                 "`subject approve`)")
+      ->envname("FACEGATE_ACTOR");
   app.add_option("--db", ctx.db, "PostgreSQL conninfo shared by several nodes (overrides $FACEGATE_DB; "
                                  "default: embedded SQLite in the data directory)");
   app.add_option("--tenant", ctx.tenant,
@@ -1244,13 +1248,32 @@ int Run(int argc, char** argv) {
     j["ok"] = true;
     rc = Print(ctx, j, subject_human(*r));
   });
-  auto* sshow = subject->add_subcommand("show", "the subject's record and age now (a child's record read is audited, REQ M3)");
+  auto* sshow = subject->add_subcommand("show", "the subject's record and age now (a child's record needs an approval and the read is audited, REQ M3)");
   sshow->add_option("id", sj_id)->required();
   sshow->callback([&] {
     if (!open()) return;
     auto r = ctx.svc->ShowSubject(sj_id, ctx.actor);
     if (!r.ok()) { rc = Report(ctx, r.status()); return; }
     rc = Print(ctx, subject_json(*r), subject_human(*r));
+  });
+
+  std::string sj_reader, sj_reason;
+  int64_t sj_valid = 3600;
+  auto* sapprove = subject->add_subcommand(
+      "approve", "let another reader read a child's records for a while, with a reason (REQ M3); run as the "
+                 "approver: `facegate --actor dpo subject approve K1 --reader op-7 --reason ...`");
+  sapprove->add_option("id", sj_id, "the child's pseudonymous subject id")->required();
+  sapprove->add_option("--reader", sj_reader, "who may read (a CLI --actor, or key:<id> of an API key)")->required();
+  sapprove->add_option("--reason", sj_reason, "why the records are needed")->required();
+  sapprove->add_option("--valid", sj_valid, "seconds the approval lasts (60..604800)")->capture_default_str();
+  sapprove->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->ApproveMinorAccess(sj_id, sj_reader, sj_reason, sj_valid, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    rc = Print(ctx, {{"ok", true}, {"subject", sj_id}, {"reader", sj_reader}, {"approved_by", ctx.actor},
+                     {"expires_at", FormatTime(*r)}},
+               sj_reader + " may read the records of " + sj_id + " until " + FormatTime(*r) + " (approved by " +
+                   ctx.actor + ")");
   });
 
   // policy set / show (REQ M2)

@@ -77,6 +77,7 @@ const std::vector<RouteInfo>& Routes() {
       {"POST", "/v1/alternatives/credentials", Access::kConsents},
       {"POST", "/v1/alternatives/tokens", Access::kConsents},
       {"POST", "/v1/alternatives/{id}/present", Access::kGate},
+      {"POST", "/v1/subjects/{id}/approvals", Access::kAdmin},  // REQ M3
       {"POST", "/v1/subjects/{id}/consents/{purpose}/refuse", Access::kGate},
       {"GET", "/v1/subjects/{id}/consents/{purpose}/may-ask", Access::kGate},
       {"GET", "/v1/consents/{id}/receipt", Access::kConsents},
@@ -1307,6 +1308,25 @@ struct Server::Impl {
     SendJson(c.res, 200, j);
   }
 
+  // REQ M3: an admin lets another key read a child's records for a while, with a reason.
+  void ApproveMinorAccess(Call& c) {
+    c.action = "minor.access.approve";
+    c.subject = c.req.matches[1];
+    auto body = ParseBody(c.req, R"({"reader": "key:<id>", "reason": "parent asked for the records", "valid_seconds": 3600})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto reader = Str(*body, "reader", true, "key:<id> of the API key that may read");
+    if (!reader.ok()) return Fail(c, reader.status());
+    auto reason = Str(*body, "reason", true, "why the child's records are needed");
+    if (!reason.ok()) return Fail(c, reason.status());
+    auto valid = Int(*body, "valid_seconds", false);
+    if (!valid.ok()) return Fail(c, valid.status());
+    c.audited = true;
+    auto r = svc.ApproveMinorAccess(c.subject, *reader, *reason, *valid ? *valid : 3600, c.actor);
+    if (!r.ok()) return Fail(c, r.status());
+    SendJson(c.res, 201, {{"ok", true}, {"subject", c.subject}, {"reader", *reader}, {"approved_by", c.actor},
+                          {"expires_at", FormatTime(*r)}});
+  }
+
   void ConsentReceipt(Call& c) {
     c.action = "consent.receipt";
     auto id = PathId(c, 1, "a consent id, e.g. from POST /v1/consents");
@@ -1660,6 +1680,7 @@ struct Server::Impl {
             {"POST /v1/alternatives/credentials", &Impl::RegisterCredential},
             {"POST /v1/alternatives/tokens", &Impl::IssueToken},
             {"POST /v1/alternatives/{id}/present", &Impl::PresentAlternative},
+            {"POST /v1/subjects/{id}/approvals", &Impl::ApproveMinorAccess},
             {"POST /v1/subjects/{id}/consents/{purpose}/refuse", &Impl::RefuseConsent},
             {"GET /v1/subjects/{id}/consents/{purpose}/may-ask", &Impl::MayAskConsent},
             {"GET /v1/consents/{id}/receipt", &Impl::ConsentReceipt},

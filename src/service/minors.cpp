@@ -69,11 +69,64 @@ Result<SubjectInfo> Service::ShowSubject(const std::string& subject, const std::
   }
   SubjectInfo info = Info(subject, *born, I.Now());
   if (info.minor) {
-    // REQ M3: every read of a child's record is logged; no unlogged read.
+    // REQ M3: a child's record is read only with an approval, and every read is logged.
+    FG_RETURN_IF_ERROR(I.RequireMinorAccess(subject, actor, "subject"));
     FG_RETURN_IF_ERROR(I.Audit(actor, "minor.read", subject, "", Status::Ok(),
                                {{"minor", true}, {"records", "subject"}}));
   }
   return info;
+}
+
+Status Service::Impl::RequireMinorAccess(const std::string& subject, const std::string& reader,
+                                         const std::string& records) {
+  const UnixTime now = Now();
+  FG_ASSIGN_OR_RETURN(std::vector<AuditEvent> events, store->ListAuditForSubject(subject, 0, 0));
+  for (const AuditEvent& e : events) {
+    if (e.action != "minor.access.approve" || e.outcome != "ok") continue;
+    json d = json::parse(e.detail, nullptr, false);
+    if (d.is_object() && d.value("reader", "") == reader && d.value("expires_at", int64_t{0}) > now)
+      return Status::Ok();
+  }
+  return Fail(reader, "minor.read", subject, "",
+              Status::Refused("M3", "subject '" + subject + "' is a child under 14: reading their " + records +
+                                        " records needs an approval for '" + reader +
+                                        "' by another person, e.g. `facegate --actor dpo subject approve " +
+                                        subject + " --reader " + reader + " --reason \"...\"`"),
+              {{"minor", true}, {"records", records}});
+}
+
+Result<UnixTime> Service::ApproveMinorAccess(const std::string& subject, const std::string& reader,
+                                             const std::string& reason, int64_t valid_seconds,
+                                             const std::string& approver) {
+  auto& I = *impl_;
+  const char* act = "minor.access.approve";
+  if (reader.empty() || reason.empty())
+    return I.Fail(approver, act, subject, "",
+                  Status::InvalidInput("an approval names the reader (--reader) and the reason (--reason)"));
+  if (reader == approver)
+    return I.Fail(approver, act, subject, "",
+                  Status::InvalidInput("'" + approver + "' cannot approve their own access to a child's records: "
+                                       "another person approves (REQ M3)"));
+  if (valid_seconds < 60 || valid_seconds > 7 * 86400)
+    return I.Fail(approver, act, subject, "",
+                  Status::InvalidInput("an approval lasts 60 s to 7 days, not " + std::to_string(valid_seconds) +
+                                       " s; approve again for a later need"));
+  auto born = I.store->SubjectBirthDate(subject);
+  if (!born.ok())
+    return I.Fail(approver, act, subject, "",
+                  born.status().kind() == ErrorKind::kNotFound
+                      ? Status::NotFound("subject '" + subject + "' is not registered")
+                      : born.status());
+  const UnixTime now = I.Now();
+  if (!policy::IsChildAt(*born, now))
+    return I.Fail(approver, act, subject, "",
+                  Status::InvalidInput("subject '" + subject +
+                                       "' is not a child under 14 (by the declared birth date): reading their "
+                                       "records needs no approval"));
+  const UnixTime until = now + valid_seconds;
+  FG_RETURN_IF_ERROR(I.Audit(approver, act, subject, "", Status::Ok(),
+                             {{"reader", reader}, {"reason", reason}, {"expires_at", until}, {"minor", true}}));
+  return until;
 }
 
 Status Service::SetPolicy(const std::string& name, const std::string& value, const std::string& actor) {

@@ -3,6 +3,7 @@
 #include <facegate/service.h>
 
 #include "policy/notice.h"
+#include "policy/minors.h"
 #include "service/service_impl.h"
 
 namespace facegate::service {
@@ -11,6 +12,11 @@ Result<std::string> Service::ConsentReceipt(int64_t consent_id, const std::strin
   auto& I = *impl_;
   auto c = I.store->GetConsent(consent_id);
   if (!c.ok()) return I.Fail(actor, "consent.receipt", "", "", c.status());
+  if (c->minor) {  // REQ M3: a child's consent record is read with an approval only
+    auto born = I.store->SubjectBirthDate(c->subject);
+    if (!born.ok() || born->empty() || policy::IsChildAt(*born, I.Now()))
+      FG_RETURN_IF_ERROR(I.RequireMinorAccess(c->subject, actor, "consent"));
+  }
   auto p = I.store->GetPurpose(c->purpose);
   if (!p.ok()) return I.Fail(actor, "consent.receipt", c->subject, c->purpose, p.status());
   json notice = nullptr;

@@ -12,6 +12,7 @@
 
 #include "policy/rules.h"
 #include "service/json_views.h"
+#include "policy/minors.h"
 #include "service/service_impl.h"
 
 namespace facegate::service {
@@ -377,6 +378,8 @@ Result<RightsDocument> Service::ExportSubject(const std::string& subject, int64_
     return I.Fail(actor, act, "", "", Status::InvalidInput("an export of whom? give a subject id"));
   auto req = RequestFor(*I.store, request_id, {"access", "copy"}, subject);
   if (!req.ok()) return I.Fail(actor, act, subject, "", req.status(), {{"request", request_id}});
+  if (auto born = I.store->SubjectBirthDate(subject); born.ok() && policy::IsChildAt(*born, I.Now()))
+    FG_RETURN_IF_ERROR(I.RequireMinorAccess(subject, actor, "exported"));  // REQ M3
   auto file = I.store->ReadSubjectFile(subject);
   if (!file.ok()) return I.Fail(actor, act, subject, "", file.status());
   auto events = I.store->ListAuditForSubject(subject, 0, 0);

@@ -339,6 +339,7 @@ Result<std::vector<ConsentRecord>> Service::ListConsents(const std::string& subj
     minor = born.ok() && policy::IsChildAt(*born, I.Now());
   }
   if (minor) {
+    FG_RETURN_IF_ERROR(I.RequireMinorAccess(subject, actor, "consent"));
     Status st = I.Audit(actor, "minor.read", subject, purpose, Status::Ok(),
                         {{"minor", true}, {"records", "consents"}, {"count", r->size()}});
     if (!st.ok()) return st;  // no unlogged read of a child's data

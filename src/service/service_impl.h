@@ -47,6 +47,10 @@ struct Service::Impl {
   Result<std::pair<AlternativeConnectorRecord, std::unique_ptr<Connector>>> ConnectorFor(
       const std::string& purpose, const std::string& method);
 
+  // REQ M3: ok when `reader` holds an unexpired approval to read the child's records (an
+  // audit event "minor.access.approve" naming the reader); otherwise kRefused "M3", audited.
+  Status RequireMinorAccess(const std::string& subject, const std::string& reader, const std::string& records);
+
   UnixTime Now() const { return config.clock ? config.clock() : policy::SystemNow(); }
 
   // Appends an audit event; the outcome is derived from `st` (REQ S6).

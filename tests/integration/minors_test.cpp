@@ -89,6 +89,7 @@ TEST_F(MinorsTest, M1_UnderFourteenOnlyAGuardianConsentIsAcceptedAndMarkedMinor)
   auto bare = Request("K1", ConsentMethod::kGuardian);
   bare.evidence = "signed form";
   EXPECT_EQ(svc_->GiveConsent(bare, "test").status().kind(), ErrorKind::kInvalidInput);
+  ASSERT_TRUE(svc_->ApproveMinorAccess("K1", "test", "checking the enrolment", 3600, "dpo").ok());  // REQ M3
   EXPECT_TRUE(svc_->ListConsents("K1", "school-gate", "test")->empty());
   auto g = Guardian("K1");
   ASSERT_TRUE(g.ok()) << g.status().ToString();
@@ -190,23 +191,44 @@ TEST_F(MinorsTest, M3_EveryReadOfAChildsRecordsIsAuditedAndExportedYearly) {
   ASSERT_TRUE(svc_->DeclareSubject("A1", "1990-01-31", "test").ok());
   auto a = svc_->GiveConsent(Request("A1"), "test");
   ASSERT_TRUE(a.ok());
-  auto count = [&](const std::string& action, const std::string& subject) {
+  auto count = [&](const std::string& action, const std::string& subject, const std::string& outcome = "ok") {
     int n = 0;
-    for (const AuditEvent& e : Events()) n += e.action == action && e.subject == subject;
+    for (const AuditEvent& e : Events()) n += e.action == action && e.subject == subject && e.outcome == outcome;
     return n;
   };
+  // Without an approval a child's records are not read, and the attempt is on the record.
+  auto unapproved = svc_->ListConsents("K1", "school-gate", "operator-7");
+  ASSERT_FALSE(unapproved.ok());
+  EXPECT_EQ(unapproved.status().requirement(), "M3") << unapproved.status().ToString();
+  EXPECT_NE(unapproved.status().message().find("subject approve K1 --reader operator-7"), std::string::npos)
+      << unapproved.status().message();
+  EXPECT_EQ(count("minor.read", "K1", "refused:M3"), 1);
+  EXPECT_EQ(svc_->ShowSubject("K1", "operator-8").status().requirement(), "M3");
+  EXPECT_EQ(svc_->ConsentReceipt(g->id, "operator-9").status().requirement(), "M3");
+  EXPECT_EQ(svc_->ExportSubject("K1", 0, "operator-9").status().requirement(), "M3");
+  // Nobody approves themselves; the approval names a reason and lasts a while.
+  EXPECT_EQ(svc_->ApproveMinorAccess("K1", "operator-7", "curious", 3600, "operator-7").status().kind(),
+            ErrorKind::kInvalidInput);
+  EXPECT_EQ(svc_->ApproveMinorAccess("K1", "operator-7", "", 3600, "dpo").status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_EQ(svc_->ApproveMinorAccess("A1", "operator-7", "adult", 3600, "dpo").status().kind(),
+            ErrorKind::kInvalidInput) << "an adult's records need no approval";
+  for (const char* reader : {"operator-7", "operator-8", "operator-9"})
+    ASSERT_TRUE(svc_->ApproveMinorAccess("K1", reader, "the mother asked what is held", kDay, "dpo").ok());
   ASSERT_TRUE(svc_->ListConsents("K1", "school-gate", "operator-7").ok());
   ASSERT_TRUE(svc_->ListConsents("A1", "school-gate", "operator-7").ok());
   EXPECT_EQ(count("minor.read", "K1"), 1);
   EXPECT_EQ(count("minor.read", "A1"), 0);  // adults' reads are not flagged
+  EXPECT_EQ(count("minor.read", "A1", "refused:M3"), 0);
   EXPECT_EQ(Events().back().action, "minor.read");  // the read of A1 left no event...
   for (const AuditEvent& e : Events())
-    if (e.action == "minor.read") EXPECT_EQ(e.actor, "operator-7");
+    if (e.action == "minor.read" && e.outcome == "ok") EXPECT_EQ(e.actor, "operator-7");
   ASSERT_TRUE(svc_->ShowSubject("K1", "operator-8").ok());
   ASSERT_TRUE(svc_->ConsentReceipt(g->id, "operator-9").ok());
   EXPECT_EQ(count("minor.read", "K1"), 2);
 
-  now_ += 365 * kDay;  // 2027: one more read
+  now_ += 365 * kDay;  // 2027: the approval ran out; a new one, and one more read
+  EXPECT_EQ(svc_->ListConsents("K1", "school-gate", "operator-7").status().requirement(), "M3");
+  ASSERT_TRUE(svc_->ApproveMinorAccess("K1", "operator-7", "yearly check", 600, "dpo").ok());
   ASSERT_TRUE(svc_->ListConsents("K1", "school-gate", "operator-7").ok());
   auto y26 = svc_->MinorsAudit(2026, "auditor");
   ASSERT_TRUE(y26.ok()) << y26.status().ToString();
@@ -215,13 +237,17 @@ TEST_F(MinorsTest, M3_EveryReadOfAChildsRecordsIsAuditedAndExportedYearly) {
   std::map<std::string, int64_t> by(y26->by_action.begin(), y26->by_action.end());
   EXPECT_EQ(by["subject.declare"], 1);
   EXPECT_EQ(by["consent.give"], 1);
-  EXPECT_EQ(by["minor.read"], 2);
+  EXPECT_EQ(by["minor.read"], 2 + 4);  // two reads; four refused (consents, subject, receipt, export)
+  EXPECT_EQ(by["minor.access.approve"], 3 + 2);  // three approvals, two refused (self, no reason)
   EXPECT_EQ(by["consent.receipt"], 1);
   for (const AuditEvent& e : y26->events) EXPECT_EQ(e.subject, "K1");
   auto y27 = svc_->MinorsAudit(2027, "auditor");
   ASSERT_TRUE(y27.ok());
-  ASSERT_EQ(y27->events.size(), 1u);
-  EXPECT_EQ(y27->events[0].action, "minor.read");
+  ASSERT_EQ(y27->events.size(), 3u);
+  EXPECT_EQ(y27->events[0].outcome, "refused:M3");
+  EXPECT_EQ(y27->events[1].action, "minor.access.approve");
+  EXPECT_EQ(y27->events[2].action, "minor.read");
+  EXPECT_EQ(y27->events[2].outcome, "ok");
   EXPECT_TRUE(svc_->MinorsAudit(2025, "auditor")->events.empty());
   // the export is itself on the record
   EXPECT_EQ(Events().back().action, "audit.minors");
@@ -241,8 +267,14 @@ TEST(MinorsCli, M3_SubjectPolicyAndYearlyExportFromTheCommandLine) {
   EXPECT_EQ(j["minor"], true);
   EXPECT_EQ(j["age"].get<int>() >= 9, true);
   EXPECT_EQ(RunCli(home, "subject add K8 --birth-date 2015-13-01").exit_code, 2);
+  auto refused = RunCli(home, "subject show K9");
+  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  EXPECT_NE(refused.out.find("M3"), std::string::npos) << refused.out;
+  EXPECT_NE(RunCli(home, "subject approve K9 --reader cli --reason self").exit_code, 0) << "no self-approval";
+  auto approve = RunCli(home, "--actor dpo subject approve K9 --reader cli --reason 'the school asked'");
+  ASSERT_EQ(approve.exit_code, 0) << approve.out;
   auto show = RunCli(home, "subject show K9");
-  EXPECT_EQ(show.exit_code, 0);
+  EXPECT_EQ(show.exit_code, 0) << show.out;
   EXPECT_NE(show.out.find("guardian consent only"), std::string::npos) << show.out;
   EXPECT_EQ(RunCli(home, "policy set minors-face off").exit_code, 0);
   auto pol = RunCli(home, "--json policy show");

@@ -404,6 +404,30 @@ TEST_F(RestApi, A4_APinAlternativeIsBoundRegisteredAndDecidedOverHttp) {
   for (const AuditEvent& e : *events) EXPECT_EQ(e.detail.find("735194"), std::string::npos) << e.detail;
 }
 
+TEST_F(RestApi, M3_AChildsConsentsAreReadOnlyByAKeyAnAdminApproved) {
+  auto c = Client();
+  Purpose(c, "kindergarten");
+  auto k = PostJson(c, "/v1/subjects", operator_, {{"id", "KG1"}, {"birth_date", "2021-04-01"}});
+  ASSERT_EQ(k->status, 201) << k->body;
+  auto refused = c.Get("/v1/subjects/KG1/consents", Auth(operator_));
+  ASSERT_EQ(refused->status, 422) << refused->body;
+  EXPECT_EQ(Body(refused)["requirement"], "M3");
+  const std::string reader = "key:" + operator_.key.id;
+  // Approving is for admins, and never for oneself.
+  EXPECT_EQ(PostJson(c, "/v1/subjects/KG1/approvals", operator_, {{"reader", reader}, {"reason", "r"}})->status, 403);
+  auto self = PostJson(c, "/v1/subjects/KG1/approvals", admin_,
+                       {{"reader", "key:" + admin_.key.id}, {"reason", "curious"}});
+  EXPECT_EQ(self->status, 400) << self->body;
+  auto ok = PostJson(c, "/v1/subjects/KG1/approvals", admin_,
+                     {{"reader", reader}, {"reason", "the father asked what is held"}, {"valid_seconds", 600}});
+  ASSERT_EQ(ok->status, 201) << ok->body;
+  EXPECT_EQ(Body(ok)["reader"], reader);
+  auto read = c.Get("/v1/subjects/KG1/consents", Auth(operator_));
+  EXPECT_EQ(read->status, 200) << read->body;
+  // Another key is still refused.
+  EXPECT_EQ(c.Get("/v1/subjects/KG1/consents", Auth(auditor_))->status == 200, false);
+}
+
 TEST_F(RestApi, AKioskDeviceKeyReadsTheNoticeAndRecordsRefusalsForItsOwnPurposesOnly) {
   auto c = Client();
   Purpose(c, "lobby");
