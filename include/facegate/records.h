@@ -210,6 +210,42 @@ struct IdentifyThresholdRecord {
   UnixTime set_at = 0;
 };
 
+// A personal-information breach (leak, tampering, loss) tracked from detection to
+// closure (REQ S9, PIPL 57). Status goes open -> assessed -> authority_notified ->
+// people_notified | people_not_notified -> closed; each step keeps its time.
+struct BreachRecord {
+  int64_t id = 0;
+  UnixTime detected_at = 0;  // when the handler learnt of it
+  UnixTime opened_at = 0;    // when it was recorded
+  std::string actor;         // who recorded it
+  std::string description;   // what happened
+  std::string cause;         // PIPL 57 (1): the cause
+  std::string harm;          // PIPL 57 (1): the harm it may cause
+  std::string measures;      // PIPL 57 (2): remedial measures taken
+  std::string individual_advice;  // PIPL 57 (2): what people can do to reduce the harm
+  std::string contact;            // PIPL 57 (3): the handler's contact
+  UnixTime window_from = 0, window_to = 0;  // when data may have been exposed (inclusive)
+  std::vector<std::string> kinds;     // template, consent, identity, audit, alternative
+  std::vector<std::string> purposes;  // purposes concerned; empty = every purpose
+  std::string status = "open";
+  std::optional<UnixTime> assessed_at;
+  std::optional<UnixTime> authority_notified_at;
+  std::string authority_reference;  // the authority's case number or receipt
+  std::optional<UnixTime> people_notified_at;
+  std::optional<UnixTime> not_notified_at;  // the decision not to notify people
+  std::string not_notified_reason;          // why harm is effectively avoided (required)
+  std::optional<UnixTime> closed_at;
+  UnixTime expires_at = 0;  // REQ S5: a closed breach record is deleted after this
+};
+
+// One person affected by a breach and which of their data kinds were involved (REQ S9).
+struct BreachAffectedRecord {
+  int64_t breach_id = 0;
+  std::string subject;              // pseudonymous id only, never the identity row
+  std::vector<std::string> kinds;   // subset of the breach's kinds
+  std::optional<UnixTime> notified_at;
+};
+
 // Outcome of recomputing the audit chain.
 struct AuditCheck {
   bool intact = true;

@@ -166,6 +166,25 @@ class Store {
   // end can return and delete each one's data through the Service.
   virtual Result<std::vector<std::string>> ListSubjects() = 0;
 
+  // Breaches (REQ S9, PIPL 57; migration 9). AddBreach assigns the id; the schema
+  // checks status, window and the reason of a decision not to notify (kInvalidInput).
+  virtual Result<BreachRecord> AddBreach(const BreachRecord& b) = 0;
+  virtual Result<BreachRecord> GetBreach(int64_t id) = 0;  // kNotFound
+  virtual Result<std::vector<BreachRecord>> ListBreaches() = 0;  // newest first
+  // Writes one step: the status, step times, reference, reason and expiry of `b`,
+  // only while the stored status is still `from_status` (kConflict otherwise: another
+  // handler moved it first; kNotFound for an unknown id).
+  virtual Status UpdateBreachStatus(const BreachRecord& b, const std::string& from_status) = 0;
+  // Replaces the affected people of a breach (assessment) in one transaction.
+  virtual Status PutBreachAffected(int64_t breach_id, const std::vector<BreachAffectedRecord>& people) = 0;
+  // The affected people of a breach, ordered by subject.
+  virtual Result<std::vector<BreachAffectedRecord>> ListBreachAffected(int64_t breach_id) = 0;
+  // Sets notified_at of every affected person of the breach not yet notified.
+  virtual Status MarkBreachAffectedNotified(int64_t breach_id, UnixTime at) = 0;
+  // Deletes closed breaches whose expires_at <= now with their affected people;
+  // returns their ids (REQ S5). Open breaches never expire.
+  virtual Result<std::vector<int64_t>> DeleteExpiredBreaches(UnixTime now) = 0;
+
   // Audit chain (REQ S6): the store assigns seq, prev_hash and hash atomically.
   virtual Result<AuditEvent> AppendAudit(const AuditEvent& e) = 0;
   virtual Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) = 0;

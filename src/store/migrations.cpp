@@ -214,6 +214,50 @@ CREATE TRIGGER templates_version_on_delete AFTER DELETE ON templates BEGIN
 END;
 CREATE INDEX templates_by_purpose_id ON templates (purpose, id);
 )sql"},
+      {9, "breaches and the people they affect", R"sql(
+-- A personal-information breach tracked from detection to closure (REQ S9, PIPL 57):
+-- the art. 57 contents, the window when data may have been exposed, the data kinds
+-- and purposes concerned, and each step's time. Kept until expires_at after closure (REQ S5).
+CREATE TABLE breaches (
+  id INTEGER PRIMARY KEY,
+  detected_at INTEGER NOT NULL,
+  opened_at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  description TEXT NOT NULL CHECK (description <> ''),
+  cause TEXT NOT NULL,
+  harm TEXT NOT NULL,
+  measures TEXT NOT NULL,
+  individual_advice TEXT NOT NULL,
+  contact TEXT NOT NULL,
+  window_from INTEGER NOT NULL,
+  window_to INTEGER NOT NULL,
+  kinds TEXT NOT NULL,     -- JSON array: template, consent, identity, audit, alternative
+  purposes TEXT NOT NULL,  -- JSON array; [] = every purpose
+  status TEXT NOT NULL CHECK (status IN ('open', 'assessed', 'authority_notified', 'people_notified',
+                                         'people_not_notified', 'closed')),
+  assessed_at INTEGER,
+  authority_notified_at INTEGER,
+  authority_reference TEXT NOT NULL,
+  people_notified_at INTEGER,
+  not_notified_at INTEGER,
+  not_notified_reason TEXT NOT NULL,
+  closed_at INTEGER,
+  expires_at INTEGER NOT NULL,  -- REQ S5
+  CHECK (window_to >= window_from),
+  CHECK (not_notified_at IS NULL OR not_notified_reason <> ''),
+  CHECK ((status = 'closed') = (closed_at IS NOT NULL))
+) STRICT;
+CREATE INDEX breaches_by_expiry ON breaches (status, expires_at);
+
+-- The people a breach affected (pseudonymous ids) and which of their data kinds.
+CREATE TABLE breach_affected (
+  breach_id INTEGER NOT NULL REFERENCES breaches(id) ON DELETE CASCADE,
+  subject TEXT NOT NULL,
+  kinds TEXT NOT NULL,  -- JSON array
+  notified_at INTEGER,
+  PRIMARY KEY (breach_id, subject)
+) STRICT;
+)sql"},
       {10, "alternative connectors, credentials and single-use tokens", R"sql(
 -- How each declared alternative of a purpose is checked (REQ A4): staff, pin, card, qr, http.
 CREATE TABLE alternative_connectors (

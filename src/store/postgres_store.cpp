@@ -20,6 +20,7 @@
 #include <facegate/store.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -196,6 +197,15 @@ class PostgresStore final : public Store {
   Result<std::vector<AuditEvent>> ListAuditForSubject(const std::string& subject, int64_t after_seq,
                                                       int64_t limit) override;
   Status EraseSubjectIdentity(const std::string& subject, UnixTime at) override;
+
+  Result<BreachRecord> AddBreach(const BreachRecord& b) override;
+  Result<BreachRecord> GetBreach(int64_t id) override;
+  Result<std::vector<BreachRecord>> ListBreaches() override;
+  Status UpdateBreachStatus(const BreachRecord& b, const std::string& from_status) override;
+  Status PutBreachAffected(int64_t breach_id, const std::vector<BreachAffectedRecord>& people) override;
+  Result<std::vector<BreachAffectedRecord>> ListBreachAffected(int64_t breach_id) override;
+  Status MarkBreachAffectedNotified(int64_t breach_id, UnixTime at) override;
+  Result<std::vector<int64_t>> DeleteExpiredBreaches(UnixTime now) override;
 
   Status SetSubjectBirthDate(const std::string& subject, const std::string& birth_date) override;
   Result<std::string> SubjectBirthDate(const std::string& subject) override;
@@ -1436,6 +1446,212 @@ Status PostgresStore::EraseSubjectIdentity(const std::string& subject, UnixTime 
                "erasing the consent evidence of subject " + Quote(subject))
         .status();
   });
+}
+
+// ---- breaches (REQ S9, PIPL 57; migration 9) ----
+
+static std::string JsonList(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
+
+static std::vector<std::string> ParseList(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  std::vector<std::string> out;
+  if (j.is_array())
+    for (const auto& e : j)
+      if (e.is_string()) out.push_back(e.get<std::string>());
+  return out;
+}
+
+static const char* const kBreachColumns =
+    "id, detected_at, opened_at, actor, description, cause, harm, measures, individual_advice, "
+    "contact, window_from, window_to, kinds, purposes, status, assessed_at, authority_notified_at, "
+    "authority_reference, people_notified_at, not_notified_at, not_notified_reason, closed_at, "
+    "expires_at";
+
+BreachRecord ReadBreach(const Row& row) {
+  BreachRecord b;
+  b.id = row.Int(0);
+  b.detected_at = row.Int(1);
+  b.opened_at = row.Int(2);
+  b.actor = row.Text(3);
+  b.description = row.Text(4);
+  b.cause = row.Text(5);
+  b.harm = row.Text(6);
+  b.measures = row.Text(7);
+  b.individual_advice = row.Text(8);
+  b.contact = row.Text(9);
+  b.window_from = row.Int(10);
+  b.window_to = row.Int(11);
+  b.kinds = ParseList(row.Text(12));
+  b.purposes = ParseList(row.Text(13));
+  b.status = row.Text(14);
+  b.assessed_at = row.OptInt(15);
+  b.authority_notified_at = row.OptInt(16);
+  b.authority_reference = row.Text(17);
+  b.people_notified_at = row.OptInt(18);
+  b.not_notified_at = row.OptInt(19);
+  b.not_notified_reason = row.Text(20);
+  b.closed_at = row.OptInt(21);
+  b.expires_at = row.Int(22);
+  return b;
+}
+
+Result<BreachRecord> PostgresStore::AddBreach(const BreachRecord& in) {
+  BreachRecord b = in;
+  if (!b.opened_at) b.opened_at = Now();
+  Status s = Transaction([&]() -> Status {
+    FG_ASSIGN_OR_RETURN(
+        PgResult res,
+        Run("INSERT INTO breaches (detected_at, opened_at, actor, description, cause, harm, measures, "
+            "individual_advice, contact, window_from, window_to, kinds, purposes, status, assessed_at, "
+            "authority_notified_at, authority_reference, people_notified_at, not_notified_at, "
+            "not_notified_reason, closed_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+            "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id",
+            Params()
+                .Int(b.detected_at)
+                .Int(b.opened_at)
+                .Text(b.actor)
+                .Text(b.description)
+                .Text(b.cause)
+                .Text(b.harm)
+                .Text(b.measures)
+                .Text(b.individual_advice)
+                .Text(b.contact)
+                .Int(b.window_from)
+                .Int(b.window_to)
+                .Text(JsonList(b.kinds))
+                .Text(JsonList(b.purposes))
+                .Text(b.status)
+                .OptInt(b.assessed_at)
+                .OptInt(b.authority_notified_at)
+                .Text(b.authority_reference)
+                .OptInt(b.people_notified_at)
+                .OptInt(b.not_notified_at)
+                .Text(b.not_notified_reason)
+                .OptInt(b.closed_at)
+                .Int(b.expires_at),
+            "recording a breach"));
+    b.id = Row(res.get(), 0).Int(0);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return b;
+}
+
+Result<BreachRecord> PostgresStore::GetBreach(int64_t id) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = std::string("SELECT ") + kBreachColumns + " FROM breaches WHERE id = $1";
+  FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params().Int(id), "reading breach " + std::to_string(id)));
+  if (PQntuples(r.get()) == 0)
+    return Status::NotFound("breach " + std::to_string(id) +
+                            " does not exist; `facegate breach list` shows the breaches");
+  return ReadBreach(Row(r.get(), 0));
+}
+
+Result<std::vector<BreachRecord>> PostgresStore::ListBreaches() {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kBreachColumns + " FROM breaches ORDER BY opened_at DESC, id DESC";
+  FG_ASSIGN_OR_RETURN(PgResult r, Run(sql.c_str(), Params(), "listing breaches"));
+  std::vector<BreachRecord> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(ReadBreach(Row(r.get(), i)));
+  return out;
+}
+
+Status PostgresStore::UpdateBreachStatus(const BreachRecord& b, const std::string& from_status) {
+  std::lock_guard lock(mu_);
+  int64_t changed = 0;
+  FG_RETURN_IF_ERROR(Transaction([&]() -> Status {
+    // One conditional UPDATE: of two handlers taking the same step, exactly one does.
+    FG_ASSIGN_OR_RETURN(
+        PgResult r,
+        Run("UPDATE breaches SET status = $1, assessed_at = $2, authority_notified_at = $3, "
+            "authority_reference = $4, people_notified_at = $5, not_notified_at = $6, "
+            "not_notified_reason = $7, closed_at = $8, expires_at = $9 WHERE id = $10 AND status = $11",
+            Params()
+                .Text(b.status)
+                .OptInt(b.assessed_at)
+                .OptInt(b.authority_notified_at)
+                .Text(b.authority_reference)
+                .OptInt(b.people_notified_at)
+                .OptInt(b.not_notified_at)
+                .Text(b.not_notified_reason)
+                .OptInt(b.closed_at)
+                .Int(b.expires_at)
+                .Int(b.id)
+                .Text(from_status),
+            "moving breach " + std::to_string(b.id) + " to " + Quote(b.status)));
+    changed = Changed(r);
+    return Status::Ok();
+  }));
+  if (changed == 1) return Status::Ok();
+  FG_ASSIGN_OR_RETURN(BreachRecord now, GetBreach(b.id));  // kNotFound for an unknown id
+  return Status::Conflict("breach " + std::to_string(b.id) + " is " + Quote(now.status) + ", not " +
+                          Quote(from_status) + ": another handler moved it first; show it again");
+}
+
+Status PostgresStore::PutBreachAffected(int64_t breach_id,
+                                        const std::vector<BreachAffectedRecord>& people) {
+  return Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(Run("DELETE FROM breach_affected WHERE breach_id = $1", Params().Int(breach_id),
+                           "replacing the affected people of breach " + std::to_string(breach_id))
+                           .status());
+    for (const BreachAffectedRecord& p : people) {
+      FG_RETURN_IF_ERROR(Run("INSERT INTO breach_affected (breach_id, subject, kinds, notified_at) "
+                             "VALUES ($1, $2, $3, $4)",
+                             Params().Int(breach_id).Text(p.subject).Text(JsonList(p.kinds)).OptInt(p.notified_at),
+                             "recording subject " + Quote(p.subject) + " as affected by breach " +
+                                 std::to_string(breach_id))
+                             .status());
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<BreachAffectedRecord>> PostgresStore::ListBreachAffected(int64_t breach_id) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(PgResult r, Run("SELECT breach_id, subject, kinds, notified_at FROM breach_affected "
+                                      "WHERE breach_id = $1 ORDER BY subject COLLATE \"C\"",
+                                      Params().Int(breach_id),
+                                      "listing the affected people of breach " + std::to_string(breach_id)));
+  std::vector<BreachAffectedRecord> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    Row row(r.get(), i);
+    BreachAffectedRecord a;
+    a.breach_id = row.Int(0);
+    a.subject = row.Text(1);
+    a.kinds = ParseList(row.Text(2));
+    a.notified_at = row.OptInt(3);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Status PostgresStore::MarkBreachAffectedNotified(int64_t breach_id, UnixTime at) {
+  return Transaction([&]() -> Status {
+    return Run("UPDATE breach_affected SET notified_at = $1 WHERE breach_id = $2 AND notified_at IS NULL",
+               Params().Int(at ? at : Now()).Int(breach_id),
+               "recording the notices of breach " + std::to_string(breach_id))
+        .status();
+  });
+}
+
+Result<std::vector<int64_t>> PostgresStore::DeleteExpiredBreaches(UnixTime now) {
+  std::vector<int64_t> ids;
+  Status s = Transaction([&]() -> Status {
+    ids.clear();
+    FG_RETURN_IF_ERROR(Run("DELETE FROM breach_affected WHERE breach_id IN (SELECT id FROM breaches "
+                           "WHERE status = 'closed' AND expires_at <= $1)",
+                           Params().Int(now), "deleting the affected people of expired breaches")
+                           .status());
+    FG_ASSIGN_OR_RETURN(PgResult r, Run("DELETE FROM breaches WHERE status = 'closed' AND expires_at <= $1 "
+                                        "RETURNING id",
+                                        Params().Int(now), "deleting expired breaches"));
+    for (int i = 0; i < PQntuples(r.get()); ++i) ids.push_back(Row(r.get(), i).Int(0));
+    std::sort(ids.begin(), ids.end());
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return ids;
 }
 
 // ---- the operator's identification threshold (REQ SC2; migration 7) ----

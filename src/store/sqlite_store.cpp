@@ -173,6 +173,15 @@ class SqliteStore final : public Store {
                                                       int64_t limit) override;
   Status EraseSubjectIdentity(const std::string& subject, UnixTime at) override;
 
+  Result<BreachRecord> AddBreach(const BreachRecord& b) override;
+  Result<BreachRecord> GetBreach(int64_t id) override;
+  Result<std::vector<BreachRecord>> ListBreaches() override;
+  Status UpdateBreachStatus(const BreachRecord& b, const std::string& from_status) override;
+  Status PutBreachAffected(int64_t breach_id, const std::vector<BreachAffectedRecord>& people) override;
+  Result<std::vector<BreachAffectedRecord>> ListBreachAffected(int64_t breach_id) override;
+  Status MarkBreachAffectedNotified(int64_t breach_id, UnixTime at) override;
+  Result<std::vector<int64_t>> DeleteExpiredBreaches(UnixTime now) override;
+
   Status SetSubjectBirthDate(const std::string& subject, const std::string& birth_date) override;
   Result<std::string> SubjectBirthDate(const std::string& subject) override;
   Status PutSetting(const std::string& name, const std::string& value, UnixTime at) override;
@@ -1383,6 +1392,193 @@ Status SqliteStore::EraseSubjectIdentity(const std::string& subject, UnixTime at
     st.Bind(1, "erased at " + std::to_string(t) + " on the person's request (REQ R1)").Bind(2, subject);
     return Run(st, "erasing the consent evidence of subject " + Quote(subject));
   });
+}
+
+// ---- breaches (REQ S9, PIPL 57; migration 9) ----
+
+static std::string JsonList(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
+
+static std::vector<std::string> ParseList(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  std::vector<std::string> out;
+  if (j.is_array())
+    for (const auto& e : j)
+      if (e.is_string()) out.push_back(e.get<std::string>());
+  return out;
+}
+
+static const char* const kBreachColumns =
+    "id, detected_at, opened_at, actor, description, cause, harm, measures, individual_advice, "
+    "contact, window_from, window_to, kinds, purposes, status, assessed_at, authority_notified_at, "
+    "authority_reference, people_notified_at, not_notified_at, not_notified_reason, closed_at, "
+    "expires_at";
+
+BreachRecord ReadBreach(const Stmt& st) {
+  BreachRecord b;
+  b.id = st.Int(0);
+  b.detected_at = st.Int(1);
+  b.opened_at = st.Int(2);
+  b.actor = st.Text(3);
+  b.description = st.Text(4);
+  b.cause = st.Text(5);
+  b.harm = st.Text(6);
+  b.measures = st.Text(7);
+  b.individual_advice = st.Text(8);
+  b.contact = st.Text(9);
+  b.window_from = st.Int(10);
+  b.window_to = st.Int(11);
+  b.kinds = ParseList(st.Text(12));
+  b.purposes = ParseList(st.Text(13));
+  b.status = st.Text(14);
+  b.assessed_at = st.OptInt(15);
+  b.authority_notified_at = st.OptInt(16);
+  b.authority_reference = st.Text(17);
+  b.people_notified_at = st.OptInt(18);
+  b.not_notified_at = st.OptInt(19);
+  b.not_notified_reason = st.Text(20);
+  b.closed_at = st.OptInt(21);
+  b.expires_at = st.Int(22);
+  return b;
+}
+
+Result<BreachRecord> SqliteStore::AddBreach(const BreachRecord& in) {
+  BreachRecord b = in;
+  if (!b.opened_at) b.opened_at = Now();
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(
+      Stmt st, Prepare("INSERT INTO breaches (detected_at, opened_at, actor, description, cause, harm, "
+                       "measures, individual_advice, contact, window_from, window_to, kinds, purposes, "
+                       "status, assessed_at, authority_notified_at, authority_reference, "
+                       "people_notified_at, not_notified_at, not_notified_reason, closed_at, expires_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  st.Bind(1, b.detected_at).Bind(2, b.opened_at).Bind(3, b.actor).Bind(4, b.description)
+      .Bind(5, b.cause).Bind(6, b.harm).Bind(7, b.measures).Bind(8, b.individual_advice)
+      .Bind(9, b.contact).Bind(10, b.window_from).Bind(11, b.window_to).Bind(12, JsonList(b.kinds))
+      .Bind(13, JsonList(b.purposes)).Bind(14, b.status).Bind(15, b.assessed_at)
+      .Bind(16, b.authority_notified_at).Bind(17, b.authority_reference).Bind(18, b.people_notified_at)
+      .Bind(19, b.not_notified_at).Bind(20, b.not_notified_reason).Bind(21, b.closed_at)
+      .Bind(22, b.expires_at);
+  FG_RETURN_IF_ERROR(Run(st, "recording a breach"));
+  b.id = sqlite3_last_insert_rowid(db_);
+  return b;
+}
+
+Result<BreachRecord> SqliteStore::GetBreach(int64_t id) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = std::string("SELECT ") + kBreachColumns + " FROM breaches WHERE id = ?";
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+  st.Bind(1, id);
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return ReadBreach(st);
+  if (rc != SQLITE_DONE) return SqlError(rc, "reading breach " + std::to_string(id));
+  return Status::NotFound("breach " + std::to_string(id) +
+                          " does not exist; `facegate breach list` shows the breaches");
+}
+
+Result<std::vector<BreachRecord>> SqliteStore::ListBreaches() {
+  std::lock_guard lock(mu_);
+  static const std::string sql =
+      std::string("SELECT ") + kBreachColumns + " FROM breaches ORDER BY opened_at DESC, id DESC";
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare(sql.c_str()));
+  std::vector<BreachRecord> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) out.push_back(ReadBreach(st));
+  if (rc != SQLITE_DONE) return SqlError(rc, "listing breaches");
+  return out;
+}
+
+Status SqliteStore::UpdateBreachStatus(const BreachRecord& b, const std::string& from_status) {
+  std::lock_guard lock(mu_);
+  {
+    // One conditional UPDATE: of two handlers taking the same step, exactly one does.
+    FG_ASSIGN_OR_RETURN(
+        Stmt st, Prepare("UPDATE breaches SET status = ?, assessed_at = ?, authority_notified_at = ?, "
+                         "authority_reference = ?, people_notified_at = ?, not_notified_at = ?, "
+                         "not_notified_reason = ?, closed_at = ?, expires_at = ? "
+                         "WHERE id = ? AND status = ?"));
+    st.Bind(1, b.status).Bind(2, b.assessed_at).Bind(3, b.authority_notified_at)
+        .Bind(4, b.authority_reference).Bind(5, b.people_notified_at).Bind(6, b.not_notified_at)
+        .Bind(7, b.not_notified_reason).Bind(8, b.closed_at).Bind(9, b.expires_at).Bind(10, b.id)
+        .Bind(11, from_status);
+    FG_RETURN_IF_ERROR(Run(st, "moving breach " + std::to_string(b.id) + " to " + Quote(b.status)));
+  }
+  if (sqlite3_changes(db_) == 1) return Status::Ok();
+  FG_ASSIGN_OR_RETURN(BreachRecord now, GetBreach(b.id));  // kNotFound for an unknown id
+  return Status::Conflict("breach " + std::to_string(b.id) + " is " + Quote(now.status) + ", not " +
+                          Quote(from_status) + ": another handler moved it first; show it again");
+}
+
+Status SqliteStore::PutBreachAffected(int64_t breach_id, const std::vector<BreachAffectedRecord>& people) {
+  return Transaction([&]() -> Status {
+    {
+      FG_ASSIGN_OR_RETURN(Stmt st, Prepare("DELETE FROM breach_affected WHERE breach_id = ?"));
+      st.Bind(1, breach_id);
+      FG_RETURN_IF_ERROR(Run(st, "replacing the affected people of breach " + std::to_string(breach_id)));
+    }
+    for (const BreachAffectedRecord& p : people) {
+      FG_ASSIGN_OR_RETURN(Stmt st, Prepare("INSERT INTO breach_affected (breach_id, subject, kinds, "
+                                           "notified_at) VALUES (?, ?, ?, ?)"));
+      st.Bind(1, breach_id).Bind(2, p.subject).Bind(3, JsonList(p.kinds)).Bind(4, p.notified_at);
+      FG_RETURN_IF_ERROR(Run(st, "recording subject " + Quote(p.subject) + " as affected by breach " +
+                                     std::to_string(breach_id)));
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<BreachAffectedRecord>> SqliteStore::ListBreachAffected(int64_t breach_id) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT breach_id, subject, kinds, notified_at FROM breach_affected "
+                                       "WHERE breach_id = ? ORDER BY subject"));
+  st.Bind(1, breach_id);
+  std::vector<BreachAffectedRecord> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    BreachAffectedRecord a;
+    a.breach_id = st.Int(0);
+    a.subject = st.Text(1);
+    a.kinds = ParseList(st.Text(2));
+    a.notified_at = st.OptInt(3);
+    out.push_back(std::move(a));
+  }
+  if (rc != SQLITE_DONE) return SqlError(rc, "listing the affected people of breach " + std::to_string(breach_id));
+  return out;
+}
+
+Status SqliteStore::MarkBreachAffectedNotified(int64_t breach_id, UnixTime at) {
+  std::lock_guard lock(mu_);
+  FG_ASSIGN_OR_RETURN(Stmt st, Prepare("UPDATE breach_affected SET notified_at = ? "
+                                       "WHERE breach_id = ? AND notified_at IS NULL"));
+  st.Bind(1, at ? at : Now()).Bind(2, breach_id);
+  return Run(st, "recording the notices of breach " + std::to_string(breach_id));
+}
+
+Result<std::vector<int64_t>> SqliteStore::DeleteExpiredBreaches(UnixTime now) {
+  std::vector<int64_t> ids;
+  Status s = Transaction([&]() -> Status {
+    ids.clear();
+    {
+      FG_ASSIGN_OR_RETURN(Stmt st, Prepare("SELECT id FROM breaches WHERE status = 'closed' AND "
+                                           "expires_at <= ? ORDER BY id"));
+      st.Bind(1, now);
+      int rc;
+      while ((rc = st.Step()) == SQLITE_ROW) ids.push_back(st.Int(0));
+      if (rc != SQLITE_DONE) return SqlError(rc, "finding expired breaches");
+    }
+    for (int64_t id : ids) {
+      {
+        FG_ASSIGN_OR_RETURN(Stmt st, Prepare("DELETE FROM breach_affected WHERE breach_id = ?"));
+        st.Bind(1, id);
+        FG_RETURN_IF_ERROR(Run(st, "deleting the affected people of breach " + std::to_string(id)));
+      }
+      FG_ASSIGN_OR_RETURN(Stmt st, Prepare("DELETE FROM breaches WHERE id = ?"));
+      st.Bind(1, id);
+      FG_RETURN_IF_ERROR(Run(st, "deleting expired breach " + std::to_string(id)));
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return ids;
 }
 
 // ---- the operator's identification threshold (REQ SC2; migration 7) ----
