@@ -43,6 +43,9 @@ struct Config {
 
   // A rights request is due this many calendar days after receipt (REQ R1; docs/rights.md).
   int64_t rights_due_days = 15;
+  // A closed breach record and its affected people are deleted this many days after
+  // closure (REQ S5, S9; docs/breach.md): the 3-year limitation period for claims.
+  int64_t breach_retention_days = 3 * 365;
 };
 // Defaults from the environment: FACEGATE_HOME, FACEGATE_DB, FACEGATE_MODELS, FACEGATE_LOCK.
 Config DefaultConfig();
@@ -161,6 +164,7 @@ struct SweepReport {
   int64_t keys_destroyed = 0;
   std::vector<std::string> subjects;  // whose templates were deleted
   int64_t alternative_credentials_deleted = 0;  // expired PIN / card verifiers (REQ A4, S5)
+  std::vector<int64_t> breaches_deleted;  // closed breach records past their expiry (REQ S5, S9)
 };
 
 // Aggregated attributes of an analysis run (REQ SC3, AN1, AN2): counts only;
@@ -244,6 +248,36 @@ struct CorrectionResult {
   int64_t template_id = 0;         // the new one
   std::string model;
   UnixTime expires_at = 0;
+};
+
+// ---- Breach workflow (REQ S9, PIPL 57; docs/breach.md) ----
+
+// The data kinds a breach can concern, as stored: template, consent, identity
+// (the subject row: name, birth date), audit (events naming the person), alternative.
+const std::vector<std::string>& BreachDataKinds();
+
+// What the handler knows when recording a breach; the PIPL 57 contents are required.
+struct BreachInput {
+  UnixTime detected_at = 0;  // 0: now
+  std::string description, cause, harm, measures, individual_advice, contact;
+  UnixTime window_from = 0, window_to = 0;  // when data may have been exposed; to <= now
+  std::vector<std::string> kinds;     // subset of BreachDataKinds(), at least one
+  std::vector<std::string> purposes;  // declared purposes; empty = every purpose
+};
+
+// A breach with its affected people and what may be done next.
+struct BreachView {
+  BreachRecord breach;
+  std::vector<BreachAffectedRecord> affected;
+  std::vector<std::string> next_steps;  // e.g. {"notify-people", "no-notify"}; empty when closed
+};
+
+// What a notification step produced: JSON and Markdown (zh + en).
+struct BreachDocument {
+  int64_t breach_id = 0;
+  std::string json;      // authority report: one object; people: an array of notices
+  std::string markdown;  // authority report: one document; people: every notice, one after another
+  std::vector<std::pair<std::string, std::string>> notices;  // people: subject -> its Markdown notice
 };
 
 // ---- Analysis of video, drowsiness, attribute and eye-state evaluation (issue 3) ----------
@@ -633,6 +667,34 @@ class Service {
   // "overturned" with a reason on an open human_review request, which completes it.
   Result<RightsRequestRecord> RecordReview(int64_t request_id, const std::string& outcome,
                                            const std::string& reason, const std::string& actor);
+
+  // ---- Breaches (REQ S9, PIPL 57; src/service/breach.cpp, docs/breach.md) ----
+  // Steps: open -> assess -> notify-authority -> notify-people | no-notify -> close
+  // (after no-notify the authority may still require notify-people). A step out of
+  // order is kConflict naming the current status and the next allowed step. Every
+  // step is audited (REQ S6).
+
+  // Records a breach (kInvalidInput naming a missing PIPL 57 field, an unknown kind
+  // or purpose, or a window that ends after now).
+  Result<BreachRecord> OpenBreach(const BreachInput& in, const std::string& actor);
+  // Computes from the store who had data of the breached kinds for the purposes
+  // concerned during the window, with their kinds per person, and stores them.
+  Result<BreachView> AssessBreach(int64_t id, const std::string& actor);
+  // The breach with its affected people (a read of personal data: audited).
+  Result<BreachView> ShowBreach(int64_t id, const std::string& actor);
+  Result<std::vector<BreachRecord>> ListBreaches();
+  // The report to the authority (PIPL 57 contents, people per kind, purposes,
+  // window, measures); records the authority's reference and the time.
+  Result<BreachDocument> NotifyAuthority(int64_t id, const std::string& reference,
+                                         const std::string& actor);
+  // One notice per affected person (zh + en): their pseudonymous id, which of their
+  // data kinds were involved, what they can do, the contact; records notified_at.
+  Result<BreachDocument> NotifyPeople(int64_t id, const std::string& actor);
+  // Records the decision not to notify people because the measures effectively
+  // avoid harm (PIPL 57); the reason is required.
+  Result<BreachRecord> DecideNotToNotify(int64_t id, const std::string& reason, const std::string& actor);
+  // Closes the breach; the record then expires after Config::breach_retention_days (REQ S5).
+  Result<BreachRecord> CloseBreach(int64_t id, const std::string& actor);
 
   Result<AuditCheck> VerifyAudit();
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit);

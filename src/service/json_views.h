@@ -18,6 +18,9 @@ std::string FormatTime(UnixTime t);
 nlohmann::json ConsentJson(const ConsentRecord& c);
 // A rights request with times formatted and `overdue` computed at `now` (REQ R1).
 nlohmann::json RightsRequestJson(const RightsRequestRecord& r, UnixTime now);
+// A breach with its step times and next steps; with its affected people (REQ S9; breach.cpp).
+nlohmann::json BreachRecordJson(const BreachRecord& b);
+nlohmann::json BreachViewJson(const BreachView& v);
 // Per-stage milliseconds of an engine call.
 nlohmann::json TimingsJson(const vision::StageTimings& t);
 // A face's quality: overall level, each measure's value, score and level, and the advice.

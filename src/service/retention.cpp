@@ -37,6 +37,12 @@ Result<SweepReport> Service::SweepRetention(const std::string& actor) {
                     {"alternative_credentials_deleted", rep.alternative_credentials_deleted}});
   });
   if (!st.ok()) return I.Fail(actor, "retention.sweep", "", "", st);
+  // Closed breach records past their expiry, with their affected people (REQ S5, S9).
+  auto breaches = I.store->DeleteExpiredBreaches(now);
+  if (!breaches.ok()) return I.Fail(actor, "retention.sweep", "", "", breaches.status());
+  rep.breaches_deleted = *breaches;
+  if (!rep.breaches_deleted.empty())
+    I.Audit(actor, "retention.sweep", "", "", Status::Ok(), {{"breaches_deleted", rep.breaches_deleted}});
   // The search indexes too, at once (REQ S7).
   for (const SealedTemplate& t : gone) I.Scopes().RemoveTemplate(t.purpose, t.id);
   return rep;
