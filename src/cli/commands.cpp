@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "cli/breach_commands.h"
 #include "cli/rights_commands.h"
 #include "cli/tenant_commands.h"
 
@@ -1384,6 +1385,10 @@ int Run(int argc, char** argv) {
       &ctx.actor,
       &rc};
   AddTenantCommands(app, tenant_ctx);
+
+  // breach open|assess|show|list|notify-authority|notify-people|no-notify|close
+  // (REQ S9, PIPL 57; src/cli/breach_commands.cpp, docs/breach.md)
+  AddBreachCommands(app, rights_ctx);
 
   // eval eyes
   std::string ee_file, ee_root = ".";
