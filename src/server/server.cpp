@@ -100,6 +100,15 @@ const std::vector<RouteInfo>& Routes() {
       {"POST", "/v1/subjects/{id}/lift", Access::kRights},
       {"POST", "/v1/subjects/{id}/erase", Access::kRights},
       {"POST", "/v1/subjects/{id}/correct", Access::kRights},
+      // breach workflow, admins only (REQ S9, PIPL 57; docs/breach.md)
+      {"POST", "/v1/breaches", Access::kAdmin},
+      {"GET", "/v1/breaches", Access::kAdmin},
+      {"GET", "/v1/breaches/{id}", Access::kAdmin},
+      {"POST", "/v1/breaches/{id}/assess", Access::kAdmin},
+      {"POST", "/v1/breaches/{id}/notify-authority", Access::kAdmin},
+      {"POST", "/v1/breaches/{id}/notify-people", Access::kAdmin},
+      {"POST", "/v1/breaches/{id}/no-notify", Access::kAdmin},
+      {"POST", "/v1/breaches/{id}/close", Access::kAdmin},
   };
   return routes;
 }
@@ -1655,6 +1664,135 @@ struct Server::Impl {
               {"expires_at", FormatTime(r->expires_at)}});
   }
 
+  // ---- breach workflow (REQ S9, PIPL 57; docs/breach.md): admins only ----
+
+  static constexpr const char* kBreachId = "a breach id (GET /v1/breaches lists them)";
+
+  void SendBreach(Call& c, int http, const Result<BreachRecord>& b) {
+    if (!b.ok()) return Fail(c, b.status());
+    SendJson(c.res, http, {{"ok", true}, {"breach", service::BreachRecordJson(*b)}});
+  }
+  void SendBreachView(Call& c, const Result<service::BreachView>& v) {
+    if (!v.ok()) return Fail(c, v.status());
+    SendJson(c.res, 200, {{"ok", true}, {"breach", service::BreachViewJson(*v)}});
+  }
+  // A step's documents: JSON by default, Markdown with ?format=markdown.
+  void SendBreachDocument(Call& c, const Result<service::BreachDocument>& doc) {
+    if (!doc.ok()) return Fail(c, doc.status());
+    c.res.status = 200;
+    c.res.set_header("X-Facegate-Breach", std::to_string(doc->breach_id));
+    if (c.req.has_param("format") && c.req.get_param_value("format") == "markdown")
+      return c.res.set_content(doc->markdown, "text/markdown; charset=utf-8");
+    c.res.set_content(doc->json, "application/json");
+  }
+
+  void OpenBreach(Call& c) {
+    c.action = "breach.open";
+    auto body = ParseBody(
+        c.req, R"({"description": "...", "cause": "...", "harm": "...", "measures": "...", "advice": "...", "contact": "dpo@example.com", "window_from": 1767225600, "window_to": 1793491200, "kinds": ["template", "consent"], "purposes": ["office-entry"]})");
+    if (!body.ok()) return Fail(c, body.status());
+    service::BreachInput in;
+    struct Field {
+      const char* name;
+      std::string* out;
+      const char* what;
+    };
+    const Field fields[] = {
+        {"description", &in.description, "what happened"},
+        {"cause", &in.cause, "the cause (PIPL 57); \"under investigation\" if not yet known"},
+        {"harm", &in.harm, "the harm it may cause (PIPL 57)"},
+        {"measures", &in.measures, "the remedial measures taken (PIPL 57)"},
+        {"advice", &in.individual_advice, "what people can do to reduce the harm (PIPL 57)"},
+        {"contact", &in.contact, "the handler's contact (PIPL 57)"}};
+    for (const Field& f : fields) {
+      auto v = Str(*body, f.name, true, f.what);
+      if (!v.ok()) return Fail(c, v.status());
+      *f.out = *v;
+    }
+    auto from = Int(*body, "window_from", true, "Unix seconds when data may first have been exposed");
+    if (!from.ok()) return Fail(c, from.status());
+    auto to = Int(*body, "window_to", true, "Unix seconds when exposure ended (now at the latest)");
+    if (!to.ok()) return Fail(c, to.status());
+    auto detected = Int(*body, "detected_at", false);
+    if (!detected.ok()) return Fail(c, detected.status());
+    auto kinds = StrList(*body, "kinds");
+    if (!kinds.ok()) return Fail(c, kinds.status());
+    auto purposes = StrList(*body, "purposes");
+    if (!purposes.ok()) return Fail(c, purposes.status());
+    in.window_from = *from;
+    in.window_to = *to;
+    in.detected_at = *detected;
+    in.kinds = *kinds;
+    in.purposes = *purposes;
+    c.audited = true;
+    SendBreach(c, 201, svc.OpenBreach(in, c.actor));
+  }
+
+  void ListBreaches(Call& c) {
+    c.action = "breach.list";
+    auto page = ParsePage(c.req);
+    if (!page.ok()) return Fail(c, page.status());
+    auto bs = svc.ListBreaches();
+    if (!bs.ok()) return Fail(c, bs.status());
+    SendJson(c.res, 200, Paged(*bs, *page, service::BreachRecordJson));
+  }
+
+  void ShowBreach(Call& c) {
+    c.action = "breach.show";
+    auto id = PathId(c, 1, kBreachId);
+    if (!id.ok()) return Fail(c, id.status());
+    c.audited = true;
+    SendBreachView(c, svc.ShowBreach(*id, c.actor));
+  }
+
+  void AssessBreach(Call& c) {
+    c.action = "breach.assess";
+    auto id = PathId(c, 1, kBreachId);
+    if (!id.ok()) return Fail(c, id.status());
+    c.audited = true;
+    SendBreachView(c, svc.AssessBreach(*id, c.actor));
+  }
+
+  void NotifyAuthority(Call& c) {
+    c.action = "breach.notify_authority";
+    auto id = PathId(c, 1, kBreachId);
+    if (!id.ok()) return Fail(c, id.status());
+    auto body = ParseBody(c.req, R"({"reference": "the authority's case number"})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto ref = Str(*body, "reference", true, "the authority's case number, or how and when it was filed");
+    if (!ref.ok()) return Fail(c, ref.status());
+    c.audited = true;
+    SendBreachDocument(c, svc.NotifyAuthority(*id, *ref, c.actor));
+  }
+
+  void NotifyPeople(Call& c) {
+    c.action = "breach.notify_people";
+    auto id = PathId(c, 1, kBreachId);
+    if (!id.ok()) return Fail(c, id.status());
+    c.audited = true;
+    SendBreachDocument(c, svc.NotifyPeople(*id, c.actor));
+  }
+
+  void DecideNotToNotify(Call& c) {
+    c.action = "breach.no_notify";
+    auto id = PathId(c, 1, kBreachId);
+    if (!id.ok()) return Fail(c, id.status());
+    auto body = ParseBody(c.req, R"({"reason": "how the measures effectively avoid harm"})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto reason = Str(*body, "reason", true, "how the measures taken effectively avoid harm (PIPL 57)");
+    if (!reason.ok()) return Fail(c, reason.status());
+    c.audited = true;
+    SendBreach(c, 200, svc.DecideNotToNotify(*id, *reason, c.actor));
+  }
+
+  void CloseBreach(Call& c) {
+    c.action = "breach.close";
+    auto id = PathId(c, 1, kBreachId);
+    if (!id.ok()) return Fail(c, id.status());
+    c.audited = true;
+    SendBreach(c, 200, svc.CloseBreach(*id, c.actor));
+  }
+
   using Method = void (Impl::*)(Call&);
   std::map<std::string, Method> Handlers() {
     return {{"GET /v1/health", &Impl::Health},
@@ -1701,7 +1839,16 @@ struct Server::Impl {
             {"POST /v1/subjects/{id}/restrict", &Impl::RestrictSubject},
             {"POST /v1/subjects/{id}/lift", &Impl::LiftRestriction},
             {"POST /v1/subjects/{id}/erase", &Impl::EraseSubject},
-            {"POST /v1/subjects/{id}/correct", &Impl::CorrectSubject}};
+            {"POST /v1/subjects/{id}/correct", &Impl::CorrectSubject},
+            // breach workflow (REQ S9)
+            {"POST /v1/breaches", &Impl::OpenBreach},
+            {"GET /v1/breaches", &Impl::ListBreaches},
+            {"GET /v1/breaches/{id}", &Impl::ShowBreach},
+            {"POST /v1/breaches/{id}/assess", &Impl::AssessBreach},
+            {"POST /v1/breaches/{id}/notify-authority", &Impl::NotifyAuthority},
+            {"POST /v1/breaches/{id}/notify-people", &Impl::NotifyPeople},
+            {"POST /v1/breaches/{id}/no-notify", &Impl::DecideNotToNotify},
+            {"POST /v1/breaches/{id}/close", &Impl::CloseBreach}};
   }
 
   // Authenticates, rate-limits and authorizes, then runs the handler; logs one line.

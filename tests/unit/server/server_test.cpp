@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -777,6 +778,82 @@ TEST_F(Api, ZzKeysNeverAppearInTheAuditLogOrTheServerLog) {
     EXPECT_EQ(audit.find(s.substr(4)), std::string::npos);
     EXPECT_EQ(log.find(s.substr(4)), std::string::npos);
   }
+}
+
+// ---- breach workflow over REST (REQ S9, PIPL 57; docs/breach.md) ----
+
+TEST_F(Api, S9_BreachWorkflowOverRestIsAdminOnlyAndComputesTheAffectedFromTheStore) {
+  auto c = Client();
+  Prepare(c, "breach-entry", "S-b1");
+  Prepare(c, "breach-other", "S-b2");
+  for (const auto& [subject, purpose] : {std::pair<std::string, std::string>{"S-b1", "breach-entry"},
+                                         {"S-b2", "breach-other"}}) {
+    auto e = c.Post("/v1/enrol", Auth(operator_),
+                    json{{"subject", subject}, {"purpose", purpose}, {"image_base64", Base64(ReadAll(kA1))}}.dump(),
+                    "application/json");
+    ASSERT_EQ(e->status, 201) << e->body;
+  }
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  json open = {{"description", "a laptop with an export was stolen"},
+               {"cause", "export kept on a laptop"},
+               {"harm", "templates sealed; consent records readable"},
+               {"measures", "laptop wiped remotely, keys rotated"},
+               {"advice", "withdraw your consent if you wish"},
+               {"contact", "dpo@example.com"},
+               {"window_from", now - 3600},
+               {"window_to", now},
+               {"kinds", {"template", "consent"}},
+               {"purposes", {"breach-entry"}}};
+  // Admins only: an operator or an auditor may neither record nor read a breach.
+  EXPECT_EQ(c.Post("/v1/breaches", Auth(operator_), open.dump(), "application/json")->status, 403);
+  EXPECT_EQ(c.Get("/v1/breaches", Auth(auditor_))->status, 403);
+  json missing = open;
+  missing.erase("contact");
+  auto bad = c.Post("/v1/breaches", Auth(admin_), missing.dump(), "application/json");
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  EXPECT_NE(bad->body.find("contact"), std::string::npos) << bad->body;
+
+  auto made = c.Post("/v1/breaches", Auth(admin_), open.dump(), "application/json");
+  ASSERT_EQ(made->status, 201) << made->body;
+  const std::string id = std::to_string(Body(made)["breach"]["id"].get<int64_t>());
+  EXPECT_EQ(Body(made)["breach"]["status"], "open");
+  auto early = c.Post("/v1/breaches/" + id + "/close", Auth(admin_), "", "application/json");
+  EXPECT_EQ(early->status, 409) << early->body;
+  EXPECT_NE(early->body.find("next allowed step is assess"), std::string::npos) << early->body;
+
+  auto assessed = c.Post("/v1/breaches/" + id + "/assess", Auth(admin_), "", "application/json");
+  ASSERT_EQ(assessed->status, 200) << assessed->body;
+  json a = Body(assessed)["breach"];
+  ASSERT_EQ(a["affected"].size(), 1u) << a.dump();  // S-b2 is enrolled for another purpose
+  EXPECT_EQ(a["affected"][0]["subject"], "S-b1");
+  EXPECT_EQ(a["affected"][0]["kinds"], json::array({"template", "consent"}));
+  EXPECT_EQ(a["next_steps"], json::array({"notify-authority"}));
+  auto shown = c.Get("/v1/breaches/" + id, Auth(admin_));
+  ASSERT_EQ(shown->status, 200);
+  EXPECT_EQ(Body(shown)["breach"]["affected_count"], 1);
+
+  EXPECT_EQ(c.Post("/v1/breaches/" + id + "/notify-authority", Auth(admin_), "{}", "application/json")->status, 400);
+  auto report = c.Post("/v1/breaches/" + id + "/notify-authority?format=markdown", Auth(admin_),
+                       json{{"reference", "CAC-REST-1"}}.dump(), "application/json");
+  ASSERT_EQ(report->status, 200) << report->body;
+  EXPECT_NE(report->get_header_value("Content-Type").find("text/markdown"), std::string::npos);
+  EXPECT_NE(report->body.find("CAC-REST-1"), std::string::npos);
+  EXPECT_NE(report->body.find("export kept on a laptop"), std::string::npos);
+  EXPECT_EQ(c.Post("/v1/breaches/" + id + "/no-notify", Auth(admin_), "{}", "application/json")->status, 400);
+  auto notices = c.Post("/v1/breaches/" + id + "/notify-people", Auth(admin_), "", "application/json");
+  ASSERT_EQ(notices->status, 200) << notices->body;
+  json n = Body(notices);
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0]["subject"], "S-b1");
+  EXPECT_EQ(n[0]["contact"], "dpo@example.com");
+  auto closed = c.Post("/v1/breaches/" + id + "/close", Auth(admin_), "", "application/json");
+  ASSERT_EQ(closed->status, 200) << closed->body;
+  EXPECT_EQ(Body(closed)["breach"]["status"], "closed");
+  auto list = c.Get("/v1/breaches", Auth(admin_));
+  ASSERT_EQ(list->status, 200);
+  EXPECT_GE(Body(list)["total"].get<int64_t>(), 1);
+  EXPECT_EQ(c.Get("/v1/breaches/99999", Auth(admin_))->status, 404);
+  EXPECT_EQ(c.Get("/v1/breaches/abc", Auth(admin_))->status, 400);
 }
 
 }  // namespace
