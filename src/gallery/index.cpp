@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "gallery/kmeans.h"
 #include "gallery/top_k.h"
@@ -19,7 +20,7 @@ namespace {
 
 // One inverted list: vectors stored contiguously, ids alongside.
 struct List {
-  std::vector<float> vecs;
+  std::vector<float> vecs;  // empty in compressed mode
   std::vector<int64_t> ids;
   std::vector<uint8_t> codes;  // IVF only: 8-bit codes scanned before float re-ranking
 };
@@ -34,6 +35,10 @@ struct Quantiser {
       const float c = std::round((v[d] - lo[d]) / step);
       out[d] = static_cast<uint8_t>(std::clamp(c, 0.0f, 255.0f));
     }
+  }
+  // The point a code stands for (compressed mode ranks by |query - this|).
+  void Decode(const uint8_t* c, float* out) const {
+    for (int d = 0; d < kDim; ++d) out[d] = lo[d] + step * float(c[d]);
   }
   static Quantiser Fit(const float* pts, std::size_t n) {
     Quantiser q;
@@ -81,6 +86,14 @@ void ScanList(const float* q, const List& list, TopK& top) {
   }
 }
 
+// Grows a vector's capacity by an eighth (not the library's doubling) so that
+// a compressed index's spare capacity stays near 12% of its codes.
+template <typename T>
+void GrowGently(std::vector<T>& v, std::size_t add) {
+  if (v.size() + add <= v.capacity()) return;
+  v.reserve(std::max(v.size() + add, v.capacity() + std::max<std::size_t>(v.capacity() / 8, 16 * add)));
+}
+
 std::vector<Hit> Finish(TopK& top) {
   std::vector<Hit> out;
   for (const auto& [d2, id] : top.Sorted()) out.push_back(Hit{id, std::sqrt(d2)});
@@ -102,6 +115,7 @@ struct Index::State {
   std::vector<float> centroids;  // lists.size() * kDim when IVF, else empty
   std::unordered_map<int64_t, Loc> where;
   std::size_t trained_at = 0;
+  uint64_t generation = 0;  // bumped whenever centroids are swapped in
   std::size_t probes_override = 0;
   Quantiser quant;
 
@@ -126,6 +140,33 @@ struct Index::State {
   uint32_t NearestList(const float* v) const {
     if (!approximate()) return 0;
     return NearestCentroid(v, centroids.data(), lists.size());
+  }
+
+  bool compressed() const { return !opt.keep_floats; }
+
+  // Template i of list l as floats: the stored copy, or the code's
+  // reconstruction in compressed mode (scratch holds kDim floats).
+  const float* Vec(const List& l, std::size_t i, float* scratch) const {
+    if (!compressed()) return l.vecs.data() + i * kDim;
+    quant.Decode(l.codes.data() + i * kDim, scratch);
+    return scratch;
+  }
+
+  // Appends a template to list l (caller holds the exclusive lock).
+  void Append(uint32_t l, int64_t id, const float* values) {
+    List& list = lists[l];
+    where.emplace(id, Loc{l, static_cast<uint32_t>(list.ids.size())});
+    if (compressed()) {
+      GrowGently(list.ids, 1);
+      GrowGently(list.codes, kDim);
+    } else {
+      list.vecs.insert(list.vecs.end(), values, values + kDim);
+    }
+    list.ids.push_back(id);
+    if (approximate()) {
+      list.codes.resize(list.ids.size() * kDim);
+      quant.Encode(values, list.codes.data() + (list.ids.size() - 1) * kDim);
+    }
   }
 
   std::size_t Memory() const {
@@ -157,14 +198,51 @@ Status Index::Add(int64_t id, Vector values) {
   if (s_->where.contains(id))
     return Status::Conflict("template " + std::to_string(id) +
                             " is already in this index; remove it before adding it again");
-  const uint32_t l = s_->NearestList(values.data());
-  List& list = s_->lists[l];
-  s_->where.emplace(id, Loc{l, static_cast<uint32_t>(list.ids.size())});
-  list.ids.push_back(id);
-  list.vecs.insert(list.vecs.end(), values.begin(), values.end());
-  if (s_->approximate()) {
-    list.codes.resize(list.ids.size() * kDim);
-    s_->quant.Encode(values.data(), list.codes.data() + (list.ids.size() - 1) * kDim);
+  if (s_->compressed() && !s_->approximate())
+    return Status::InvalidInput("a compressed index must be trained on a sample (Train) before "
+                                "the first template is added");
+  s_->Append(s_->NearestList(values.data()), id, values.data());
+  return Status::Ok();
+}
+
+Status Index::AddBatch(std::span<const int64_t> ids, std::span<const float> values) {
+  if (values.size() != ids.size() * kDim)
+    return Status::InvalidInput("AddBatch needs " + std::to_string(kDim) +
+                                " values per id; got " + std::to_string(values.size()) +
+                                " values for " + std::to_string(ids.size()) + " ids");
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (!AllFinite(Vector(values.data() + i * kDim, kDim)))
+      return Status::InvalidInput("template " + std::to_string(ids[i]) +
+                                  " has a non-finite value; re-extract it from the photo");
+  // Lists are found under a shared lock (centroids change only in a swap), so
+  // searches continue while a large batch is assigned.
+  std::vector<uint32_t> dest(ids.size(), 0);
+  uint64_t centroids_at;
+  {
+    auto r = s_->ReadLock();
+    if (s_->compressed() && !s_->approximate())
+      return Status::InvalidInput("a compressed index must be trained on a sample (Train) before "
+                                  "the first template is added");
+    if (s_->approximate())
+      AssignNearest(values.data(), ids.size(), s_->centroids.data(), s_->lists.size(), dest.data(),
+                    s_->opt.build_threads);
+    centroids_at = s_->generation;
+  }
+  std::unordered_set<int64_t> seen(ids.size());
+  for (int64_t id : ids)
+    if (!seen.insert(id).second)
+      return Status::InvalidInput("template " + std::to_string(id) +
+                                  " appears twice in one batch; add each id once");
+  std::lock_guard<std::mutex> t(s_->turnstile);
+  std::unique_lock<std::shared_mutex> w(s_->mu);
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (s_->where.contains(ids[i]))
+      return Status::Conflict("template " + std::to_string(ids[i]) +
+                              " is already in this index; remove it before adding it again");
+  const bool same = s_->generation == centroids_at;  // a Rebuild swapped in between: reassign
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const float* v = values.data() + i * kDim;
+    s_->Append(same ? dest[i] : s_->NearestList(v), ids[i], v);
   }
   return Status::Ok();
 }
@@ -179,7 +257,8 @@ bool Index::Remove(int64_t id) {
   const std::size_t last = list.ids.size() - 1;
   if (loc.pos != last) {  // move the last entry into the hole
     list.ids[loc.pos] = list.ids[last];
-    std::copy_n(list.vecs.begin() + last * kDim, kDim, list.vecs.begin() + loc.pos * kDim);
+    if (!list.vecs.empty())
+      std::copy_n(list.vecs.begin() + last * kDim, kDim, list.vecs.begin() + loc.pos * kDim);
     s_->where[list.ids[loc.pos]].pos = loc.pos;
     if (!list.codes.empty())
       std::copy_n(list.codes.begin() + last * kDim, kDim, list.codes.begin() + loc.pos * kDim);
@@ -189,9 +268,11 @@ bool Index::Remove(int64_t id) {
     list.codes.resize(last * kDim);
   }
   // Overwrite the removed values before shrinking (REQ S7: nothing lingers).
-  std::fill_n(list.vecs.begin() + last * kDim, kDim, 0.0f);
+  if (!list.vecs.empty()) {
+    std::fill_n(list.vecs.begin() + last * kDim, kDim, 0.0f);
+    list.vecs.resize(last * kDim);
+  }
   list.ids.pop_back();
-  list.vecs.resize(last * kDim);
   s_->where.erase(it);
   return true;
 }
@@ -235,10 +316,11 @@ Result<std::vector<Hit>> Index::Search(Vector query, std::size_t k) const {
         candidates.Push(float(cd2[i]), int64_t(order[p]) << 32 | int64_t(start + i));
     }
   }
+  std::array<float, kDim> scratch;
   for (const auto& [approx, where] : candidates.Sorted()) {
     const List& l = s_->lists[std::size_t(where >> 32)];
     const std::size_t pos = std::size_t(where & 0xffffffff);
-    top.Push(SquaredDistance(query.data(), l.vecs.data() + pos * kDim), l.ids[pos]);
+    top.Push(SquaredDistance(query.data(), s_->Vec(l, pos, scratch.data())), l.ids[pos]);
   }
   return Finish(top);
 }
@@ -248,7 +330,22 @@ Result<std::vector<Hit>> Index::SearchExact(Vector query, std::size_t k) const {
   if (!AllFinite(query)) return Status::InvalidInput("probe template has a non-finite value");
   TopK top(k);
   auto r = s_->ReadLock();
-  for (const List& l : s_->lists) ScanList(query.data(), l, top);
+  if (!s_->compressed()) {
+    for (const List& l : s_->lists) ScanList(query.data(), l, top);
+    return Finish(top);
+  }
+  constexpr std::size_t kChunk = 256;
+  std::vector<float> buf(kChunk * kDim);
+  float d[kChunk];
+  for (const List& l : s_->lists)
+    for (std::size_t start = 0; start < l.ids.size(); start += kChunk) {
+      const std::size_t m = std::min(kChunk, l.ids.size() - start);
+      for (std::size_t i = 0; i < m; ++i)
+        s_->quant.Decode(l.codes.data() + (start + i) * kDim, buf.data() + i * kDim);
+      SquaredDistances(query.data(), buf.data(), m, d);
+      for (std::size_t i = 0; i < m; ++i) top.Push(d[i], l.ids[start + i]);
+    }
+  std::fill(buf.begin(), buf.end(), 0.0f);
   return Finish(top);
 }
 
@@ -277,6 +374,7 @@ IndexStats Index::Stats() const {
 bool Index::NeedsRebuild() const {
   auto r = s_->ReadLock();
   const std::size_t n = s_->where.size();
+  if (s_->compressed()) return s_->approximate() && n >= 4 * s_->trained_at;
   if (!s_->approximate()) return n >= s_->opt.approximate_from;
   return n < s_->opt.approximate_from / 2 || n >= 4 * s_->trained_at;
 }
@@ -287,11 +385,30 @@ void Index::SetProbes(std::size_t probes) {
   s_->probes_override = probes;
 }
 
+void Index::SetRerank(std::size_t rerank) {
+  std::lock_guard<std::mutex> t(s_->turnstile);
+  std::unique_lock<std::shared_mutex> w(s_->mu);
+  s_->opt.rerank = std::max<std::size_t>(rerank, 1);
+}
+
 Status Index::Rebuild() {
   std::size_t n;
   {
     auto r = s_->ReadLock();
     n = s_->where.size();
+  }
+  if (s_->compressed()) {  // IVF only: retrain the lists for the current size
+    IndexOptions o;
+    {
+      auto r = s_->ReadLock();
+      if (!s_->approximate())
+        return Status::InvalidInput("a compressed index must be trained on a sample (Train) first");
+      o = s_->opt;
+    }
+    o.approximate_from = 0;
+    const std::size_t lists = ListsFor(o, n);
+    if (n < lists) return Status::Ok();  // too few templates to retrain: keep the lists
+    return RebuildApproximate(lists);
   }
   const std::size_t lists = ListsFor(s_->opt, n);
   if (lists == 0) {  // back to (or stay) exact: one list, no centroids
@@ -327,8 +444,11 @@ Status Index::RebuildApproximate(std::size_t lists) {
 
   // 1. Training sample (copied under a shared lock, Bernoulli per vector).
   std::vector<float> sample;
+  std::array<float, kDim> one;
+  Quantiser kept;  // compressed mode: the codes stay as they are
   {
     auto r = s_->ReadLock();
+    kept = s_->quant;
     const std::size_t n = s_->where.size();
     if (n < lists)
       return Status::InvalidInput("cannot train " + std::to_string(lists) + " lists on " +
@@ -338,14 +458,17 @@ Status Index::RebuildApproximate(std::size_t lists) {
     sample.reserve(std::size_t(want * 1.1 + 16) * kDim);
     for (const List& l : s_->lists)
       for (std::size_t i = 0; i < l.ids.size(); ++i)
-        if (take(rng)) sample.insert(sample.end(), l.vecs.begin() + i * kDim,
-                                     l.vecs.begin() + (i + 1) * kDim);
+        if (take(rng)) {
+          const float* v = s_->Vec(l, i, one.data());
+          sample.insert(sample.end(), v, v + kDim);
+        }
   }
   if (sample.size() / kDim < lists)
     return Status::InvalidInput("training sample smaller than the list count");
 
   // 2. k-means without any lock.
-  Quantiser quant = Quantiser::Fit(sample.data(), sample.size() / kDim);
+  const Quantiser quant =
+      s_->compressed() ? kept : Quantiser::Fit(sample.data(), sample.size() / kDim);
   std::vector<float> centroids =
       TrainKMeans(sample.data(), sample.size() / kDim, lists, opt.train_iterations,
                   opt.build_threads, rng());
@@ -373,7 +496,11 @@ Status Index::RebuildApproximate(std::size_t lists) {
         if (start >= l.ids.size()) break;
         const std::size_t m = std::min(kChunk, l.ids.size() - start);
         ids.assign(l.ids.begin() + start, l.ids.begin() + start + m);
-        buf.assign(l.vecs.begin() + start * kDim, l.vecs.begin() + (start + m) * kDim);
+        buf.resize(m * kDim);
+        for (std::size_t i = 0; i < m; ++i) {
+          const float* v = s_->Vec(l, start + i, one.data());
+          std::copy_n(v, kDim, buf.begin() + i * kDim);
+        }
       }
       out.resize(ids.size());
       AssignNearest(buf.data(), ids.size(), centroids.data(), lists, out.data(), opt.build_threads);
@@ -393,9 +520,10 @@ swap:
       dest[li].resize(l.ids.size());
       for (std::size_t i = 0; i < l.ids.size(); ++i) {
         auto it = assigned.find(l.ids[i]);
-        const uint32_t to = it != assigned.end()
-                                ? it->second
-                                : NearestCentroid(l.vecs.data() + i * kDim, centroids.data(), lists);
+        const uint32_t to =
+            it != assigned.end()
+                ? it->second
+                : NearestCentroid(s_->Vec(l, i, one.data()), centroids.data(), lists);
         dest[li][i] = to;
         ++counts[to];
       }
@@ -403,7 +531,7 @@ swap:
     std::vector<List> fresh(lists);
     for (std::size_t j = 0; j < lists; ++j) {
       fresh[j].ids.reserve(counts[j]);
-      fresh[j].vecs.reserve(std::size_t(counts[j]) * kDim);
+      if (!s_->compressed()) fresh[j].vecs.reserve(std::size_t(counts[j]) * kDim);
       fresh[j].codes.reserve(std::size_t(counts[j]) * kDim);
     }
     for (std::size_t li = 0; li < s_->lists.size(); ++li) {
@@ -412,17 +540,64 @@ swap:
         List& f = fresh[dest[li][i]];
         s_->where[l.ids[i]] = Loc{dest[li][i], static_cast<uint32_t>(f.ids.size())};
         f.ids.push_back(l.ids[i]);
+        if (s_->compressed()) {
+          f.codes.insert(f.codes.end(), l.codes.begin() + i * kDim, l.codes.begin() + (i + 1) * kDim);
+          continue;
+        }
         f.vecs.insert(f.vecs.end(), l.vecs.begin() + i * kDim, l.vecs.begin() + (i + 1) * kDim);
         f.codes.resize(f.codes.size() + kDim);
         quant.Encode(l.vecs.data() + i * kDim, f.codes.data() + f.codes.size() - kDim);
       }
       std::fill(l.vecs.begin(), l.vecs.end(), 0.0f);  // REQ S7: no stale copies
+      std::fill(l.codes.begin(), l.codes.end(), uint8_t{0});
     }
     s_->lists = std::move(fresh);
     s_->centroids = std::move(centroids);
     s_->quant = quant;
     s_->trained_at = s_->where.size();
+    ++s_->generation;
   }
+  one.fill(0.0f);
+  return Status::Ok();
+}
+
+Status Index::Train(std::span<const float> sample, std::size_t lists) {
+  const std::size_t n = sample.size() / kDim;
+  if (sample.size() % kDim != 0)
+    return Status::InvalidInput("training sample must hold " + std::to_string(kDim) +
+                                " values per template");
+  if (lists == 0 || lists > (1u << 24))
+    return Status::InvalidInput("IVF list count must be between 1 and 2^24");
+  if (n < lists)
+    return Status::InvalidInput("cannot train " + std::to_string(lists) + " lists on " +
+                                std::to_string(n) + " sample templates; give a larger sample");
+  for (std::size_t i = 0; i < n; ++i)
+    if (!AllFinite(Vector(sample.data() + i * kDim, kDim)))
+      return Status::InvalidInput("training template " + std::to_string(i) +
+                                  " has a non-finite value");
+  std::lock_guard<std::mutex> rb(s_->rebuild_mu);
+  {
+    auto r = s_->ReadLock();
+    if (!s_->where.empty())
+      return Status::Conflict("Train needs an empty index; use Rebuild to retrain a filled one");
+  }
+  const IndexOptions& opt = s_->opt;
+  std::mt19937_64 rng(opt.seed);
+  const Quantiser quant = Quantiser::Fit(sample.data(), n);
+  std::vector<float> centroids =
+      TrainKMeans(sample.data(), n, lists, opt.train_iterations, opt.build_threads, rng());
+  std::lock_guard<std::mutex> t(s_->turnstile);
+  std::unique_lock<std::shared_mutex> w(s_->mu);
+  if (!s_->where.empty())
+    return Status::Conflict("templates were added while training; Train needs an empty index");
+  s_->lists.assign(lists, List{});
+  s_->centroids = std::move(centroids);
+  s_->quant = quant;
+  // The size these lists suit by the size rule (or the sample, if larger):
+  // NeedsRebuild asks for retraining after 4x that.
+  const double fit = double(lists) / std::max(opt.lists_per_sqrt, 1e-9);
+  s_->trained_at = std::max<std::size_t>(n, std::size_t(fit * fit));
+  ++s_->generation;
   return Status::Ok();
 }
 

@@ -1,7 +1,8 @@
 // In-memory template index for one scope (REQ SC2: 1:N only within a scope):
 // exact search for small scopes; above a size threshold an inverted-file (IVF)
 // index that scans 8-bit codes and re-ranks the best candidates exactly. Thread-safe: any number of
-// Search calls run concurrently with Add/Remove/Rebuild.
+// Search calls run concurrently with Add/Remove/Rebuild. With keep_floats=false
+// the index is compressed (IVF only, 8-bit codes, no float copy) for 10M-size scopes.
 #pragma once
 
 #include <facegate/status.h>
@@ -43,6 +44,12 @@ struct IndexOptions {
   // Threads used by Rebuild (the search itself is always one thread).
   int build_threads = 1;
   uint64_t seed = 42;
+  // false: compressed mode. Lists hold only 8-bit codes and ids (~190 B per
+  // template instead of ~695 B); the index is IVF-only and must be Train()ed
+  // on a sample before the first Add; re-ranking and all reported distances
+  // use the float query against the code's reconstruction. Search is then
+  // approximate at every size and SearchExact is exact over reconstructions.
+  bool keep_floats = true;
 };
 
 // What the index looks like now (for logs, benchmarks and the scope report).
@@ -66,6 +73,17 @@ class Index {
   // the id is already present (Remove it first to replace it).
   Status Add(int64_t id, Vector values);
 
+  // Adds many templates (values: ids.size() * kDim floats): nearest lists are
+  // found outside the lock on build_threads threads, then all are inserted
+  // under one exclusive lock. All or nothing on bad input or a present id.
+  Status AddBatch(std::span<const int64_t> ids, std::span<const float> values);
+
+  // Trains the 8-bit quantiser and `lists` IVF centroids on a sample (n * kDim
+  // floats, n >= lists) while the index is empty, so that later Adds go
+  // straight to their list: the way to build a compressed index without ever
+  // holding every float vector. Conflict when the index is not empty.
+  Status Train(std::span<const float> sample, std::size_t lists);
+
   // Removes template `id`; true when it was present. Immediate: once this
   // returns, no Search (running or future) returns the id (REQ C4, S7).
   bool Remove(int64_t id);
@@ -85,6 +103,7 @@ class Index {
 
   // True when the size rule asks for a different structure: exact -> IVF at
   // approximate_from, IVF retrained after 4x growth, IVF -> exact below half.
+  // Compressed mode: only the 4x growth rule (it never becomes exact).
   bool NeedsRebuild() const;
 
   // Rebuilds to the structure the rule asks for (trains k-means when IVF).
@@ -92,6 +111,9 @@ class Index {
   // final swap takes the exclusive lock. Adds and removes made meanwhile are
   // kept. One Rebuild at a time (a second caller waits). Call it from a
   // background thread when NeedsRebuild(), or after a bulk load.
+  // Compressed mode: retrains the centroids (list count by the size rule) on
+  // reconstructions of the codes and moves codes between lists; the quantiser
+  // and the codes themselves are kept (no float copy exists to re-encode from).
   Status Rebuild();
 
   // Forces IVF with `lists` lists now, regardless of size (tests, benchmarks).
@@ -100,6 +122,10 @@ class Index {
   // Sets the number of lists scanned per query (clamped to the list count);
   // 0 returns to the automatic rule.
   void SetProbes(std::size_t probes);
+
+  // Sets how many code-scan candidates are re-ranked (IndexOptions::rerank),
+  // at least 1; benchmarks sweep it.
+  void SetRerank(std::size_t rerank);
 
  private:
   struct State;
