@@ -1,7 +1,7 @@
 // face-api's networks (TF.js weights from @vladmandic/face-api) rebuilt as ONNX
 // graphs in memory and run by OpenCV DNN. Outputs equal face-api's to ~1e-6 on
 // the same input tensor. Each net is built once at Load; Run is thread-safe
-// (an internal mutex serialises forwards of the shared cv::dnn::Net).
+// (concurrent forwards run on a small pool of instances of the same net).
 #pragma once
 
 #include <facegate/status.h>

@@ -3,6 +3,9 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <thread>
 #include <mutex>
 #include <opencv2/dnn.hpp>
 
@@ -327,11 +330,79 @@ OnnxValue TfFullyConnected(OnnxGraph& g, const OnnxValue& x, const TfTensor& in_
   return g.Gemm(x, std::move(out_in), out, std::move(bias));
 }
 
+// One cv::dnn::Net is not safe for concurrent forwards, and a single shared
+// instance behind a mutex makes every concurrent request wait for the one
+// before it (a 2-core server then verifies no faster than one thread). So a
+// runner keeps a small pool: an idle instance is taken for a forward and put
+// back after; when none is idle and the pool is below its size, another is
+// built from the same ONNX bytes (same weights, same outputs).
 struct DnnRunner::Impl {
-  cv::dnn::Net net;
+  std::string onnx;
   std::vector<std::string> outputs;
+  std::vector<int> warmup_shape;  // empty: no warm-up forward for new instances
   std::mutex mu;
+  std::condition_variable idle_cv;
+  std::vector<std::unique_ptr<cv::dnn::Net>> idle;
+  int instances = 0;
+  int max_instances = 1;
 };
+
+namespace {
+
+std::atomic<int> g_max_net_instances{0};  // 0: the machine's hardware threads
+
+int MaxNetInstances() {
+  const int set = g_max_net_instances.load();
+  if (set > 0) return set;
+  const unsigned hw = std::thread::hardware_concurrency();
+  return static_cast<int>(std::clamp(hw == 0 ? 1u : hw, 1u, 8u));
+}
+
+Result<std::unique_ptr<cv::dnn::Net>> BuildNet(const std::string& onnx) {
+  auto net = std::make_unique<cv::dnn::Net>();
+  try {
+    *net = cv::dnn::readNetFromONNX(onnx.data(), onnx.size());
+    net->setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    net->setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  } catch (const cv::Exception& e) {
+    return Status::Internal(std::string("OpenCV DNN rejected the generated ONNX graph: ") +
+                            e.what());
+  }
+  if (net->empty()) {
+    return Status::Internal("OpenCV DNN produced an empty network from the generated ONNX graph");
+  }
+  return net;
+}
+
+Result<std::vector<cv::Mat>> ForwardOn(cv::dnn::Net& net, const cv::Mat& blob,
+                                       const std::vector<std::string>& names) {
+  std::vector<cv::Mat> outs;
+  try {
+    net.setInput(blob);
+    net.forward(outs, names);
+  } catch (const cv::Exception& e) {
+    return Status::Internal(std::string("OpenCV DNN forward failed: ") + e.what());
+  }
+  if (outs.size() != names.size()) {
+    return Status::Internal("OpenCV DNN returned " + std::to_string(outs.size()) +
+                            " outputs, expected " + std::to_string(names.size()));
+  }
+  // The net reuses its buffers on the next forward; hand out owned copies.
+  for (auto& m : outs) m = m.clone();
+  return outs;
+}
+
+// Pays OpenCV's lazy layer set-up on a new instance, so no request does.
+Status WarmUp(cv::dnn::Net& net, const std::vector<int>& shape,
+              const std::vector<std::string>& names) {
+  if (shape.empty()) return Status::Ok();
+  cv::Mat zeros(shape, CV_32F, cv::Scalar(0));
+  return ForwardOn(net, zeros, names).status();
+}
+
+}  // namespace
+
+void SetMaxNetInstances(int n) { g_max_net_instances.store(std::max(0, n)); }
 
 DnnRunner::DnnRunner() : impl_(std::make_unique<Impl>()) {}
 DnnRunner::~DnnRunner() = default;
@@ -339,18 +410,13 @@ DnnRunner::~DnnRunner() = default;
 Result<std::unique_ptr<DnnRunner>> DnnRunner::Create(const std::string& onnx_bytes,
                                                      std::vector<std::string> output_names) {
   std::unique_ptr<DnnRunner> runner(new DnnRunner());
-  try {
-    runner->impl_->net = cv::dnn::readNetFromONNX(onnx_bytes.data(), onnx_bytes.size());
-    runner->impl_->net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-    runner->impl_->net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-  } catch (const cv::Exception& e) {
-    return Status::Internal(std::string("OpenCV DNN rejected the generated ONNX graph: ") +
-                            e.what());
-  }
-  if (runner->impl_->net.empty()) {
-    return Status::Internal("OpenCV DNN produced an empty network from the generated ONNX graph");
-  }
-  runner->impl_->outputs = std::move(output_names);
+  FG_ASSIGN_OR_RETURN(auto net, BuildNet(onnx_bytes));
+  Impl& I = *runner->impl_;
+  I.onnx = onnx_bytes;
+  I.outputs = std::move(output_names);
+  I.max_instances = MaxNetInstances();
+  I.idle.push_back(std::move(net));
+  I.instances = 1;
   return runner;
 }
 
@@ -358,26 +424,49 @@ Result<std::unique_ptr<DnnRunner>> DnnRunner::Create(const OnnxGraph& graph) {
   FG_ASSIGN_OR_RETURN(std::string bytes, graph.Serialize());
   FG_ASSIGN_OR_RETURN(auto runner, Create(bytes, graph.outputs()));
   const auto& shape = graph.input_shape();
-  cv::Mat zeros(std::vector<int>(shape.begin(), shape.end()), CV_32F, cv::Scalar(0));
-  FG_RETURN_IF_ERROR(runner->Forward(zeros).status());
+  runner->impl_->warmup_shape.assign(shape.begin(), shape.end());
+  FG_RETURN_IF_ERROR(
+      WarmUp(*runner->impl_->idle.front(), runner->impl_->warmup_shape, runner->impl_->outputs));
   return runner;
 }
 
-Result<std::vector<cv::Mat>> DnnRunner::Forward(const cv::Mat& blob) {
+int DnnRunner::instances() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  std::vector<cv::Mat> outs;
-  try {
-    impl_->net.setInput(blob);
-    impl_->net.forward(outs, impl_->outputs);
-  } catch (const cv::Exception& e) {
-    return Status::Internal(std::string("OpenCV DNN forward failed: ") + e.what());
+  return impl_->instances;
+}
+
+Result<std::vector<cv::Mat>> DnnRunner::Forward(const cv::Mat& blob) {
+  Impl& I = *impl_;
+  std::unique_ptr<cv::dnn::Net> net;
+  bool build = false;
+  {
+    std::unique_lock<std::mutex> lock(I.mu);
+    if (I.idle.empty() && I.instances < I.max_instances) {
+      ++I.instances;  // reserve the slot; built outside the lock
+      build = true;
+    } else {
+      I.idle_cv.wait(lock, [&] { return !I.idle.empty(); });
+      net = std::move(I.idle.back());
+      I.idle.pop_back();
+    }
   }
-  if (outs.size() != impl_->outputs.size()) {
-    return Status::Internal("OpenCV DNN returned " + std::to_string(outs.size()) +
-                            " outputs, expected " + std::to_string(impl_->outputs.size()));
+  if (build) {
+    auto built = BuildNet(I.onnx);
+    Status warm = built.ok() ? WarmUp(**built, I.warmup_shape, I.outputs) : built.status();
+    if (!warm.ok()) {
+      std::lock_guard<std::mutex> lock(I.mu);
+      --I.instances;
+      I.idle_cv.notify_one();
+      return warm;
+    }
+    net = std::move(*built);
   }
-  // The net reuses its buffers on the next forward; hand out owned copies.
-  for (auto& m : outs) m = m.clone();
+  auto outs = ForwardOn(*net, blob, I.outputs);
+  {
+    std::lock_guard<std::mutex> lock(I.mu);
+    I.idle.push_back(std::move(net));
+  }
+  I.idle_cv.notify_one();
   return outs;
 }
 

@@ -109,8 +109,13 @@ OnnxValue TfSeparableConv2D(OnnxGraph& g, const OnnxValue& x, const TfTensor& de
 OnnxValue TfFullyConnected(OnnxGraph& g, const OnnxValue& x, const TfTensor& in_out,
                            std::vector<float> bias = {});
 
-// An OpenCV DNN network loaded from an in-memory ONNX model. Forward is
-// serialised by a mutex (cv::dnn::Net is not safe for concurrent use).
+// How many instances of one net may run forwards at once (0: the machine's hardware
+// threads, at most 8). Read when a runner is created; a test or a small device sets 1.
+void SetMaxNetInstances(int n);
+
+// An OpenCV DNN network loaded from an in-memory ONNX model. Forward is safe from
+// many threads: cv::dnn::Net is not, so each forward takes an idle instance from a
+// pool that grows on demand up to SetMaxNetInstances (same bytes, same outputs).
 class DnnRunner {
  public:
   // kInternal with OpenCV's message if the importer rejects the model.
@@ -122,6 +127,8 @@ class DnnRunner {
   ~DnnRunner();
   // Runs the net on an NCHW float blob; returns one Mat per output name, in order.
   Result<std::vector<cv::Mat>> Forward(const cv::Mat& blob);
+  // Instances built so far (1 after Create; grows under concurrent forwards).
+  int instances() const;
 
  private:
   DnnRunner();

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <random>
+#include <thread>
 
 using namespace facegate::nn;
 
@@ -149,4 +151,48 @@ TEST(OnnxGraph, GemmTakesWeightsAsOutByIn) {
 TEST(DnnRunner, RejectsBytesThatAreNotAModel) {
   auto runner = DnnRunner::Create(std::string("definitely not onnx"), {"y"});
   EXPECT_FALSE(runner.ok());
+}
+
+// Concurrent forwards run on a pool of instances of the same net: every thread gets
+// the single-threaded answer, and the pool grows under contention but never past its
+// size (a shared cv::dnn::Net behind one mutex made concurrent requests queue).
+TEST(DnnRunner, ConcurrentForwardsUseAPoolAndGiveTheSameOutputs) {
+  SetMaxNetInstances(3);
+  const int c = 16, h = 48, w = 48;
+  TfTensor f{{3, 3, c, 16}, Random(3 * 3 * c * 16, 6)};
+  OnnxGraph g;
+  OnnxValue in = g.Input("input", {1, c, h, w});
+  g.Output(TfConv2D(g, in, f, 1, TfPadding::kSame));
+  auto runner = DnnRunner::Create(g);
+  SetMaxNetInstances(0);
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  EXPECT_EQ((*runner)->instances(), 1);
+  std::vector<std::vector<float>> inputs, expected;
+  for (int t = 0; t < 4; ++t) {
+    inputs.push_back(Random(c * h * w, 100 + t));
+    auto out = (*runner)->Forward(Blob(inputs.back(), c, h, w));
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    expected.push_back(Values((*out)[0]));
+  }
+  std::atomic<int> ready{0}, mismatches{0}, failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (ready.load() < 4) std::this_thread::yield();
+      for (int i = 0; i < 25; ++i) {
+        auto out = (*runner)->Forward(Blob(inputs[t], c, h, w));
+        if (!out.ok()) {
+          failures.fetch_add(1);
+          continue;
+        }
+        if (Values((*out)[0]) != expected[t]) mismatches.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_GE((*runner)->instances(), 2);
+  EXPECT_LE((*runner)->instances(), 3);
 }
