@@ -131,7 +131,8 @@ struct Index::State {
     if (!approximate()) return 1;
     std::size_t p = probes_override;
     if (p == 0) {
-      p = static_cast<std::size_t>(std::lround(opt.probe_fraction * lists_n));
+      p = static_cast<std::size_t>(
+          std::lround(opt.probes_per_sqrt * std::sqrt(static_cast<double>(lists_n))));
       p = std::max(p, opt.min_probes);
     }
     return std::clamp<std::size_t>(p, 1, lists_n);

@@ -33,10 +33,13 @@ struct IndexOptions {
   std::size_t approximate_from = 50'000;
   // IVF lists = nearest power of two to lists_per_sqrt * sqrt(N), at least 16.
   double lists_per_sqrt = 1.0;
-  // Lists scanned per query = probe_fraction * lists, at least min_probes.
-  double probe_fraction = 1.0 / 4;
+  // Lists scanned per query = probes_per_sqrt * sqrt(lists), at least min_probes
+  // (measured: recall@1 0.99 at 100k and 1M, 0.97 at 10M compressed; see
+  // docs/identification.md "The rule").
+  double probes_per_sqrt = 3.0;
   std::size_t min_probes = 16;
-  // IVF scans 8-bit codes, then ranks this many candidates by float distance.
+  // IVF scans 8-bit codes, then ranks this many candidates by float distance
+  // (compressed mode: by the float query against each code's reconstruction).
   std::size_t rerank = 32;
   // k-means: training points per list and iterations.
   std::size_t train_per_list = 64;

@@ -84,7 +84,7 @@ TEST(CompressedIndex, SC2_CompressedIvfKeepsRecallAgainstExactSearchUnder300Byte
   EXPECT_LT(double(index.MemoryBytes()) / double(n), 300.0);
   EXPECT_GT(double(index.MemoryBytes()) / double(n), double(kDim + sizeof(int64_t)));
 
-  index.SetProbes(128);  // a quarter of the lists (the default probe fraction)
+  index.SetProbes(128);  // a quarter of the lists (more than the default 3 * sqrt(512) = 68)
   std::size_t agree_g = 0, agree_s = 0, right_person = 0;
   for (std::size_t i = 0; i < d.probes.size(); ++i) {
     auto got = index.Search(d.probes[i], 1);

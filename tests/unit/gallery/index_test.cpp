@@ -211,8 +211,9 @@ TEST(Index, ApproximateIndexKeepsRecallOnFaceLikeData) {
     ASSERT_TRUE(index.Add(int64_t(i), faces.Capture(identity[i])).ok());
   }
   ASSERT_TRUE(index.RebuildApproximate(128).ok());
-  index.SetProbes(32);  // a quarter of the lists
   ASSERT_TRUE(index.Stats().approximate);
+  // The default rule: 3 * sqrt(lists) lists scanned per query.
+  EXPECT_EQ(index.Stats().probes, 34u);
   int agree = 0, right_person = 0;
   const int queries = 400;
   for (int q = 0; q < queries; ++q) {
