@@ -90,6 +90,35 @@ TEST_F(ServiceTest, EnrolVerifyWithdrawEndToEnd) {
   EXPECT_TRUE(chain->intact) << chain->reason;
 }
 
+// REQ SC1: 1:1 compares the probe with the claimed person's template only. With A
+// enrolled as S1 and B as S2, A's photo verifies as S1 and not as S2, and the distance
+// reported for S2 is the distance to B's template (the same as B's own photo gives
+// against S1 from the other side), not to the nearest enrolled face.
+TEST_F(ServiceTest, SC1_VerificationComparesWithTheClaimedPersonsTemplateOnly) {
+  Ready();
+  service::Service::ConsentRequest r;
+  r.subject = "S2";
+  r.purpose = "office-entry";
+  r.notice_id = 1;
+  r.option = ConsentOption::kAlways;
+  ASSERT_TRUE(svc_->GiveConsent(r, "test").ok());
+  ASSERT_TRUE(svc_->Enrol("S1", "office-entry", ReadAll(Facedata(kA1)), "", "test").ok());
+  ASSERT_TRUE(svc_->Enrol("S2", "office-entry", ReadAll(Facedata(kB1)), "", "test").ok());
+
+  auto as_s1 = svc_->Verify("S1", "office-entry", ReadAll(Facedata(kA2)), "", "test");
+  auto as_s2 = svc_->Verify("S2", "office-entry", ReadAll(Facedata(kA2)), "", "test");
+  ASSERT_TRUE(as_s1.ok() && as_s2.ok());
+  EXPECT_TRUE(as_s1->match) << "distance " << as_s1->distance;
+  EXPECT_FALSE(as_s2->match) << "A's photo claimed as S2 (B) matched at " << as_s2->distance;
+  EXPECT_GT(as_s2->distance, as_s1->distance);
+
+  // The decision for S2 rests on S2's template: B's own enrolment photo is at ~0.
+  auto b_as_s2 = svc_->Verify("S2", "office-entry", ReadAll(Facedata(kB1)), "", "test");
+  ASSERT_TRUE(b_as_s2.ok());
+  EXPECT_TRUE(b_as_s2->match);
+  EXPECT_LT(b_as_s2->distance, 0.05);
+}
+
 TEST_F(ServiceTest, C5_OnceConsentIsSpentAndItsTemplateDeleted) {
   Ready(ConsentOption::kOnce);
   ASSERT_TRUE(svc_->Enrol("S1", "office-entry", ReadAll(Facedata(kA1)), "", "test").ok());
