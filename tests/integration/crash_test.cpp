@@ -32,8 +32,26 @@ TEST(Crash, KillDuringEnrolmentsLeavesAConsistentStore) {
                      home.string() + "' FACEGATE_MODELS='" + FACEGATE_MODELS + "' FACEGATE_LOCK='" +
                      FACEGATE_LOCK + "' '" + FACEGATE_CLI + "' enrol S$i office-entry '" + photo +
                      "' >/dev/null 2>&1; done";
-  // Kill the whole process group with SIGKILL at different moments of the run.
-  for (int delay_ms : {1700, 2900, 4100}) {
+  // Audit events so far (read while the enrolments write; WAL readers do not block them).
+  auto events = [&]() -> int {
+    sqlite3* r = nullptr;
+    int n = -1;
+    if (sqlite3_open_v2((home / "facegate.db").c_str(), &r, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+      sqlite3_busy_timeout(r, 2000);
+      sqlite3_stmt* q = nullptr;
+      if (sqlite3_prepare_v2(r, "SELECT count(*) FROM audit_events", -1, &q, nullptr) == SQLITE_OK &&
+          sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int(q, 0);
+      sqlite3_finalize(q);
+    }
+    sqlite3_close(r);
+    return n;
+  };
+  // Kill the whole process group with SIGKILL at different moments of an enrolment:
+  // each round waits until the run has written an event (so enrolments are under way,
+  // however slow the machine), then kills 0, 0.7 or 1.4 s into the next enrolment.
+  for (int extra_ms : {0, 700, 1400}) {
+    const int before = events();
     pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
@@ -42,10 +60,14 @@ TEST(Crash, KillDuringEnrolmentsLeavesAConsistentStore) {
       _exit(127);
     }
     setpgid(pid, pid);
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+    while (events() <= before && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(extra_ms));
     kill(-pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
+    ASSERT_GT(events(), before) << "no enrolment wrote anything within 300 s";
   }
 
   sqlite3* db = nullptr;
