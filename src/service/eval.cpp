@@ -5,12 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
-#include <fstream>
 #include <mutex>
 #include <thread>
 #include <map>
-#include <sstream>
 
+#include "common/tsv.h"
 #include "policy/gate.h"
 #include "vision/metrics.h"
 #include "vision/detection.h"
@@ -26,32 +25,22 @@ struct PairLine {
 };
 
 Result<std::vector<PairLine>> ReadPairs(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) return Status::NotFound("cannot open pairs file " + file + ": check the path");
   std::vector<PairLine> out;
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> cols;
-    std::stringstream ss(line);
-    for (std::string c; std::getline(ss, c, '\t');) cols.push_back(c);
+  FG_RETURN_IF_ERROR(ForEachTsvRow(file, "pairs file", [&](const std::string& where,
+                                                            const std::vector<std::string>& cols) {
     if (cols.size() < 3 || cols.size() > 4 || (cols[2] != "0" && cols[2] != "1"))
-      return Status::InvalidInput(file + " line " + std::to_string(n) +
-                                  ": expected path1<TAB>path2<TAB>same(1|0)[<TAB>fold]");
+      return Status::InvalidInput(where + ": expected path1<TAB>path2<TAB>same(1|0)[<TAB>fold]");
     PairLine p{cols[0], cols[1], cols[2] == "1", -1};
     if (cols.size() == 4) {
       try {
         p.fold = std::stoi(cols[3]);
       } catch (...) {
-        return Status::InvalidInput(file + " line " + std::to_string(n) + ": fold '" + cols[3] +
-                                    "' is not a number");
+        return Status::InvalidInput(where + ": fold '" + cols[3] + "' is not a number");
       }
     }
     out.push_back(p);
-  }
+    return Status::Ok();
+  }));
   if (out.empty()) return Status::InvalidInput(file + " holds no pairs");
   return out;
 }

@@ -5,11 +5,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
+#include "common/tsv.h"
 #include "service/service_impl.h"
 #include "vision/attributes_eval.h"
 
@@ -35,27 +34,18 @@ struct EyeSample {
 };
 
 Result<std::vector<EyeSample>> ReadEyeSamples(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) return Status::NotFound("cannot open eyes file " + file + ": check the path");
   std::vector<EyeSample> out;
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> cols;
-    std::stringstream ss(line);
-    for (std::string c; std::getline(ss, c, '\t');) cols.push_back(c);
+  FG_RETURN_IF_ERROR(ForEachTsvRow(file, "eyes file", [&](const std::string& where,
+                                                           const std::vector<std::string>& cols) {
     int label = -1;
     if (cols.size() == 2)
       for (int i = 0; i < EvalEyesReport::kLabels; ++i)
         if (cols[1] == kEyeLabels[i]) label = i;
     if (label < 0 || cols[0].empty())
-      return Status::InvalidInput(file + " line " + std::to_string(n) +
-                                  ": expected path<TAB>open|closed|one_closed");
+      return Status::InvalidInput(where + ": expected path<TAB>open|closed|one_closed");
     out.push_back({cols[0], label});
-  }
+    return Status::Ok();
+  }));
   if (out.empty()) return Status::InvalidInput(file + " holds no labelled photos");
   return out;
 }

@@ -4,13 +4,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
+#include "common/tsv.h"
 #include "gallery/index.h"
 #include "service/calibration.h"
 #include "service/service_impl.h"
@@ -179,22 +179,14 @@ struct Labelled {
 };
 
 Result<std::vector<Labelled>> ReadLabelled(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) return Status::NotFound("cannot open " + file + ": check the path");
   std::vector<Labelled> out;
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    const auto tab = line.find('\t');
-    if (tab == std::string::npos || tab == 0 || tab + 1 == line.size() ||
-        line.find('\t', tab + 1) != std::string::npos)
-      return Status::InvalidInput(file + " line " + std::to_string(n) +
-                                  ": expected identity<TAB>path");
-    out.push_back({line.substr(0, tab), line.substr(tab + 1)});
-  }
+  FG_RETURN_IF_ERROR(ForEachTsvRow(file, "file", [&](const std::string& where,
+                                                      const std::vector<std::string>& cols) {
+    if (cols.size() != 2 || cols[0].empty() || cols[1].empty())
+      return Status::InvalidInput(where + ": expected identity<TAB>path");
+    out.push_back({cols[0], cols[1]});
+    return Status::Ok();
+  }));
   if (out.empty()) return Status::InvalidInput(file + " holds no lines (identity<TAB>path)");
   return out;
 }

@@ -3,27 +3,17 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
+
+#include "common/tsv.h"
 
 namespace facegate::vision {
 
 Result<std::vector<AttributeSample>> ReadAttributeSamples(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) return Status::NotFound("cannot open attributes file " + file + ": check the path");
   std::vector<AttributeSample> out;
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> cols;
-    std::stringstream ss(line);
-    for (std::string c; std::getline(ss, c, '\t');) cols.push_back(c);
-    const std::string where = file + " line " + std::to_string(n);
+  FG_RETURN_IF_ERROR(ForEachTsvRow(file, "attributes file", [&](const std::string& where,
+                                                                 const std::vector<std::string>& cols) {
     if (cols.size() != 3 || (cols[2] != "M" && cols[2] != "F")) {
       return Status::InvalidInput(where + ": expected path<TAB>age<TAB>gender(M|F)");
     }
@@ -40,7 +30,8 @@ Result<std::vector<AttributeSample>> ReadAttributeSamples(const std::string& fil
     }
     s.female = cols[2] == "F";
     out.push_back(std::move(s));
-  }
+    return Status::Ok();
+  }));
   if (out.empty()) return Status::InvalidInput(file + " holds no labelled photos");
   return out;
 }
