@@ -23,6 +23,8 @@ using json = nlohmann::json;
 // the largest face's area (smaller ones are background bystanders).
 constexpr float kProminentFaceShare = 0.25f;
 
+struct OpenedVideo;  // video.cpp
+
 struct Service::Impl {
   Config config;
   std::unique_ptr<store::Store> store;
@@ -81,6 +83,11 @@ struct Service::Impl {
     Audit(actor, action, subject, purpose, st, std::move(detail));
     return st;
   }
+
+  // The checks, grant, video and engine both video analyses start with (video.cpp).
+  Result<OpenedVideo> OpenForVideoAnalysis(const std::string& actor, const char* act,
+                                           const std::string& purpose, const VideoInput& input,
+                                           double sample_fps);
 
   Result<vision::Engine*> Engine() {
     std::lock_guard<std::mutex> lock(engine_mu);

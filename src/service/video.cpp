@@ -52,6 +52,32 @@ int Rank(vision::DrowsinessLevel l) {
 
 }  // namespace
 
+// What both video analyses need before the first frame, each failure audited under
+// `act`: a sampling rate and an input that make sense, the analysis grant (REQ SC3), the
+// video (a wrong path or an absent camera is answered before the models load), the engine.
+struct OpenedVideo {
+  AnalysisGrant grant;
+  std::unique_ptr<vision::VideoReader> reader;
+  vision::Engine* engine = nullptr;
+};
+
+Result<OpenedVideo> Service::Impl::OpenForVideoAnalysis(const std::string& actor, const char* act,
+                                                        const std::string& purpose,
+                                                        const VideoInput& input, double sample_fps) {
+  Service::Impl& I = *this;
+  if (!(sample_fps >= 0 && sample_fps <= 1000))
+    return I.Fail(actor, act, "", purpose,
+                  Status::InvalidInput("the sampling rate must lie in 0..1000 frames per second (0: every frame)"));
+  if (Status st = CheckVideoInput(input); !st.ok()) return I.Fail(actor, act, "", purpose, st);
+  auto grant = I.gate->AuthorizeAnalysis(purpose);
+  if (!grant.ok()) return I.Fail(actor, act, "", purpose, grant.status());
+  auto reader = OpenVideo(input, sample_fps);
+  if (!reader.ok()) return I.Fail(actor, act, "", purpose, reader.status(), {{"grant", grant->id()}});
+  auto eng = I.Engine();
+  if (!eng.ok()) return I.Fail(actor, act, "", purpose, eng.status(), {{"grant", grant->id()}});
+  return OpenedVideo{std::move(*grant), std::move(*reader), *eng};
+}
+
 Result<VideoAnalyzeReport> Service::AnalyzeVideo(const std::string& purpose, const VideoInput& input,
                                                  const VideoAnalyzeOptions& options,
                                                  const std::string& actor,
@@ -65,18 +91,11 @@ Result<VideoAnalyzeReport> Service::AnalyzeVideo(const std::string& purpose, con
   if (options.window_ms < 1000)
     return I.Fail(actor, act, "", purpose,
                   Status::InvalidInput("the time window must be at least 1 s (e.g. --window 60s)"));
-  if (!(options.sample_fps >= 0 && options.sample_fps <= 1000))
-    return I.Fail(actor, act, "", purpose,
-                  Status::InvalidInput("the sampling rate must lie in 0..1000 frames per second (0: every frame)"));
-  if (Status st = CheckVideoInput(input); !st.ok()) return I.Fail(actor, act, "", purpose, st);
-  auto grant = I.gate->AuthorizeAnalysis(purpose);
-  if (!grant.ok()) return I.Fail(actor, act, "", purpose, grant.status());
-  // The video first: a wrong path or an absent camera is answered before the models load.
-  auto reader = OpenVideo(input, options.sample_fps);
-  if (!reader.ok()) return I.Fail(actor, act, "", purpose, reader.status(), {{"grant", grant->id()}});
-  auto eng = I.Engine();
-  if (!eng.ok()) return I.Fail(actor, act, "", purpose, eng.status(), {{"grant", grant->id()}});
-  vision::VideoReader& video = **reader;
+  FG_ASSIGN_OR_RETURN(OpenedVideo opened,
+                      I.OpenForVideoAnalysis(actor, act, purpose, input, options.sample_fps));
+  const AnalysisGrant* grant = &opened.grant;
+  vision::Engine* eng = opened.engine;
+  vision::VideoReader& video = *opened.reader;
 
   VideoAnalyzeReport rep;
   rep.source = input.camera >= 0 ? video.description() : "file";
@@ -136,7 +155,7 @@ Result<VideoAnalyzeReport> Service::AnalyzeVideo(const std::string& purpose, con
       }
       acc.index = index;
     }
-    auto faces = (*eng)->Analyze(*grant, rgb);
+    auto faces = eng->Analyze(*grant, rgb);
     rgb.setTo(cv::Scalar::all(0));  // the frame is dropped here (REQ AN1, AN3)
     if (!faces.ok()) {
       failure = faces.status();
@@ -183,18 +202,11 @@ Result<DrowsinessVideoReport> Service::Drowsiness(const std::string& purpose, co
     return I.Fail(actor, act, "", purpose,
                   Status::InvalidInput("the drowsiness window must be at least 1 s and no shorter "
                                        "than the observation it needs (e.g. --window 60s)"));
-  if (!(options.sample_fps >= 0 && options.sample_fps <= 1000))
-    return I.Fail(actor, act, "", purpose,
-                  Status::InvalidInput("the sampling rate must lie in 0..1000 frames per second (0: every frame)"));
-  if (Status st = CheckVideoInput(input); !st.ok()) return I.Fail(actor, act, "", purpose, st);
-  auto grant = I.gate->AuthorizeAnalysis(purpose);
-  if (!grant.ok()) return I.Fail(actor, act, "", purpose, grant.status());
-  // The video first: a wrong path or an absent camera is answered before the models load.
-  auto reader = OpenVideo(input, options.sample_fps);
-  if (!reader.ok()) return I.Fail(actor, act, "", purpose, reader.status(), {{"grant", grant->id()}});
-  auto eng = I.Engine();
-  if (!eng.ok()) return I.Fail(actor, act, "", purpose, eng.status(), {{"grant", grant->id()}});
-  vision::VideoReader& video = **reader;
+  FG_ASSIGN_OR_RETURN(OpenedVideo opened,
+                      I.OpenForVideoAnalysis(actor, act, purpose, input, options.sample_fps));
+  const AnalysisGrant* grant = &opened.grant;
+  vision::Engine* eng = opened.engine;
+  vision::VideoReader& video = *opened.reader;
 
   vision::DrowsinessMonitor monitor(cfg);
   DrowsinessVideoReport rep;
@@ -211,7 +223,7 @@ Result<DrowsinessVideoReport> Service::Drowsiness(const std::string& purpose, co
       break;
     }
     if (!*more || (input.max_ms > 0 && t >= input.max_ms)) break;
-    auto faces = (*eng)->EyeStates(*grant, rgb);
+    auto faces = eng->EyeStates(*grant, rgb);
     rgb.setTo(cv::Scalar::all(0));  // the frame is dropped here (REQ AN1, AN3)
     if (!faces.ok()) {
       failure = faces.status();
