@@ -18,12 +18,6 @@ namespace {
 using namespace facegate::testing;
 using json = nlohmann::json;
 
-std::string Lfw(const std::string& name, int n) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "_%04d.jpg", n);
-  return ReadAll(Facedata("lfw/" + name + "/" + name + buf));
-}
-
 constexpr UnixTime kT0 = 1'800'000'000;
 constexpr UnixTime kFrom = kT0 + 1000, kTo = kT0 + 4000;  // the exposure window
 
@@ -44,15 +38,7 @@ class BreachTest : public ::testing::Test {
     std::filesystem::remove_all(home_);
   }
   void Declare(const std::string& name) {
-    PurposeRecord p;
-    p.name = name;
-    p.scenario = Scenario::kVerification;
-    p.retention_days = 365;
-    p.alternatives = {"staff-card"};
-    ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
-    auto n = svc_->PublishNotice(name, kNoticeText, "test");
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
-    notice_[name] = n->id;
+    notice_[name] = DeclareWithNotice(*svc_, name);
   }
   // Consent and one enrolment from a real photo, at the current clock.
   void ConsentAndEnrol(const std::string& subject, const std::string& purpose, const std::string& photo) {

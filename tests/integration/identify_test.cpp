@@ -17,12 +17,6 @@ namespace {
 
 using namespace facegate::testing;
 
-std::string Lfw(const std::string& name, int n) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "_%04d.jpg", n);
-  return ReadAll(Facedata("lfw/" + name + "/" + name + buf));
-}
-
 const char* kPeople[] = {"Alan_Greenspan", "Ai_Sugiyama", "Ahmed_Chalabi", "Allyson_Felix"};
 
 class IdentifyTest : public ::testing::Test {
@@ -42,15 +36,7 @@ class IdentifyTest : public ::testing::Test {
     svc_ = std::move(s).value();
   }
   void Declare(const std::string& name, Scenario scenario) {
-    PurposeRecord p;
-    p.name = name;
-    p.scenario = scenario;
-    p.retention_days = 365;
-    p.alternatives = {"staff-card"};
-    ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
-    auto n = svc_->PublishNotice(name, kNoticeText, "test");
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
-    notice_[name] = n->id;
+    notice_[name] = DeclareWithNotice(*svc_, name, scenario);
   }
   // Consent + enrolment of photos 1 and 2 of LFW person `who` as subject `subject`.
   void Member(const std::string& subject, const std::string& who, const std::string& purpose,

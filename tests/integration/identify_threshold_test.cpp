@@ -14,12 +14,6 @@ namespace {
 
 using namespace facegate::testing;
 
-std::string Lfw(const std::string& name, int n) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "_%04d.jpg", n);
-  return ReadAll(Facedata("lfw/" + name + "/" + name + buf));
-}
-
 class OperatorThresholdTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -29,15 +23,7 @@ class OperatorThresholdTest : public ::testing::Test {
     svc_ = std::move(s).value();
     for (auto [name, scenario] : {std::pair{"site-entry", Scenario::kIdentification},
                                   std::pair{"office-entry", Scenario::kVerification}}) {
-      PurposeRecord p;
-      p.name = name;
-      p.scenario = scenario;
-      p.retention_days = 365;
-      p.alternatives = {"staff-card"};
-      ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
-      auto n = svc_->PublishNotice(name, kNoticeText, "test");
-      ASSERT_TRUE(n.ok()) << n.status().ToString();
-      notice_[name] = n->id;
+      notice_[name] = DeclareWithNotice(*svc_, name, scenario);
     }
     const char* people[] = {"Alan_Greenspan", "Ai_Sugiyama", "Ahmed_Chalabi"};
     for (int i = 0; i < 3; ++i) {

@@ -31,17 +31,11 @@ class QualityTest : public ::testing::Test {
     auto s = service::Service::Open(TestConfig(home_));
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     svc_ = std::move(s).value();
-    PurposeRecord p;
-    p.name = "office-entry";
-    p.retention_days = 365;
-    p.alternatives = {"staff-card"};
-    ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
-    auto n = svc_->PublishNotice("office-entry", kNoticeText, "test");
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    const int64_t notice = DeclareWithNotice(*svc_, "office-entry");
     service::Service::ConsentRequest r;
     r.subject = "S1";
     r.purpose = "office-entry";
-    r.notice_id = n->id;
+    r.notice_id = notice;
     r.option = ConsentOption::kAlways;
     ASSERT_TRUE(svc_->GiveConsent(r, "test").ok());
   }

@@ -17,12 +17,6 @@ namespace {
 using namespace facegate::testing;
 using json = nlohmann::json;
 
-std::string Lfw(const std::string& name, int n) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "_%04d.jpg", n);
-  return ReadAll(Facedata("lfw/" + name + "/" + name + buf));
-}
-
 class RightsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -39,15 +33,7 @@ class RightsTest : public ::testing::Test {
     std::filesystem::remove_all(home_);
   }
   void Declare(const std::string& name, Scenario scenario) {
-    PurposeRecord p;
-    p.name = name;
-    p.scenario = scenario;
-    p.retention_days = 365;
-    p.alternatives = {"staff-card"};
-    ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
-    auto n = svc_->PublishNotice(name, kNoticeText, "test");
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
-    notice_[name] = n->id;
+    notice_[name] = DeclareWithNotice(*svc_, name, scenario);
   }
   ConsentRecord Consent(const std::string& subject, const std::string& purpose) {
     service::Service::ConsentRequest r;

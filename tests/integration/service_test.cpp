@@ -34,17 +34,11 @@ class ServiceTest : public ::testing::Test {
   }
   // Purpose + notice + consent of the given option for S1.
   void Ready(ConsentOption option = ConsentOption::kAlways) {
-    PurposeRecord p;
-    p.name = "office-entry";
-    p.retention_days = 365;
-    p.alternatives = {"staff-card"};
-    ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
-    auto n = svc_->PublishNotice("office-entry", kNoticeText, "test");
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    const int64_t notice = DeclareWithNotice(*svc_, "office-entry");
     service::Service::ConsentRequest r;
     r.subject = "S1";
     r.purpose = "office-entry";
-    r.notice_id = n->id;
+    r.notice_id = notice;
     r.option = option;
     auto c = svc_->GiveConsent(r, "test");
     ASSERT_TRUE(c.ok()) << c.status().ToString();

@@ -15,12 +15,6 @@ namespace {
 
 using namespace facegate::testing;
 
-std::string Lfw(const std::string& name, int n) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "_%04d.jpg", n);
-  return ReadAll(Facedata("lfw/" + name + "/" + name + buf));
-}
-
 class StorageTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -34,15 +28,7 @@ class StorageTest : public ::testing::Test {
     std::filesystem::remove_all(home_);
   }
   void Declare(const std::string& name, Scenario scenario) {
-    PurposeRecord p;
-    p.name = name;
-    p.scenario = scenario;
-    p.retention_days = 365;
-    p.alternatives = {"staff-card"};
-    ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
-    auto n = svc_->PublishNotice(name, kNoticeText, "test");
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
-    notice_ = n->id;
+    notice_ = DeclareWithNotice(*svc_, name, scenario);
   }
   void Consent(const std::string& subject, const std::string& purpose) {
     service::Service::ConsentRequest r;

@@ -28,12 +28,6 @@ using namespace facegate::testing;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-std::string Lfw(const std::string& name, int n) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "_%04d.jpg", n);
-  return ReadAll(Facedata("lfw/" + name + "/" + name + buf));
-}
-
 // Tenant A and tenant B use the same purpose names and subject ids for different people.
 const std::map<std::string, std::map<std::string, std::string>> kPeople = {
     {"acme", {{"S1", "Alan_Greenspan"}, {"S2", "Ai_Sugiyama"}}},

@@ -20,6 +20,13 @@ inline std::string ReadAll(const std::string& path) {
   return s.str();
 }
 
+// The bytes of LFW photo n of `name` (lfw/NAME/NAME_000n.jpg in the shared facedata).
+inline std::string Lfw(const std::string& name, int n) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "_%04d.jpg", n);
+  return ReadAll(Facedata("lfw/" + name + "/" + name + buf));
+}
+
 inline void WriteAll(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary);
   out << data;
@@ -47,6 +54,22 @@ inline const char* kNoticeText =
     "Processor: Example Co.\nContact: dpo@example.com\nPurpose: office entry\nMethod: 1:1 at the gate\n"
     "Data kinds: face template\nStorage period: 365 days, then deleted\nWhy face: faster entry; impact: "
     "sensitive data\nRights: withdraw any time\n";
+
+// Declares purpose `name` (the scenario, 365-day retention, alternative "staff-card") and
+// publishes kNoticeText for it; returns the notice id (0 after a reported failure).
+inline int64_t DeclareWithNotice(service::Service& svc, const std::string& name,
+                                 Scenario scenario = Scenario::kVerification) {
+  PurposeRecord p;
+  p.name = name;
+  p.scenario = scenario;
+  p.retention_days = 365;
+  p.alternatives = {"staff-card"};
+  Status added = svc.AddPurpose(p, "test");
+  EXPECT_TRUE(added.ok()) << added.ToString();
+  auto n = svc.PublishNotice(name, kNoticeText, "test");
+  EXPECT_TRUE(n.ok()) << n.status().ToString();
+  return n.ok() ? n->id : 0;
+}
 
 struct CliResult {
   int exit_code = -1;
