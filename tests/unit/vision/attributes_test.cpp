@@ -13,6 +13,7 @@
 #include "policy/gate.h"
 #include "vision/attributes.h"
 #include "vision/attributes_eval.h"
+#include "engine_suite.h"
 
 namespace facegate::vision {
 namespace {
@@ -78,23 +79,7 @@ TEST(AttributeInput, Is112SquareFloatAndEmptyOutsideTheImage) {
 
 // ---- Engine::Analyze on a real photo -----------------------------------------------------------
 
-class AnalyzeTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    EngineConfig config;
-    config.model_dir = FACEGATE_MODELS;
-    config.lock_file = FACEGATE_LOCK;
-    auto engine = Engine::Load(config);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(engine).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete engine_;
-    engine_ = nullptr;
-  }
-  static Engine* engine_;
-};
-Engine* AnalyzeTest::engine_ = nullptr;
+class AnalyzeTest : public EngineSuite {};
 
 const char* kLfwPhoto = "/lfw/Rafael_Ramirez/Rafael_Ramirez_0001.jpg";
 

@@ -8,6 +8,7 @@
 
 #include "policy/gate.h"
 #include "vision/detection.h"
+#include "engine_suite.h"
 
 namespace facegate::vision {
 namespace {
@@ -16,21 +17,8 @@ std::string Lfw(const std::string& rel) {
   return std::string(FACEGATE_FACEDATA) + "/lfw/" + rel;
 }
 
-class EngineTest : public ::testing::Test {
+class EngineTest : public EngineSuite {
  protected:
-  static void SetUpTestSuite() {
-    EngineConfig config;
-    config.model_dir = FACEGATE_MODELS;
-    config.lock_file = FACEGATE_LOCK;
-    auto engine = Engine::Load(config);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(engine).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete engine_;
-    engine_ = nullptr;
-  }
-
   // The template of the centre face of an LFW photo.
   static Template CentreTemplate(const std::string& rel) {
     const Grant grant = policy::Gate::AuthorizeResearch("lfw-unit-test");
@@ -45,9 +33,7 @@ class EngineTest : public ::testing::Test {
     return *t;
   }
 
-  static Engine* engine_;
 };
-Engine* EngineTest::engine_ = nullptr;
 
 TEST_F(EngineTest, DetectsTheFaceAndItsLandmarksInAnLfwPhoto) {
   const Grant grant = policy::Gate::AuthorizeResearch("lfw-unit-test");

@@ -22,6 +22,7 @@
 #include "policy/gate.h"
 #include "vision/drowsiness.h"
 #include "../../support/synthetic_eyes.h"
+#include "engine_suite.h"
 
 namespace facegate::vision {
 namespace {
@@ -140,20 +141,8 @@ TEST(EyeAppearanceOpenness, IsTheShareOfTheOutlineThatIsNotSkin) {
 
 // ---- On real photos: open LFW eyes and their synthetic closed version -------------------------
 
-class EyeStatesTest : public ::testing::Test {
+class EyeStatesTest : public EngineSuite {
  protected:
-  static void SetUpTestSuite() {
-    EngineConfig config;
-    config.model_dir = FACEGATE_MODELS;
-    config.lock_file = FACEGATE_LOCK;
-    auto engine = Engine::Load(config);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(engine).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete engine_;
-    engine_ = nullptr;
-  }
   // The photo and its synthetic closed-eye version. The landmarks to place the eyelids come
   // from a research grant's Detect: building test input, not analysis output.
   static bool OpenAndClosed(const std::string& path, cv::Mat* open, cv::Mat* closed) {
@@ -166,9 +155,7 @@ class EyeStatesTest : public ::testing::Test {
     *closed = CloseEyes(*img, faces->front().landmarks);
     return true;
   }
-  static Engine* engine_;
 };
-Engine* EyeStatesTest::engine_ = nullptr;
 
 std::string Lfw(const std::string& rel) {
   return std::string(FACEGATE_FACEDATA) + "/lfw/" + rel;

@@ -11,6 +11,7 @@
 #include "policy/gate.h"
 #include "vision/liveness.h"
 #include "vision/spoof_images.h"
+#include "engine_suite.h"
 
 
 namespace facegate::vision {
@@ -80,23 +81,7 @@ TEST(SpoofImages, AreDeterministicPerSeedAndDifferFromTheGenuinePhoto) {
   EXPECT_LE(hi, 230);
 }
 
-class LivenessTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    EngineConfig config;
-    config.model_dir = FACEGATE_MODELS;
-    config.lock_file = FACEGATE_LOCK;
-    auto engine = Engine::Load(config);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(engine).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete engine_;
-    engine_ = nullptr;
-  }
-  static Engine* engine_;
-};
-Engine* LivenessTest::engine_ = nullptr;
+class LivenessTest : public EngineSuite {};
 
 // Pinned scores of the pipeline (OpenCV decode, SSD box, human's crop, both nets) on one LFW
 // photo and its three spoofs. They change only if the pipeline changes: then re-measure

@@ -10,6 +10,7 @@
 #include "policy/gate.h"
 #include "vision/detection.h"
 #include "vision/quality.h"
+#include "engine_suite.h"
 
 namespace facegate::vision {
 namespace {
@@ -113,20 +114,8 @@ TEST(QualityGrade, LevelsScoresAndAdviceFollowTheLimits) {
   EXPECT_NE(two.advice[1].find("between the eyes"), std::string::npos);
 }
 
-class QualityOnPhotos : public ::testing::Test {
+class QualityOnPhotos : public EngineSuite {
  protected:
-  static void SetUpTestSuite() {
-    EngineConfig config;
-    config.model_dir = FACEGATE_MODELS;
-    config.lock_file = FACEGATE_LOCK;
-    auto engine = Engine::Load(config);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(engine).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete engine_;
-    engine_ = nullptr;
-  }
   static cv::Mat Photo(const std::string& rel) {
     auto img = ReadImageFile(std::string(FACEGATE_FACEDATA) + "/lfw/" + rel);
     EXPECT_TRUE(img.ok()) << img.status().ToString();
@@ -144,9 +133,7 @@ class QualityOnPhotos : public ::testing::Test {
     EXPECT_TRUE(q.ok()) << q.status().ToString();
     return q.ok() ? *q : FaceQuality{};
   }
-  static Engine* engine_;
 };
-Engine* QualityOnPhotos::engine_ = nullptr;
 
 const char* kPhoto = "Ai_Sugiyama/Ai_Sugiyama_0001.jpg";
 
