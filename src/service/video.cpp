@@ -40,6 +40,26 @@ Result<std::unique_ptr<vision::VideoReader>> OpenVideo(const VideoInput& in, dou
   return vision::VideoReader::OpenFile(in.file, sample_fps);
 }
 
+// Reads frames until the end of the video, the duration limit or `stop`. Each frame goes
+// to `analyse` and is overwritten right after (REQ AN1, AN3: no frame outlives its
+// analysis); `use` gets the analysis and the frame's time. The first error ends it.
+template <class Analyse, class Use>
+Status ForEachFrame(vision::VideoReader& video, const VideoInput& input,
+                    const std::function<bool()>& stop, Analyse analyse, Use use) {
+  cv::Mat rgb;
+  for (;;) {
+    if (stop && stop()) return Status::Ok();
+    int64_t t = 0;
+    auto more = video.Next(&rgb, &t);
+    if (!more.ok()) return more.status();
+    if (!*more || (input.max_ms > 0 && t >= input.max_ms)) return Status::Ok();
+    auto result = analyse(rgb);
+    rgb.setTo(cv::Scalar::all(0));  // the frame is dropped here
+    if (!result.ok()) return result.status();
+    FG_RETURN_IF_ERROR(use(*result, t));
+  }
+}
+
 // What one window accumulates: per group the most faces in one frame and the sum.
 struct WindowAcc {
   int64_t index = -1, frames = 0, frames_with_faces = 0, peak = 0;
@@ -136,44 +156,28 @@ Result<VideoAnalyzeReport> Service::AnalyzeVideo(const std::string& purpose, con
     return Status::Ok();
   };
 
-  cv::Mat rgb;
-  Status failure = Status::Ok();
-  for (;;) {
-    if (stop && stop()) break;
-    int64_t t = 0;
-    auto more = video.Next(&rgb, &t);
-    if (!more.ok()) {
-      failure = more.status();
-      break;
-    }
-    if (!*more || (input.max_ms > 0 && t >= input.max_ms)) break;
-    const int64_t index = t / options.window_ms;
-    if (index != acc.index) {
-      if (Status st = finish(index * options.window_ms); !st.ok()) {
-        failure = st;
-        break;
-      }
-      acc.index = index;
-    }
-    auto faces = eng->Analyze(*grant, rgb);
-    rgb.setTo(cv::Scalar::all(0));  // the frame is dropped here (REQ AN1, AN3)
-    if (!faces.ok()) {
-      failure = faces.status();
-      break;
-    }
-    ++rep.frames_sampled;
-    ++acc.frames;
-    std::map<std::string, int64_t> in_frame;
-    for (const vision::FaceAttributes& f : *faces)
-      for (const std::string& g : GroupsOf(f)) ++in_frame[g];
-    if (!faces->empty()) ++acc.frames_with_faces;
-    acc.peak = std::max<int64_t>(acc.peak, static_cast<int64_t>(faces->size()));
-    for (const auto& [g, n] : in_frame) {
-      auto& ps = acc.groups[g];
-      ps.first = std::max(ps.first, n);
-      ps.second += n;
-    }
-  }
+  Status failure = ForEachFrame(
+      video, input, stop, [&](const cv::Mat& rgb) { return eng->Analyze(*grant, rgb); },
+      [&](const std::vector<vision::FaceAttributes>& faces, int64_t t) -> Status {
+        const int64_t index = t / options.window_ms;
+        if (index != acc.index) {
+          FG_RETURN_IF_ERROR(finish(index * options.window_ms));
+          acc.index = index;
+        }
+        ++rep.frames_sampled;
+        ++acc.frames;
+        std::map<std::string, int64_t> in_frame;
+        for (const vision::FaceAttributes& f : faces)
+          for (const std::string& g : GroupsOf(f)) ++in_frame[g];
+        if (!faces.empty()) ++acc.frames_with_faces;
+        acc.peak = std::max<int64_t>(acc.peak, static_cast<int64_t>(faces.size()));
+        for (const auto& [g, n] : in_frame) {
+          auto& ps = acc.groups[g];
+          ps.first = std::max(ps.first, n);
+          ps.second += n;
+        }
+        return Status::Ok();
+      });
   rep.frames_read = video.frames_read();
   rep.duration_ms = input.max_ms > 0 ? std::min(input.max_ms, video.position_ms()) : video.position_ms();
   if (failure.ok()) failure = finish(rep.duration_ms);
@@ -212,44 +216,28 @@ Result<DrowsinessVideoReport> Service::Drowsiness(const std::string& purpose, co
   DrowsinessVideoReport rep;
   rep.source = input.camera >= 0 ? video.description() : "file";
   int max_rank = 0, rank = 0;
-  cv::Mat rgb;
-  Status failure = Status::Ok();
-  for (;;) {
-    if (stop && stop()) break;
-    int64_t t = 0;
-    auto more = video.Next(&rgb, &t);
-    if (!more.ok()) {
-      failure = more.status();
-      break;
-    }
-    if (!*more || (input.max_ms > 0 && t >= input.max_ms)) break;
-    auto faces = eng->EyeStates(*grant, rgb);
-    rgb.setTo(cv::Scalar::all(0));  // the frame is dropped here (REQ AN1, AN3)
-    if (!faces.ok()) {
-      failure = faces.status();
-      break;
-    }
-    ++rep.frames;
-    std::optional<vision::EyeState> driver;  // the largest face (EyeStates: largest first)
-    if (faces->empty()) {
-      ++rep.frames_without_face;
-    } else {
-      driver = faces->front();
-    }
-    if (Status st = monitor.Add(t, driver); !st.ok()) {
-      failure = st;
-      break;
-    }
-    const vision::DrowsinessReport& m = monitor.report();
-    const int now = Rank(m.level);
-    if (now > rank) {
-      DrowsinessAlert a{t, vision::ToString(m.level), m.reason};
-      if (on_alert) on_alert(a);
-      rep.alerts.push_back(std::move(a));
-    }
-    rank = now;
-    max_rank = std::max(max_rank, now);
-  }
+  Status failure = ForEachFrame(
+      video, input, stop, [&](const cv::Mat& rgb) { return eng->EyeStates(*grant, rgb); },
+      [&](const std::vector<vision::EyeState>& faces, int64_t t) -> Status {
+        ++rep.frames;
+        std::optional<vision::EyeState> driver;  // the largest face (EyeStates: largest first)
+        if (faces.empty()) {
+          ++rep.frames_without_face;
+        } else {
+          driver = faces.front();
+        }
+        FG_RETURN_IF_ERROR(monitor.Add(t, driver));
+        const vision::DrowsinessReport& m = monitor.report();
+        const int now = Rank(m.level);
+        if (now > rank) {
+          DrowsinessAlert a{t, vision::ToString(m.level), m.reason};
+          if (on_alert) on_alert(a);
+          rep.alerts.push_back(std::move(a));
+        }
+        rank = now;
+        max_rank = std::max(max_rank, now);
+        return Status::Ok();
+      });
   const vision::DrowsinessReport& m = monitor.report();
   rep.duration_ms = input.max_ms > 0 ? std::min(input.max_ms, video.position_ms()) : video.position_ms();
   rep.blinks = m.blinks;
