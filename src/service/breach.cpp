@@ -30,7 +30,8 @@ KindText DescribeKind(const std::string& k) {
   if (k == "consent") return {"同意记录（目的、时间、方式、证明）", "consent records (purpose, time, method, evidence)"};
   if (k == "identity") return {"身份信息（姓名、出生日期）", "identity record (name, birth date)"};
   if (k == "audit") return {"处理日志（记录您的核验、识别等操作）", "processing log (verifications and other operations naming you)"};
-  return {"替代验证方式记录（您选择的非人脸方式）", "records of the non-face method you chose"};
+  return {"替代验证方式记录（您选择的非人脸方式，及登记的密码或卡号的校验值）",
+          "records of the non-face method you chose, and the check values of a PIN or card you registered"};
 }
 
 // The next steps allowed from a status (CLI verbs).
@@ -298,6 +299,24 @@ Result<BreachView> Service::AssessBreach(int64_t id, const std::string& actor) {
       if (!in_scope(a.purpose)) continue;
       linked = true;
       if (kinds.count("alternative") && a.opened_at <= to) hit.insert("alternative");
+    }
+    // PIN and card verifiers of the alternative connectors (REQ A4), from their
+    // registrations in the log: held from the registration until an erasure or the
+    // expiry the registration recorded; a verifier still stored counts until now.
+    for (const AuditEvent& e : events) {
+      if (e.subject != s || e.action != "alternative.register" || e.outcome != "ok" || !in_scope(e.purpose))
+        continue;
+      linked = true;
+      if (!kinds.count("alternative") || e.at > to) continue;
+      json d = json::parse(e.detail, nullptr, false);
+      std::optional<UnixTime> end;
+      if (d.is_object() && d.contains("expires_at") && d["expires_at"].is_number_integer())
+        end = d["expires_at"].get<UnixTime>();
+      for (const AuditEvent& x : events)
+        if (x.subject == s && x.action == "rights.erase" && x.outcome == "ok" && x.at >= e.at &&
+            (!end || x.at < *end))
+          end = x.at;
+      if (!end || *end >= from) hit.insert("alternative");
     }
     // An event without a purpose (an erasure, a declared birth date) is about the
     // person under every purpose: counted for any purposes concerned.

@@ -181,6 +181,45 @@ TEST_F(BreachTest, S9_AffectedPeopleAndKindsComeFromTheStoreForTheWindow) {
   EXPECT_TRUE(svc_->VerifyAudit()->intact);
 }
 
+// The "alternative" kind covers the PIN and card verifiers of the alternative
+// connectors (REQ A4) as well as face-free transactions: a verifier registered before
+// the window and still stored counts; one erased before the window, one registered
+// after it, and one for another purpose do not.
+TEST_F(BreachTest, S9_AlternativeKindCoversRegisteredPinAndCardVerifiers) {
+  now_ = kT0;
+  for (const char* purpose : {"office-entry", "lab-door"}) {
+    AlternativeConnectorRecord r;
+    r.purpose = purpose;
+    r.method = "staff-card";
+    r.kind = "card";
+    r.config = "{}";
+    Status st = svc_->ConnectAlternative(r, "admin");
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+  ASSERT_TRUE(svc_->RegisterAlternativeCredential("G", "office-entry", "staff-card", "04A1B2C3D4", "desk").ok());
+  ASSERT_TRUE(svc_->RegisterAlternativeCredential("H", "office-entry", "staff-card", "04A1B2C3D5", "desk").ok());
+  ASSERT_TRUE(svc_->RegisterAlternativeCredential("L", "lab-door", "staff-card", "04A1B2C3D6", "desk").ok());
+  now_ = kT0 + 200;
+  ASSERT_TRUE(svc_->EraseSubject("H", 0, "test").ok());
+  now_ = kT0 + 5000;
+  ASSERT_TRUE(svc_->RegisterAlternativeCredential("J", "office-entry", "staff-card", "04A1B2C3D7", "desk").ok());
+  now_ = kT0 + 6000;
+
+  auto b = svc_->OpenBreach(Input({"alternative"}, {"office-entry"}), "key:dpo");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  auto v = svc_->AssessBreach(b->id, "key:dpo");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(Kinds(v->affected), (std::map<std::string, K>{{"G", K{"alternative"}}}));
+
+  // Every purpose: L's lab-door card counts too.
+  auto all = svc_->OpenBreach(Input({"alternative"}, {}), "key:dpo");
+  ASSERT_TRUE(all.ok());
+  auto va = svc_->AssessBreach(all->id, "key:dpo");
+  ASSERT_TRUE(va.ok());
+  EXPECT_EQ(Kinds(va->affected),
+            (std::map<std::string, K>{{"G", K{"alternative"}}, {"L", K{"alternative"}}}));
+}
+
 TEST_F(BreachTest, S9_AuthorityReportAndPeopleNoticesCarryTheArticle57Contents) {
   Populate();
   service::BreachInput in = Input({"template", "consent", "identity", "audit"}, {"office-entry"});
