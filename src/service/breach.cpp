@@ -223,8 +223,13 @@ Result<BreachView> Service::AssessBreach(int64_t id, const std::string& actor) {
   std::map<int64_t, Born> born;           // template id -> creation
   std::map<int64_t, UnixTime> swept;      // template id -> deleted by a retention sweep
   std::set<std::string> candidates;
+  // Each person's events, in log order: the per-person checks below read only these.
+  std::map<std::string, std::vector<const AuditEvent*>> by_subject;
   for (const AuditEvent& e : events) {
-    if (!e.subject.empty()) candidates.insert(e.subject);
+    if (!e.subject.empty()) {
+      candidates.insert(e.subject);
+      by_subject[e.subject].push_back(&e);
+    }
     if (e.outcome != "ok") continue;
     json d = json::parse(e.detail, nullptr, false);
     if (!d.is_object()) continue;
@@ -235,6 +240,12 @@ Result<BreachView> Service::AssessBreach(int64_t id, const std::string& actor) {
       for (const json& t : d["template_ids"])
         if (t.is_number_integer()) swept.emplace(t.get<int64_t>(), e.at);
   }
+  static const std::vector<const AuditEvent*> kNone;
+  auto events_of = [&](const std::string& subject) -> const std::vector<const AuditEvent*>& {
+    auto it = by_subject.find(subject);
+    return it == by_subject.end() ? kNone : it->second;
+  };
+
   auto subjects = I.store->ListSubjects();
   if (!subjects.ok()) return I.Fail(actor, act, "", "", subjects.status(), {{"breach", id}});
   candidates.insert(subjects->begin(), subjects->end());
@@ -248,8 +259,9 @@ Result<BreachView> Service::AssessBreach(int64_t id, const std::string& actor) {
       if (at >= t.at && (!end || at < *end)) end = at;
     };
     if (auto it = swept.find(tid); it != swept.end()) earliest(it->second);
-    for (const AuditEvent& e : events) {
-      if (e.subject != t.subject || e.outcome != "ok" || e.at < t.at) continue;
+    for (const AuditEvent* ep : events_of(t.subject)) {
+      const AuditEvent& e = *ep;
+      if (e.outcome != "ok" || e.at < t.at) continue;
       if (e.action == "rights.erase") earliest(e.at);
       if (e.purpose != t.purpose) continue;
       if (e.action == "consent.withdraw") earliest(e.at);
@@ -303,26 +315,25 @@ Result<BreachView> Service::AssessBreach(int64_t id, const std::string& actor) {
     // PIN and card verifiers of the alternative connectors (REQ A4), from their
     // registrations in the log: held from the registration until an erasure or the
     // expiry the registration recorded; a verifier still stored counts until now.
-    for (const AuditEvent& e : events) {
-      if (e.subject != s || e.action != "alternative.register" || e.outcome != "ok" || !in_scope(e.purpose))
-        continue;
+    for (const AuditEvent* ep : events_of(s)) {
+      const AuditEvent& e = *ep;
+      if (e.action != "alternative.register" || e.outcome != "ok" || !in_scope(e.purpose)) continue;
       linked = true;
       if (!kinds.count("alternative") || e.at > to) continue;
       json d = json::parse(e.detail, nullptr, false);
       std::optional<UnixTime> end;
       if (d.is_object() && d.contains("expires_at") && d["expires_at"].is_number_integer())
         end = d["expires_at"].get<UnixTime>();
-      for (const AuditEvent& x : events)
-        if (x.subject == s && x.action == "rights.erase" && x.outcome == "ok" && x.at >= e.at &&
-            (!end || x.at < *end))
-          end = x.at;
+      for (const AuditEvent* x : events_of(s))
+        if (x->action == "rights.erase" && x->outcome == "ok" && x->at >= e.at && (!end || x->at < *end))
+          end = x->at;
       if (!end || *end >= from) hit.insert("alternative");
     }
     // An event without a purpose (an erasure, a declared birth date) is about the
     // person under every purpose: counted for any purposes concerned.
     if (kinds.count("audit"))
-      for (const AuditEvent& e : events)
-        if (e.subject == s && e.at >= from && e.at <= to && (e.purpose.empty() || in_scope(e.purpose)) &&
+      for (const AuditEvent* ep : events_of(s))
+        if (const AuditEvent& e = *ep; e.at >= from && e.at <= to && (e.purpose.empty() || in_scope(e.purpose)) &&
             e.action.rfind("breach.", 0) != 0) {
           hit.insert("audit");
           break;
