@@ -240,6 +240,8 @@ Result<BreachView> Service::AssessBreach(int64_t id, const std::string& actor) {
       for (const json& t : d["template_ids"])
         if (t.is_number_integer()) swept.emplace(t.get<int64_t>(), e.at);
   }
+  std::map<std::string, std::vector<int64_t>> born_of;  // subject -> template ids made
+  for (const auto& [tid, t] : born) born_of[t.subject].push_back(tid);
   static const std::vector<const AuditEvent*> kNone;
   auto events_of = [&](const std::string& subject) -> const std::vector<const AuditEvent*>& {
     auto it = by_subject.find(subject);
@@ -292,8 +294,9 @@ Result<BreachView> Service::AssessBreach(int64_t id, const std::string& actor) {
         // Still stored now, so stored through the window if made before its end.
         if (t.created_at <= to) hit.insert("template");
       }
-      for (const auto& [tid, t] : born) {
-        if (t.subject != s || stored.count(tid) || !in_scope(t.purpose)) continue;
+      for (int64_t tid : born_of[s]) {
+        const Born& t = born.at(tid);
+        if (stored.count(tid) || !in_scope(t.purpose)) continue;
         linked = true;
         if (t.at > to) continue;
         std::optional<UnixTime> end = deleted_at(tid, t, f);
