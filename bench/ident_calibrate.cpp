@@ -12,12 +12,15 @@
 //    rules (first photo only, mean template, all photos with the minimum
 //    distance) over thresholds. --write-lists DIR writes gallery.tsv and
 //    probes.tsv for `facegate eval identify`.
+// --flip makes each photo's template the mean of its own and its mirror image's
+// (test-time flip; measured in docs/identification.md, not what the service does).
 // --cache FILE keeps the templates between runs (delete it afterwards: they
 // are biometric data of the photographed people, even if public).
 #include <facegate/vision.h>
 
 #include <algorithm>
 #include <atomic>
+#include <opencv2/core.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -108,15 +111,20 @@ struct Rates {
 
 int main(int argc, char** argv) {
   std::string root = FACEGATE_FACEDATA, emit, cache, lists;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool flip = false;
+  for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--root") root = argv[i + 1];
-    else if (a == "--emit") emit = argv[i + 1];
-    else if (a == "--cache") cache = argv[i + 1];
-    else if (a == "--write-lists") lists = argv[i + 1];
+    if (a == "--flip") {
+      flip = true;
+      continue;
+    }
+    if (i + 1 < argc && a == "--root") root = argv[++i];
+    else if (i + 1 < argc && a == "--emit") emit = argv[++i];
+    else if (i + 1 < argc && a == "--cache") cache = argv[++i];
+    else if (i + 1 < argc && a == "--write-lists") lists = argv[++i];
     else {
       std::fprintf(stderr, "usage: ident_calibrate [--root DIR] [--emit FILE.cpp] [--cache FILE] "
-                           "[--write-lists DIR]\n");
+                           "[--write-lists DIR] [--flip]\n");
       return 2;
     }
   }
@@ -148,6 +156,19 @@ int main(int argc, char** argv) {
         if (c < 0) continue;
         auto t = (*engine)->Extract(grant, *img, (*faces)[c]);
         if (t.ok()) photos[i].v = t->values();
+        if (t.ok() && flip) {  // test-time flip: mean of the photo's and its mirror's template
+          cv::Mat m;
+          cv::flip(*img, m, 1);
+          auto ff = (*engine)->Detect(grant, m);
+          if (!ff.ok()) continue;
+          const int c2 = vision::NearestToCentre(*ff, m.size());
+          if (c2 < 0) continue;
+          auto t2 = (*engine)->Extract(grant, m, (*ff)[c2]);
+          if (!t2.ok()) continue;
+          auto v = *photos[i].v;
+          for (size_t k = 0; k < v.size(); ++k) v[k] = 0.5f * (v[k] + t2->values()[k]);
+          photos[i].v = v;
+        }
       }
     };
     std::vector<std::thread> pool;
