@@ -995,8 +995,13 @@ int Run(int argc, char** argv) {
     int sweep_every = 300;
     double rate = 20;
   } sv;
+  // Keys live with the data: apikeys.db next to facegate.db, or the shared PostgreSQL
+  // database's api_keys table when the nodes share one (this home's keys copied in).
   auto open_keys = [&]() -> std::unique_ptr<server::ApiKeyStore> {
-    auto k = server::ApiKeyStore::Open(ctx.svc->config().data_dir + "/apikeys.db");
+    const service::Config& cfg = ctx.svc->config();
+    const std::string local = cfg.data_dir + "/apikeys.db";
+    auto k = cfg.database.empty() ? server::ApiKeyStore::Open(local)
+                                  : server::ApiKeyStore::OpenPostgres(cfg.database, local);
     if (!k.ok()) { rc = Report(ctx, k.status()); return nullptr; }
     return std::move(k).value();
   };
@@ -1059,7 +1064,7 @@ int Run(int argc, char** argv) {
     std::cout << "stopping (signal " << sig << ")" << std::endl;
     (*s)->Stop();
   });
-  auto* apikey = app.add_subcommand("apikey", "API keys for the REST API (stored hashed in apikeys.db)");
+  auto* apikey = app.add_subcommand("apikey", "API keys for the REST API (stored hashed: in apikeys.db, or in the shared PostgreSQL database with --db)");
   apikey->require_subcommand(1);
   auto* kcreate = apikey->add_subcommand("create", "make a key; the key is printed once and never again");
   kcreate->add_option("--role", sv.role, "admin | operator | auditor | device")->required();

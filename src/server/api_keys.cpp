@@ -12,6 +12,8 @@ namespace facegate::server {
 
 using json = nlohmann::json;
 
+void ClosePg(pg_conn* c);  // api_keys_postgres.cpp
+
 const char* ToString(Role r) {
   switch (r) {
     case Role::kAdmin:
@@ -34,18 +36,18 @@ std::optional<Role> ParseRole(const std::string& s) {
   return std::nullopt;
 }
 
-namespace {
-
-constexpr const char* kPrefix = "fgk_";
-
-// The stored form of a secret: BLAKE2b-256. Secrets are 256 random bits, so a fast
-// hash cannot be inverted by guessing; the database alone lets nobody authenticate.
-std::string HashSecret(const std::string& secret) {
+// Secrets are 256 random bits, so a fast hash cannot be inverted by guessing; the
+// database alone lets nobody authenticate.
+std::string HashApiKeySecret(const std::string& secret) {
   unsigned char out[crypto_generichash_BYTES];
   crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(secret.data()),
                      secret.size(), nullptr, 0);
   return std::string(reinterpret_cast<const char*>(out), sizeof out);
 }
+
+namespace {
+
+constexpr const char* kPrefix = "fgk_";
 
 std::string RandomHex(size_t bytes) {
   std::string raw(bytes, '\0');
@@ -150,7 +152,8 @@ Result<std::unique_ptr<ApiKeyStore>> ApiKeyStore::Open(const std::string& path) 
 }
 
 ApiKeyStore::~ApiKeyStore() {
-  sqlite3_close(db_);
+  if (db_) sqlite3_close(db_);
+  if (pg_) ClosePg(pg_);
 }
 
 Result<CreatedKey> ApiKeyStore::Create(Role role, const std::string& device,
@@ -171,10 +174,14 @@ Result<CreatedKey> ApiKeyStore::Create(Role role, const std::string& device,
   out.key.created_at = now;
   out.secret = NewSecret();
   std::lock_guard<std::mutex> lock(mu_);
+  if (pg_) {
+    FG_RETURN_IF_ERROR(PgInsert(out.key, HashApiKeySecret(out.secret)));
+    return out;
+  }
   Stmt st(db_,
           "INSERT INTO api_keys(id, hash, role, device, purposes, created_at) VALUES(?,?,?,?,?,?)");
   st.Text(1, out.key.id);
-  st.Blob(2, HashSecret(out.secret));
+  st.Blob(2, HashApiKeySecret(out.secret));
   st.Text(3, ToString(role));
   st.Text(4, device);
   st.Text(5, json(purposes).dump());
@@ -186,10 +193,11 @@ Result<CreatedKey> ApiKeyStore::Create(Role role, const std::string& device,
 Result<ApiKey> ApiKeyStore::Authenticate(const std::string& secret) {
   if (secret.rfind(kPrefix, 0) != 0) return Status::NotFound("not a facegate API key");
   std::lock_guard<std::mutex> lock(mu_);
+  if (pg_) return PgAuthenticate(HashApiKeySecret(secret));
   Stmt st(db_,
           "SELECT id, role, device, purposes, created_at, revoked_at FROM api_keys "
           "WHERE hash = ? AND revoked_at IS NULL");
-  st.Blob(1, HashSecret(secret));
+  st.Blob(1, HashApiKeySecret(secret));
   int rc = sqlite3_step(st.s);
   if (rc == SQLITE_ROW) return RowToKey(st);
   if (rc == SQLITE_DONE) return Status::NotFound("unknown or revoked API key");
@@ -198,6 +206,7 @@ Result<ApiKey> ApiKeyStore::Authenticate(const std::string& secret) {
 
 Result<std::vector<ApiKey>> ApiKeyStore::List() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (pg_) return PgList();
   Stmt st(db_,
           "SELECT id, role, device, purposes, created_at, revoked_at FROM api_keys ORDER BY "
           "created_at, id");
@@ -210,6 +219,7 @@ Result<std::vector<ApiKey>> ApiKeyStore::List() {
 
 Status ApiKeyStore::Revoke(const std::string& id, UnixTime now) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (pg_) return PgRevoke(id, now);
   Stmt st(db_, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
   st.Int(1, now);
   st.Text(2, id);
@@ -221,6 +231,7 @@ Status ApiKeyStore::Revoke(const std::string& id, UnixTime now) {
 
 Result<int64_t> ApiKeyStore::CountActive(Role role) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (pg_) return PgCountActive(role);
   Stmt st(db_, "SELECT count(*) FROM api_keys WHERE role = ? AND revoked_at IS NULL");
   st.Text(1, ToString(role));
   if (sqlite3_step(st.s) != SQLITE_ROW) return SqlError(db_, "cannot count API keys");

@@ -24,6 +24,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <mutex>
@@ -2027,6 +2028,14 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo) {
                             " (check that the server runs and the conninfo's host, port, user "
                             "and dbname)");
   }
+  // The server's NOTICEs ("relation ... already exists, skipping" from the idempotent
+  // schema steps) are not the user's business; warnings and errors still show.
+  PQsetNoticeProcessor(
+      conn,
+      [](void*, const char* message) {
+        if (std::strncmp(message, "NOTICE:", 7) != 0) std::fputs(message, stderr);
+      },
+      nullptr);
   auto store = std::make_unique<PostgresStore>(conn);
   FG_RETURN_IF_ERROR(store->Configure());
   FG_RETURN_IF_ERROR(store->Migrate());

@@ -49,9 +49,10 @@ class ServeProcess {
       : home_(std::move(home)), database_(std::move(database)) {}
   ~ServeProcess() { Stop(); }
 
-  // Starts the binary on an ephemeral port and reads its first lines for the port and the
-  // admin key it made on first start. False (with `error`) if it did not come up in time.
-  bool Start(std::string* error) {
+  // Starts the binary on an ephemeral port and reads its first lines for the port and,
+  // when `expect_admin_key`, the admin key it made because the shared database held none.
+  // False (with `error`) if it did not come up in time.
+  bool Start(std::string* error, bool expect_admin_key = true) {
     int out[2];
     if (::pipe(out) != 0) return Err(error, "pipe failed");
     const std::string log = (home_ / "serve.log").string();
@@ -91,7 +92,7 @@ class ServeProcess {
       auto at = buf.find(tag);
       if (at != std::string::npos && buf.find("/v1/", at) != std::string::npos) {
         port_ = std::atoi(buf.c_str() + at + tag.size());
-        if (port_ > 0 && !admin_key_.empty()) return true;
+        if (port_ > 0 && (!admin_key_.empty() || !expect_admin_key)) return true;
       }
     }
     return Err(error,
@@ -118,6 +119,7 @@ class ServeProcess {
     return c;
   }
   const std::string& admin_key() const { return admin_key_; }
+  void set_admin_key(std::string key) { admin_key_ = std::move(key); }
   std::string Log() const { return ReadBytes((home_ / "serve.log").string()); }
 
  private:
@@ -140,6 +142,22 @@ std::string Base64(const std::string& bytes) {
                     bytes.size(), sodium_base64_VARIANT_ORIGINAL);
   out.resize(out.find('\0'));
   return out;
+}
+
+// Runs the CLI with FACEGATE_HOME=home on the shared database; its exit code and stdout.
+std::pair<int, std::string> Cli(const fs::path& home, const std::string& database,
+                                const std::string& args) {
+  const std::string cmd = "FACEGATE_HOME='" + home.string() + "' FACEGATE_DB=\"" + database +
+                          "\" FACEGATE_MODELS='" + FACEGATE_MODELS + "' FACEGATE_LOCK='" +
+                          FACEGATE_LOCK + "' '" + FACEGATE_CLI + "' " + args;
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return {-1, ""};
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int st = ::pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
 }
 
 json Body(const httplib::Result& r) {
@@ -165,12 +183,20 @@ class TwoServeNodes : public ::testing::Test {
     b_ = std::make_unique<ServeProcess>(root_ / "b", database);
     std::string error;
     ASSERT_TRUE(a_->Start(&error)) << error;
-    // The nodes share the master key that wraps subject keys (deployed like a TLS key);
-    // each keeps its own API keys (apikeys.db), so each printed its own admin key.
+    // The nodes share the master key that wraps subject keys (deployed like a TLS key).
     fs::copy_file(root_ / "a" / "master.key", root_ / "b" / "master.key",
                   fs::copy_options::overwrite_existing);
     fs::permissions(root_ / "b" / "master.key", fs::perms::owner_read | fs::perms::owner_write);
-    ASSERT_TRUE(b_->Start(&error)) << error;
+    // API keys are in the shared database too: A made the first admin key, so B makes
+    // none at start; B's operator desk gets its own admin key from the CLI on B's home.
+    database_ = database;
+    auto [rc, out] = Cli(root_ / "b", database, "--json apikey create --role admin");
+    ASSERT_EQ(rc, 0) << out;
+    const json made = json::parse(out, nullptr, false);
+    ASSERT_TRUE(made.is_object()) << out;
+    b_key_id_ = made["id"];
+    ASSERT_TRUE(b_->Start(&error, /*expect_admin_key=*/false)) << error;
+    b_->set_admin_key(made["key"]);
     EXPECT_NE(a_->admin_key(), b_->admin_key());
   }
   void TearDown() override {
@@ -201,7 +227,7 @@ class TwoServeNodes : public ::testing::Test {
     return Body(n)["notice_id"];
   }
 
-  std::string base_, schema_;
+  std::string base_, schema_, database_, b_key_id_;
   fs::path root_;
   std::unique_ptr<ServeProcess> a_, b_;
 };
@@ -273,6 +299,27 @@ TEST_F(TwoServeNodes, C4_EnrolOnNodeAVerifyOnNodeBAndAWithdrawalOnAIsRefusedByBW
   const json listed = Body(events);
   for (const json& ev : listed["items"]) actors.insert(ev["actor"].get<std::string>());
   EXPECT_GE(actors.size(), 2u) << events->body;
+}
+
+// One set of API keys for every node: the key made on B's home works on A, and once
+// revoked on A (CLI on A's home) B refuses it at its next request.
+TEST_F(TwoServeNodes, AKeyMadeOnOneNodeWorksOnTheOtherAndARevocationHoldsOnBoth) {
+  auto ca = a_->Client();
+  ca.set_bearer_token_auth(b_->admin_key().c_str());
+  auto cb = b_->Client();
+  auto on_a = ca.Get("/v1/audit/verify");
+  ASSERT_TRUE(on_a) << a_->Log();
+  EXPECT_EQ(on_a->status, 200) << "node A refused the key made on node B's home: " << on_a->body;
+  ASSERT_EQ(cb.Get("/v1/audit/verify")->status, 200);
+
+  auto [rc, out] = Cli(root_ / "a", database_, "apikey revoke " + b_key_id_);
+  ASSERT_EQ(rc, 0) << out;
+  auto after = cb.Get("/v1/audit/verify");
+  ASSERT_TRUE(after) << b_->Log();
+  EXPECT_EQ(after->status, 401) << "node B still took a key revoked on node A: " << after->body;
+  EXPECT_EQ(ca.Get("/v1/audit/verify")->status, 401);
+  // A's own key is untouched.
+  EXPECT_EQ(a_->Client().Get("/v1/audit/verify")->status, 200);
 }
 
 // Node B has loaded its identification scope; a person enrolled afterwards on node A is
