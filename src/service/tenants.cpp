@@ -512,6 +512,7 @@ void FacegateObjects(std::vector<std::string>* tables, std::vector<std::string>*
   static const std::regex function(R"(CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+([A-Za-z_][A-Za-z0-9_]*))",
                                    std::regex::icase);
   tables->push_back("schema_migrations");
+  tables->push_back("api_keys");  // the REST API keys the nodes share (server/api_keys_postgres.cpp)
   for (const store::Migration& m : store::PostgresMigrations()) {
     const std::string sql = m.sql;
     for (std::sregex_iterator it(sql.begin(), sql.end(), table), e; it != e; ++it)
