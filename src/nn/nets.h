@@ -36,6 +36,28 @@ class RecognitionNet {
   std::unique_ptr<DnnRunner> runner_;
 };
 
+// The npm package of the 512-D feature net, as pinned in models.lock.
+inline constexpr const char* kFeatureNetPackage = "faceplugin-face-recognition-js";
+inline constexpr int kFeatureDim = 512;
+
+// faceplugin's face feature net (model/fr_feature.onnx: a MobileFaceNet with PReLU, exported
+// from PyTorch): a 112x112 chip aligned on five points (eyes, nose tip, mouth corners) to the
+// ArcFace reference -> 512 values, compared after L2 normalisation (docs/vision.md).
+class FeatureNet {
+ public:
+  static constexpr int kInputSize = 112;
+  static Result<std::unique_ptr<FeatureNet>> Load(const ModelFiles& files);
+  ~FeatureNet();
+  // input: CV_32FC3 112x112 RGB 0..255; the net is fed (x - 127) / 128 as faceplugin's
+  // reference does. Output: the raw 512 values (not normalised). kInvalidInput for another
+  // size or type.
+  Result<std::array<float, kFeatureDim>> Run(const cv::Mat& rgb112);
+
+ private:
+  explicit FeatureNet(std::unique_ptr<DnnRunner> runner);
+  std::unique_ptr<DnnRunner> runner_;
+};
+
 // 68-point face landmarks (iBUG 300-W order).
 class LandmarkNet {
  public:
