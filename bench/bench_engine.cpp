@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
   config.model_dir = FACEGATE_MODELS;
   config.lock_file = FACEGATE_LOCK;
   config.min_detection_score = 0.5f;               // face-api's default
-  config.align = vision::AlignMode::kFaceApiCrop;  // the same work as face-api's descriptor crop
+  config.recognizer = vision::Recognizer::kFaceApi;  // the same nets as face-api's pipeline
+  config.align = vision::AlignMode::kFaceApiCrop;    // and its descriptor crop
   config.threads = threads;
   auto engine_or = vision::Engine::Load(config);
   if (!engine_or.ok()) return Fail(engine_or.status().ToString());

@@ -16,6 +16,7 @@
 // (test-time flip; measured in docs/identification.md, not what the service does).
 // --cache FILE keeps the templates between runs (delete it afterwards: they
 // are biometric data of the photographed people, even if public).
+#include <facegate/service.h>
 #include <facegate/vision.h>
 
 #include <algorithm>
@@ -34,7 +35,9 @@
 #include <thread>
 #include <vector>
 
+#include "gallery/mean.h"
 #include "gallery/open_set.h"
+#include "service/calibration.h"
 #include "policy/gate.h"
 #include "vision/detection.h"
 
@@ -135,6 +138,7 @@ int main(int argc, char** argv) {
                         d.path().filename().string(), std::nullopt});
   std::sort(photos.begin(), photos.end(), [](auto& a, auto& b) { return a.rel < b.rel; });
   const auto t0 = std::chrono::steady_clock::now();
+  std::string model_id = "templates read from --cache";
   if (cache.empty() || !LoadCache(cache, photos)) {
     vision::EngineConfig config;
     config.model_dir = FACEGATE_MODELS;
@@ -144,6 +148,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "cannot load the models: %s\n", engine.status().ToString().c_str());
       return 1;
     }
+    model_id = (*engine)->model_version();
     const Grant grant = policy::Gate::AuthorizeResearch("facedata: lfw identification calibration");
     std::atomic<size_t> next{0};
     auto work = [&] {
@@ -212,9 +217,9 @@ int main(int argc, char** argv) {
     for (auto& [id, ph] : ids) {
       if (ph.size() < 2) continue;
       const size_t g = std::max<size_t>(1, ph.size() / 2);
-      Vec m{};
-      for (size_t i = 0; i < g; ++i)
-        for (int d = 0; d < kTemplateDim; ++d) m[d] += (*ph[i]->v)[d] / float(g);
+      gallery::MeanAccumulator acc;
+      for (size_t i = 0; i < g; ++i) acc.Add(ph[i]->v->data());
+      const Vec m = acc.Mean();
       for (size_t i = g; i < ph.size(); ++i) genuine.push_back(Dist(m, *ph[i]->v));
       for (const auto& p : photos)
         if (p.v && p.identity != id) impostor.push_back(Dist(m, *p.v));
@@ -249,11 +254,13 @@ int main(int argc, char** argv) {
                 c.threshold, c.extrapolated ? "(tail model)" : "(empirical) ",
                 100 * genuine_accept(c.threshold));
   }
-  std::printf("max scope at 0.617 for 1%%: %llu; at 0.5: %llu; at 0.45: %llu; at 0.4: %llu\n",
-              (unsigned long long)model->MaxScopeSize(0.617f, 0.01),
-              (unsigned long long)model->MaxScopeSize(0.5f, 0.01),
-              (unsigned long long)model->MaxScopeSize(0.45f, 0.01),
-              (unsigned long long)model->MaxScopeSize(0.4f, 0.01));
+  const float vt = service::DefaultVerifyThreshold();
+  std::printf("max scope for 1%% at the verify threshold %.4f: %llu; at -0.05: %llu; at -0.1: %llu; "
+              "at -0.15: %llu\n", vt,
+              (unsigned long long)model->MaxScopeSize(vt, 0.01),
+              (unsigned long long)model->MaxScopeSize(vt - 0.05f, 0.01),
+              (unsigned long long)model->MaxScopeSize(vt - 0.1f, 0.01),
+              (unsigned long long)model->MaxScopeSize(vt - 0.15f, 0.01));
 
   if (!emit.empty()) {
     constexpr size_t kLowest = 3000;
@@ -273,7 +280,7 @@ int main(int argc, char** argv) {
            "// Derived statistics only, no template: distances between a photo and a person's\n"
            "// mean template (first half of their photos): the lowest impostor (different-\n"
            "// person) distances, sparse ranks of the rest, and genuine (same-person) percentiles.\n"
-           "// Model: face-api 1.7.15 face_recognition_model, similarity alignment.\n"
+           "// Model: the engine's default recognizer (" << model_id << ").\n"
            "#include \"service/calibration.h\"\n\nnamespace facegate::service::calibration_data {\n\n";
     out << "const uint64_t kImpostorCount = " << n << ";\n";
     out << "const uint64_t kGenuineCount = " << genuine.size() << ";\n";
@@ -305,6 +312,20 @@ int main(int argc, char** argv) {
     }
     out << "\n};\n\n}  // namespace facegate::service::calibration_data\n";
     std::printf("wrote %s\n", emit.c_str());
+  }
+
+  {
+    // The shipped rule on the shipped calibration data (rebuild after --emit to see new data).
+    const service::ScopeThreshold r = service::ThresholdForScope(1, service::DefaultVerifyThreshold());
+    std::printf("shipped scope rule: warns past %llu members, refuses past %llu\n",
+                (unsigned long long)r.max_comfortable, (unsigned long long)r.max_supported);
+    for (uint64_t n : {1ull, 10ull, 100ull, 272ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+                       r.max_supported, 10000000ull}) {
+      const service::ScopeThreshold t = service::ThresholdForScope(n, service::DefaultVerifyThreshold());
+      std::printf("  %9llu  t=%.4f  same-person match %.1f%%%s%s\n", (unsigned long long)n, t.threshold,
+                  100 * t.genuine_accept, t.extrapolated ? "  (tail model)" : "",
+                  !t.supported ? "  refused" : (t.warning.empty() ? "" : "  warned"));
+    }
   }
 
   // Open-set protocol.
@@ -349,10 +370,9 @@ int main(int argc, char** argv) {
       else if (rule == kAllMin)
         for (auto& v : vs) g.push_back({id, v});
       else {
-        Vec m{};
-        for (auto& v : vs)
-          for (int i = 0; i < kTemplateDim; ++i) m[i] += v[i] / float(vs.size());
-        g.push_back({id, m});
+        gallery::MeanAccumulator acc;
+        for (auto& v : vs) acc.Add(v.data());
+        g.push_back({id, acc.Mean()});
       }
     }
     // Nearest gallery entry of every probe.
@@ -384,19 +404,22 @@ int main(int argc, char** argv) {
       r.rank1 /= double(ne), r.identified /= double(ne), r.rejected /= double(ns);
       return r;
     };
-    const float scope_t =
-        std::min(0.617f, model->ThresholdFor(0.01, enrolled.size()).threshold);
+    const float scope_t = std::min(service::DefaultVerifyThreshold(),
+                                   model->ThresholdFor(0.01, enrolled.size()).threshold);
     std::printf("\n%s (%zu gallery templates): rank-1 %.1f%%\n", names[rule], g.size(),
                 100 * rates(10).rank1);
     std::printf("   threshold  identified  strangers rejected\n");
-    for (float t : {0.40f, 0.42f, 0.44f, 0.45f, 0.46f, 0.48f, 0.50f, 0.52f, 0.55f, 0.617f, scope_t}) {
+    std::vector<float> ts;
+    for (float d : {-0.12f, -0.08f, -0.06f, -0.04f, -0.02f, 0.f, 0.02f, 0.04f, 0.06f, 0.08f})
+      ts.push_back(scope_t + d);
+    for (float t : ts) {
       Rates r = rates(t);
       std::printf("   %.4f%s   %6.1f%%    %6.1f%%\n", t, t == scope_t ? "*" : " ",
                   100 * r.identified, 100 * r.rejected);
     }
     float best_t = 0;
     double best_min = 0;
-    for (float t = 0.30f; t < 0.70f; t += 0.0025f) {
+    for (float t = 0.20f; t < 1.80f; t += 0.0025f) {
       Rates r = rates(t);
       if (std::min(r.identified, r.rejected) > best_min) best_min = std::min(r.identified, r.rejected), best_t = t;
     }

@@ -6,12 +6,13 @@
 //    share each level gets with the shipped limits.
 // 2. Those pairs with the second photo degraded in memory
 //    (blurred, darkened, overexposed, flattened, downscaled, rotated, eyes or lower face
-//    covered): verification accuracy at the shipped threshold 0.617 (a photo without a face
+//    covered): verification accuracy at the shipped threshold (a photo without a face
 //    counts as an error), the median raw measure, and how often the degraded photo is graded
 //    poor.
 //
 //   nice -n 10 build/bench/quality_calibrate [--stride 4] [--utk-stride 1] [--threads 2]
 //                                            [--root ../shared/facedata]
+#include <facegate/service.h>
 #include <facegate/vision.h>
 
 #include <algorithm>
@@ -39,7 +40,7 @@ using namespace facegate::vision;
 
 namespace {
 
-constexpr float kVerifyThreshold = 0.617f;  // service::DefaultVerifyThreshold (docs/vision.md)
+const float kVerifyThreshold = service::DefaultVerifyThreshold();  // docs/vision.md
 
 struct Raw {
   float iod = 0, sharpness = 0, brightness = 0, contrast = 0, yaw = 0, pitch = 0, roll = 0,

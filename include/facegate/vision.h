@@ -54,11 +54,20 @@ struct StageTimings {
   double decode_ms = 0, detect_ms = 0, landmarks_ms = 0, align_ms = 0, embed_ms = 0;
 };
 
+// The net that makes templates. Templates of different recognizers (or alignments) are not
+// comparable; Engine::model_version names both.
+enum class Recognizer {
+  kFeatureNet,  // faceplugin's 512-D net on a five-point chip, projected to 128-D (default;
+                // docs/vision.md: the open-set target of docs/identification.md needs it)
+  kFaceApi,     // face-api's 128-D net (a dlib ResNet port) on the chip `align` chooses
+};
+
 struct EngineConfig {
   std::string model_dir;   // where `facegate models install` put the files
   std::string lock_file;   // models.lock with the sha256 of every file
   float min_detection_score = 0.5f;
-  AlignMode align = AlignMode::kSimilarity;
+  Recognizer recognizer = Recognizer::kFeatureNet;
+  AlignMode align = AlignMode::kSimilarity;  // face-api's chip; used by Recognizer::kFaceApi only
   int threads = 0;  // 0: OpenCV's default
 };
 

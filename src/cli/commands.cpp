@@ -269,7 +269,7 @@ int Run(int argc, char** argv) {
       "below the scope rule's threshold for the scope's size; audited with the reason");
   pthr->add_option("name", pt.name, "an identification purpose")->required();
   auto* pthr_set = pthr->add_option("--identify", pt.identify,
-                                    "the distance at or below which the nearest member is named, e.g. 0.40");
+                                    "the distance at or below which the nearest member is named, e.g. 0.95");
   auto* pthr_clear = pthr->add_flag("--clear", pt.clear, "remove the operator's threshold (the scope rule applies)");
   pthr_set->excludes(pthr_clear);
   pthr->add_option("--reason", pt.reason, "why it is set or removed (required with --identify or --clear)");

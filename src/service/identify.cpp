@@ -12,6 +12,7 @@
 
 #include "common/tsv.h"
 #include "gallery/index.h"
+#include "gallery/mean.h"
 #include "service/calibration.h"
 #include "service/service_impl.h"
 #include "service/threshold_rule.h"
@@ -53,6 +54,9 @@ Result<IdentifyResult> Service::Identify(const std::string& purpose, const std::
   auto rgb = vision::DecodeImage(image_bytes);
   res.timings.decode_ms = MsSince(t0);
   if (!rgb.ok()) return I.Fail(actor, act, "", purpose, rgb.status(), {{"grant", grant->id()}});
+  // The engine first: scopes index only templates of its model.
+  auto engine = I.Engine();
+  if (!engine.ok()) return I.Fail(actor, act, "", purpose, engine.status(), {{"grant", grant->id()}});
   // Members: subjects with an active identification consent (REQ SC2, C1).
   auto scope = I.Scopes().Get(*grant, [&](const std::string& subject) {
     return I.gate->CandidateConsent(subject, purpose).ok();
@@ -69,6 +73,12 @@ Result<IdentifyResult> Service::Identify(const std::string& purpose, const std::
   res.genuine_accept_rate = rule.genuine_accept;
   res.max_scope_size = rule.max_supported;
   res.warning = rule.warning;
+  if (const std::size_t other = (*scope)->OtherModelTemplates(); other > 0) {
+    if (!res.warning.empty()) res.warning += "; ";
+    res.warning += std::to_string(other) + " template(s) of this scope were made by another model than " +
+                   (*engine)->model_version() +
+                   " and are not searched: enrol those people again (facegate enrol)";
+  }
   // The operator's stricter threshold, when set, may serve a scope the rule refuses (SC2).
   auto op = I.store->GetIdentifyThreshold(purpose);
   if (!op.ok()) {
@@ -130,7 +140,7 @@ Result<IdentifyResult> Service::Identify(const std::string& purpose, const std::
     rgb->setTo(cv::Scalar::all(0));
     return I.Fail(actor, act, "", purpose, face.status(), base);
   }
-  FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());
+  vision::Engine* eng = *engine;
   auto probe = eng->Extract(*grant, *rgb, *face, &res.timings);
   rgb->setTo(cv::Scalar::all(0));
   if (!probe.ok()) return I.Fail(actor, act, "", purpose, probe.status(), base);
@@ -242,21 +252,19 @@ Result<EvalIdentifyReport> Service::EvalIdentify(const std::string& gallery_file
     if (!v) rep.no_face_paths.push_back(path);
   rep.photos_without_face = int64_t(rep.no_face_paths.size());
   // The gallery as a scope holds it: one mean template per identity.
-  std::map<std::string, std::pair<std::array<double, kTemplateDim>, int>> sums;
+  std::map<std::string, gallery::MeanAccumulator> sums;
   for (const Labelled& g : gallery) {
     ++rep.gallery_photos;
     const auto& v = templates[g.path];
     if (!v) continue;
-    auto& [sum, n] = sums[g.identity];
-    for (int d = 0; d < kTemplateDim; ++d) sum[d] += (*v)[d];
-    ++n;
+    sums[g.identity].Add(v->data());
   }
   gallery::Index index;
   std::vector<std::string> identity_of;
   std::map<std::string, bool> enrolled;
-  for (auto& [identity, sn] : sums) {
-    std::array<float, kTemplateDim> mean;
-    for (int d = 0; d < kTemplateDim; ++d) mean[d] = float(sn.first[d] / sn.second);
+  for (auto& [identity, acc] : sums) {
+    std::array<float, kTemplateDim> mean = acc.Mean();
+    acc.sum.fill(0);
     FG_RETURN_IF_ERROR(index.Add(int64_t(identity_of.size()), gallery::Vector(mean)));
     identity_of.push_back(identity);
     enrolled[identity] = true;

@@ -116,7 +116,7 @@ Result<IdentifyThresholdReport> Service::SetIdentifyThreshold(const std::string&
                                        "with the threshold and in the audit log"));
   if (!std::isfinite(threshold) || threshold <= 0)
     return I.Fail(actor, act, "", purpose,
-                  Status::InvalidInput("the threshold must be a positive distance, e.g. 0.40"));
+                  Status::InvalidInput("the threshold must be a positive distance, e.g. 0.95"));
   FG_ASSIGN_OR_RETURN(IdentifyThresholdReport now, ThresholdReport(*I.store, *I.gate, I.config.verify_threshold, purpose, std::nullopt));
   // Stricter only (REQ SC2): a larger threshold would accept more strangers than the rule allows.
   if (!(threshold < now.scope_rule_threshold))

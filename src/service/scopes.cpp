@@ -5,6 +5,8 @@
 #include <iterator>
 #include <set>
 
+#include "gallery/mean.h"
+
 namespace facegate::service {
 
 Scope::Scope(std::string purpose) : purpose_(std::move(purpose)) {}
@@ -41,11 +43,10 @@ std::size_t Scope::Templates() const {
 }
 
 Status Scope::Reindex(const std::string& subject, Member& m) {
-  std::array<float, gallery::kDim> mean{};
-  std::array<double, gallery::kDim> sum{};
-  for (const auto& v : m.values)
-    for (int d = 0; d < gallery::kDim; ++d) sum[d] += v[d];
-  for (int d = 0; d < gallery::kDim; ++d) mean[d] = float(sum[d] / double(m.values.size()));
+  gallery::MeanAccumulator acc;
+  for (const auto& v : m.values) acc.Add(v.data());
+  std::array<float, gallery::kDim> mean = acc.Mean();
+  acc.sum.fill(0);
   int64_t entry;
   {
     std::lock_guard lock(map_mu_);
@@ -229,9 +230,24 @@ Status ScopeRegistry::IndexMember(Scope& scope, const Grant& grant, const std::s
     ids.clear();
     for (const SealedTemplate& t : now) ids.push_back(t.id);
   }
-  for (std::size_t m = 0; m < ids.size(); ++m)
+  std::string model;
+  {
+    std::lock_guard lock(mu_);
+    model = model_;
+  }
+  for (std::size_t m = 0; m < ids.size(); ++m) {
+    if (!model.empty() && (*opened)[m].model() != model) {
+      ++scope.other_model_;
+      continue;
+    }
     FG_RETURN_IF_ERROR(scope.AddLocked(subject, ids[m], gallery::Vector((*opened)[m].values())));
+  }
   return Status::Ok();
+}
+
+void ScopeRegistry::SetModel(std::string model) {
+  std::lock_guard lock(mu_);
+  model_ = std::move(model);
 }
 
 Status ScopeRegistry::Load(Scope& scope, const Grant& grant,

@@ -46,6 +46,9 @@ class Scope {
 
   std::size_t Subjects() const;   // members (one index entry each)
   std::size_t Templates() const;  // their enrolled templates
+  // Templates of the purpose made by another model (ScopeRegistry::SetModel), not indexed:
+  // their distances to this model's probes mean nothing. Their people must enrol again.
+  std::size_t OtherModelTemplates() const { return other_model_.load(); }
   gallery::IndexStats Stats() const { return index_.Stats(); }
 
  private:
@@ -60,6 +63,7 @@ class Scope {
   // Serialises loading, adds and removals of this scope (searches do not take it).
   std::mutex write_mu_;
   std::atomic<bool> ready_{false};  // loaded from the store
+  std::atomic<std::size_t> other_model_{0};
   // The purpose's template version the index reflects (Store::PurposeTemplateVersion),
   // and every template id the store held then, members' or not (guarded by write_mu_).
   std::atomic<int64_t> synced_version_{-1};
@@ -115,6 +119,9 @@ class ScopeRegistry {
   void Reload(const std::string& purpose);
 
   void SetProgress(ScopeProgress progress);
+  // The model id (vision::Engine::model_version) whose templates scopes index; templates of
+  // any other model are left out and counted (Scope::OtherModelTemplates). Empty: all.
+  void SetModel(std::string model);
 
  private:
   std::shared_ptr<Scope> Find(const std::string& purpose);
@@ -131,7 +138,8 @@ class ScopeRegistry {
 
   store::Store& store_;
   const store::Vault& vault_;
-  std::mutex mu_;  // guards scopes_ and progress_
+  std::mutex mu_;  // guards scopes_, progress_ and model_
+  std::string model_;
   std::map<std::string, std::shared_ptr<Scope>> scopes_;
   ScopeProgress progress_;
 };

@@ -22,9 +22,10 @@ namespace facegate::service {
 namespace fs = std::filesystem;
 
 float DefaultVerifyThreshold() {
-  // Mean of the ten fold-best thresholds on lfw-pairs.tsv with the similarity
-  // alignment (docs/vision.md; `facegate eval verify` reproduces it).
-  return 0.617f;
+  // Mean of the ten fold-best thresholds on lfw-pairs.tsv for the default recognizer
+  // (docs/vision.md; `facegate eval verify` reproduces it). Templates are unit vectors,
+  // so distances lie in [0, 2].
+  return 1.173f;
 }
 
 bool IsPostgresConninfo(const std::string& db) {
@@ -445,9 +446,29 @@ Result<VerifyResult> Service::Verify(const std::string& subject, const std::stri
                     : enrolled.status();
     return I.Fail(actor, act, subject, purpose, st, {{"grant", grant->id()}});
   }
+  FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());
+  // Only templates of the engine's model can be compared with its probe (docs/vision.md).
+  std::string other_model;
+  for (auto it = enrolled->begin(); it != enrolled->end();) {
+    if (it->model() == eng->model_version()) {
+      ++it;
+      continue;
+    }
+    other_model = it->model();
+    it->Wipe();
+    it = enrolled->erase(it);
+  }
+  if (enrolled->empty()) {
+    rgb->setTo(cv::Scalar::all(0));
+    return I.Fail(actor, act, subject, purpose,
+                  Status(ErrorKind::kConflict,
+                         "subject '" + subject + "' was enrolled for '" + purpose + "' with model " +
+                             other_model + "; this engine makes templates of model " + eng->model_version() +
+                             ", which cannot be compared with them: enrol the subject again"),
+                  {{"grant", grant->id()}});
+  }
   auto face = I.OneFace(*grant, *rgb, &res.timings);
   if (!face.ok()) return I.Fail(actor, act, subject, purpose, face.status(), {{"grant", grant->id()}});
-  FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());
   auto p = I.store->GetPurpose(purpose);
   if (!p.ok()) return I.Fail(actor, act, subject, purpose, p.status(), {{"grant", grant->id()}});
   // A purpose that requires a live face does not match a photo held up (docs/liveness.md).

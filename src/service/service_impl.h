@@ -96,6 +96,8 @@ struct Service::Impl {
       ec.model_dir = config.model_dir;
       ec.lock_file = config.lock_file;
       FG_ASSIGN_OR_RETURN(engine, vision::Engine::Load(ec));
+      // Scopes index only what this engine's probes can be compared with.
+      Scopes().SetModel(engine->model_version());
     }
     return engine.get();
   }

@@ -1659,7 +1659,7 @@ Result<std::vector<int64_t>> PostgresStore::DeleteExpiredBreaches(UnixTime now) 
 
 static Status CheckIdentifyThreshold(const IdentifyThresholdRecord& t) {
   if (!(t.threshold > 0) || !std::isfinite(t.threshold))
-    return Status::InvalidInput("an identification threshold must be a positive distance, e.g. 0.40");
+    return Status::InvalidInput("an identification threshold must be a positive distance, e.g. 0.95");
   if (t.reason.empty())
     return Status::InvalidInput("an identification threshold needs the reason it was set (--reason)");
   return Status::Ok();

@@ -145,7 +145,10 @@ cv::Mat SimilarityChipToImage(const Landmarks68& landmarks, ChipTemplate kind, i
 
 cv::Mat SimilarityChip(const cv::Mat& rgbf, const Landmarks68& landmarks, ChipTemplate kind,
                        int size, double padding) {
-  cv::Mat m = SimilarityChipToImage(landmarks, kind, size, padding);
+  return SampleChip(rgbf, SimilarityChipToImage(landmarks, kind, size, padding), size);
+}
+
+cv::Mat SampleChip(const cv::Mat& rgbf, cv::Mat m, int size) {
   const double scale = std::hypot(m.at<double>(0, 0), m.at<double>(1, 0));
   // Like extract_image_chip: bilinear sampling of a face shrunk more than 2x
   // aliases, so sample a pyramid level instead.
@@ -156,7 +159,7 @@ cv::Mat SimilarityChip(const cv::Mat& rgbf, const Landmarks68& landmarks, ChipTe
     cv::pyrDown(src, down);
     src = down;
     s /= 2;
-    m /= 2.0;  // pyrDown's pixel i sits at 2i of the level above
+    m = m / 2.0;  // pyrDown's pixel i sits at 2i of the level above
   }
   // dlib's interpolate_bilinear: exact weights; a sample whose 2x2 neighbourhood
   // leaves the image is black (cv::warpAffine would quantise weights to 1/32).
@@ -180,6 +183,23 @@ cv::Mat SimilarityChip(const cv::Mat& rgbf, const Landmarks68& landmarks, ChipTe
     }
   }
   return chip;
+}
+
+std::vector<cv::Point2d> FivePoints(const Landmarks68& lm) {
+  return {Mean(lm, 36, 42), Mean(lm, 42, 48), cv::Point2d(lm[30].x, lm[30].y),
+          cv::Point2d(lm[48].x, lm[48].y), cv::Point2d(lm[54].x, lm[54].y)};
+}
+
+cv::Mat FivePointChipToImage(const Landmarks68& landmarks) {
+  std::vector<cv::Point2d> ref;
+  for (const auto& p : kFivePointReference) ref.emplace_back(p[0], p[1]);
+  cv::Mat image_to_chip = FitSimilarity(FivePoints(landmarks), ref), m;
+  cv::invertAffineTransform(image_to_chip, m);
+  return m;
+}
+
+cv::Mat FivePointChip(const cv::Mat& rgbf, const Landmarks68& landmarks) {
+  return SampleChip(rgbf, FivePointChipToImage(landmarks), kFeatureChipSize);
 }
 
 }  // namespace facegate::vision

@@ -57,4 +57,22 @@ cv::Mat SimilarityChipToImage(const Landmarks68& landmarks, ChipTemplate kind, i
 cv::Mat SimilarityChip(const cv::Mat& rgbf, const Landmarks68& landmarks, ChipTemplate kind,
                        int size = kChipSize, double padding = kChipPadding);
 
+// Bilinear samples of `rgbf` (CV_32FC3) at chip_to_image(u, v) for every chip pixel, with
+// exact weights; black where the 2x2 neighbourhood leaves the image. Halves the image first
+// (Gaussian pyramid) while the map would shrink it more than 2x, as dlib does.
+cv::Mat SampleChip(const cv::Mat& rgbf, cv::Mat chip_to_image, int size);
+
+// The feature net's chip (nn::FeatureNet): 112x112, five points (eye centres = mean of
+// 36..41 and 42..47, nose tip 30, mouth corners 48 and 54) mapped by the least-squares
+// similarity onto the ArcFace reference points kFivePointReference.
+inline constexpr int kFeatureChipSize = 112;
+inline constexpr double kFivePointReference[5][2] = {{38.2946, 51.6963}, {73.5318, 51.5014},
+                                                     {56.0252, 71.7366}, {41.5493, 92.3655},
+                                                     {70.7299, 92.2041}};
+// The five points of a face, in kFivePointReference's order.
+std::vector<cv::Point2d> FivePoints(const Landmarks68& landmarks);
+// The 2x3 CV_64F map from chip pixels to image pixels: the inverse of the fit image -> chip.
+cv::Mat FivePointChipToImage(const Landmarks68& landmarks);
+cv::Mat FivePointChip(const cv::Mat& rgbf, const Landmarks68& landmarks);
+
 }  // namespace facegate::vision

@@ -14,6 +14,8 @@
 #include "vision/engine_impl.h"
 #include "vision/image_ops.h"
 #include "vision/pipeline.h"
+#include "vision/projection.h"
+#include "vision/align.h"
 #include "vision/quality.h"
 
 namespace facegate::vision {
@@ -65,13 +67,20 @@ Result<std::unique_ptr<Engine>> Engine::Load(const EngineConfig& config) {
                       nn::ModelFiles::Open(config.model_dir, config.lock_file));
   auto impl = std::make_unique<Impl>();
   impl->config = config;
-  FG_ASSIGN_OR_RETURN(std::string package, files.PackageVersion(nn::kFaceApiPackage));
-  // Templates from different chips are not comparable, so the alignment is part of
-  // the model identity recorded with each template.
-  impl->model_version = package + "/face_recognition_model+" + AlignName(config.align);
+  // Templates from different nets, chips or projections are not comparable, so all three
+  // are part of the model identity recorded with each template.
+  if (config.recognizer == Recognizer::kFaceApi) {
+    FG_ASSIGN_OR_RETURN(std::string package, files.PackageVersion(nn::kFaceApiPackage));
+    impl->model_version = package + "/face_recognition_model+" + AlignName(config.align);
+    FG_ASSIGN_OR_RETURN(impl->recognition, nn::RecognitionNet::Load(files));
+  } else {
+    FG_ASSIGN_OR_RETURN(std::string package, files.PackageVersion(nn::kFeatureNetPackage));
+    impl->model_version =
+        package + "/fr_feature+five-point+" + projection_data::kSource;
+    FG_ASSIGN_OR_RETURN(impl->feature, nn::FeatureNet::Load(files));
+  }
   FG_ASSIGN_OR_RETURN(impl->ssd, nn::SsdNet::Load(files));
   FG_ASSIGN_OR_RETURN(impl->landmarks, nn::LandmarkNet::Load(files));
-  FG_ASSIGN_OR_RETURN(impl->recognition, nn::RecognitionNet::Load(files));
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
@@ -109,13 +118,22 @@ Result<Template> Engine::Extract(const Grant& grant, const cv::Mat& rgb, const F
     }
   }
   auto t0 = Clock::now();
-  const cv::Mat chip = RecognitionChip(ToFloatRgb(rgb), face.landmarks, impl_->config.align);
+  const bool feature = impl_->feature != nullptr;
+  const cv::Mat chip = feature ? FivePointChip(ToFloatRgb(rgb), face.landmarks)
+                               : RecognitionChip(ToFloatRgb(rgb), face.landmarks, impl_->config.align);
   if (chip.empty()) {
     return Status::InvalidInput("the face lies outside the image; pass a face detected on it");
   }
   if (timings) timings->align_ms = MsSince(t0);
   t0 = Clock::now();
-  FG_ASSIGN_OR_RETURN(auto values, impl_->recognition->Run(chip));
+  std::array<float, kTemplateDim> values;
+  if (feature) {
+    FG_ASSIGN_OR_RETURN(auto raw, impl_->feature->Run(chip));
+    values = ProjectFeature(raw);
+    std::fill(raw.begin(), raw.end(), 0.f);  // the unprojected vector identifies as well (REQ S2)
+  } else {
+    FG_ASSIGN_OR_RETURN(values, impl_->recognition->Run(chip));
+  }
   if (timings) timings->embed_ms = MsSince(t0);
   return Template(values, impl_->model_version);
 }

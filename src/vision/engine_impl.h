@@ -31,7 +31,8 @@ struct Engine::Impl {
   std::string model_version;
   std::unique_ptr<nn::SsdNet> ssd;
   std::unique_ptr<nn::LandmarkNet> landmarks;
-  std::unique_ptr<nn::RecognitionNet> recognition;
+  std::unique_ptr<nn::RecognitionNet> recognition;  // Recognizer::kFaceApi
+  std::unique_ptr<nn::FeatureNet> feature;          // Recognizer::kFeatureNet
   DetectStrategy strategy;
 
   // Attribute nets: loaded once, under attributes_once; attributes_status keeps a load error.

@@ -49,7 +49,8 @@ std::unique_ptr<vision::Engine> LoadEngine() {
   config.model_dir = FACEGATE_MODELS;
   config.lock_file = FACEGATE_LOCK;
   config.min_detection_score = 0.5f;               // face-api's SsdMobilenetv1Options default
-  config.align = vision::AlignMode::kFaceApiCrop;  // face-api's descriptor crop
+  config.recognizer = vision::Recognizer::kFaceApi;  // face-api's descriptor net
+  config.align = vision::AlignMode::kFaceApiCrop;    // and its descriptor crop
   auto engine = vision::Engine::Load(config);
   if (!engine.ok()) {
     ADD_FAILURE() << engine.status().ToString();

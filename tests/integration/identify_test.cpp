@@ -201,7 +201,7 @@ TEST(ScopeThreshold, ShrinksWithScopeSizeAndIsRefusedPastWhatTheModelServes) {
   auto small = service::ThresholdForScope(10, verify);
   EXPECT_TRUE(small.supported);
   EXPECT_TRUE(small.warning.empty());
-  auto big = service::ThresholdForScope(1'000'000, verify);
+  auto big = service::ThresholdForScope(100'000'000, verify);
   EXPECT_FALSE(big.supported);
   EXPECT_LT(big.genuine_accept, service::kMinGenuineAccept);
   // The limits are consistent with the rule.

@@ -117,7 +117,7 @@ TEST_F(OperatorThresholdTest, SC2_OperatorThresholdIsStoredAuditedAndUsedByIdent
   auto j = nlohmann::json::parse(show.out);
   EXPECT_TRUE(j["set"].get<bool>());
   EXPECT_EQ(j["reason"], "two sites merged; fewer false accepts");
-  auto loose = RunCli(home_, "purpose threshold site-entry --identify 0.9 --reason test");
+  auto loose = RunCli(home_, "purpose threshold site-entry --identify 1.9 --reason test");
   EXPECT_EQ(loose.exit_code, 2) << loose.out;
   EXPECT_NE(loose.out.find("stricter"), std::string::npos) << loose.out;
 

@@ -8,6 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "../unit/store/test_grants.h"
 #include "policy/gate.h"
 #include "testutil.h"
 
@@ -111,6 +112,29 @@ TEST_F(ServiceTest, SC1_VerificationComparesWithTheClaimedPersonsTemplateOnly) {
   ASSERT_TRUE(b_as_s2.ok());
   EXPECT_TRUE(b_as_s2->match);
   EXPECT_LT(b_as_s2->distance, 0.05);
+}
+
+// A template another model made (an earlier engine's, stored before an upgrade) is never
+// compared with this engine's probe: the distance would mean nothing. Verification says to
+// enrol again; after a new enrolment the person verifies on the new template alone.
+TEST_F(ServiceTest, TemplatesOfAnotherModelAreNeverComparedAndTheErrorSaysToEnrolAgain) {
+  Ready();
+  const std::string old_model = "@vladmandic/face-api@1.7.15/face_recognition_model+similarity";
+  auto planted = store::testing::PlantTemplate((home_ / "master.key").string(), svc_->store(), "S1",
+                                               "office-entry", old_model, store::testing::KnownValues());
+  ASSERT_TRUE(planted.ok()) << planted.status().ToString();
+
+  auto v = svc_->Verify("S1", "office-entry", ReadAll(Facedata(kA2)), "", "test");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().kind(), ErrorKind::kConflict);
+  EXPECT_NE(v.status().message().find(old_model), std::string::npos) << v.status().message();
+  EXPECT_NE(v.status().message().find("enrol the subject again"), std::string::npos);
+
+  ASSERT_TRUE(svc_->Enrol("S1", "office-entry", ReadAll(Facedata(kA1)), "", "test").ok());
+  auto again = svc_->Verify("S1", "office-entry", ReadAll(Facedata(kA2)), "", "test");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->match) << "distance " << again->distance;
+  EXPECT_NE(again->model, old_model);
 }
 
 TEST_F(ServiceTest, C5_OnceConsentIsSpentAndItsTemplateDeleted) {

@@ -1,5 +1,6 @@
 // The operator's identification threshold against the scope rule (REQ SC2,
 // docs/identification.md "Operator threshold"), on the shipped calibration data.
+#include <facegate/service.h>
 #include <gtest/gtest.h>
 
 #include "service/calibration.h"
@@ -8,7 +9,10 @@
 namespace facegate::service {
 namespace {
 
-constexpr float kVerify = 0.617f;
+const float kVerify = DefaultVerifyThreshold();
+
+// A scope size past what the model serves at 1% stranger false accepts.
+uint64_t PastTheLimit() { return 2 * ThresholdForScope(1, kVerify).max_supported + 1; }
 
 IdentifyThresholdRecord Op(float t) {
   IdentifyThresholdRecord r;
@@ -19,18 +23,19 @@ IdentifyThresholdRecord Op(float t) {
 }
 
 TEST(ThresholdRule, SC2_WithoutOperatorThresholdTheScopeRuleDecides) {
-  for (uint64_t n : {10ull, 100ull, 5000ull}) {
+  for (uint64_t n : {10ull, 100ull, PastTheLimit()}) {
     const ScopeThreshold rule = ThresholdForScope(n, kVerify);
     const EffectiveThreshold e = ApplyOperatorThreshold(rule, std::nullopt, n);
     EXPECT_FALSE(e.from_operator);
     EXPECT_EQ(e.threshold, rule.threshold);
     EXPECT_EQ(e.allowed, rule.supported) << n;
   }
-  EXPECT_FALSE(ThresholdForScope(5000, kVerify).supported);  // past max_scope_size
+  EXPECT_TRUE(ThresholdForScope(100, kVerify).supported);
+  EXPECT_FALSE(ThresholdForScope(PastTheLimit(), kVerify).supported);  // past max_scope_size
 }
 
 TEST(ThresholdRule, SC2_StricterOperatorThresholdServesAScopePastTheModelLimit) {
-  const uint64_t n = 5000;
+  const uint64_t n = PastTheLimit();
   const ScopeThreshold rule = ThresholdForScope(n, kVerify);
   ASSERT_FALSE(rule.supported);
   const float t = rule.threshold - 0.02f;
@@ -58,7 +63,7 @@ TEST(ThresholdRule, SC2_TheStricterOfOperatorAndScopeRuleApplies) {
 TEST(ThresholdRule, SC2_AScopeThatOutgrewTheOperatorThresholdIsRefused) {
   const ScopeThreshold at_1000 = ThresholdForScope(1000, kVerify);
   const float t = at_1000.threshold - 0.005f;  // fine for 1,000 members
-  const uint64_t grown = 200000;
+  const uint64_t grown = PastTheLimit();
   const ScopeThreshold rule = ThresholdForScope(grown, kVerify);
   ASSERT_FALSE(rule.supported);
   ASSERT_GT(t, rule.threshold);

@@ -139,5 +139,39 @@ TEST(LandmarksToImage, UndoesCentredPaddingAndAddsTheCropOrigin) {
   EXPECT_FLOAT_EQ(lm[0].y, 0.25f * 80 + 20);
 }
 
+// The feature net's chip: with the five points placed by a known similarity, the chip's map
+// sends each ArcFace reference point exactly onto its landmark, and a bright dot at the nose
+// tip lands at the reference nose position in the chip.
+TEST(FivePointChip, PutsTheFivePointsOnTheArcFaceReference) {
+  const double a = 2.1 * std::cos(0.3), b = 2.1 * std::sin(0.3);
+  const cv::Point2d t(160, 90);
+  auto place = [&](int k) {
+    const double x = kFivePointReference[k][0], y = kFivePointReference[k][1];
+    return cv::Point2f(static_cast<float>(a * x - b * y + t.x), static_cast<float>(b * x + a * y + t.y));
+  };
+  Landmarks68 lm{};
+  for (int i = 36; i < 42; ++i) lm[i] = place(0);  // both eyes: all six points at the centre
+  for (int i = 42; i < 48; ++i) lm[i] = place(1);
+  lm[30] = place(2);
+  lm[48] = place(3);
+  lm[54] = place(4);
+  const cv::Mat m = FivePointChipToImage(lm);
+  for (int k = 0; k < 5; ++k) {
+    const cv::Point2d got = Apply(m, {kFivePointReference[k][0], kFivePointReference[k][1]});
+    EXPECT_NEAR(got.x, place(k).x, 1e-3) << "point " << k;
+    EXPECT_NEAR(got.y, place(k).y, 1e-3) << "point " << k;
+  }
+  cv::Mat img(400, 400, CV_32FC3, cv::Scalar::all(0));
+  cv::circle(img, cv::Point(cvRound(place(2).x), cvRound(place(2).y)), 4, cv::Scalar::all(255), -1);
+  const cv::Mat chip = FivePointChip(img, lm);
+  ASSERT_EQ(chip.size(), cv::Size(kFeatureChipSize, kFeatureChipSize));
+  cv::Mat grey;
+  cv::cvtColor(chip, grey, cv::COLOR_RGB2GRAY);
+  cv::Point peak;
+  cv::minMaxLoc(grey, nullptr, nullptr, nullptr, &peak);
+  EXPECT_NEAR(peak.x, kFivePointReference[2][0], 2.0);
+  EXPECT_NEAR(peak.y, kFivePointReference[2][1], 2.0);
+}
+
 }  // namespace
 }  // namespace facegate::vision
