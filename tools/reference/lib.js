@@ -177,8 +177,9 @@ function humanFaceCrop(image, box) {
 
 // ---- faceplugin's feature net (fr_feature.onnx) on ONNX Runtime (docs/golden.md) -------------
 // The ONNX graph is read from the model cache (scripts/install-models.sh) and refused unless its
-// sha256 equals models.lock; it runs on onnxruntime-node's CPU provider, one thread, default
-// graph optimisation ('all'), fed (x - 127) / 128 NCHW as faceplugin's lib/fr_feature.js does.
+// sha256 equals models.lock; it runs on onnxruntime-node's CPU provider, one thread, ORT's default
+// graph optimisation ('all') unless told otherwise, fed (x - 127) / 128 NCHW as faceplugin's
+// lib/fr_feature.js does.
 const FEATURE_PACKAGE = 'faceplugin-face-recognition-js';
 const FEATURE_MODEL = 'model/fr_feature.onnx';
 const FEATURE_SIZE = 112;
@@ -192,11 +193,13 @@ const FEATURE_SESSION_OPTIONS = {
   graphOptimizationLevel: 'all',
 };
 
-async function loadFeatureNet() {
+// graphOptimizationLevel: ORT's 'all' (default), 'extended', 'basic' or 'disabled'.
+async function loadFeatureNet({ graphOptimizationLevel = 'all' } = {}) {
   const ort = require('onnxruntime-node');
   const { dir, version } = cachedPackageDir(FEATURE_PACKAGE);
   const bytes = readLocked(FEATURE_PACKAGE, dir, FEATURE_MODEL);
-  const session = await ort.InferenceSession.create(bytes, FEATURE_SESSION_OPTIONS);
+  const options = { ...FEATURE_SESSION_OPTIONS, graphOptimizationLevel };
+  const session = await ort.InferenceSession.create(bytes, options);
   if (session.inputNames.join() !== 'input' || session.outputNames.join() !== 'output') {
     throw new Error(`${FEATURE_MODEL}: expected input "input" and output "output", got ` +
                     `${session.inputNames} -> ${session.outputNames}`);
@@ -217,7 +220,7 @@ async function loadFeatureNet() {
   return {
     run,
     package: { name: FEATURE_PACKAGE, version, file: FEATURE_MODEL },
-    runtime: { 'onnxruntime-node': ort.env.versions.node, ...FEATURE_SESSION_OPTIONS },
+    runtime: { 'onnxruntime-node': ort.env.versions.node, ...options },
   };
 }
 
