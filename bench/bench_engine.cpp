@@ -1,6 +1,6 @@
 // Times our vision::Engine per stage on the same images as tools/reference/bench.js and prints
 // the same JSON shape, so bench/run.sh can print ratios JS/ours from one run (docs/bench.md).
-// Usage: bench_engine [--reps N] [--warmup N] [--threads N] [extra.jpg ...]
+// Usage: bench_engine [--reps N] [--warmup N] [--threads N] [--feature-chip CHIP.f32] [extra.jpg ...]
 // Images: face-api's six demo images from tools/reference/node_modules (run
 // tools/reference/setup.sh first) plus any JPEGs given. Decoding is outside every timed part.
 // Stages (median over all samples, ms):
@@ -9,6 +9,11 @@
 //   recognition_per_face  one Extract call (face-api crop, resize 150, recognition net)
 //   pipeline_per_face     Detect + Extract of every face, per image; sum of per-image medians /
 //                         number of faces
+//   feature_per_chip      nn::FeatureNet::Run (faceplugin's fr_feature.onnx, OpenCV DNN) on ONE
+//                         thread, whatever --threads says, on the 112x112x3 float32 chip given by
+//                         --feature-chip (bench.js --feature-chip writes it: the same input the
+//                         reference times on ONNX Runtime); median of 10 x reps runs after
+//                         5 x warmup (at least 1). null without --feature-chip.
 #include <facegate/vision.h>
 
 #include <nlohmann/json.hpp>
@@ -18,9 +23,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
+#include "nn/model_files.h"
+#include "nn/nets.h"
 #include "policy/gate.h"
 
 namespace {
@@ -49,6 +58,7 @@ int main(int argc, char** argv) {
   using namespace facegate;
   int reps = 5, warmup = 2, threads = 0;
   std::vector<std::string> files;
+  std::string feature_chip;
   const std::string demo = std::string(FACEGATE_SOURCE_DIR) +
                            "/tools/reference/node_modules/@vladmandic/face-api/demo/";
   for (int i = 1; i <= 6; ++i) files.push_back(demo + "sample" + std::to_string(i) + ".jpg");
@@ -57,8 +67,12 @@ int main(int argc, char** argv) {
     if ((a == "--reps" || a == "--warmup" || a == "--threads") && i + 1 < argc) {
       const int v = std::atoi(argv[++i]);
       (a == "--reps" ? reps : a == "--warmup" ? warmup : threads) = v;
+    } else if (a == "--feature-chip" && i + 1 < argc) {
+      feature_chip = argv[++i];
     } else if (a.rfind("--", 0) == 0) {
-      return Fail("unknown option " + a + "; usage: bench_engine [--reps N] [--warmup N] [--threads N] [x.jpg ...]");
+      return Fail("unknown option " + a +
+                  "; usage: bench_engine [--reps N] [--warmup N] [--threads N] [--feature-chip CHIP.f32] "
+                  "[x.jpg ...]");
     } else {
       files.push_back(a);
     }
@@ -139,6 +153,41 @@ int main(int argc, char** argv) {
     }
   }
 
+  // The feature net on one thread over the reference's chip (same bytes as ONNX Runtime's input).
+  nlohmann::json feature_ms = nullptr;
+  const int feature_runs = 10 * reps;
+  if (!feature_chip.empty()) {
+    constexpr int kSize = nn::FeatureNet::kInputSize;
+    std::ifstream in(feature_chip, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.size() != sizeof(float) * kSize * kSize * 3) {
+      return Fail(feature_chip + ": expected " + std::to_string(kSize) + "x" + std::to_string(kSize) +
+                  "x3 float32 (" + std::to_string(sizeof(float) * kSize * kSize * 3) + " bytes), got " +
+                  std::to_string(bytes.size()));
+    }
+    cv::Mat chip(kSize, kSize, CV_32FC3);
+    std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(chip.data));
+    auto files_or = nn::ModelFiles::Open(FACEGATE_MODELS, FACEGATE_LOCK);
+    if (!files_or.ok()) return Fail(files_or.status().ToString());
+    auto net = nn::FeatureNet::Load(*files_or);
+    if (!net.ok()) return Fail(net.status().ToString());
+    const int engine_threads = cv::getNumThreads();
+    cv::setNumThreads(1);
+    for (int w = 0; w < std::max(1, 5 * warmup); ++w) {
+      auto r = (*net)->Run(chip);
+      if (!r.ok()) return Fail("feature net: " + r.status().ToString());
+    }
+    std::vector<double> ms;
+    for (int r = 0; r < feature_runs; ++r) {
+      const auto t0 = Clock::now();
+      auto f = (*net)->Run(chip);
+      ms.push_back(Ms(t0, Clock::now()));
+      if (!f.ok()) return Fail("feature net: " + f.status().ToString());
+    }
+    cv::setNumThreads(engine_threads);
+    feature_ms = Median(ms);
+  }
+
   nlohmann::json out = {
       {"tool", "facegate"},
       {"backend", {{"opencv", CV_VERSION}, {"threads", cv::getNumThreads()}}},
@@ -146,11 +195,15 @@ int main(int argc, char** argv) {
       {"warmup", warmup},
       {"images", per_image},
       {"faces", face_sum},
+      {"feature", {{"chip", feature_chip.empty() ? nlohmann::json(nullptr) : nlohmann::json(feature_chip)},
+                   {"runs", feature_runs},
+                   {"threads", 1}}},
       {"stages_ms",
        {{"detect_per_image", Median(detect)},
         {"landmarks_per_face", Median(landmarks)},
         {"recognition_per_face", Median(recognition)},
-        {"pipeline_per_face", face_sum ? pipeline_sum / face_sum : 0.0}}},
+        {"pipeline_per_face", face_sum ? pipeline_sum / face_sum : 0.0},
+        {"feature_per_chip", feature_ms}}},
   };
   std::printf("%s\n", out.dump(1).c_str());
   return 0;

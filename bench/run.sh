@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Per-stage speed of our engine against the JavaScript reference (face-api 1.7.15 on
-# tfjs-backend-wasm), same images, same run; prints ms per stage and the ratio JS/ours.
+# tfjs-backend-wasm), same images, same run; prints ms per stage and the ratio JS/ours. A last
+# row times faceplugin's feature net alone, ours (OpenCV DNN) against ONNX Runtime, both on one
+# thread, on the same 112x112 chip (the reference writes it, so it runs first).
 # Usage: bench/run.sh [--reps N] [--warmup N] [--threads N] [extra.jpg ...]
-#   --threads applies to our engine only (OpenCV threads; 0 = OpenCV's default = all cores).
+#   --threads applies to our engine only (OpenCV threads; 0 = OpenCV's default = all cores);
+#   the feature-net row is one thread on both sides regardless.
 #   tfjs-backend-wasm runs single-threaded under Node (it reports WASM_HAS_MULTITHREAD_SUPPORT false).
 # Env: FACEGATE_BUILD (default build/) is configured and bench_engine built there if needed.
 # See docs/bench.md.
@@ -27,10 +30,12 @@ cmake --build "$build" --target bench_engine >&2
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+echo "bench: face-api wasm and the feature net on onnxruntime-node (reps $reps, warm-up $warmup)" >&2
+node "$root/tools/reference/bench.js" --reps "$reps" --warmup "$warmup" --feature-chip "$out/chip.f32" \
+  "${extra[@]}" >"$out/js.json"
 echo "bench: our engine (reps $reps, warm-up $warmup, threads $threads)" >&2
-"$build/bench/bench_engine" --reps "$reps" --warmup "$warmup" --threads "$threads" "${extra[@]}" >"$out/ours.json"
-echo "bench: face-api wasm (reps $reps, warm-up $warmup)" >&2
-node "$root/tools/reference/bench.js" --reps "$reps" --warmup "$warmup" "${extra[@]}" >"$out/js.json"
+"$build/bench/bench_engine" --reps "$reps" --warmup "$warmup" --threads "$threads" \
+  --feature-chip "$out/chip.f32" "${extra[@]}" >"$out/ours.json"
 
 node - "$out/ours.json" "$out/js.json" <<'JS'
 const fs = require('fs');
@@ -41,6 +46,7 @@ const stages = [
   ['landmarks_per_face', 'landmarks, per face'],
   ['recognition_per_face', 'recognition (crop + net), per face'],
   ['pipeline_per_face', 'detect + landmarks + descriptor, per face'],
+  ['feature_per_chip', 'feature net (512-D) per chip, 1 thread'],
 ];
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
@@ -48,11 +54,19 @@ console.log(`images: ${ours.images.length}, faces: ours ${ours.faces}, face-api 
 console.log(`ours: OpenCV ${ours.backend.opencv}, ${ours.backend.threads} threads; ` +
             `face-api: tfjs ${js.backend.versions['@tensorflow/tfjs']} ${js.backend.backend}, ` +
             `SIMD ${js.backend.simd}, threads ${js.backend.threads}`);
+if (js.feature) {
+  const levels = Object.entries(js.feature.ort_ms).map(([l, ms]) => `${l} ${ms.toFixed(2)} ms`).join(', ');
+  console.log(`feature net: ${js.feature.model.file} on the chip of ${js.feature.image} face ${js.feature.face}, ` +
+              `${ours.feature.runs} runs; ours OpenCV DNN 1 thread, JS onnxruntime-node ` +
+              `${js.feature.runtime['onnxruntime-node']} CPU 1 thread, graph optimisation ` +
+              `${js.feature.runtime.graphOptimizationLevel} (the faster of: ${levels})`);
+}
 console.log(`${pad('stage', 44)}${lpad('ours ms', 10)}${lpad('JS ms', 10)}${lpad('JS/ours', 10)}`);
+const fmt = (v) => (v == null ? 'n/a' : v.toFixed(2));
 for (const [key, label] of stages) {
   const o = ours.stages_ms[key];
   const j = js.stages_ms[key];
   const ratio = o > 0 && j != null ? `${(j / o).toFixed(2)}x` : 'n/a';
-  console.log(`${pad(label, 44)}${lpad(o.toFixed(2), 10)}${lpad(j == null ? 'n/a' : j.toFixed(2), 10)}${lpad(ratio, 10)}`);
+  console.log(`${pad(label, 44)}${lpad(fmt(o), 10)}${lpad(fmt(j), 10)}${lpad(ratio, 10)}`);
 }
 JS

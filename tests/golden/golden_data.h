@@ -29,7 +29,7 @@ cv::Mat ReadRgb(const std::string& name, int width, int height);
 // The bytes of a file in the golden directory.
 std::string ReadBytes(const std::string& name);
 
-// Index entries of one net ("ssd_mobilenetv1", "face_landmark_68", "face_recognition").
+// Index entries of one net ("ssd_mobilenetv1", "face_landmark_68", "face_recognition", "feature", ...).
 std::vector<nlohmann::json> NetCases(const std::string& net);
 
 // Maximum absolute difference of two equally long float ranges.

@@ -1,8 +1,10 @@
 // Each of our nets, fed the exact tensor face-api fed its net, gives face-api's output within
-// 1e-4 (docs/golden.md). The inputs and outputs come from tools/reference/make-golden.js.
+// 1e-4 (docs/golden.md); faceplugin's feature net, fed the reference's five-point chip, gives
+// ONNX Runtime's output. The inputs and outputs come from tools/reference/make-golden.js.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 
 #include "golden_data.h"
@@ -104,6 +106,54 @@ TEST(GoldenSsdNet, ScoresAndBoxesOfAllAnchorsEqualFaceApiWithin1e4) {
   RecordProperty("max_abs_diff_boxes", std::to_string(worst_box));
   std::printf("ssd: %zu images, max abs diff scores %.3g boxes %.3g\n", cases.size(), worst_score,
               worst_box);
+}
+
+// faceplugin's fr_feature.onnx through OpenCV DNN against ONNX Runtime 1.30 (CPU, one thread) on
+// the reference's 112x112 chip of each of the 22 demo faces. Raw outputs (norm ~3, entries up to
+// ~0.6). Measured: max abs diff 7.0e-7, 1 - cosine 1.1e-12; the bounds are about 4x that
+// (docs/golden.md). Real faults are far outside: BGR instead of RGB gives 0.31 and 0.18,
+// (x - 127.5) / 128 instead of (x - 127) / 128 gives 1.8e-3 and 6.8e-6.
+constexpr float kFeatureTolerance = 3e-6f;         // max abs diff over the 512 raw values
+constexpr double kFeatureMaxOneMinusCos = 5e-12;  // 1 - cosine of ours and ORT's, per face
+constexpr size_t kGoldenFaces = 22;               // faces face-api finds on the six demo images
+
+TEST(GoldenFeatureNet, EqualsOnnxRuntimeOnEveryFace) {
+  auto files = Files();
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  auto net = nn::FeatureNet::Load(*files);
+  ASSERT_TRUE(net.ok()) << net.status().ToString();
+  constexpr int n = nn::kFeatureDim;
+  constexpr int size = nn::FeatureNet::kInputSize;
+  float worst = 0;
+  double worst_cos_gap = 0;
+  const auto cases = NetCases("feature");
+  ASSERT_EQ(cases.size(), kGoldenFaces) << "one feature case per golden face";
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.at("image").get<std::string>() + " face " + std::to_string(c.at("face").get<int>()));
+    ASSERT_EQ(c.at("input_shape"), nlohmann::json({size, size, 3}));
+    ASSERT_EQ(c.at("output_shape"), nlohmann::json({n}));
+    cv::Mat input = ReadTensorImage(c.at("input"), size, size);
+    std::vector<float> want = ReadF32(c.at("output"), n);
+    ASSERT_FALSE(input.empty() || want.empty());
+    auto got = (*net)->Run(input);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    const float diff = MaxAbsDiff(got->data(), want.data(), n);
+    double dot = 0, g2 = 0, w2 = 0;
+    for (int i = 0; i < n; ++i) {
+      dot += double((*got)[i]) * want[i];
+      g2 += double((*got)[i]) * (*got)[i];
+      w2 += double(want[i]) * want[i];
+    }
+    const double cos_gap = 1 - dot / std::sqrt(g2 * w2);
+    EXPECT_LE(diff, kFeatureTolerance);
+    EXPECT_LE(cos_gap, kFeatureMaxOneMinusCos);
+    worst = std::max(worst, diff);
+    worst_cos_gap = std::max(worst_cos_gap, cos_gap);
+  }
+  RecordProperty("max_abs_diff", std::to_string(worst));
+  RecordProperty("max_one_minus_cosine", std::to_string(worst_cos_gap));
+  std::printf("feature: %zu faces, max abs diff %.3g, max 1 - cosine %.3g\n", cases.size(), worst,
+              worst_cos_gap);
 }
 
 }  // namespace

