@@ -319,8 +319,8 @@ int main(int argc, char** argv) {
     const service::ScopeThreshold r = service::ThresholdForScope(1, service::DefaultVerifyThreshold());
     std::printf("shipped scope rule: warns past %llu members, refuses past %llu\n",
                 (unsigned long long)r.max_comfortable, (unsigned long long)r.max_supported);
-    for (uint64_t n : {1ull, 10ull, 100ull, 272ull, 1000ull, 10000ull, 100000ull, 1000000ull,
-                       r.max_supported, 10000000ull}) {
+    for (uint64_t n : std::vector<uint64_t>{1, 10, 100, 272, 1000, 10000, 100000, 1000000,
+                                            r.max_supported, 10000000}) {
       const service::ScopeThreshold t = service::ThresholdForScope(n, service::DefaultVerifyThreshold());
       std::printf("  %9llu  t=%.4f  same-person match %.1f%%%s%s\n", (unsigned long long)n, t.threshold,
                   100 * t.genuine_accept, t.extrapolated ? "  (tail model)" : "",

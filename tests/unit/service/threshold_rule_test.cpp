@@ -23,7 +23,7 @@ IdentifyThresholdRecord Op(float t) {
 }
 
 TEST(ThresholdRule, SC2_WithoutOperatorThresholdTheScopeRuleDecides) {
-  for (uint64_t n : {10ull, 100ull, PastTheLimit()}) {
+  for (uint64_t n : {uint64_t{10}, uint64_t{100}, PastTheLimit()}) {
     const ScopeThreshold rule = ThresholdForScope(n, kVerify);
     const EffectiveThreshold e = ApplyOperatorThreshold(rule, std::nullopt, n);
     EXPECT_FALSE(e.from_operator);
