@@ -5,11 +5,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
 
 #include "golden_data.h"
 #include "nn/model_files.h"
 #include "nn/nets.h"
+#include "vision/align.h"
+#include "vision/image_ops.h"
 
 namespace facegate::golden {
 namespace {
@@ -115,6 +118,7 @@ TEST(GoldenSsdNet, ScoresAndBoxesOfAllAnchorsEqualFaceApiWithin1e4) {
 // (x - 127.5) / 128 instead of (x - 127) / 128 gives 1.8e-3 and 6.8e-6.
 constexpr float kFeatureTolerance = 3e-6f;         // max abs diff over the 512 raw values
 constexpr double kFeatureMaxOneMinusCos = 5e-12;  // 1 - cosine of ours and ORT's, per face
+constexpr double kOurChipMinCosine = 0.97;  // our chip and net vs the reference chip and ORT (measured 0.985)
 constexpr size_t kGoldenFaces = 22;               // faces face-api finds on the six demo images
 
 TEST(GoldenFeatureNet, EqualsOnnxRuntimeOnEveryFace) {
@@ -154,6 +158,61 @@ TEST(GoldenFeatureNet, EqualsOnnxRuntimeOnEveryFace) {
   RecordProperty("max_one_minus_cosine", std::to_string(worst_cos_gap));
   std::printf("feature: %zu faces, max abs diff %.3g, max 1 - cosine %.3g\n", cases.size(), worst,
               worst_cos_gap);
+}
+
+// Our own chip (vision::FivePointChip) from the same 68 landmarks, through our net, against
+// ONNX Runtime's output on the reference chip: the whole template path but detection. Where
+// the chip shrinks the photo at most 2x both chips sample the same pixels and must agree to
+// float rounding; beyond that ours samples a half-size pyramid level (anti-aliasing, as the dlib
+// chip does) and only the features are compared.
+TEST(GoldenFeatureNet, OurChipFromTheSameLandmarksGivesTheReferenceFeature) {
+  auto files = Files();
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  auto net = nn::FeatureNet::Load(*files);
+  ASSERT_TRUE(net.ok()) << net.status().ToString();
+  constexpr int n = nn::kFeatureDim;
+  const auto cases = NetCases("feature");
+  ASSERT_EQ(cases.size(), kGoldenFaces);
+  std::map<std::string, nlohmann::json> images;
+  for (const auto& im : Index().at("images")) images[im.at("name").get<std::string>()] = im;
+  int same_pixels = 0;
+  float worst_chip = 0;
+  double worst_cos = 1;
+  for (const auto& c : cases) {
+    const std::string name = c.at("image");
+    const int face = c.at("face");
+    SCOPED_TRACE(name + " face " + std::to_string(face));
+    const auto& im = images.at(name);
+    const cv::Mat rgb = ReadRgb(im.at("rgb"), im.at("width"), im.at("height"));
+    ASSERT_FALSE(rgb.empty());
+    vision::Landmarks68 lm;
+    const auto& pts = im.at("faces").at(face).at("landmarks");
+    ASSERT_EQ(pts.size(), 68u);
+    for (int k = 0; k < 68; ++k) lm[k] = cv::Point2f(pts[k][0].get<float>(), pts[k][1].get<float>());
+    const cv::Mat ours = vision::FivePointChip(vision::ToFloatRgb(rgb), lm);
+    const cv::Mat ref = ReadTensorImage(c.at("input"), vision::kFeatureChipSize, vision::kFeatureChipSize);
+    const cv::Mat m = vision::FivePointChipToImage(lm);
+    if (std::hypot(m.at<double>(0, 0), m.at<double>(1, 0)) <= 2.0) {
+      ++same_pixels;
+      const float d = MaxAbsDiff(ours.ptr<float>(), ref.ptr<float>(), ours.total() * 3);
+      EXPECT_LE(d, 0.01f) << "chip pixels differ";
+      worst_chip = std::max(worst_chip, d);
+    }
+    auto got = (*net)->Run(ours);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    const std::vector<float> want = ReadF32(c.at("output"), n);
+    double dot = 0, g2 = 0, w2 = 0;
+    for (int i = 0; i < n; ++i) {
+      dot += double((*got)[i]) * want[i];
+      g2 += double((*got)[i]) * (*got)[i];
+      w2 += double(want[i]) * want[i];
+    }
+    const double cosine = dot / std::sqrt(g2 * w2);
+    EXPECT_GE(cosine, kOurChipMinCosine);
+    worst_cos = std::min(worst_cos, cosine);
+  }
+  std::printf("feature from our chip: %zu faces (%d at <= 2x, chip max abs diff %.3g), min cosine %.5f\n",
+              cases.size(), same_pixels, worst_chip, worst_cos);
 }
 
 }  // namespace
