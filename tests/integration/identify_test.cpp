@@ -1,6 +1,7 @@
 // Identification (1:N) within a scope through the Service on real models and
 // a real SQLite store (REQ SC2, D3, C4, S7), and the scope-size rule.
 #include <facegate/service.h>
+#include <facegate/vision.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -9,6 +10,8 @@
 #include <mutex>
 #include <thread>
 
+#include "../unit/store/test_grants.h"
+#include "policy/gate.h"
 #include "service/calibration.h"
 #include "testutil.h"
 
@@ -186,6 +189,44 @@ TEST_F(IdentifyTest, C5_OnceConsentIsSpentByTheIdentificationThatNamesThePerson)
   auto again = svc_->Identify("site-entry", Lfw(kPeople[0], 3), "test");
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->identified);
+}
+
+// A template of another recognition model in the scope is never searched: planted with the
+// probe's own values under an older model's id, it would be at distance 0 if it were. The
+// answer names the real member and counts the left-out template in its warning.
+TEST_F(IdentifyTest, TemplatesOfAnotherModelAreLeftOutOfTheScopeAndCounted) {
+  Declare("site-entry", Scenario::kIdentification);
+  Member("P0", kPeople[0], "site-entry");
+  service::Service::ConsentRequest r;
+  r.subject = "P9";
+  r.purpose = "site-entry";
+  r.notice_id = notice_["site-entry"];
+  r.option = ConsentOption::kAlways;
+  ASSERT_TRUE(svc_->GiveConsent(r, "test").ok());
+  // The probe's own template, made the lawful way (research grant), planted for P9.
+  auto eng = svc_->engine();
+  ASSERT_TRUE(eng.ok()) << eng.status().ToString();
+  const std::string probe = Lfw(kPeople[0], 3);
+  auto rgb = vision::DecodeImage(probe);
+  ASSERT_TRUE(rgb.ok());
+  const Grant grant = policy::Gate::AuthorizeResearch("test: another model's template");
+  auto faces = (*eng)->Detect(grant, *rgb);
+  ASSERT_TRUE(faces.ok() && !faces->empty());
+  auto t = (*eng)->Extract(grant, *rgb, faces->front());
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto planted = store::testing::PlantTemplate((home_ / "master.key").string(), svc_->store(), "P9",
+                                               "site-entry", "old-model@1/face_recognition_model",
+                                               t->values());
+  ASSERT_TRUE(planted.ok()) << planted.status().ToString();
+
+  auto res = svc_->Identify("site-entry", probe, "test");
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  EXPECT_TRUE(res->identified);
+  EXPECT_EQ(res->subject, "P0");
+  EXPECT_EQ(res->scope_size, 1u);
+  EXPECT_NE(res->warning.find("1 template(s) of this scope were made by another model"), std::string::npos)
+      << res->warning;
+  EXPECT_NE(res->warning.find("enrol those people again"), std::string::npos);
 }
 
 TEST(ScopeThreshold, ShrinksWithScopeSizeAndIsRefusedPastWhatTheModelServes) {
