@@ -8,24 +8,20 @@
 #include <facegate/vision.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <opencv2/core.hpp>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "facedata_faces.h"
 #include "nn/model_files.h"
 #include "nn/nets.h"
 #include "policy/gate.h"
 #include "vision/align.h"
-#include "vision/detection.h"
 #include "vision/image_ops.h"
 
 using namespace facegate;
-namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
   std::string root = FACEGATE_FACEDATA, emit;
@@ -38,17 +34,11 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  std::vector<std::string> files;
-  for (const auto& f : fs::directory_iterator(root + "/utkface")) files.push_back(f.path().string());
-  std::sort(files.begin(), files.end());
-  vision::EngineConfig config;
-  config.model_dir = FACEGATE_MODELS;
-  config.lock_file = FACEGATE_LOCK;
-  auto engine = vision::Engine::Load(config);
+  const std::vector<std::string> files = bench::UtkFaceFiles(root);
+  auto engine = bench::LoadEngine();
   auto model_files = nn::ModelFiles::Open(FACEGATE_MODELS, FACEGATE_LOCK);
-  if (!engine.ok() || !model_files.ok()) {
-    std::fprintf(stderr, "cannot load the models: %s\n",
-                 (engine.ok() ? model_files.status() : engine.status()).ToString().c_str());
+  if (!engine || !model_files.ok()) {
+    if (!model_files.ok()) std::fprintf(stderr, "%s\n", model_files.status().ToString().c_str());
     return 1;
   }
   auto net = nn::FeatureNet::Load(*model_files);
@@ -59,27 +49,15 @@ int main(int argc, char** argv) {
   const Grant grant = policy::Gate::AuthorizeResearch("facedata: utkface projection fit");
   cv::Mat data(static_cast<int>(files.size()), nn::kFeatureDim, CV_32F, cv::Scalar(0));
   std::vector<char> found(files.size(), 0);
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next++) < files.size();) {
-      auto img = vision::ReadImageFile(files[i]);
-      if (!img.ok()) continue;
-      auto faces = (*engine)->Detect(grant, *img);
-      if (!faces.ok()) continue;
-      const int c = vision::NearestToCentre(*faces, img->size());
-      if (c < 0) continue;
-      const cv::Mat chip = vision::FivePointChip(vision::ToFloatRgb(*img), (*faces)[c].landmarks);
-      auto f = (*net)->Run(chip);
-      if (!f.ok()) continue;
-      cv::Mat row = data.row(static_cast<int>(i));
-      std::copy(f->begin(), f->end(), row.ptr<float>());
-      cv::normalize(row, row);
-      found[i] = 1;
-    }
-  };
-  std::thread a(work), b(work);
-  a.join();
-  b.join();
+  bench::ForEachCentreFace(*engine, grant, files, [&](size_t i, const cv::Mat& img, const vision::Face& face) {
+    const cv::Mat chip = vision::FivePointChip(vision::ToFloatRgb(img), face.landmarks);
+    auto f = (*net)->Run(chip);
+    if (!f.ok()) return;
+    cv::Mat row = data.row(static_cast<int>(i));
+    std::copy(f->begin(), f->end(), row.ptr<float>());
+    cv::normalize(row, row);
+    found[i] = 1;
+  });
   cv::Mat rows;
   for (size_t i = 0; i < files.size(); ++i)
     if (found[i]) rows.push_back(data.row(static_cast<int>(i)));

@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "facedata_faces.h"
 #include "gallery/mean.h"
 #include "gallery/open_set.h"
 #include "service/calibration.h"
@@ -140,35 +141,29 @@ int main(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   std::string model_id = "templates read from --cache";
   if (cache.empty() || !LoadCache(cache, photos)) {
-    vision::EngineConfig config;
-    config.model_dir = FACEGATE_MODELS;
-    config.lock_file = FACEGATE_LOCK;
-    auto engine = vision::Engine::Load(config);
-    if (!engine.ok()) {
-      std::fprintf(stderr, "cannot load the models: %s\n", engine.status().ToString().c_str());
-      return 1;
-    }
-    model_id = (*engine)->model_version();
+    auto engine = bench::LoadEngine();
+    if (!engine) return 1;
+    model_id = engine->model_version();
     const Grant grant = policy::Gate::AuthorizeResearch("facedata: lfw identification calibration");
     std::atomic<size_t> next{0};
     auto work = [&] {
       for (size_t i; (i = next++) < photos.size();) {
         auto img = vision::ReadImageFile(root + "/" + photos[i].rel);
         if (!img.ok()) continue;
-        auto faces = (*engine)->Detect(grant, *img);
+        auto faces = engine->Detect(grant, *img);
         if (!faces.ok()) continue;
         const int c = vision::NearestToCentre(*faces, img->size());
         if (c < 0) continue;
-        auto t = (*engine)->Extract(grant, *img, (*faces)[c]);
+        auto t = engine->Extract(grant, *img, (*faces)[c]);
         if (t.ok()) photos[i].v = t->values();
         if (t.ok() && flip) {  // test-time flip: mean of the photo's and its mirror's template
           cv::Mat m;
           cv::flip(*img, m, 1);
-          auto ff = (*engine)->Detect(grant, m);
+          auto ff = engine->Detect(grant, m);
           if (!ff.ok()) continue;
           const int c2 = vision::NearestToCentre(*ff, m.size());
           if (c2 < 0) continue;
-          auto t2 = (*engine)->Extract(grant, m, (*ff)[c2]);
+          auto t2 = engine->Extract(grant, m, (*ff)[c2]);
           if (!t2.ok()) continue;
           auto v = *photos[i].v;
           for (size_t k = 0; k < v.size(); ++k) v[k] = 0.5f * (v[k] + t2->values()[k]);

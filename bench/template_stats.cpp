@@ -6,51 +6,27 @@
 #include <facegate/vision.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "facedata_faces.h"
 #include "policy/gate.h"
-#include "vision/detection.h"
 
 using namespace facegate;
-namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
   std::string root = argc > 2 && std::string(argv[1]) == "--root" ? argv[2] : FACEGATE_FACEDATA;
-  std::vector<std::string> files;
-  for (const auto& f : fs::directory_iterator(root + "/utkface")) files.push_back(f.path().string());
-  std::sort(files.begin(), files.end());
-  vision::EngineConfig config;
-  config.model_dir = FACEGATE_MODELS;
-  config.lock_file = FACEGATE_LOCK;
-  auto engine = vision::Engine::Load(config);
-  if (!engine.ok()) {
-    std::fprintf(stderr, "cannot load the models: %s\n", engine.status().ToString().c_str());
-    return 1;
-  }
+  const std::vector<std::string> files = bench::UtkFaceFiles(root);
+  auto engine = bench::LoadEngine();
+  if (!engine) return 1;
   const Grant grant = policy::Gate::AuthorizeResearch("facedata: utkface template statistics");
   std::vector<std::vector<float>> v(files.size());
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next++) < files.size();) {
-      auto img = vision::ReadImageFile(files[i]);
-      if (!img.ok()) continue;
-      auto faces = (*engine)->Detect(grant, *img);
-      if (!faces.ok()) continue;
-      const int c = vision::NearestToCentre(*faces, img->size());
-      if (c < 0) continue;
-      auto t = (*engine)->Extract(grant, *img, (*faces)[c]);
-      if (t.ok()) v[i].assign(t->values().begin(), t->values().end());
-    }
-  };
-  std::thread a(work), b(work);
-  a.join();
-  b.join();
+  bench::ForEachCentreFace(*engine, grant, files, [&](size_t i, const cv::Mat& img, const vision::Face& face) {
+    auto t = engine->Extract(grant, img, face);
+    if (t.ok()) v[i].assign(t->values().begin(), t->values().end());
+  });
   std::vector<double> mean(kTemplateDim, 0), sq(kTemplateDim, 0);
   int n = 0;
   for (const auto& x : v) {
@@ -72,7 +48,7 @@ int main(int argc, char** argv) {
     }
   std::sort(dist.begin(), dist.end());
   std::printf("// %s over %d UTKFace crops; median different-person distance %.4f\n",
-              (*engine)->model_version().c_str(), n, dist[dist.size() / 2]);
+              engine->model_version().c_str(), n, dist[dist.size() / 2]);
   std::printf("constexpr float kMean[kDim] = {");
   for (int d = 0; d < kTemplateDim; ++d)
     std::printf("%s%.4f,", d % 8 == 0 ? "\n    " : " ", mean[d] / n);

@@ -75,6 +75,16 @@ std::vector<nlohmann::json> NetCases(const std::string& net) {
   return out;
 }
 
+double Cosine(const float* a, const float* b, size_t n) {
+  double dot = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < n; ++i) {
+    dot += double(a[i]) * b[i];
+    aa += double(a[i]) * a[i];
+    bb += double(b[i]) * b[i];
+  }
+  return dot / std::sqrt(aa * bb);
+}
+
 float MaxAbsDiff(const float* a, const float* b, size_t n) {
   float m = 0;
   for (size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(a[i] - b[i]));

@@ -35,4 +35,7 @@ std::vector<nlohmann::json> NetCases(const std::string& net);
 // Maximum absolute difference of two equally long float ranges.
 float MaxAbsDiff(const float* a, const float* b, size_t n);
 
+// Cosine of the angle between two equally long float vectors (in double).
+double Cosine(const float* a, const float* b, size_t n);
+
 }  // namespace facegate::golden

@@ -142,13 +142,7 @@ TEST(GoldenFeatureNet, EqualsOnnxRuntimeOnEveryFace) {
     auto got = (*net)->Run(input);
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     const float diff = MaxAbsDiff(got->data(), want.data(), n);
-    double dot = 0, g2 = 0, w2 = 0;
-    for (int i = 0; i < n; ++i) {
-      dot += double((*got)[i]) * want[i];
-      g2 += double((*got)[i]) * (*got)[i];
-      w2 += double(want[i]) * want[i];
-    }
-    const double cos_gap = 1 - dot / std::sqrt(g2 * w2);
+    const double cos_gap = 1 - Cosine(got->data(), want.data(), n);
     EXPECT_LE(diff, kFeatureTolerance);
     EXPECT_LE(cos_gap, kFeatureMaxOneMinusCos);
     worst = std::max(worst, diff);
@@ -201,13 +195,7 @@ TEST(GoldenFeatureNet, OurChipFromTheSameLandmarksGivesTheReferenceFeature) {
     auto got = (*net)->Run(ours);
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     const std::vector<float> want = ReadF32(c.at("output"), n);
-    double dot = 0, g2 = 0, w2 = 0;
-    for (int i = 0; i < n; ++i) {
-      dot += double((*got)[i]) * want[i];
-      g2 += double((*got)[i]) * (*got)[i];
-      w2 += double(want[i]) * want[i];
-    }
-    const double cosine = dot / std::sqrt(g2 * w2);
+    const double cosine = Cosine(got->data(), want.data(), n);
     EXPECT_GE(cosine, kOurChipMinCosine);
     worst_cos = std::min(worst_cos, cosine);
   }
