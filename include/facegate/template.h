@@ -15,13 +15,15 @@ namespace store {
 class Vault;
 }  // namespace store
 
-// Dimension of face-api's recognition descriptor (a port of dlib's ResNet).
+// Template dimension: the feature net's 512 values projected to 128 (vision/projection.h);
+// face-api's descriptor, the other recognizer, has 128 values too.
 inline constexpr int kTemplateDim = 128;
 
 class Template {
  public:
   const std::array<float, kTemplateDim>& values() const { return v_; }
-  // Model that produced it, e.g. "face-api-1.7.15/face_recognition_model".
+  // Model that produced it, e.g. "faceplugin-face-recognition-js@0.0.1/fr_feature+five-point+
+  // pca128-utkface391"; templates of different models are never compared.
   const std::string& model() const { return model_; }
   // Overwrite the values in memory (probes are wiped after use; REQ S2, D3).
   void Wipe();
@@ -31,7 +33,7 @@ class Template {
   Template(Template&&) = default;
   Template& operator=(Template&&) = default;
 
-  // Euclidean distance between two templates (face-api's scale).
+  // Euclidean distance between two templates (unit vectors for the default recognizer: 0..2).
   float DistanceTo(const Template& other) const;
 
  private:
