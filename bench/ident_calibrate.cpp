@@ -20,7 +20,6 @@
 #include <facegate/vision.h>
 
 #include <algorithm>
-#include <atomic>
 #include <opencv2/core.hpp>
 #include <chrono>
 #include <cmath>
@@ -32,7 +31,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "facedata_faces.h"
@@ -145,35 +143,26 @@ int main(int argc, char** argv) {
     if (!engine) return 1;
     model_id = engine->model_version();
     const Grant grant = policy::Gate::AuthorizeResearch("facedata: lfw identification calibration");
-    std::atomic<size_t> next{0};
-    auto work = [&] {
-      for (size_t i; (i = next++) < photos.size();) {
-        auto img = vision::ReadImageFile(root + "/" + photos[i].rel);
-        if (!img.ok()) continue;
-        auto faces = engine->Detect(grant, *img);
-        if (!faces.ok()) continue;
-        const int c = vision::NearestToCentre(*faces, img->size());
-        if (c < 0) continue;
-        auto t = engine->Extract(grant, *img, (*faces)[c]);
-        if (t.ok()) photos[i].v = t->values();
-        if (t.ok() && flip) {  // test-time flip: mean of the photo's and its mirror's template
-          cv::Mat m;
-          cv::flip(*img, m, 1);
-          auto ff = engine->Detect(grant, m);
-          if (!ff.ok()) continue;
-          const int c2 = vision::NearestToCentre(*ff, m.size());
-          if (c2 < 0) continue;
-          auto t2 = engine->Extract(grant, m, (*ff)[c2]);
-          if (!t2.ok()) continue;
-          auto v = *photos[i].v;
-          for (size_t k = 0; k < v.size(); ++k) v[k] = 0.5f * (v[k] + t2->values()[k]);
-          photos[i].v = v;
-        }
-      }
-    };
-    std::vector<std::thread> pool;
-    for (int k = 0; k < 2; ++k) pool.emplace_back(work);
-    for (auto& t : pool) t.join();
+    std::vector<std::string> files;
+    for (const auto& p : photos) files.push_back(root + "/" + p.rel);
+    bench::ForEachCentreFace(*engine, grant, files, [&](size_t i, const cv::Mat& img, const vision::Face& face) {
+      auto t = engine->Extract(grant, img, face);
+      if (!t.ok()) return;
+      photos[i].v = t->values();
+      if (!flip) return;
+      // Test-time flip: the mean of the photo's and its mirror's template.
+      cv::Mat m;
+      cv::flip(img, m, 1);
+      auto ff = engine->Detect(grant, m);
+      if (!ff.ok()) return;
+      const int c2 = vision::NearestToCentre(*ff, m.size());
+      if (c2 < 0) return;
+      auto t2 = engine->Extract(grant, m, (*ff)[c2]);
+      if (!t2.ok()) return;
+      auto v = *photos[i].v;
+      for (size_t k = 0; k < v.size(); ++k) v[k] = 0.5f * (v[k] + t2->values()[k]);
+      photos[i].v = v;
+    });
     if (!cache.empty()) SaveCache(cache, photos);
   }
   size_t no_face = 0;

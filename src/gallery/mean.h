@@ -12,8 +12,9 @@
 
 namespace facegate::gallery {
 
-// Running sum of a member's templates.
+// Running sum of a member's templates; the sum is overwritten when it goes (REQ S2).
 struct MeanAccumulator {
+  ~MeanAccumulator() { sum.fill(0); }
   std::array<double, kDim> sum{};
   double length_sum = 0;
   int count = 0;

@@ -20,16 +20,9 @@ Result<std::unique_ptr<FeatureNet>> FeatureNet::Load(const ModelFiles& files) {
 
 Result<std::array<float, kFeatureDim>> FeatureNet::Run(const cv::Mat& rgb112) {
   FG_RETURN_IF_ERROR(CheckInputImage(rgb112, kInputSize, "FeatureNet"));
-  // (x - 127) / 128 per channel, HWC RGB -> NCHW (faceplugin's preprocessFeature).
-  const int h = rgb112.rows, w = rgb112.cols;
-  cv::Mat blob(std::vector<int>{1, 3, h, w}, CV_32F);
-  float* out = blob.ptr<float>();
-  for (int y = 0; y < h; ++y) {
-    const float* p = rgb112.ptr<float>(y);
-    for (int x = 0; x < w; ++x, p += 3)
-      for (int c = 0; c < 3; ++c) out[c * h * w + y * w + x] = (p[c] - 127.f) / 128.f;
-  }
-  FG_ASSIGN_OR_RETURN(std::vector<cv::Mat> outs, runner_->Forward(blob));
+  // (x - 127) / 128 per channel (faceplugin's preprocessFeature).
+  FG_ASSIGN_OR_RETURN(std::vector<cv::Mat> outs,
+                      runner_->Forward(ToBlobMeanRgb(rgb112, {127.f, 127.f, 127.f}, 128.f)));
   if (outs[0].total() != kFeatureDim)
     return Status::Internal("feature net returned " + std::to_string(outs[0].total()) +
                             " values, expected " + std::to_string(kFeatureDim));

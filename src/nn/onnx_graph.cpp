@@ -486,7 +486,7 @@ Status CheckInputImage(const cv::Mat& image, int size, const char* what) {
   return Status::Ok();
 }
 
-cv::Mat ToBlobMeanRgb(const cv::Mat& rgb, const std::array<float, 3>& mean) {
+cv::Mat ToBlobMeanRgb(const cv::Mat& rgb, const std::array<float, 3>& mean, float divisor) {
   const int h = rgb.rows, w = rgb.cols;
   cv::Mat blob(std::vector<int>{1, 3, h, w}, CV_32F);
   float* r = blob.ptr<float>();
@@ -496,9 +496,9 @@ cv::Mat ToBlobMeanRgb(const cv::Mat& rgb, const std::array<float, 3>& mean) {
     const float* p = rgb.ptr<float>(y);
     for (int x = 0; x < w; ++x, p += 3) {
       const int i = y * w + x;
-      r[i] = (p[0] - mean[0]) / 255.f;
-      g[i] = (p[1] - mean[1]) / 255.f;
-      b[i] = (p[2] - mean[2]) / 255.f;
+      r[i] = (p[0] - mean[0]) / divisor;
+      g[i] = (p[1] - mean[1]) / divisor;
+      b[i] = (p[2] - mean[2]) / divisor;
     }
   }
   return blob;

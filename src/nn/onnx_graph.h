@@ -138,9 +138,9 @@ class DnnRunner {
 
 // Validates an HxW CV_32FC3 image; kInvalidInput naming `what` and the expectation otherwise.
 Status CheckInputImage(const cv::Mat& image, int size, const char* what);
-// HWC RGB float image -> NCHW blob, normalised in float32 exactly as face-api does it:
-// y = (x - mean[c]) / 255 (recognition, landmarks, age/gender, expression).
-cv::Mat ToBlobMeanRgb(const cv::Mat& rgb, const std::array<float, 3>& mean);
+// HWC RGB float image -> NCHW blob, normalised in float32 as face-api does it:
+// y = (x - mean[c]) / divisor (face-api's nets: divisor 255; the feature net: 127 and 128).
+cv::Mat ToBlobMeanRgb(const cv::Mat& rgb, const std::array<float, 3>& mean, float divisor = 255.f);
 // y = x / 127.5 - 1 (SSD-MobileNetV1).
 cv::Mat ToBlobSymmetric(const cv::Mat& rgb);
 

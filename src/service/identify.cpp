@@ -264,7 +264,6 @@ Result<EvalIdentifyReport> Service::EvalIdentify(const std::string& gallery_file
   std::map<std::string, bool> enrolled;
   for (auto& [identity, acc] : sums) {
     std::array<float, kTemplateDim> mean = acc.Mean();
-    acc.sum.fill(0);
     FG_RETURN_IF_ERROR(index.Add(int64_t(identity_of.size()), gallery::Vector(mean)));
     identity_of.push_back(identity);
     enrolled[identity] = true;

@@ -46,7 +46,6 @@ Status Scope::Reindex(const std::string& subject, Member& m) {
   gallery::MeanAccumulator acc;
   for (const auto& v : m.values) acc.Add(v.data());
   std::array<float, gallery::kDim> mean = acc.Mean();
-  acc.sum.fill(0);
   int64_t entry;
   {
     std::lock_guard lock(map_mu_);
