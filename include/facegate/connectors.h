@@ -40,6 +40,9 @@ struct ConnectorDecision {
 struct ConnectorEnv {
   store::Store* store = nullptr;
   std::string signing_seed;  // 32 bytes, Ed25519 seed of this installation's QR tokens
+  // 32 bytes derived from the master key, mixed into PIN and card verifiers (a pepper), so a
+  // stolen database or backup without the key file cannot be brute-forced offline.
+  std::string pepper;
 };
 
 // A pluggable alternative method. Check returns a decision, or an error when the method
@@ -64,9 +67,11 @@ const std::vector<std::string>& BuiltInConnectorKinds();
 Result<std::unique_ptr<Connector>> MakeBuiltInConnector(const std::string& kind, const std::string& config_json,
                                                         const ConnectorEnv& env);
 
-// Argon2id verifier of a PIN or card number (libsodium crypto_pwhash_str), and its check.
-Result<std::string> MakeCredentialVerifier(const std::string& secret);
-bool CredentialMatches(const std::string& verifier, const std::string& secret);
+// Argon2id verifier of a PIN or card number keyed with the pepper ("pep1$" + crypto_pwhash_str
+// of BLAKE2b(secret, key = pepper)), and its check; verifiers made before the pepper (no prefix)
+// still check against the plain secret until the person registers again.
+Result<std::string> MakeCredentialVerifier(const std::string& secret, const std::string& pepper);
+bool CredentialMatches(const std::string& verifier, const std::string& secret, const std::string& pepper);
 
 // A single-use QR token: base64url(payload JSON) "." base64url(Ed25519 signature). The payload
 // names subject, purpose, method, expiry and a random nonce; it is no secret, only unforgeable.

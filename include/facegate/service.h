@@ -126,6 +126,9 @@ struct IdentifyResult {
   std::string model;
   std::vector<std::string> alternatives;  // REQ A1
   vision::StageTimings timings;
+  // The liveness check, when the purpose requires one at verification (identify runs the
+  // same rule as verify; docs/liveness.md).
+  std::optional<vision::LivenessResult> liveness;
 };
 
 // Open-set accuracy report of `eval identify` (REQ P3: research grant, nothing stored).
@@ -176,6 +179,9 @@ struct AnalyzeReport {
   // group name ("age:20-39", "gender:female", "expression:happy") -> count (>= k only)
   std::vector<std::pair<std::string, int64_t>> counts;
   std::vector<std::string> suppressed;  // groups with 1..k-1 faces, count withheld
+  // Faces left out as the same picture as one already counted (sent again, re-encoded,
+  // rescaled, mirrored): one picture sent k times never makes a group of k (REQ AN2).
+  int64_t repeated_faces = 0;
 };
 
 // The identity-side record of a subject with the age it implies (REQ M1, S3).
@@ -478,6 +484,10 @@ class Service {
   // kInvalidInput (complete it by hand). The credential is never stored or logged.
   Result<PresentResult> PresentAlternative(int64_t id, const std::string& credential, const std::string& actor);
   static constexpr int64_t kMaxAlternativeAttempts = 3;
+  // Wrong credentials for one subject and purpose, across transactions, before presenting
+  // is locked for kAlternativeLockoutSeconds (online PIN guessing; docs/security.md).
+  static constexpr int64_t kMaxAlternativeFailures = 5;
+  static constexpr int64_t kAlternativeLockoutSeconds = 15 * 60;
   // A consent receipt for the person, as JSON with the fields of the Kantara
   // Consent Receipt and ISO/IEC 27560 (processor, purpose, sensitive flag,
   // notice version and hash, time, method, option, expiry, withdrawal). Audited.
@@ -485,6 +495,9 @@ class Service {
 
   // Enrols the one face in the photo (REQ C1, S3, S4). Several faces or none: kInvalidInput;
   // a face of poor quality (vision::FaceQuality) too, with what to fix (docs/quality.md).
+  // A subject who already has templates for the purpose gets another only when the new face
+  // matches them (kRefused "SC1" otherwise: a different face goes through an approved
+  // correction request), so nobody can add their own face to another person's record.
   Result<EnrolResult> Enrol(const std::string& subject, const std::string& purpose,
                             const std::string& image_bytes, const std::string& session,
                             const std::string& actor);
@@ -578,10 +591,23 @@ class Service {
                                   const std::string& actor);
 
   // ---- Minors (REQ M1-M3) ----
-  // Registers the subject if new and declares its birth date ("YYYY-MM-DD", not
-  // in the future; "" clears it). Audited. Returns the record with its age now.
+  // Registers the subject if new and declares its birth date ("YYYY-MM-DD", not in the
+  // future). A date once declared is never changed or cleared here (kRefused "M1": a child
+  // cannot be made an adult by a second declaration); ChangeBirthDate does that. Declaring the
+  // same date again is a no-op. Audited. Returns the record with its age now.
   Result<SubjectInfo> DeclareSubject(const std::string& subject, const std::string& birth_date,
                                      const std::string& actor);
+  // REQ M1: another person (never `changer`) approves that `changer` may change `subject`'s
+  // declared birth date to `birth_date` ("" = clear), with a reason, for `valid_seconds`
+  // (60..604800). The approval is an audit event; it is used at most once. Returns its expiry.
+  Result<UnixTime> ApproveBirthDateChange(const std::string& subject, const std::string& birth_date,
+                                          const std::string& changer, const std::string& reason,
+                                          int64_t valid_seconds, const std::string& approver);
+  // Changes (or clears) a declared birth date under an unused, unexpired approval naming this
+  // actor and exactly this date; kRefused "M1" without one. The caller checks the actor is an
+  // admin (REST: admin keys only). Audited with the reason and the approval's sequence number.
+  Result<SubjectInfo> ChangeBirthDate(const std::string& subject, const std::string& birth_date,
+                                      const std::string& reason, const std::string& actor);
   // The subject's identity record; reading a child's record needs an approval for the
   // reader (ApproveMinorAccess) and is audited (REQ M3).
   Result<SubjectInfo> ShowSubject(const std::string& subject, const std::string& actor);
@@ -639,9 +665,15 @@ class Service {
   // and Markdown. The export is audited (REQ R1, S6).
   Result<RightsDocument> ExportSubject(const std::string& subject, int64_t request_id,
                                        const std::string& actor);
-  // Correction: replaces the subject's templates for the purpose with the one
-  // face in a new photo, under the existing consent (the Gate decides); the old
-  // templates are deleted in the same transaction as the new one is stored.
+  // REQ R1: another person than the one who will carry it out approves an open correction
+  // request (a new face replaces the enrolled one), with a reason. Audited; the approval is
+  // what lets CorrectEnrolment store a face that does not match the enrolled one.
+  Status ApproveCorrection(int64_t request_id, const std::string& reason, const std::string& approver);
+  // Correction: replaces the subject's templates for the purpose with the one face in a new
+  // photo, under the existing consent (the Gate decides). Needs an open correction request
+  // (request_id > 0) approved by another person (ApproveCorrection); the photo passes the
+  // quality check and the purpose's liveness rule as at enrolment. The old templates are
+  // deleted in the same transaction as the new one is stored.
   Result<CorrectionResult> CorrectEnrolment(const std::string& subject, const std::string& purpose,
                                             const std::string& image_bytes, const std::string& session,
                                             int64_t request_id, const std::string& actor);
@@ -698,6 +730,11 @@ class Service {
 
   Result<AuditCheck> VerifyAudit();
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit);
+
+  // Whether device keys may enrol for the purpose (default off: a device verifies or
+  // identifies; enrolment is an operator's act). Persisted and audited.
+  Status SetDeviceEnrolment(const std::string& purpose, bool allowed, const std::string& actor);
+  Result<bool> DeviceEnrolment(const std::string& purpose);
 
   // Alternatives declared for a purpose (empty if unknown).
   std::vector<std::string> AlternativesOf(const std::string& purpose);

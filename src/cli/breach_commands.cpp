@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "service/json_views.h"
+#include "store/fs_util.h"
 
 namespace facegate::cli {
 
@@ -50,13 +51,8 @@ std::string SafeName(const std::string& s) {
   return out;
 }
 
-Status WriteFile(const fs::path& p, const std::string& body) {
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f << body;
-  f.close();
-  if (!f) return Status::Internal("cannot write " + p.string() + ": check the directory and free space");
-  return Status::Ok();
-}
+// Breach reports and notices name people: written 0600 (store::WritePrivateFile).
+Status WriteFile(const fs::path& p, const std::string& body) { return store::WritePrivateFile(p.string(), body); }
 
 }  // namespace
 

@@ -18,6 +18,7 @@
 #include "policy/notice.h"
 #include "policy/rules.h"
 #include "policy/gate.h"
+#include "store/fs_util.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -205,6 +206,7 @@ int Run(int argc, char** argv) {
     std::string name, scenario = "verification", retention, mandate;
     std::vector<std::string> alternatives;
     std::string liveness = "off";
+    bool device_enrolment = false;
   } pa;
   auto* padd = purpose->add_subcommand("add", "declare a purpose (REQ A1: needs a non-face alternative)");
   padd->add_option("name", pa.name, "purpose name, e.g. office-entry")->required();
@@ -216,6 +218,8 @@ int Run(int argc, char** argv) {
   padd->add_option("--liveness", pa.liveness,
                    "require a live face (not a photo or screen) at: off | enrol | verify | both "
                    "(default off; docs/liveness.md)");
+  padd->add_flag("--device-enrolment", pa.device_enrolment,
+                 "let device API keys enrol for this purpose (default: devices verify or identify only)");
   padd->callback([&] {
     if (!open()) return;
     auto sc = ParseScenario(pa.scenario);
@@ -233,9 +237,13 @@ int Run(int argc, char** argv) {
     p.liveness = *live;
     Status st = ctx.svc->AddPurpose(p, ctx.actor);
     if (!st.ok()) { rc = Report(ctx, st, ""); return; }
+    if (pa.device_enrolment) {
+      st = ctx.svc->SetDeviceEnrolment(p.name, true, ctx.actor);
+      if (!st.ok()) { rc = Report(ctx, st, ""); return; }
+    }
     rc = Print(ctx, {{"ok", true}, {"purpose", p.name}, {"scenario", ToString(p.scenario)},
                      {"retention_days", p.retention_days}, {"alternatives", p.alternatives},
-                     {"liveness", ToString(p.liveness)}},
+                     {"liveness", ToString(p.liveness)}, {"device_enrolment", pa.device_enrolment}},
                "purpose " + p.name + " declared (" + ToString(p.scenario) + ", retention " +
                    std::to_string(p.retention_days) + " days" +
                    (p.liveness == LivenessRequirement::kOff ? std::string()
@@ -1282,6 +1290,40 @@ int Run(int argc, char** argv) {
                    ctx.actor + ")");
   });
 
+  std::string sj_for;
+  auto* sbapprove = subject->add_subcommand(
+      "approve-birth-date",
+      "approve, as a second person, that an admin changes a declared birth date (REQ M1): `facegate "
+      "--actor dpo subject approve-birth-date K1 --for admin-2 --birth-date 2012-06-01 --reason ...`");
+  sbapprove->add_option("id", sj_id, "pseudonymous subject id")->required();
+  sbapprove->add_option("--for", sj_for, "who will change it (a CLI --actor, or key:<id> of an admin key)")->required();
+  sbapprove->add_option("--birth-date", sj_birth, "the corrected date YYYY-MM-DD (\"\" to clear it)")->required();
+  sbapprove->add_option("--reason", sj_reason, "why the declared date is wrong")->required();
+  sbapprove->add_option("--valid", sj_valid, "seconds the approval lasts (60..604800)")->capture_default_str();
+  sbapprove->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->ApproveBirthDateChange(sj_id, sj_birth, sj_for, sj_reason, sj_valid, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    rc = Print(ctx, {{"ok", true}, {"subject", sj_id}, {"for", sj_for}, {"approved_by", ctx.actor},
+                     {"expires_at", FormatTime(*r)}},
+               sj_for + " may change the birth date of " + sj_id + " until " + FormatTime(*r) +
+                   " (approved by " + ctx.actor + ")");
+  });
+  auto* sbchange = subject->add_subcommand(
+      "change-birth-date",
+      "change a declared birth date under another person's approval (REQ M1; admins)");
+  sbchange->add_option("id", sj_id, "pseudonymous subject id")->required();
+  sbchange->add_option("--birth-date", sj_birth, "the approved date YYYY-MM-DD (\"\" to clear it)")->required();
+  sbchange->add_option("--reason", sj_reason, "why the declared date is wrong")->required();
+  sbchange->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->ChangeBirthDate(sj_id, sj_birth, sj_reason, ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    json j = subject_json(*r);
+    j["ok"] = true;
+    rc = Print(ctx, j, subject_human(*r));
+  });
+
   // policy set / show (REQ M2)
   std::string pol_name, pol_value;
   auto* policy_cmd = app.add_subcommand("policy", "policy switches, persisted and audited (REQ M2)");
@@ -1336,9 +1378,7 @@ int Run(int argc, char** argv) {
     auto r = ctx.svc->Disclose(ds_subject, ds_purpose, ds_to, key, ctx.actor);
     if (!r.ok()) { rc = Report(ctx, r.status(), ds_purpose); return; }
     if (!ds_out.empty()) {
-      std::ofstream out(ds_out, std::ios::binary);
-      out << r->package << "\n";
-      if (!out) { rc = Report(ctx, Status::Internal("cannot write " + ds_out)); return; }
+      if (Status w = store::WritePrivateFile(ds_out, r->package + "\n"); !w.ok()) { rc = Report(ctx, w); return; }
     }
     json j = {{"ok", true}, {"recipient", r->recipient}, {"consent_id", r->consent_id}, {"templates", r->templates},
               {"model", r->model}, {"disclosed_at", FormatTime(r->disclosed_at)}};

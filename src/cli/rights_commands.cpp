@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "service/json_views.h"
+#include "store/fs_util.h"
 
 namespace facegate::cli {
 
@@ -147,12 +148,9 @@ void AddRightsCommands(CLI::App& app, RightsCliContext& ctx) {
       *ctx.rc = 0;
       return;
     }
-    std::ofstream f(a->out, std::ios::binary | std::ios::trunc);
-    f << body;
-    f.close();
-    if (!f) {
-      *ctx.rc = ctx.report(
-          Status::Internal("cannot write " + a->out + ": check the directory and free space"));
+    // An export is everything held about a person: 0600 whatever the umask.
+    if (Status written = store::WritePrivateFile(a->out, body); !written.ok()) {
+      *ctx.rc = ctx.report(written);
       return;
     }
     *ctx.rc = ctx.print(
@@ -207,7 +205,9 @@ void AddRightsCommands(CLI::App& app, RightsCliContext& ctx) {
   correct->add_option("photo", a->photo, "JPEG or PNG with the person's face")->required();
   correct->add_option("--session", a->session, "session for while_in_use consents");
   correct->add_option("--request", a->request,
-                      "the correction request this answers (default: recorded now)");
+                      "the person's open correction request, approved by another person "
+                      "(facegate rights approve ID)")
+      ->required();
   correct->callback([a, &ctx] {
     service::Service* svc = ctx.open();
     if (!svc) return;
@@ -322,6 +322,24 @@ void AddRightsCommands(CLI::App& app, RightsCliContext& ctx) {
     }
     *ctx.rc = ctx.print(json{{"ok", true}, {"subject", a->subject}},
                         "restriction of " + a->subject + " lifted");
+  });
+
+  auto* approve = rights->add_subcommand(
+      "approve",
+      "approve an open correction request as a second person, after checking the person's identity "
+      "(REQ R1): `facegate --actor dpo rights approve 12 --reason \"ID card checked\"`");
+  approve->add_option("id", a->id, "the correction request id")->required();
+  approve->add_option("--reason", a->reason, "how the person's identity was checked")->required();
+  approve->callback([a, &ctx] {
+    service::Service* svc = ctx.open();
+    if (!svc) return;
+    Status st = svc->ApproveCorrection(a->id, a->reason, *ctx.actor);
+    if (!st.ok()) {
+      *ctx.rc = ctx.report(st);
+      return;
+    }
+    *ctx.rc = ctx.print(json{{"ok", true}, {"request", a->id}, {"approved_by", *ctx.actor}},
+                        "correction request " + std::to_string(a->id) + " approved by " + *ctx.actor);
   });
 
   auto* review = rights->add_subcommand(

@@ -20,6 +20,7 @@
 #include "policy/notice.h"
 #include "policy/rules.h"
 #include "server/rate_limit.h"
+#include "server/request.h"
 #include "service/json_views.h"
 #include "service/liveness_check.h"
 
@@ -70,7 +71,9 @@ const std::vector<RouteInfo>& Routes() {
       // Analysis, alternatives, refusal and may-ask, receipts, retention, rules.
       {"POST", "/v1/analyze", Access::kFace},
       {"POST", "/v1/alternatives", Access::kGate},
-      {"POST", "/v1/alternatives/{id}/complete", Access::kGate},
+      // Manual completion is staff's decision: never a device's, whatever the connector
+      // (a device presents the credential instead, and its connector decides).
+      {"POST", "/v1/alternatives/{id}/complete", Access::kConsents},
       // Alternative connectors (REQ A4): binding, credentials, tokens, presenting.
       {"GET", "/v1/purposes/{name}/connectors", Access::kPurposes},
       {"POST", "/v1/purposes/{name}/connectors", Access::kAdmin},
@@ -78,6 +81,9 @@ const std::vector<RouteInfo>& Routes() {
       {"POST", "/v1/alternatives/tokens", Access::kConsents},
       {"POST", "/v1/alternatives/{id}/present", Access::kGate},
       {"POST", "/v1/subjects/{id}/approvals", Access::kAdmin},  // REQ M3
+      // A declared birth date changes only by an admin under another person's approval (M1).
+      {"POST", "/v1/subjects/{id}/birth-date", Access::kAdmin},
+      {"POST", "/v1/subjects/{id}/birth-date/approvals", Access::kAdmin},
       {"POST", "/v1/subjects/{id}/consents/{purpose}/refuse", Access::kGate},
       {"GET", "/v1/subjects/{id}/consents/{purpose}/may-ask", Access::kGate},
       {"GET", "/v1/consents/{id}/receipt", Access::kConsents},
@@ -94,6 +100,7 @@ const std::vector<RouteInfo>& Routes() {
       {"POST", "/v1/rights/{id}/complete", Access::kRights},
       {"POST", "/v1/rights/{id}/refuse", Access::kRights},
       {"POST", "/v1/rights/{id}/review", Access::kRights},
+      {"POST", "/v1/rights/{id}/approve", Access::kRights},  // a correction, by a second person
       {"POST", "/v1/subjects/{id}/export", Access::kRights},
       {"POST", "/v1/subjects/{id}/explanation", Access::kRights},
       {"POST", "/v1/subjects/{id}/restrict", Access::kRights},
@@ -221,7 +228,7 @@ const char* ReasonCode(int http) {
 
 void SendJson(httplib::Response& res, int status, const json& j) {
   res.status = status;
-  res.set_content(j.dump(2) + "\n", "application/json");
+  res.set_content(SafeDump(j, 2) + "\n", "application/json");
 }
 
 // An error body; refusals add the rule, its citation and the alternatives (REQ A1).
@@ -229,89 +236,8 @@ json ErrorJson(const std::string& code, const std::string& message) {
   return {{"ok", false}, {"error", code}, {"message", message}};
 }
 
-// ---- Request parsing ----
-
 Result<json> ParseBody(const httplib::Request& req, const std::string& hint) {
-  if (req.body.empty())
-    return Status::InvalidInput("the request body is empty; send a JSON object " + hint);
-  try {
-    json j = json::parse(req.body);
-    if (!j.is_object())
-      return Status::InvalidInput(std::string("the request body must be a JSON object, not ") +
-                                  j.type_name() + "; send " + hint);
-    return j;
-  } catch (const json::parse_error& e) {
-    return Status::InvalidInput("the request body is not valid JSON (error at byte " +
-                                std::to_string(e.byte) + "): " + e.what() +
-                                "; fix the JSON and send it again");
-  }
-}
-
-Result<std::string> Str(const json& j, const char* name, bool required,
-                        const std::string& what = "") {
-  auto it = j.find(name);
-  if (it == j.end() || it->is_null()) {
-    if (required)
-      return Status::InvalidInput(std::string("field \"") + name + "\" is required" +
-                                  (what.empty() ? "" : ": " + what));
-    return std::string();
-  }
-  if (!it->is_string())
-    return Status::InvalidInput(std::string("field \"") + name + "\" must be a string, not " +
-                                it->type_name());
-  return it->get<std::string>();
-}
-
-Result<int64_t> Int(const json& j, const char* name, bool required, const std::string& what = "") {
-  auto it = j.find(name);
-  if (it == j.end() || it->is_null()) {
-    if (required)
-      return Status::InvalidInput(std::string("field \"") + name + "\" is required" +
-                                  (what.empty() ? "" : ": " + what));
-    return int64_t{0};
-  }
-  if (!it->is_number_integer())
-    return Status::InvalidInput(std::string("field \"") + name + "\" must be an integer, not " +
-                                it->type_name());
-  return it->get<int64_t>();
-}
-
-Result<std::vector<std::string>> StrList(const json& j, const char* name) {
-  std::vector<std::string> out;
-  auto it = j.find(name);
-  if (it == j.end() || it->is_null()) return out;
-  if (!it->is_array())
-    return Status::InvalidInput(std::string("field \"") + name + "\" must be an array of strings");
-  for (const json& x : *it) {
-    if (!x.is_string())
-      return Status::InvalidInput(std::string("field \"") + name +
-                                  "\" must be an array of strings");
-    out.push_back(x.get<std::string>());
-  }
-  return out;
-}
-
-// Decodes standard or URL-safe base64, padded or not, with or without a data: URL prefix.
-Result<std::string> DecodeBase64(std::string in) {
-  if (in.rfind("data:", 0) == 0) {
-    auto comma = in.find(',');
-    if (comma != std::string::npos) in = in.substr(comma + 1);
-  }
-  std::string out(in.size() * 3 / 4 + 3, '\0');
-  for (int variant : {sodium_base64_VARIANT_ORIGINAL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING,
-                      sodium_base64_VARIANT_URLSAFE, sodium_base64_VARIANT_URLSAFE_NO_PADDING}) {
-    size_t len = 0;
-    const char* end = nullptr;
-    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), in.data(),
-                          in.size(), " \r\n\t", &len, &end, variant) == 0 &&
-        end == in.data() + in.size()) {
-      out.resize(len);
-      return out;
-    }
-  }
-  return Status::InvalidInput(
-      "field \"image_base64\" is not valid base64; encode the JPEG or PNG file "
-      "bytes with base64 (e.g. `base64 -w0 photo.jpg`)");
+  return ParseJsonBody(req.body, hint);
 }
 
 struct Page {
@@ -439,6 +365,8 @@ struct Server::Impl {
   std::thread listener;
   int bound_port = 0;
   std::atomic<bool> running{false};
+  std::atomic<uint64_t> unauthenticated_{0}, unauthenticated_unlogged_{0};  // 401s since start
+  RateLimiter log_limiter{5, 20};  // log lines of refused unauthenticated calls
 
   Impl(service::Service& s, ApiKeyStore& k, const ServerConfig& c)
       : svc(s), keys(k), config(c), limiter(c.rate_per_second, c.rate_burst) {}
@@ -447,11 +375,28 @@ struct Server::Impl {
     return svc.config().clock ? svc.config().clock() : static_cast<UnixTime>(std::time(nullptr));
   }
 
-  void Log(const std::string& line) {
+  // One line per call: control characters a client put in a URL (%0A, %0D, ESC) are
+  // escaped, so no request can forge or split a line of the server log.
+  void Log(const std::string& text) {
+    const std::string line = LogSafe(text);
     if (config.log)
       config.log(line);
     else
       std::cerr << line << std::endl;
+  }
+  static std::string LogSafe(const std::string& s) {
+    std::string out;
+    out.reserve(s.size());
+    for (unsigned char ch : s) {
+      if (ch < 0x20 || ch == 0x7F) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02X", ch);
+        out += buf;
+      } else {
+        out += static_cast<char>(ch);
+      }
+    }
+    return out;
   }
 
   // Appends the server's own audit event for calls no Service method audited (REQ S6).
@@ -465,7 +410,7 @@ struct Server::Impl {
     e.outcome = http < 400 ? "ok" : std::string("error:") + ReasonCode(http);
     json d = {{"method", c.req.method}, {"route", c.route.path}, {"http_status", http}};
     if (!c.key) d["remote"] = c.req.remote_addr;
-    e.detail = d.dump();
+    e.detail = SafeDump(d);
     auto r = svc.store().AppendAudit(e);
     if (!r.ok()) Log("audit append failed: " + r.status().ToString());
   }
@@ -540,14 +485,27 @@ struct Server::Impl {
       return Fail(c, Status::InvalidInput("liveness '" + *live_s +
                                           "' is not one of off, enrol, verify, both"));
     p.liveness = *live;
+    bool device_enrolment = false;
+    if (auto it = body->find("device_enrolment"); it != body->end() && !it->is_null()) {
+      if (!it->is_boolean())
+        return Fail(c, Status::InvalidInput("field \"device_enrolment\" must be true or false (whether "
+                                            "device keys may enrol for this purpose; default false)"));
+      device_enrolment = it->get<bool>();
+    }
     c.audited = true;
     Status st = svc.AddPurpose(p, c.actor);
     if (!st.ok()) {
       c.purpose.clear();  // no alternatives of a purpose that was not made
       return Fail(c, st);
     }
+    if (device_enrolment) {
+      Status allowed = svc.SetDeviceEnrolment(p.name, true, c.actor);
+      if (!allowed.ok()) return Fail(c, allowed);
+    }
     auto stored = svc.store().GetPurpose(p.name);
-    SendJson(c.res, 201, {{"ok", true}, {"purpose", PurposeJson(stored.ok() ? *stored : p)}});
+    json pj = PurposeJson(stored.ok() ? *stored : p);
+    pj["device_enrolment"] = device_enrolment;
+    SendJson(c.res, 201, {{"ok", true}, {"purpose", pj}});
   }
 
   void GetPurpose(Call& c) {
@@ -561,6 +519,8 @@ struct Server::Impl {
                                    "' does not exist; GET /v1/purposes lists the declared ones"));
     }
     json j = {{"ok", true}, {"purpose", PurposeJson(*p)}};
+    auto device_enrolment = svc.DeviceEnrolment(c.purpose);
+    j["purpose"]["device_enrolment"] = device_enrolment.ok() && *device_enrolment;
     auto n = svc.LatestNotice(c.purpose);
     j["notice"] = n.ok() ? NoticeJson(*n, false) : json(nullptr);
     SendJson(c.res, 200, j);
@@ -794,6 +754,24 @@ struct Server::Impl {
     return f;
   }
 
+  static bool IsAdmin(const Call& c) { return c.key && c.key->role == Role::kAdmin; }
+
+  // What a device sees of a face decision: the decision and the way forward (match or not,
+  // who when identified, the alternatives, what to retake), never a score. Distances and
+  // liveness scores would make the device an oracle to tune a forged photo against; they stay
+  // in the audit log, for admin and auditor views (docs/security.md).
+  static json DecisionView(const Call& c, json j) {
+    if (!c.key || c.key->role != Role::kDevice) return j;
+    for (const char* score : {"distance", "threshold", "stranger_accept_rate", "genuine_accept_rate",
+                              "max_scope_size", "operator_threshold", "scope_size"})
+      j.erase(score);
+    if (j.contains("liveness") && j["liveness"].is_object()) {
+      json verdict = {{"verdict", j["liveness"].value("verdict", "")}};
+      j["liveness"] = verdict;
+    }
+    return j;
+  }
+
   // A device key acts only for its own device and purposes (docs/api.md, "Roles").
   bool DeviceMayAct(Call& c, const FaceRequest& f) { return DeviceMayAct(c, f.purpose, f.device); }
   bool DeviceMayAct(Call& c, const std::string& purpose, const std::string& device) {
@@ -821,6 +799,16 @@ struct Server::Impl {
     c.subject = f->subject;
     c.purpose = f->purpose;
     if (!DeviceMayAct(c, *f)) return;
+    // A device verifies or identifies; it enrols only where the purpose says so, or a stolen
+    // kiosk key could add faces to people's records.
+    if (c.key && c.key->role == Role::kDevice) {
+      auto allowed = svc.DeviceEnrolment(f->purpose);
+      if (!allowed.ok()) return Fail(c, allowed.status());
+      if (!*allowed)
+        return Forbid(c, "device keys do not enrol for purpose '" + f->purpose +
+                             "': enrolment is done by an operator, or an admin allows it for the purpose "
+                             "(POST /v1/purposes with \"device_enrolment\": true)");
+    }
     c.audited = true;
     auto r = svc.Enrol(f->subject, f->purpose, f->image, f->session, c.actor);
     sodium_memzero(f->image.data(), f->image.size());  // REQ S2: the photo is not kept
@@ -857,7 +845,7 @@ struct Server::Impl {
     if (Truthy(c.req, "timings")) j["timings"] = TimingsJson(r->timings);
     if (r->liveness) j["liveness"] = service::LivenessJson(*r->liveness);
     j["quality"] = QualityJson(r->quality);
-    SendJson(c.res, 200, j);
+    SendJson(c.res, 200, DecisionView(c, j));
   }
 
   // 1:N within the scope of an identification purpose (REQ SC2). Same roles as
@@ -918,7 +906,12 @@ struct Server::Impl {
     if (r->identified) j["consent_id"] = r->consent_id;
     if (!r->warning.empty()) j["warning"] = r->warning;
     if (Truthy(c.req, "timings")) j["timings"] = TimingsJson(r->timings);
-    SendJson(c.res, 200, j);
+    if (r->liveness) j["liveness"] = service::LivenessJson(*r->liveness);
+    // "Unknown" names nobody, and says nothing of how near the nearest member came: that
+    // distance would tell a photo's holder whether its person is enrolled (it stays in the
+    // audit log for admins and auditors).
+    if (!r->identified && !IsAdmin(c)) j["distance"] = nullptr;
+    SendJson(c.res, 200, DecisionView(c, j));
   }
 
   // The newest sequence number, found with O(log n) one-row reads (seqs count up from 1).
@@ -1060,7 +1053,8 @@ struct Server::Impl {
               {"faces", r->faces > 0 ? json(r->faces) : json(nullptr)},
               {"k", r->k},
               {"counts", counts},
-              {"suppressed", r->suppressed}});
+              {"suppressed", r->suppressed},
+              {"repeated_faces", r->repeated_faces}});
   }
 
   // The person chooses a non-face method: a face-free transaction opens, in which every face
@@ -1336,6 +1330,49 @@ struct Server::Impl {
                           {"expires_at", FormatTime(*r)}});
   }
 
+  // REQ M1: a declared birth date changes under another person's approval only (admin keys).
+  void ChangeBirthDate(Call& c) {
+    c.action = "subject.birth_date.change";
+    c.subject = c.req.matches[1];
+    auto body = ParseBody(c.req, R"({"birth_date": "2012-06-01", "reason": "typo in the form, checked on the ID card"})");
+    if (!body.ok()) return Fail(c, body.status());
+    if (!body->contains("birth_date"))
+      return Fail(c, Status::InvalidInput("field \"birth_date\" is required: the corrected date, or null to clear it"));
+    auto born = Str(*body, "birth_date", false);
+    auto reason = Str(*body, "reason", true, "why the declared date is wrong");
+    for (const Status& st : {born.status(), reason.status()})
+      if (!st.ok()) return Fail(c, st);
+    c.audited = true;
+    auto r = svc.ChangeBirthDate(c.subject, *born, *reason, c.actor);
+    if (!r.ok()) return Fail(c, r.status());
+    json j = SubjectJson(*r);
+    j["ok"] = true;
+    SendJson(c.res, 200, j);
+  }
+
+  void ApproveBirthDateChange(Call& c) {
+    c.action = "subject.birth_date.approve";
+    c.subject = c.req.matches[1];
+    auto body = ParseBody(
+        c.req,
+        R"({"for": "key:<id of the admin who changes it>", "birth_date": "2012-06-01", "reason": "...", "valid_seconds": 3600})");
+    if (!body.ok()) return Fail(c, body.status());
+    if (!body->contains("birth_date"))
+      return Fail(c, Status::InvalidInput("field \"birth_date\" is required: the date approved, or null to clear it"));
+    auto changer = Str(*body, "for", true, "key:<id> of the admin who will change the date");
+    auto born = Str(*body, "birth_date", false);
+    auto reason = Str(*body, "reason", true, "why the declared date is wrong");
+    auto valid = Int(*body, "valid_seconds", false);
+    for (const Status& st : {changer.status(), born.status(), reason.status(), valid.status()})
+      if (!st.ok()) return Fail(c, st);
+    c.audited = true;
+    auto r = svc.ApproveBirthDateChange(c.subject, *born, *changer, *reason, *valid ? *valid : 3600, c.actor);
+    if (!r.ok()) return Fail(c, r.status());
+    SendJson(c.res, 201, {{"ok", true}, {"subject", c.subject}, {"for", *changer},
+                          {"birth_date", born->empty() ? json(nullptr) : json(*born)},
+                          {"approved_by", c.actor}, {"expires_at", FormatTime(*r)}});
+  }
+
   void ConsentReceipt(Call& c) {
     c.action = "consent.receipt";
     auto id = PathId(c, 1, "a consent id, e.g. from POST /v1/consents");
@@ -1608,6 +1645,21 @@ struct Server::Impl {
               {"identity_anonymised", r->identity_anonymised}});
   }
 
+  // REQ R1: a second person approves a correction request (the person's identity checked).
+  void ApproveCorrection(Call& c) {
+    c.action = "rights.correction.approve";
+    auto id = PathId(c, 1, "a rights request id (GET /v1/rights lists them)");
+    if (!id.ok()) return Fail(c, id.status());
+    auto body = ParseBody(c.req, R"({"reason": "identity checked against the ID card at the desk"})");
+    if (!body.ok()) return Fail(c, body.status());
+    auto reason = Str(*body, "reason", true, "how the person's identity was checked");
+    if (!reason.ok()) return Fail(c, reason.status());
+    c.audited = true;
+    Status st = svc.ApproveCorrection(*id, *reason, c.actor);
+    if (!st.ok()) return Fail(c, st);
+    SendJson(c.res, 201, {{"ok", true}, {"request", *id}, {"approved_by", c.actor}});
+  }
+
   void CorrectSubject(Call& c) {
     c.action = "rights.correct";
     c.subject = c.req.matches[1];
@@ -1840,6 +1892,9 @@ struct Server::Impl {
             {"POST /v1/subjects/{id}/lift", &Impl::LiftRestriction},
             {"POST /v1/subjects/{id}/erase", &Impl::EraseSubject},
             {"POST /v1/subjects/{id}/correct", &Impl::CorrectSubject},
+            {"POST /v1/rights/{id}/approve", &Impl::ApproveCorrection},
+            {"POST /v1/subjects/{id}/birth-date", &Impl::ChangeBirthDate},
+            {"POST /v1/subjects/{id}/birth-date/approvals", &Impl::ApproveBirthDateChange},
             // breach workflow (REQ S9)
             {"POST /v1/breaches", &Impl::OpenBreach},
             {"GET /v1/breaches", &Impl::ListBreaches},
@@ -1865,6 +1920,7 @@ struct Server::Impl {
       const std::string bearer = "Bearer ";
       int retry = 1;
       if (auth.rfind(bearer, 0) != 0) {
+        audit = false;  // counted and logged, never on the audit chain (no actor to name)
         if (!limiter.Allow("addr:" + req.remote_addr, &retry)) return RateLimited(c, retry, &audit);
         res.set_header("WWW-Authenticate", "Bearer");
         return SendJson(res, 401,
@@ -1875,6 +1931,7 @@ struct Server::Impl {
       }
       auto key = keys.Authenticate(auth.substr(bearer.size()));
       if (!key.ok()) {
+        if (key.status().kind() == ErrorKind::kNotFound) audit = false;
         if (!limiter.Allow("addr:" + req.remote_addr, &retry)) return RateLimited(c, retry, &audit);
         res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
         if (key.status().kind() != ErrorKind::kNotFound) return Fail(c, key.status());
@@ -1892,6 +1949,12 @@ struct Server::Impl {
                              route.method + " " + route.path +
                              "; see the role matrix in docs/api.md");
       }
+      // Every text the client sent is UTF-8 or the call stops here, before it reaches a
+      // handler, the store or the audit log (a byte like %FF would break their JSON).
+      if (Status text = RequireUtf8Request(req); !text.ok()) {
+        c.action = "api.bad_request";
+        return Fail(c, text);
+      }
       try {
         (this->*handler)(c);
       } catch (const std::exception& e) {
@@ -1902,15 +1965,45 @@ struct Server::Impl {
                            "error is in the server log"));
       }
     }();
-    // Every call leaves an audit event (REQ S6): the Service's, or the server's own here.
+    // Every authenticated call leaves an audit event (REQ S6): the Service's, or the
+    // server's own here. Calls without a valid key are counted, and their log lines
+    // rate-limited, so a flood grows neither the chain nor the log without bound.
     if (audit && !c.audited) AuditCall(c, res.status);
+    if (res.status == 401) {
+      const uint64_t n = ++unauthenticated_;
+      int unused = 0;
+      if (!log_limiter.Allow("unauthenticated", &unused)) {
+        ++unauthenticated_unlogged_;
+        return;
+      }
+      const uint64_t skipped = unauthenticated_unlogged_.exchange(0);
+      if (skipped > 0)
+        Log("unauthenticated: " + std::to_string(skipped) + " more refused without a log line; " +
+            std::to_string(n) + " since start");
+    }
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     std::ostringstream line;
     line << FormatTime(static_cast<UnixTime>(std::time(nullptr))) << " " << req.remote_addr << " "
-         << req.method << " " << req.path << " " << res.status << " " << c.actor << " "
+         << req.method << " " << LogSafe(req.path) << " " << res.status << " " << c.actor << " "
          << std::fixed << std::setprecision(1) << ms << "ms";
     Log(line.str());
+  }
+
+  // The request's path, query parameters and multipart text fields must be UTF-8.
+  static Status RequireUtf8Request(const httplib::Request& req) {
+    FG_RETURN_IF_ERROR(RequireUtf8(req.path, "the URL path"));
+    for (const auto& [name, value] : req.params) {
+      FG_RETURN_IF_ERROR(RequireUtf8(name, "a query parameter's name"));
+      FG_RETURN_IF_ERROR(RequireUtf8(value, "query parameter \"" + name + "\""));
+    }
+    for (const auto& [name, file] : req.files) {
+      FG_RETURN_IF_ERROR(RequireUtf8(name, "a multipart field's name"));
+      FG_RETURN_IF_ERROR(RequireUtf8(file.filename, "the file name of multipart field \"" + name + "\""));
+      if (file.filename.empty() && name != "image")
+        FG_RETURN_IF_ERROR(RequireUtf8(file.content, "multipart field \"" + name + "\""));
+    }
+    return Status::Ok();
   }
 
   // 429: not audited, so a flood cannot grow the audit chain without bound (it is logged).

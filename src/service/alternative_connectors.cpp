@@ -13,6 +13,7 @@ namespace facegate::service {
 namespace {
 
 constexpr char kTokenKeyContext[] = "altokens";  // crypto_kdf context: exactly 8 characters
+constexpr char kPepperContext[] = "credpepr";    // the PIN and card verifiers' pepper
 
 bool AllOf(const std::string& s, int (*pred)(int)) {
   return std::all_of(s.begin(), s.end(), [&](unsigned char ch) { return pred(ch) != 0; });
@@ -41,7 +42,7 @@ Result<std::pair<AlternativeConnectorRecord, std::unique_ptr<Connector>>> Servic
     rec.method = method;
     rec.kind = "staff";
   }
-  ConnectorEnv env{I.store.get(), I.vault->DeriveKey(kTokenKeyContext, 1)};
+  ConnectorEnv env{I.store.get(), I.vault->DeriveKey(kTokenKeyContext, 1), I.vault->DeriveKey(kPepperContext, 1)};
   ConnectorFactory custom;
   {
     std::lock_guard lock(I.connector_kinds_mu);
@@ -89,7 +90,7 @@ Status Service::ConnectAlternative(const AlternativeConnectorRecord& in, const s
     custom = I.connector_kinds.count(c.kind) > 0;
   }
   if (!custom) {
-    ConnectorEnv env{I.store.get(), I.vault->DeriveKey(kTokenKeyContext, 1)};
+    ConnectorEnv env{I.store.get(), I.vault->DeriveKey(kTokenKeyContext, 1), I.vault->DeriveKey(kPepperContext, 1)};
     auto made = MakeBuiltInConnector(c.kind, c.config, env);
     if (!made.ok()) return I.Fail(actor, act, "", in.purpose, made.status(), {{"method", c.method}});
   }
@@ -147,7 +148,7 @@ Status Service::RegisterAlternativeCredential(const std::string& subject, const 
                   {{"method", method}});
   Status bad = CheckSecret(kind, secret);
   if (!bad.ok()) return I.Fail(actor, act, subject, purpose, bad, {{"method", method}});
-  auto verifier = MakeCredentialVerifier(secret);
+  auto verifier = MakeCredentialVerifier(secret, I.vault->DeriveKey(kPepperContext, 1));
   if (!verifier.ok()) return I.Fail(actor, act, subject, purpose, verifier.status(), {{"method", method}});
   AlternativeCredentialRecord c;
   c.subject = subject;
@@ -212,6 +213,39 @@ Result<Service::PresentResult> Service::PresentAlternative(int64_t id, const std
     return I.Fail(actor, act, a->subject, a->purpose,
                   Status::InvalidInput("present the credential (1 to 4096 characters) the person gave"),
                   {{"transaction", id}});
+  // Online guessing: wrong credentials for this subject and purpose are counted across
+  // transactions (a new transaction does not reset them); past the limit, presenting is
+  // locked for a while and staff check the person by hand.
+  {
+    const UnixTime now = I.Now(), since = now - kAlternativeLockoutSeconds;
+    auto events = I.store->ListAuditForSubject(a->subject, 0, 0);
+    if (!events.ok()) return I.Fail(actor, act, a->subject, a->purpose, events.status(), {{"transaction", id}});
+    int64_t failures = 0;
+    UnixTime last_failure = 0;
+    for (const AuditEvent& e : *events) {
+      if (e.at < since || e.purpose != a->purpose || e.outcome != "ok") continue;
+      if (e.action != act && e.action != "alternative.complete") continue;
+      json d = json::parse(e.detail, nullptr, false);
+      // Staff decisions by hand are not guesses.
+      if (!d.is_object() || !d.contains("connector") || d.value("decided_by", "") == "staff") continue;
+      const std::string outcome = d.value("outcome", "");
+      if (outcome == "granted") {
+        failures = 0;  // a success ends a run of failures
+      } else if (outcome == "retry" || outcome == "denied") {
+        ++failures;
+        last_failure = e.at;
+      }
+    }
+    if (failures >= kMaxAlternativeFailures)
+      return I.Fail(actor, act, a->subject, a->purpose,
+                    Status::Conflict("presenting a credential for subject '" + a->subject + "' and purpose '" +
+                                     a->purpose + "' is locked for " +
+                                     std::to_string((last_failure + kAlternativeLockoutSeconds - now + 59) / 60) +
+                                     " more minute(s) after " + std::to_string(failures) +
+                                     " wrong credentials; staff can check the person by hand (an operator "
+                                     "completes the transaction) meanwhile"),
+                    {{"transaction", id}, {"locked", true}, {"failures", failures}});
+  }
   CredentialCheck check{id, a->subject, a->purpose, a->method, credential, I.Now()};
   auto decision = connector->Check(check);
   if (!decision.ok())  // the method could not decide: the transaction stays open for staff or a retry

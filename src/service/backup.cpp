@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "service/service_impl.h"
+#include "store/fs_util.h"
 
 namespace facegate::service {
 
@@ -35,6 +36,9 @@ Status WriteKeylessCopy(const std::string& db_path, const std::string& out) {
   const std::string tmp = out + ".partial";
   std::error_code ec;
   fs::remove(tmp, ec);
+  // The copy holds sealed templates and identity rows: 0600 from the start, since
+  // VACUUM INTO would create it with the umask (it accepts an existing empty file).
+  FG_RETURN_IF_ERROR(store::WritePrivateFile(tmp, ""));
   sqlite3* src = nullptr;
   if (sqlite3_open_v2(db_path.c_str(), &src, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
     std::string msg = src ? sqlite3_errmsg(src) : "out of memory";

@@ -60,7 +60,9 @@ class StaffConnector final : public Connector {
 // A secret registered to the person (PIN digits or a card number), kept as an Argon2id verifier.
 class SecretConnector final : public Connector {
  public:
-  SecretConnector(std::string kind, store::Store* store) : kind_(std::move(kind)), store_(store) {}
+  SecretConnector(std::string kind, store::Store* store, std::string pepper)
+      : kind_(std::move(kind)), store_(store), pepper_(std::move(pepper)) {}
+  ~SecretConnector() override { sodium_memzero(pepper_.data(), pepper_.size()); }
   std::string kind() const override { return kind_; }
   Result<ConnectorDecision> Check(const CredentialCheck& c) override {
     FG_ASSIGN_OR_RETURN(std::optional<AlternativeCredentialRecord> cred,
@@ -71,7 +73,7 @@ class SecretConnector final : public Connector {
                               "' (or it expired): register one with `facegate alternative register`, or let "
                               "staff decide this transaction");
     ConnectorDecision d;
-    d.granted = CredentialMatches(cred->verifier, c.credential);
+    d.granted = CredentialMatches(cred->verifier, c.credential, pepper_);
     d.reason = d.granted ? "the " + kind_ + " matches the one registered" : "the " + kind_ + " does not match";
     return d;
   }
@@ -79,6 +81,7 @@ class SecretConnector final : public Connector {
  private:
   std::string kind_;
   store::Store* store_;
+  std::string pepper_;
 };
 
 // A signed single-use token (shown as a QR code): unforgeable without the installation's key,
@@ -204,7 +207,7 @@ Result<std::unique_ptr<Connector>> MakeBuiltInConnector(const std::string& kind,
                                                         const ConnectorEnv& env) {
   if (kind == "staff") return std::unique_ptr<Connector>(std::make_unique<StaffConnector>());
   if (kind == "pin" || kind == "card")
-    return std::unique_ptr<Connector>(std::make_unique<SecretConnector>(kind, env.store));
+    return std::unique_ptr<Connector>(std::make_unique<SecretConnector>(kind, env.store, env.pepper));
   if (kind == "qr") {
     if (env.signing_seed.size() != crypto_sign_SEEDBYTES)
       return Status::Internal("the token signing key is missing; the master key could not be read");
@@ -214,18 +217,46 @@ Result<std::unique_ptr<Connector>> MakeBuiltInConnector(const std::string& kind,
   return Status::InvalidInput("connector kind '" + kind + "' is unknown; use one of staff, pin, card, qr, http");
 }
 
-Result<std::string> MakeCredentialVerifier(const std::string& secret) {
-  if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
-  char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(out, secret.data(), secret.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-    return Status::Internal("out of memory while hashing the credential (Argon2id needs 64 MiB)");
-  return std::string(out);
+namespace {
+
+constexpr char kPepperedPrefix[] = "pep1$";
+
+// The secret keyed with the pepper: what Argon2id hashes. Without the pepper (the master
+// key), a guess cannot be checked against a stolen verifier.
+std::string Peppered(const std::string& secret, const std::string& pepper) {
+  unsigned char h[32];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+                     reinterpret_cast<const unsigned char*>(pepper.data()), pepper.size());
+  std::string out(reinterpret_cast<const char*>(h), sizeof h);
+  sodium_memzero(h, sizeof h);
+  return out;
 }
 
-bool CredentialMatches(const std::string& verifier, const std::string& secret) {
+}  // namespace
+
+Result<std::string> MakeCredentialVerifier(const std::string& secret, const std::string& pepper) {
+  if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
+  if (pepper.size() < crypto_generichash_KEYBYTES_MIN)
+    return Status::Internal("the credential pepper is missing; the master key could not be read");
+  std::string keyed = Peppered(secret, pepper);
+  char out[crypto_pwhash_STRBYTES];
+  const int rc = crypto_pwhash_str(out, keyed.data(), keyed.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                   crypto_pwhash_MEMLIMIT_INTERACTIVE);
+  sodium_memzero(keyed.data(), keyed.size());
+  if (rc != 0) return Status::Internal("out of memory while hashing the credential (Argon2id needs 64 MiB)");
+  return std::string(kPepperedPrefix) + out;
+}
+
+bool CredentialMatches(const std::string& verifier, const std::string& secret, const std::string& pepper) {
   if (sodium_init() < 0) return false;
-  return crypto_pwhash_str_verify(verifier.c_str(), secret.data(), secret.size()) == 0;
+  const size_t n = sizeof kPepperedPrefix - 1;
+  if (verifier.compare(0, n, kPepperedPrefix) != 0)  // made before the pepper
+    return crypto_pwhash_str_verify(verifier.c_str(), secret.data(), secret.size()) == 0;
+  if (pepper.size() < crypto_generichash_KEYBYTES_MIN) return false;
+  std::string keyed = Peppered(secret, pepper);
+  const bool ok = crypto_pwhash_str_verify(verifier.c_str() + n, keyed.data(), keyed.size()) == 0;
+  sodium_memzero(keyed.data(), keyed.size());
+  return ok;
 }
 
 std::string IssueToken(const std::string& signing_seed, const std::string& subject, const std::string& purpose,

@@ -14,6 +14,7 @@
 #include "gallery/index.h"
 #include "gallery/mean.h"
 #include "service/calibration.h"
+#include "service/liveness_check.h"
 #include "service/service_impl.h"
 #include "service/threshold_rule.h"
 #include "vision/detection.h"
@@ -141,6 +142,21 @@ Result<IdentifyResult> Service::Identify(const std::string& purpose, const std::
     return I.Fail(actor, act, "", purpose, face.status(), base);
   }
   vision::Engine* eng = *engine;
+  // A photo held up is no more a person at 1:N than at 1:1: the purpose's liveness rule for
+  // verification applies to identification too (docs/liveness.md).
+  auto p = I.store->GetPurpose(purpose);
+  if (!p.ok()) {
+    rgb->setTo(cv::Scalar::all(0));
+    return I.Fail(actor, act, "", purpose, p.status(), base);
+  }
+  Status live = RequireLiveness(*eng, *grant, *rgb, *face, *p, Operation::kIdentify,
+                                I.config.liveness_thresholds, &res.liveness);
+  if (!live.ok()) {
+    rgb->setTo(cv::Scalar::all(0));  // REQ D3: nothing of the probe is kept
+    json detail = base;
+    if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
+    return I.Fail(actor, act, "", purpose, live, detail);
+  }
   auto probe = eng->Extract(*grant, *rgb, *face, &res.timings);
   rgb->setTo(cv::Scalar::all(0));
   if (!probe.ok()) return I.Fail(actor, act, "", purpose, probe.status(), base);
@@ -174,8 +190,13 @@ Result<IdentifyResult> Service::Identify(const std::string& purpose, const std::
   detail["distance"] = std::isfinite(res.distance) ? json(res.distance) : json(nullptr);
   detail["model"] = res.model;
   if (res.identified) detail["consent_id"] = res.consent_id;
-  // The subject is named in the audit only when matched; no template, no image.
-  I.Audit(actor, act, res.subject, purpose, Status::Ok(), detail);
+  if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
+  // The subject is named in the audit only when matched; no template, no image. No answer
+  // without its audit record (REQ S6).
+  if (Status logged = I.Audit(actor, act, res.subject, purpose, Status::Ok(), detail); !logged.ok()) {
+    if (once) I.ForgetSpentOnce(res.subject, purpose);
+    return logged;
+  }
   // A spent "once" consent takes its templates with it (REQ C5, S5, S7).
   if (once) I.ForgetSpentOnce(res.subject, purpose);
   if (!res.identified) res.consent_id = 0;

@@ -21,23 +21,25 @@ Status RequireLiveness(vision::Engine& engine, const Grant& grant, const cv::Mat
   FG_ASSIGN_OR_RETURN(vision::LivenessResult r, engine.Liveness(grant, rgb, face, thresholds));
   *out = r;
   if (r.verdict == vision::LivenessVerdict::kReal) return Status::Ok();
-  char scores[96];
-  std::snprintf(scores, sizeof scores, "anti-spoof %.3f, liveness %.3f", r.antispoof, r.liveness);
+  // The scores stay in the audit detail; the message carries the verdict only, so a refused
+  // caller cannot tune a forged photo against them (docs/security.md, "score oracle").
   std::string alternatives;
   for (const auto& a : purpose.alternatives) alternatives += (alternatives.empty() ? "" : ", ") + a;
   const std::string instead =
       alternatives.empty() ? "" : ", or use the alternative on offer: " + alternatives;
-  const std::string what = op == Operation::kEnrol ? "enrolment" : "verification";
+  const std::string what = op == Operation::kEnrol      ? "enrolment"
+                           : op == Operation::kIdentify ? "identification"
+                                                        : "verification";
   if (r.verdict == vision::LivenessVerdict::kSpoof) {
     return Status::InvalidInput(
         "purpose '" + purpose.name + "' requires a live face for " + what +
-        " and this one looks like a photo, print or screen held up to the camera (liveness " +
-        "verdict spoof: " + scores + "); present your own face to the camera" + instead);
+        " and this one looks like a photo, print or screen held up to the camera (liveness "
+        "verdict: spoof); present your own face to the camera" + instead);
   }
   return Status::InvalidInput(
       "purpose '" + purpose.name + "' requires a live face for " + what +
-      " and the liveness check could not confirm one (verdict unsure: " + scores +
-      "); retake facing the camera in even light with no photo or screen in view" + instead);
+      " and the liveness check could not confirm one (liveness verdict: unsure); retake facing the "
+      "camera in even light with no photo or screen in view" + instead);
 }
 
 }  // namespace facegate::service

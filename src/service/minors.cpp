@@ -45,6 +45,23 @@ Result<SubjectInfo> Service::DeclareSubject(const std::string& subject, const st
     Status valid = policy::ValidateBirthDate(birth_date, now);
     if (!valid.ok()) return I.Fail(actor, act, subject, "", valid);
   }
+  // A declared date is never rewritten or cleared by a second declaration: that would switch
+  // off guardian consent (M1), the minors switch (M2) and approved reads (M3) for a child.
+  auto declared = I.store->SubjectBirthDate(subject);
+  if (!declared.ok() && declared.status().kind() != ErrorKind::kNotFound)
+    return I.Fail(actor, act, subject, "", declared.status());
+  if (declared.ok() && !declared->empty()) {
+    if (*declared == birth_date) return Info(subject, birth_date, now);  // the same date again
+    return I.Fail(actor, act, subject, "",
+                  Status::Refused("M1", "subject '" + subject +
+                                            "' already has a declared birth date; it changes only "
+                                            "through an admin with a reason and another person's "
+                                            "approval: `facegate --actor OTHER subject approve-birth-date " +
+                                            subject + " --for ADMIN --birth-date DATE --reason ...`, then "
+                                            "`facegate --actor ADMIN subject change-birth-date " + subject +
+                                            " --birth-date DATE --reason ...`"),
+                  {{"birth_date_declared", true}, {"minor", policy::IsChildAt(*declared, now)}});
+  }
   const SubjectInfo info = Info(subject, birth_date, now);
   Status st = I.store->Transaction([&]() -> Status {
     FG_RETURN_IF_ERROR(I.store->EnsureSubject(subject, now));
@@ -52,6 +69,104 @@ Result<SubjectInfo> Service::DeclareSubject(const std::string& subject, const st
     // The birth date itself stays on the identity side; the log keeps the fact.
     return I.Audit(actor, act, subject, "", Status::Ok(),
                    {{"birth_date_declared", !birth_date.empty()}, {"minor", info.minor}});
+  });
+  if (!st.ok()) return I.Fail(actor, act, subject, "", st);
+  return info;
+}
+
+Result<UnixTime> Service::ApproveBirthDateChange(const std::string& subject, const std::string& birth_date,
+                                                 const std::string& changer, const std::string& reason,
+                                                 int64_t valid_seconds, const std::string& approver) {
+  auto& I = *impl_;
+  const char* act = "subject.birth_date.approve";
+  const UnixTime now = I.Now();
+  if (changer.empty() || reason.empty())
+    return I.Fail(approver, act, subject, "",
+                  Status::InvalidInput("an approval names who changes the date (--for ACTOR) and why (--reason)"));
+  if (changer == approver)
+    return I.Fail(approver, act, subject, "",
+                  Status::InvalidInput("'" + approver + "' cannot approve their own change of a birth date: "
+                                       "another person approves (REQ M1)"));
+  if (valid_seconds < 60 || valid_seconds > 7 * 86400)
+    return I.Fail(approver, act, subject, "",
+                  Status::InvalidInput("an approval lasts 60 s to 7 days, not " + std::to_string(valid_seconds) +
+                                       " s"));
+  if (!birth_date.empty()) {
+    Status valid = policy::ValidateBirthDate(birth_date, now);
+    if (!valid.ok()) return I.Fail(approver, act, subject, "", valid);
+  }
+  auto born = I.store->SubjectBirthDate(subject);
+  if (!born.ok())
+    return I.Fail(approver, act, subject, "",
+                  born.status().kind() == ErrorKind::kNotFound
+                      ? Status::NotFound("subject '" + subject + "' is not registered")
+                      : born.status());
+  if (*born == birth_date)
+    return I.Fail(approver, act, subject, "",
+                  Status::InvalidInput("subject '" + subject + "' already has that birth date; nothing to approve"));
+  const UnixTime until = now + valid_seconds;
+  FG_RETURN_IF_ERROR(I.Audit(approver, act, subject, "", Status::Ok(),
+                             {{"changer", changer},
+                              {"birth_date", birth_date},
+                              {"reason", reason},
+                              {"expires_at", until},
+                              {"minor", policy::IsChildAt(*born, now)}}));
+  return until;
+}
+
+Result<SubjectInfo> Service::ChangeBirthDate(const std::string& subject, const std::string& birth_date,
+                                             const std::string& reason, const std::string& actor) {
+  auto& I = *impl_;
+  const char* act = "subject.birth_date.change";
+  const UnixTime now = I.Now();
+  if (reason.empty())
+    return I.Fail(actor, act, subject, "", Status::InvalidInput("a change of a birth date needs a reason (--reason)"));
+  if (!birth_date.empty()) {
+    Status valid = policy::ValidateBirthDate(birth_date, now);
+    if (!valid.ok()) return I.Fail(actor, act, subject, "", valid);
+  }
+  auto born = I.store->SubjectBirthDate(subject);
+  if (!born.ok())
+    return I.Fail(actor, act, subject, "",
+                  born.status().kind() == ErrorKind::kNotFound
+                      ? Status::NotFound("subject '" + subject + "' is not registered")
+                      : born.status());
+  const bool was_minor = policy::IsChildAt(*born, now);
+  // The approval: an unexpired "subject.birth_date.approve" naming this actor and this date,
+  // not yet used by a change (each change records the approval's sequence number).
+  FG_ASSIGN_OR_RETURN(std::vector<AuditEvent> events, I.store->ListAuditForSubject(subject, 0, 0));
+  std::set<int64_t> used;
+  for (const AuditEvent& e : events) {
+    if (e.action != act || e.outcome != "ok") continue;
+    json d = json::parse(e.detail, nullptr, false);
+    if (d.is_object()) used.insert(d.value("approval", int64_t{0}));
+  }
+  int64_t approval = 0;
+  for (const AuditEvent& e : events) {
+    if (e.action != "subject.birth_date.approve" || e.outcome != "ok" || used.count(e.seq)) continue;
+    json d = json::parse(e.detail, nullptr, false);
+    if (d.is_object() && d.value("changer", "") == actor && d.value("birth_date", "") == birth_date &&
+        d.value("expires_at", int64_t{0}) > now)
+      approval = e.seq;
+  }
+  if (approval == 0)
+    return I.Fail(actor, act, subject, "",
+                  Status::Refused("M1", "changing the declared birth date of '" + subject +
+                                            "' needs another person's approval for '" + actor +
+                                            "' and this date: `facegate --actor OTHER subject approve-birth-date " +
+                                            subject + " --for " + actor + " --birth-date " +
+                                            (birth_date.empty() ? std::string("\"\"") : birth_date) +
+                                            " --reason ...`"),
+                  {{"minor", was_minor}});
+  const SubjectInfo info = Info(subject, birth_date, now);
+  Status st = I.store->Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(I.store->SetSubjectBirthDate(subject, birth_date));
+    return I.Audit(actor, act, subject, "", Status::Ok(),
+                   {{"approval", approval},
+                    {"reason", reason},
+                    {"birth_date_declared", !birth_date.empty()},
+                    {"minor", info.minor},
+                    {"was_minor", was_minor}});
   });
   if (!st.ok()) return I.Fail(actor, act, subject, "", st);
   return info;

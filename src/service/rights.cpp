@@ -12,6 +12,7 @@
 
 #include "policy/rules.h"
 #include "service/json_views.h"
+#include "service/liveness_check.h"
 #include "policy/minors.h"
 #include "service/service_impl.h"
 
@@ -478,6 +479,36 @@ Result<RightsDocument> Service::ExportSubject(const std::string& subject, int64_
 
 // ---- correction ----
 
+Status Service::ApproveCorrection(int64_t request_id, const std::string& reason,
+                                  const std::string& approver) {
+  auto& I = *impl_;
+  const char* act = "rights.correction.approve";
+  auto r = I.store->GetRightsRequest(request_id);
+  if (!r.ok())
+    return I.Fail(approver, act, "", "",
+                  r.status().kind() == ErrorKind::kNotFound
+                      ? Status::NotFound("rights request " + std::to_string(request_id) +
+                                         " does not exist; record the person's correction request first "
+                                         "(POST /v1/rights kind correction)")
+                      : r.status(),
+                  {{"request", request_id}});
+  if (r->kind != "correction")
+    return I.Fail(approver, act, r->subject, r->purpose,
+                  Status::InvalidInput("rights request " + std::to_string(request_id) + " asks for " +
+                                       r->kind + ", not correction; only a correction is approved"),
+                  {{"request", request_id}});
+  if (r->status != "open")
+    return I.Fail(approver, act, r->subject, r->purpose,
+                  Status::Conflict("rights request " + std::to_string(request_id) + " is already " + r->status),
+                  {{"request", request_id}});
+  if (reason.empty())
+    return I.Fail(approver, act, r->subject, r->purpose,
+                  Status::InvalidInput("an approval needs the reason (how the person's identity was checked)"),
+                  {{"request", request_id}});
+  return I.Audit(approver, act, r->subject, r->purpose, Status::Ok(),
+                 {{"request", request_id}, {"reason", reason}});
+}
+
 Result<CorrectionResult> Service::CorrectEnrolment(const std::string& subject,
                                                    const std::string& purpose,
                                                    const std::string& image_bytes,
@@ -485,9 +516,36 @@ Result<CorrectionResult> Service::CorrectEnrolment(const std::string& subject,
                                                    const std::string& actor) {
   auto& I = *impl_;
   const char* act = "rights.correct";
+  // A new face replaces the enrolled one without matching it, so it needs the person's
+  // request on record and a second person's approval: never a request made on the spot.
+  if (request_id <= 0)
+    return I.Fail(actor, act, subject, purpose,
+                  Status::Refused("R1", "a correction replaces the enrolled face without matching it, so it "
+                                        "needs the person's correction request on record (POST /v1/rights "
+                                        "kind correction) approved by another person (POST "
+                                        "/v1/rights/{id}/approve); give its id as \"request\""));
   auto req = RequestFor(*I.store, request_id, {"correction"}, subject);
   if (!req.ok())
     return I.Fail(actor, act, subject, purpose, req.status(), {{"request", request_id}});
+  {
+    auto events = I.store->ListAuditForSubject(subject, 0, 0);
+    if (!events.ok()) return I.Fail(actor, act, subject, purpose, events.status());
+    bool approved = false;
+    for (const AuditEvent& e : *events) {
+      if (e.action != "rights.correction.approve" || e.outcome != "ok" || e.actor == actor) continue;
+      json d = json::parse(e.detail, nullptr, false);
+      if (d.is_object() && d.value("request", int64_t{0}) == request_id) approved = true;
+    }
+    if (!approved)
+      return I.Fail(actor, act, subject, purpose,
+                    Status::Refused("R1", "correction request " + std::to_string(request_id) +
+                                              " is not approved by another person than '" + actor +
+                                              "'; the approver checks the person's identity, then POST "
+                                              "/v1/rights/" + std::to_string(request_id) +
+                                              "/approve (facegate rights approve " +
+                                              std::to_string(request_id) + " --reason ...)"),
+                    {{"request", request_id}});
+  }
   // The existing consent must still cover an enrolment (the Gate decides; REQ C1, R1).
   auto pre = I.gate->ActiveConsent(subject, purpose, Operation::kEnrol, session);
   if (!pre.ok()) return I.Fail(actor, act, subject, purpose, pre.status());
@@ -497,21 +555,39 @@ Result<CorrectionResult> Service::CorrectEnrolment(const std::string& subject,
     return I.Fail(actor, act, subject, purpose,
                   Status::NotFound("subject '" + subject + "' has no template for purpose '" +
                                    purpose + "' to correct; enrol instead"));
+  auto p = I.store->GetPurpose(purpose);
+  if (!p.ok()) return I.Fail(actor, act, subject, purpose, p.status());
   auto rgb = vision::DecodeImage(image_bytes);
   if (!rgb.ok()) return I.Fail(actor, act, subject, purpose, rgb.status());
   auto grant = I.gate->Authorize(Operation::kEnrol, subject, purpose, session);
   if (!grant.ok()) return I.Fail(actor, act, subject, purpose, grant.status());
+  struct Wiper {
+    cv::Mat& m;
+    ~Wiper() { m.setTo(cv::Scalar::all(0)); }  // the photo is not kept (REQ S2)
+  } wipe{*rgb};
   vision::StageTimings timings;
   auto face = I.OneFace(*grant, *rgb, &timings);
   if (!face.ok())
     return I.Fail(actor, act, subject, purpose, face.status(), {{"grant", grant->id()}});
   FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());
+  // The same checks as an enrolment: a poor photo is refused with what to fix, and a purpose
+  // that requires a live face gets no template from a photo held up (docs/quality.md, liveness.md).
+  auto quality = eng->Quality(*grant, *rgb, *face);
+  if (!quality.ok()) return I.Fail(actor, act, subject, purpose, quality.status(), {{"grant", grant->id()}});
+  if (quality->overall == vision::QualityLevel::kPoor)
+    return I.Fail(actor, act, subject, purpose, Status::InvalidInput(PoorQualityMessage(*quality)),
+                  {{"grant", grant->id()}, {"quality", QualityJson(*quality)}});
+  std::optional<vision::LivenessResult> liveness;
+  Status live = RequireLiveness(*eng, *grant, *rgb, *face, *p, Operation::kEnrol,
+                                I.config.liveness_thresholds, &liveness);
+  if (!live.ok()) {
+    json detail = {{"grant", grant->id()}};
+    if (liveness) detail["liveness"] = LivenessJson(*liveness);
+    return I.Fail(actor, act, subject, purpose, live, detail);
+  }
   auto tpl = eng->Extract(*grant, *rgb, *face, &timings);
-  rgb->setTo(cv::Scalar::all(0));  // the photo is not kept (REQ S2)
   if (!tpl.ok())
     return I.Fail(actor, act, subject, purpose, tpl.status(), {{"grant", grant->id()}});
-  auto p = I.store->GetPurpose(purpose);
-  if (!p.ok()) return I.Fail(actor, act, subject, purpose, p.status());
   const UnixTime now = I.Now();
   CorrectionResult res;
   res.model = tpl->model();
@@ -526,14 +602,16 @@ Result<CorrectionResult> Service::CorrectEnrolment(const std::string& subject,
     FG_ASSIGN_OR_RETURN(res.request_id,
                         CompleteRequest(*I.store, I.Now(), *req, "correction", subject, purpose,
                                         done, actor, I.config.rights_due_days));
-    return I.Audit(actor, act, subject, purpose, Status::Ok(),
-                   {{"grant", grant->id()},
-                    {"consent_id", grant->consent_id()},
-                    {"request", res.request_id},
-                    {"templates_replaced", res.templates_replaced},
-                    {"template_id", res.template_id},
-                    {"model", res.model},
-                    {"face_score", face->detection.score}});
+    json detail = {{"grant", grant->id()},
+                   {"consent_id", grant->consent_id()},
+                   {"request", res.request_id},
+                   {"templates_replaced", res.templates_replaced},
+                   {"template_id", res.template_id},
+                   {"model", res.model},
+                   {"face_score", face->detection.score},
+                   {"quality", vision::ToString(quality->overall)}};
+    if (liveness) detail["liveness"] = LivenessJson(*liveness);
+    return I.Audit(actor, act, subject, purpose, Status::Ok(), detail);
   });
   if (st.ok()) {
     // The search index follows at once: old templates out, the new one in (REQ S7, SC2).
@@ -767,6 +845,9 @@ Result<RightsDocument> Service::ExplainDecisions(const std::string& subject, int
   if (limit <= 0) limit = 10;
   auto req = RequestFor(*I.store, request_id, {"explanation"}, subject);
   if (!req.ok()) return I.Fail(actor, act, subject, "", req.status(), {{"request", request_id}});
+  // A child's decisions are a child's records: read only with an approval (REQ M3).
+  if (auto born = I.store->SubjectBirthDate(subject); born.ok() && policy::IsChildAt(*born, I.Now()))
+    FG_RETURN_IF_ERROR(I.RequireMinorAccess(subject, actor, "decision"));
   auto events = I.store->ListAuditForSubject(subject, 0, 0);
   if (!events.ok()) return I.Fail(actor, act, subject, "", events.status());
   std::vector<const AuditEvent*> decisions;

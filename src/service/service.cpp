@@ -2,8 +2,11 @@
 #include <facegate/vault.h>
 
 #include <nlohmann/json.hpp>
+#include <sodium.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -55,6 +58,78 @@ Refusal DescribeRefusal(const Status& s, const std::vector<std::string>& alterna
   return r;
 }
 
+namespace {
+
+constexpr char kKeyCheckSetting[] = "master-key-check";
+
+// A value that shows which master key the database's subject keys are wrapped with, without
+// revealing it: BLAKE2b of a key derived from it for this use only.
+std::string KeyCheckValue(const store::Vault& v) {
+  const std::string derived = v.DeriveKey("keycheck", 1);
+  unsigned char h[16];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(derived.data()), derived.size(),
+                     nullptr, 0);
+  char hex[sizeof h * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+  return hex;
+}
+
+}  // namespace
+
+// Opens the master key and checks it is the one this database was written with. A key is made
+// only for a database that holds no wrapped subject key and records none: otherwise a restored
+// database or a node without the key file would silently get a new key, and every subject
+// would fail to open (or, on a shared PostgreSQL, new subjects be wrapped under another key).
+Status Service::Impl::OpenVaultChecked(const std::string& key_path) {
+  Impl& I = *this;
+  FG_ASSIGN_OR_RETURN(std::optional<std::string> recorded, I.store->GetSetting(kKeyCheckSetting));
+  std::error_code ec;
+  if (!fs::exists(key_path, ec)) {
+    bool wrapped_keys = false;
+    if (!recorded) {
+      FG_ASSIGN_OR_RETURN(std::vector<std::string> subjects, I.store->ListSubjects());
+      for (const std::string& subject : subjects) {
+        auto w = I.store->GetWrappedSubjectKey(subject);
+        if (w.ok()) {
+          wrapped_keys = true;
+          break;
+        }
+        if (w.status().kind() != ErrorKind::kNotFound) return w.status();
+      }
+    }
+    if (recorded || wrapped_keys)
+      return Status(ErrorKind::kIntegrity,
+                    "the master key " + key_path +
+                        " is missing, but the database was written with one (its subject keys are wrapped "
+                        "with it): restore the key file from where it is kept (mode 0600), or point "
+                        "FACEGATE_HOME at the directory that holds it. facegate will not make a new key for "
+                        "this database: every enrolled person would become unreadable");
+  }
+  FG_ASSIGN_OR_RETURN(store::Vault v, store::Vault::Open(key_path));
+  const std::string check = KeyCheckValue(v);
+  if (recorded && *recorded != check)
+    return Status(ErrorKind::kIntegrity,
+                  "the master key " + key_path +
+                      " is not the key this database was written with (key check value differs): restore "
+                      "the right key file, or use the database that belongs to this key. Refusing to start, "
+                      "so no subject is wrapped under a second key");
+  if (!recorded) FG_RETURN_IF_ERROR(I.store->PutSetting(kKeyCheckSetting, check, I.Now()));
+  I.vault.emplace(std::move(v));
+  return Status::Ok();
+}
+
+std::string Service::Impl::PseudonymousRef(const char* kind, const std::string& identity) const {
+  if (identity.empty()) return "";
+  const std::string key = vault->DeriveKey("pseudref", 1);
+  const std::string in = std::string(kind) + '\0' + identity;
+  unsigned char h[12];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(in.data()), in.size(),
+                     reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  char hex[sizeof h * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+  return std::string(kind) + ":" + hex;
+}
+
 Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Service::~Service() = default;
 
@@ -76,8 +151,7 @@ Result<std::unique_ptr<Service>> Service::Open(const Config& config) {
                                 "' is neither empty (embedded SQLite) nor a PostgreSQL conninfo "
                                 "(postgresql://... or host=... dbname=...)");
   }
-  FG_ASSIGN_OR_RETURN(store::Vault v, store::Vault::Open(config.data_dir + "/master.key"));
-  impl->vault.emplace(std::move(v));
+  FG_RETURN_IF_ERROR(impl->OpenVaultChecked(config.data_dir + "/master.key"));
   if (config.clock)
     impl->gate = std::make_unique<policy::Gate>(*impl->store, config.clock);
   else
@@ -289,7 +363,8 @@ Result<ConsentRecord> Service::GiveConsent(const ConsentRequest& r, const std::s
           {{"consent_id", out->id}, {"option", ToString(c.option)}, {"method", ToString(c.method)},
            {"notice_id", c.notice_id}, {"expires_at", c.expires_at}, {"prompted", r.prompted},
            {"kind", ToString(c.kind)}, {"recipient", c.recipient}, {"source", c.source},
-           {"minor", c.minor}, {"guardian", c.guardian}, {"guardian_relation", c.guardian_relation}});
+           {"minor", c.minor}, {"guardian_ref", I.PseudonymousRef("guardian", c.guardian)},
+           {"guardian_relation", c.guardian_relation}});
   return out;
 }
 
@@ -394,19 +469,48 @@ Result<EnrolResult> Service::Enrol(const std::string& subject, const std::string
   res.expires_at = std::min(now + p->retention_days * 86400, pre->expires_at);
   // Seal, store and audit in one transaction: a crash leaves no half-entered
   // template and no template without its audit event.
+  // A second template for a subject must be the same person's face: otherwise anyone allowed
+  // to enrol could add their own face to another person's record and then pass as them
+  // (REQ SC1). Checked inside the transaction, so two racing enrolments cannot both be first.
+  std::optional<float> same_person;
   Status st = I.store->Transaction([&]() -> Status {
+    auto enrolled = I.vault->OpenAll(*grant, *I.store, subject);
+    if (!enrolled.ok() && enrolled.status().kind() != ErrorKind::kNotFound) return enrolled.status();
+    if (enrolled.ok()) {
+      float nearest = std::numeric_limits<float>::infinity();
+      for (Template& t : *enrolled) {
+        if (t.model() == tpl->model()) nearest = std::min(nearest, tpl->DistanceTo(t));
+        t.Wipe();
+      }
+      if (std::isfinite(nearest)) {
+        same_person = nearest;
+        if (nearest > I.config.verify_threshold)
+          return Status::Refused(
+              "SC1", "subject '" + subject + "' is already enrolled for '" + purpose +
+                         "' and this face does not match the enrolled one; another face is added only "
+                         "through a correction request approved by a second person (POST /v1/rights "
+                         "kind correction, POST /v1/rights/{id}/approve, then POST /v1/subjects/" +
+                         subject + "/correct)");
+      }
+    }
     FG_ASSIGN_OR_RETURN(SealedTemplate sealed, I.vault->Seal(*grant, *I.store, *tpl, now, res.expires_at));
     FG_ASSIGN_OR_RETURN(res.template_id, I.store->PutTemplate(sealed));
     json detail = {{"grant", grant->id()}, {"consent_id", res.consent_id}, {"template_id", res.template_id},
                    {"model", res.model}, {"face_score", face->detection.score},
                    {"quality", vision::ToString(res.quality.overall)}};
+    if (same_person) detail["matched_enrolled"] = *same_person;
     if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
     return I.Audit(actor, act, subject, purpose, Status::Ok(), detail);
   });
   // A loaded identification scope gets the new member at once (REQ SC2).
   if (st.ok()) I.Scopes().Added(purpose, subject, res.template_id, gallery::Vector(tpl->values()));
   tpl->Wipe();
-  if (!st.ok()) return I.Fail(actor, act, subject, purpose, st, {{"grant", grant->id()}});
+  rgb->setTo(cv::Scalar::all(0));
+  if (!st.ok()) {
+    json detail = {{"grant", grant->id()}};
+    if (same_person) detail["distance_to_enrolled"] = *same_person;
+    return I.Fail(actor, act, subject, purpose, st, detail);
+  }
   return res;
 }
 
@@ -492,12 +596,41 @@ Result<VerifyResult> Service::Verify(const std::string& subject, const std::stri
   // Nothing of the probe is kept: image buffer and template are wiped (REQ S2, D3).
   probe->Wipe();
   rgb->setTo(cv::Scalar::all(0));
+  // A withdrawal (or expiry) that committed while the face was being matched wins: the
+  // answer is given only under a consent still in force now (REQ C4, C5).
+  if (auto now_consent = I.store->GetConsent(res.consent_id);
+      !now_consent.ok() || !now_consent->active_at(I.Now())) {
+    return I.Fail(actor, act, subject, purpose,
+                  Status::Refused("C4", "the consent for '" + purpose + "' was withdrawn or expired while "
+                                        "the face was being matched; no answer is given"),
+                  {{"grant", grant->id()}, {"consent_id", res.consent_id}});
+  }
   json detail = {{"grant", grant->id()}, {"consent_id", res.consent_id}, {"match", res.match},
                  {"distance", res.distance}, {"threshold", res.threshold}, {"model", res.model},
                  {"quality", vision::ToString(res.quality.overall)}};
   if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
-  I.Audit(actor, act, subject, purpose, Status::Ok(), detail);
+  // No answer without its audit record (REQ S6).
+  FG_RETURN_IF_ERROR(I.Audit(actor, act, subject, purpose, Status::Ok(), detail));
   return res;
+}
+
+Status Service::SetDeviceEnrolment(const std::string& purpose, bool allowed, const std::string& actor) {
+  auto& I = *impl_;
+  const char* act = "purpose.device_enrolment";
+  auto p = I.store->GetPurpose(purpose);
+  if (!p.ok())
+    return I.Fail(actor, act, "", purpose, Status::NotFound("purpose '" + purpose + "' does not exist"));
+  Status st = I.store->Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(I.store->PutSetting("device-enrolment:" + purpose, allowed ? "on" : "off", I.Now()));
+    return I.Audit(actor, act, "", purpose, Status::Ok(), {{"device_enrolment", allowed}});
+  });
+  if (!st.ok()) return I.Fail(actor, act, "", purpose, st);
+  return st;
+}
+
+Result<bool> Service::DeviceEnrolment(const std::string& purpose) {
+  FG_ASSIGN_OR_RETURN(std::optional<std::string> v, impl_->store->GetSetting("device-enrolment:" + purpose));
+  return v && *v == "on";
 }
 
 Result<AuditCheck> Service::VerifyAudit() { return impl_->store->VerifyAudit(); }

@@ -53,6 +53,16 @@ struct Service::Impl {
   // audit event "minor.access.approve" naming the reader); otherwise kRefused "M3", audited.
   Status RequireMinorAccess(const std::string& subject, const std::string& reader, const std::string& records);
 
+  // Loads the master key into `vault`, refusing a missing or different key for a database
+  // written with one (the key check value in the settings; service.cpp).
+  Status OpenVaultChecked(const std::string& key_path);
+
+  // A stable pseudonymous reference for an identity that must not stand in the audit log (a
+  // guardian's name or document): keyed BLAKE2b under a key derived from the master key, so
+  // the log links events of one person without naming them, and an erased person's
+  // references mean nothing once the identity row is gone. "" for "". (service.cpp)
+  std::string PseudonymousRef(const char* kind, const std::string& identity) const;
+
   UnixTime Now() const { return config.clock ? config.clock() : policy::SystemNow(); }
 
   // Appends an audit event; the outcome is derived from `st` (REQ S6).
@@ -72,7 +82,7 @@ struct Service::Impl {
       e.outcome = std::string("error:") + ToString(st.kind());
     }
     if (!st.ok()) detail["message"] = st.message();
-    e.detail = detail.dump();
+    e.detail = detail.dump(-1, ' ', false, json::error_handler_t::replace);  // never throws
     auto r = store->AppendAudit(e);
     return r.ok() ? Status::Ok() : r.status();
   }

@@ -4,7 +4,9 @@
 #include <facegate/service.h>
 #include <gtest/gtest.h>
 
+#include <facegate/connectors.h>
 #include <httplib.h>
+#include <sodium.h>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -104,6 +106,29 @@ TEST_F(ConnectorsTest, A4_PinIsDecidedByItsConnectorAndNeverStoredOrLogged) {
   EXPECT_EQ(bytes.find("482913"), std::string::npos);
   EXPECT_EQ(bytes.find("111111"), std::string::npos);
   EXPECT_NE(bytes.find("$argon2id$"), std::string::npos);
+}
+
+// Security item 4 (docs/security.md): a stolen database or backup let anyone brute-force the
+// PIN verifiers offline (a 6-digit PIN is a million Argon2id tries). The verifier hashes the
+// PIN keyed with a pepper derived from the master key, which is not in the database.
+TEST_F(ConnectorsTest, A4_PinVerifiersCannotBeCheckedOfflineWithoutTheMasterKey) {
+  ASSERT_TRUE(svc_->RegisterAlternativeCredential("S1", "office-entry", "pin-pad", "482913", "desk").ok());
+  auto cred = svc_->store().GetAlternativeCredential("S1", "office-entry", "pin-pad");
+  ASSERT_TRUE(cred.ok() && *cred);
+  const std::string& verifier = (*cred)->verifier;
+  ASSERT_EQ(verifier.rfind("pep1$", 0), 0u) << verifier;
+  // What an attacker with the database does: check guesses against the Argon2id string.
+  const std::string stored = verifier.substr(5);
+  EXPECT_NE(crypto_pwhash_str_verify(stored.c_str(), "482913", 6), 0)
+      << "the right PIN checks against the stored verifier without the pepper";
+  // The service, holding the master key, still decides; so does an older, unpeppered verifier.
+  EXPECT_EQ(svc_->PresentAlternative(Choose("S1", "pin-pad"), "482913", "gate")->outcome, "granted");
+  EXPECT_FALSE(service::CredentialMatches(verifier, "482913", std::string(32, 'x')));
+  char legacy[crypto_pwhash_STRBYTES];
+  ASSERT_EQ(crypto_pwhash_str(legacy, "1234", 4, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE),
+            0);
+  EXPECT_TRUE(service::CredentialMatches(legacy, "1234", std::string(32, 'x')));
 }
 
 TEST_F(ConnectorsTest, A4_ThreeWrongCredentialsCloseTheTransactionDenied) {

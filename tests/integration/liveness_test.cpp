@@ -137,6 +137,74 @@ TEST_F(LivenessServiceTest, A1_UnsureIsRefusedAtVerificationAskingForARetake) {
   EXPECT_EQ(LastAudit("verify")["liveness"]["verdict"], "unsure");
 }
 
+// Security item 8 (docs/security.md): 1:N ran no liveness check, so a photo held up to a gate
+// was searched. Identification now runs the purpose's verification rule.
+TEST_F(LivenessServiceTest, IdentifyRunsThePurposesLivenessRuleLikeVerify) {
+  Open(AllSpoof());
+  PurposeRecord p;
+  p.name = "site";
+  p.scenario = Scenario::kIdentification;
+  p.retention_days = 365;
+  p.alternatives = {"staff-card"};
+  p.liveness = LivenessRequirement::kVerify;  // enrolment unchecked, every search checked
+  ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
+  auto n = svc_->PublishNotice("site", kNoticeText, "test");
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  service::Service::ConsentRequest r;
+  r.subject = "S1";
+  r.purpose = "site";
+  r.notice_id = n->id;
+  r.option = ConsentOption::kAlways;
+  ASSERT_TRUE(svc_->GiveConsent(r, "test").ok());
+  ASSERT_TRUE(svc_->Enrol("S1", "site", ReadAll(Facedata(kA1)), "", "test").ok());
+  auto id = svc_->Identify("site", ReadAll(Facedata(kA2)), "test");
+  ASSERT_FALSE(id.ok()) << "a face the liveness check calls a spoof was searched";
+  EXPECT_EQ(id.status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_NE(id.status().message().find("identification"), std::string::npos) << id.status().message();
+  EXPECT_NE(id.status().message().find("staff-card"), std::string::npos) << id.status().message();
+  EXPECT_EQ(LastAudit("identify")["liveness"]["verdict"], "spoof");
+  // The same photo with a live verdict is identified, and the verdict is reported.
+  svc_.reset();
+  service::Config c = TestConfig(home_);
+  c.liveness_thresholds = AllReal();
+  auto reopened = service::Service::Open(c);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  svc_ = std::move(reopened).value();
+  auto live = svc_->Identify("site", ReadAll(Facedata(kA2)), "test");
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+  EXPECT_TRUE(live->identified);
+  ASSERT_TRUE(live->liveness.has_value());
+  EXPECT_EQ(live->liveness->verdict, vision::LivenessVerdict::kReal);
+}
+
+// Security item 2: a correction stored a new face with no quality or liveness check. It now
+// runs the purpose's enrolment rule like an enrolment.
+TEST_F(LivenessServiceTest, R1_CorrectionRunsTheEnrolmentLivenessRule) {
+  Open(AllReal());
+  Ready(LivenessRequirement::kEnrol);
+  ASSERT_TRUE(svc_->Enrol("S1", "gate", ReadAll(Facedata(kA1)), "", "test").ok());
+  svc_.reset();
+  service::Config c = TestConfig(home_);
+  c.liveness_thresholds = AllSpoof();
+  auto reopened = service::Service::Open(c);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  svc_ = std::move(reopened).value();
+  auto req = svc_->OpenRightsRequest({"S1", "correction", "gate", "new photo", 0}, "test");
+  ASSERT_TRUE(req.ok()) << req.status().ToString();
+  ASSERT_TRUE(svc_->ApproveCorrection(req->id, "ID card checked", "dpo").ok());
+  auto before = svc_->store().GetTemplates("S1", "gate");
+  ASSERT_TRUE(before.ok());
+  auto corr = svc_->CorrectEnrolment("S1", "gate", ReadAll(Facedata(kA2)), "", req->id, "test");
+  ASSERT_FALSE(corr.ok()) << "a correction took a face the liveness check calls a spoof";
+  EXPECT_NE(corr.status().message().find("spoof"), std::string::npos) << corr.status().message();
+  auto after = svc_->store().GetTemplates("S1", "gate");
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), before->size());
+  EXPECT_EQ(after->front().id, before->front().id) << "the enrolled template was replaced";
+  EXPECT_EQ(LastAudit("rights.correct")["liveness"]["verdict"], "spoof");
+  EXPECT_EQ(svc_->GetRightsRequest(req->id)->status, "open");
+}
+
 TEST_F(LivenessServiceTest, OffRunsNoLivenessCheck) {
   Open(AllSpoof());
   Ready(LivenessRequirement::kOff);

@@ -288,5 +288,50 @@ TEST(MinorsCli, M3_SubjectPolicyAndYearlyExportFromTheCommandLine) {
   std::filesystem::remove_all(home);
 }
 
+// Security item 10 (docs/security.md): `rights explain` read a child's decisions without the
+// approval every other read of a child's records needs.
+TEST_F(MinorsTest, M3_ExplainingAChildsDecisionsNeedsAnApprovalLikeEveryOtherRead) {
+  ASSERT_TRUE(svc_->DeclareSubject("K1", "2015-06-01", "test").ok());
+  ASSERT_TRUE(Guardian("K1").ok());
+  ASSERT_TRUE(svc_->Enrol("K1", "school-gate", Lfw("Ai_Sugiyama", 1), "", "test").ok());
+  auto v = svc_->Verify("K1", "school-gate", Lfw("Ai_Sugiyama", 2), "", "test");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  auto refused = svc_->ExplainDecisions("K1", 10, 0, "op-7");
+  ASSERT_FALSE(refused.ok()) << "a child's decisions were explained without an approval";
+  EXPECT_EQ(refused.status().requirement(), "M3");
+  ASSERT_TRUE(svc_->ApproveMinorAccess("K1", "op-7", "the parent asked why the gate refused", 3600, "dpo").ok());
+  auto doc = svc_->ExplainDecisions("K1", 10, 0, "op-7");
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  EXPECT_NE(doc->json.find("verify"), std::string::npos);
+  // An adult's decisions need no approval.
+  ASSERT_TRUE(svc_->DeclareSubject("A1", "1990-01-31", "test").ok());
+  ASSERT_TRUE(svc_->GiveConsent(Request("A1"), "test").ok());
+  EXPECT_TRUE(svc_->ExplainDecisions("A1", 10, 0, "op-7").ok());
+}
+
+// Security item 10: the guardian's identity stayed in the audit detail, and the audit log
+// outlives an erasure. The log holds a keyed pseudonymous reference instead.
+TEST_F(MinorsTest, M1_TheGuardiansIdentityNeverEntersTheAuditLog) {
+  ASSERT_TRUE(svc_->DeclareSubject("K1", "2015-06-01", "test").ok());
+  ASSERT_TRUE(Guardian("K1").ok());
+  // The same guardian for a sibling: the references agree, so the log still links them.
+  ASSERT_TRUE(svc_->DeclareSubject("K2", "2016-01-01", "test").ok());
+  ASSERT_TRUE(Guardian("K2").ok());
+  ASSERT_TRUE(svc_->EraseSubject("K1", 0, "test").ok());
+  std::vector<std::string> refs;
+  for (const AuditEvent& e : Events()) {
+    EXPECT_EQ(e.detail.find("G-77"), std::string::npos) << e.action << ": " << e.detail;
+    EXPECT_EQ(e.detail.find("1101"), std::string::npos) << e.action << ": " << e.detail;
+    if (e.action != "consent.give" || e.outcome != "ok") continue;
+    auto d = nlohmann::json::parse(e.detail);
+    ASSERT_TRUE(d.contains("guardian_ref")) << e.detail;
+    refs.push_back(d["guardian_ref"]);
+  }
+  ASSERT_EQ(refs.size(), 2u);
+  EXPECT_EQ(refs[0], refs[1]);
+  EXPECT_EQ(refs[0].rfind("guardian:", 0), 0u) << refs[0];
+  EXPECT_TRUE(svc_->VerifyAudit()->intact);
+}
+
 }  // namespace
 }  // namespace facegate

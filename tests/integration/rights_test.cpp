@@ -132,6 +132,7 @@ TEST_F(RightsTest, R1_CorrectionReplacesTheTemplatesInOneStep) {
   auto req = svc_->OpenRightsRequest(
       {"S1", "correction", "office-entry", "new photo brought in", 0}, "test");
   ASSERT_TRUE(req.ok()) << req.status().ToString();
+  ASSERT_TRUE(svc_->ApproveCorrection(req->id, "ID card checked at the desk", "dpo").ok());
   auto bad = svc_->CorrectEnrolment("S1", "office-entry", "not an image", "", req->id, "test");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().kind(), ErrorKind::kInvalidInput);
@@ -164,8 +165,11 @@ TEST_F(RightsTest, R1_CorrectionReplacesTheTemplatesInOneStep) {
             ErrorKind::kInvalidInput);
   // Correction rests on the existing consent: after withdrawal the Gate refuses (C4).
   ASSERT_TRUE(svc_->WithdrawConsent("S1", "office-entry", "test").ok());
+  auto late = svc_->OpenRightsRequest({"S1", "correction", "office-entry", "", 0}, "test");
+  ASSERT_TRUE(late.ok());
+  ASSERT_TRUE(svc_->ApproveCorrection(late->id, "ID card checked", "dpo").ok());
   ExpectRefused(
-      svc_->CorrectEnrolment("S1", "office-entry", Lfw("Ai_Sugiyama", 3), "", 0, "test").status(),
+      svc_->CorrectEnrolment("S1", "office-entry", Lfw("Ai_Sugiyama", 3), "", late->id, "test").status(),
       "C4");
 }
 
@@ -222,9 +226,14 @@ TEST_F(RightsTest, R1_RestrictionStopsFaceProcessingKeepsDataAndLiftRestoresIt) 
   EXPECT_NE(v.status().message().find("lift"), std::string::npos);
   ExpectRefused(svc_->Enrol("S1", "office-entry", Lfw("Ai_Sugiyama", 3), "", "test").status(),
                 "R1");
-  ExpectRefused(
-      svc_->CorrectEnrolment("S1", "office-entry", Lfw("Ai_Sugiyama", 3), "", 0, "test").status(),
-      "R1");
+  auto corr = svc_->OpenRightsRequest({"S1", "correction", "office-entry", "", 0}, "test");
+  ASSERT_TRUE(corr.ok());
+  ASSERT_TRUE(svc_->ApproveCorrection(corr->id, "ID card checked", "dpo").ok());
+  auto restricted =
+      svc_->CorrectEnrolment("S1", "office-entry", Lfw("Ai_Sugiyama", 3), "", corr->id, "test");
+  ExpectRefused(restricted.status(), "R1");
+  EXPECT_NE(restricted.status().message().find("restrict"), std::string::npos)
+      << restricted.status().message();
   // Kept: consent and template.
   EXPECT_EQ(*svc_->store().CountTemplates("S1"), 1);
   EXPECT_FALSE(svc_->ListConsents("S1", "office-entry")->front().withdrawn_at);

@@ -145,7 +145,8 @@ TEST(RoleGroups, GateIsAdminOperatorAndDeviceAdministrationIsAdminOnly) {
   std::map<std::string, Access> want = {
       {"GET /v1/purposes/{name}/notice", Access::kGate},
       {"POST /v1/alternatives", Access::kGate},
-      {"POST /v1/alternatives/{id}/complete", Access::kGate},
+      // Completing by hand is staff's decision, never a device's (docs/security.md).
+      {"POST /v1/alternatives/{id}/complete", Access::kConsents},
       {"POST /v1/subjects/{id}/consents/{purpose}/refuse", Access::kGate},
       {"GET /v1/subjects/{id}/consents/{purpose}/may-ask", Access::kGate},
       {"GET /v1/consents/{id}/receipt", Access::kConsents},
