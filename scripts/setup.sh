@@ -8,7 +8,8 @@ cd "$root"
 pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
       libopencv-dev libopencv-videoio-dev libonnx-dev libprotobuf-dev protobuf-compiler libsodium-dev libsqlite3-dev sqlite3
       libpq-dev postgresql
-      python3 nlohmann-json3-dev libcli11-dev libcpp-httplib-dev openssl libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev)
+      python3 nlohmann-json3-dev libcli11-dev libcpp-httplib-dev openssl libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
+      clang libclang-rt-14-dev llvm)  # fuzz/: clang, libFuzzer + sanitizer runtimes, llvm-symbolizer
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()
@@ -28,3 +29,9 @@ build="${FACEGATE_BUILD:-$root/build}"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j "$(nproc)"
 echo "setup: built $build/facegate"
+
+# Fuzz targets (fuzz/, docs/fuzzing.md), a separate clang/libFuzzer build that the
+# fuzz.* tests run.
+cmake -S "$root/fuzz" -B "$build/fuzz" -G Ninja -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+cmake --build "$build/fuzz" -j "$(nproc)"
+echo "setup: built the fuzz targets in $build/fuzz"

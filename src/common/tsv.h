@@ -5,6 +5,7 @@
 #include <facegate/status.h>
 
 #include <functional>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,12 @@ namespace facegate {
 // the caller's error message. NotFound names the file when it cannot be opened; the
 // first non-Ok status from `row` stops the reading and is returned as is.
 Status ForEachTsvRow(const std::string& file, const std::string& what,
+                     const std::function<Status(const std::string& where,
+                                                const std::vector<std::string>& columns)>& row);
+
+// The same over an open stream; `where` is "NAME line N". The file version calls it;
+// fuzz/fuzz_tsv.cpp fuzzes it.
+Status ForEachTsvRow(std::istream& in, const std::string& name,
                      const std::function<Status(const std::string& where,
                                                 const std::vector<std::string>& columns)>& row);
 

@@ -19,9 +19,9 @@ std::string Megabytes(int64_t bytes) {
   return buf;
 }
 
-std::string Megapixels(int64_t pixels) {
+std::string Megapixels(double pixels) {
   char buf[32];
-  const double mp = static_cast<double>(pixels) / 1e6;
+  const double mp = pixels / 1e6;
   std::snprintf(buf, sizeof buf, mp >= 10 ? "%.0f MP" : "%.1f MP", mp);
   return buf;
 }
@@ -38,8 +38,9 @@ Result<cv::Mat> DecodeImage(std::string_view bytes, const DecodeLimits& limits) 
   }
   FG_ASSIGN_OR_RETURN(ImageHeader header, ReadImageHeader(bytes));
   // Checked from the header, before decoding: a small file can claim a huge image.
-  const int64_t pixels = header.width * header.height;
-  if (pixels > limits.max_pixels) {
+  // Divided, not multiplied: a PNG's two 32-bit sizes overflow int64_t (fuzz_decode).
+  if (header.width > limits.max_pixels / header.height) {
+    const double pixels = static_cast<double>(header.width) * static_cast<double>(header.height);
     return Status::InvalidInput("image is " + std::to_string(header.width) + "x" +
                                 std::to_string(header.height) + " = " + Megapixels(pixels) +
                                 ", above the " + Megapixels(limits.max_pixels) +
