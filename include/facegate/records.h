@@ -252,6 +252,10 @@ struct AuditCheck {
   int64_t events = 0;
   int64_t first_broken_seq = 0;  // 0 when intact
   std::string reason;
+  // The signed checkpoints kept outside the database (audit-checkpoints.jsonl) that the
+  // chain was checked against: a recomputed chain or a cut tail breaks them.
+  int64_t checkpoints = 0;
+  int64_t anchored_seq = 0;  // the newest checkpoint's sequence number (0: none yet)
 };
 
 }  // namespace facegate

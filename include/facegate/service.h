@@ -47,6 +47,9 @@ struct Config {
   // closure (REQ S5, S9; docs/breach.md): the 3-year limitation period for claims.
   int64_t breach_retention_days = 3 * 365;
 };
+// The longest anything is kept: a purpose's retention and an "always" consent (REQ S5).
+inline constexpr int64_t kMaxRetentionDays = 3650;
+
 // Defaults from the environment: FACEGATE_HOME, FACEGATE_DB, FACEGATE_MODELS, FACEGATE_LOCK.
 Config DefaultConfig();
 // True for a libpq conninfo (URI or key=value with host= or dbname=).
@@ -556,8 +559,12 @@ class Service {
   // Analyses photos for a purpose declared for analysis: age band, gender and
   // expression counts with groups under k suppressed; nothing per face is kept,
   // only the aggregate (in the audit log) (REQ SC3, AN1, AN2, AN4).
+  // At most kMaxAnalyzeImages photos and kMaxAnalyzePixels pixels (from their headers) per
+  // call, else kInvalidInput before anything is decoded.
   Result<AnalyzeReport> Analyze(const std::string& purpose, const std::vector<std::string>& image_bytes,
                                 int k, const std::string& actor);
+  static constexpr size_t kMaxAnalyzeImages = 64;
+  static constexpr int64_t kMaxAnalyzePixels = 100'000'000;
 
   // Writes a consistent copy of the embedded SQLite database to `path` without
   // the wrapped subject keys: a backup's templates open only with a key the live
@@ -728,8 +735,32 @@ class Service {
   // Closes the breach; the record then expires after Config::breach_retention_days (REQ S5).
   Result<BreachRecord> CloseBreach(int64_t id, const std::string& actor);
 
+  // Recomputes the hash chain (REQ S6), then checks it against every signed checkpoint in
+  // <data_dir>/audit-checkpoints.jsonl: a checkpoint whose signature fails, an event whose
+  // hash differs from the one a checkpoint recorded (the chain was rewritten and rehashed) or a
+  // chain that ends before a checkpoint's event (its tail was cut) makes it not intact, naming
+  // which (docs/security.md, "Audit anchor").
   Result<AuditCheck> VerifyAudit();
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit);
+  // The newest audit event (nullopt for an empty log), found with O(log n) one-row reads.
+  Result<std::optional<AuditEvent>> AuditHead();
+
+  // A checkpoint of the audit chain's head, signed with Ed25519 under a key derived from the
+  // master key (which a database administrator does not hold).
+  struct AuditCheckpoint {
+    int64_t seq = 0;
+    std::string hash;  // the head event's hash
+    UnixTime at = 0;
+    std::string signature;  // base64 Ed25519 over "facegate.audit.checkpoint.v1\n<seq>\n<hash>\n<at>"
+    bool written = false;   // false: the head had not moved since the last checkpoint
+    std::string line;       // the JSON line as written (for the server log)
+  };
+  // Appends a checkpoint of the head to <data_dir>/audit-checkpoints.jsonl (0600, fsync'd)
+  // unless the newest one there already holds it. `serve` makes one at start, after every
+  // sweep interval in which the log grew, and at stop; `facegate audit checkpoint` on demand.
+  Result<AuditCheckpoint> CheckpointAudit();
+  // Hex Ed25519 public key the checkpoints verify with, to keep with an outside copy of them.
+  std::string AuditSigningPublicKey();
 
   // Whether device keys may enrol for the purpose (default off: a device verifies or
   // identifies; enrolment is an operator's act). Persisted and audited.

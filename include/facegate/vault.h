@@ -29,6 +29,10 @@ class Vault {
   // are none or the key was destroyed; kIntegrity when a ciphertext fails.
   Result<std::vector<Template>> OpenAll(const Grant& grant, Store& store,
                                         const std::string& subject) const;
+  // The same, leaving out templates past their expiry at `now`: an expired template is never
+  // matched, even before the retention sweep deletes it (REQ S5). kNotFound when none is left.
+  Result<std::vector<Template>> OpenAll(const Grant& grant, Store& store, const std::string& subject,
+                                        UnixTime now) const;
 
   // A 32-byte key for one use, derived from the master key (libsodium crypto_kdf; `context`
   // is exactly 8 characters, e.g. "altokens"), so no second key file exists to lose or leak.

@@ -547,14 +547,33 @@ int Run(int argc, char** argv) {
     if (!open()) return;
     auto r = ctx.svc->VerifyAudit();
     if (!r.ok()) { rc = Report(ctx, r.status()); return; }
-    json j = {{"ok", r->intact}, {"intact", r->intact}, {"events", r->events}};
+    json j = {{"ok", r->intact}, {"intact", r->intact}, {"events", r->events},
+              {"checkpoints", r->checkpoints}, {"anchored_seq", r->anchored_seq}};
     if (!r->intact) {
       j["first_broken_seq"] = r->first_broken_seq;
       j["reason"] = r->reason;
     }
-    Print(ctx, j, r->intact ? "audit chain intact (" + std::to_string(r->events) + " events)"
+    const std::string anchored =
+        r->checkpoints ? ", " + std::to_string(r->checkpoints) + " signed checkpoint(s) up to event " +
+                             std::to_string(r->anchored_seq) + " agree"
+                       : ", no signed checkpoint yet (facegate audit checkpoint)";
+    Print(ctx, j, r->intact ? "audit chain intact (" + std::to_string(r->events) + " events" + anchored + ")"
                             : "audit chain BROKEN at event " + std::to_string(r->first_broken_seq) + ": " + r->reason);
     rc = r->intact ? kExitOk : kExitIntegrity;
+  });
+  auto* acp = audit->add_subcommand(
+      "checkpoint",
+      "append a signed checkpoint of the chain's head to audit-checkpoints.jsonl beside the master key; "
+      "`audit verify` then detects a rewritten chain or a cut tail (serve makes them by itself)");
+  acp->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->CheckpointAudit();
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    rc = Print(ctx, {{"ok", true}, {"seq", r->seq}, {"hash", r->hash}, {"written", r->written},
+                     {"public_key", ctx.svc->AuditSigningPublicKey()}},
+               r->seq == 0 ? "the audit log is empty: nothing to anchor"
+                           : std::string(r->written ? "checkpoint written" : "the newest checkpoint already holds the head") +
+                                 ": event " + std::to_string(r->seq) + ", hash " + r->hash);
   });
   int64_t a_after = 0, a_limit = 50;
   auto* al = audit->add_subcommand("list", "print audit events");
@@ -999,7 +1018,7 @@ int Run(int argc, char** argv) {
   struct {
     std::string listen = "127.0.0.1:8080", cert, key, role, device;
     std::vector<std::string> purposes;
-    int threads = 8;
+    int threads = 32;  // connections; face work is bounded separately by the cores
     int sweep_every = 300;
     double rate = 20;
   } sv;
@@ -1017,7 +1036,9 @@ int Run(int argc, char** argv) {
   serve->add_option("--listen", sv.listen, "host:port to listen on");
   serve->add_option("--cert", sv.cert, "TLS certificate (PEM); with --key serves HTTPS");
   serve->add_option("--key", sv.key, "TLS private key (PEM)");
-  serve->add_option("--threads", sv.threads, "worker threads")->check(CLI::Range(1, 256));
+  serve->add_option("--threads", sv.threads, "connection threads (face work runs on at most one per core)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   serve->add_option("--sweep-every", sv.sweep_every, "seconds between retention sweeps (REQ S5)")->check(CLI::Range(1, 86400));
   serve->add_option("--rate", sv.rate, "requests per second per API key (burst: twice that; 0: unlimited)");
   serve->callback([&] {
@@ -1053,6 +1074,22 @@ int Run(int argc, char** argv) {
     if (!s.ok()) { rc = Report(ctx, s.status()); return; }
     Status st = (*s)->Start();
     if (!st.ok()) { rc = Report(ctx, st); return; }
+    // Face data and API keys in clear text over a network: say so, loudly (docs/api.md, TLS).
+    const bool loopback = sc.host == "127.0.0.1" || sc.host == "::1" || sc.host == "localhost" ||
+                          sc.host.rfind("127.", 0) == 0;
+    if (sc.cert_file.empty() && !loopback)
+      std::cerr << "WARNING: serving plain HTTP on " << sc.host << ", a non-loopback address: photos, "
+                << "decisions and API keys cross the network unencrypted. Give --cert and --key, or put "
+                << "a TLS proxy in front and listen on 127.0.0.1." << std::endl;
+    // Signed checkpoints of the audit chain outside the database (docs/security.md).
+    auto checkpoint = [&] {
+      auto cp = ctx.svc->CheckpointAudit();
+      if (!cp.ok())
+        std::cerr << "audit checkpoint failed: " << cp.status().ToString() << std::endl;
+      else if (cp->written)
+        std::cerr << "audit checkpoint " << cp->line << std::endl;
+    };
+    checkpoint();
     std::cout << "facegate serving " << (sc.cert_file.empty() ? "http" : "https") << "://" << sc.host << ":"
               << (*s)->port() << "/v1/ (data " << ctx.svc->config().data_dir << "; Ctrl-C stops)" << std::endl;
     // The retention sweeper runs here between signals (REQ S5, S7).
@@ -1067,10 +1104,12 @@ int Run(int argc, char** argv) {
           std::cerr << "retention sweep failed: " << swept.status().ToString() << std::endl;
         else if (swept->templates_deleted > 0)
           std::cout << "retention sweep: " << swept->templates_deleted << " expired template(s) deleted" << std::endl;
+        checkpoint();
       }
     }
     std::cout << "stopping (signal " << sig << ")" << std::endl;
     (*s)->Stop();
+    checkpoint();
   });
   auto* apikey = app.add_subcommand("apikey", "API keys for the REST API (stored hashed: in apikeys.db, or in the shared PostgreSQL database with --db)");
   apikey->require_subcommand(1);

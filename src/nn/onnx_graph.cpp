@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <thread>
 #include <mutex>
+#include <new>
 #include <opencv2/dnn.hpp>
 
 namespace facegate::nn {
@@ -367,6 +368,9 @@ Result<std::unique_ptr<cv::dnn::Net>> BuildNet(const std::string& onnx) {
   } catch (const cv::Exception& e) {
     return Status::Internal(std::string("OpenCV DNN rejected the generated ONNX graph: ") +
                             e.what());
+  } catch (const std::bad_alloc&) {
+    return Status::Internal("out of memory while building a network instance; free memory or lower "
+                            "the number of concurrent requests");
   }
   if (net->empty()) {
     return Status::Internal("OpenCV DNN produced an empty network from the generated ONNX graph");
@@ -382,13 +386,21 @@ Result<std::vector<cv::Mat>> ForwardOn(cv::dnn::Net& net, const cv::Mat& blob,
     net.forward(outs, names);
   } catch (const cv::Exception& e) {
     return Status::Internal(std::string("OpenCV DNN forward failed: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    return Status::Internal("out of memory while running a network; free memory or lower the number "
+                            "of concurrent requests");
   }
   if (outs.size() != names.size()) {
     return Status::Internal("OpenCV DNN returned " + std::to_string(outs.size()) +
                             " outputs, expected " + std::to_string(names.size()));
   }
   // The net reuses its buffers on the next forward; hand out owned copies.
-  for (auto& m : outs) m = m.clone();
+  try {
+    for (auto& m : outs) m = m.clone();
+  } catch (const std::exception&) {
+    return Status::Internal("out of memory while copying a network's outputs; free memory or lower "
+                            "the number of concurrent requests");
+  }
   return outs;
 }
 
@@ -450,24 +462,30 @@ Result<std::vector<cv::Mat>> DnnRunner::Forward(const cv::Mat& blob) {
       I.idle.pop_back();
     }
   }
+  // Whatever happens from here (an error, an exception), the instance goes back to the pool,
+  // or its reserved slot is given up: a lost instance would shrink the pool for good, and
+  // with every instance lost the next forward would wait forever.
+  struct Return {
+    Impl& pool;
+    std::unique_ptr<cv::dnn::Net>& net;
+    ~Return() {
+      {
+        std::lock_guard<std::mutex> lock(pool.mu);
+        if (net)
+          pool.idle.push_back(std::move(net));
+        else
+          --pool.instances;
+      }
+      pool.idle_cv.notify_one();
+    }
+  } give_back{I, net};
   if (build) {
     auto built = BuildNet(I.onnx);
     Status warm = built.ok() ? WarmUp(**built, I.warmup_shape, I.outputs) : built.status();
-    if (!warm.ok()) {
-      std::lock_guard<std::mutex> lock(I.mu);
-      --I.instances;
-      I.idle_cv.notify_one();
-      return warm;
-    }
+    if (!warm.ok()) return warm;
     net = std::move(*built);
   }
-  auto outs = ForwardOn(*net, blob, I.outputs);
-  {
-    std::lock_guard<std::mutex> lock(I.mu);
-    I.idle.push_back(std::move(net));
-  }
-  I.idle_cv.notify_one();
-  return outs;
+  return ForwardOn(*net, blob, I.outputs);
 }
 
 Status CheckInputImage(const cv::Mat& image, int size, const char* what) {

@@ -287,4 +287,21 @@ Result<Grant> Gate::Authorize(Operation op, const std::string& subject, const st
   return Grant(op, subject, purpose, c.id, NewGrantId());
 }
 
+Result<Grant> Gate::AuthorizeDeferringOnce(Operation op, const std::string& subject, const std::string& purpose,
+                                           const std::string& session) {
+  FG_ASSIGN_OR_RETURN(ConsentRecord c, ActiveConsent(subject, purpose, op, session));
+  return Grant(op, subject, purpose, c.id, NewGrantId());
+}
+
+Result<bool> Gate::SpendOnce(const Grant& grant) {
+  FG_ASSIGN_OR_RETURN(ConsentRecord c, store_.GetConsent(grant.consent_id()));
+  if (c.option != ConsentOption::kOnce || grant.operation() == Operation::kEnrol) return false;
+  Status st = store_.MarkConsentUsed(c.id, clock_());
+  if (st.ok()) return true;
+  if (st.kind() == ErrorKind::kConflict)
+    return Status::Refused("C5", "the \"only this time\" consent (id " + std::to_string(c.id) +
+                                     ") was already used; ask for consent again");
+  return st;
+}
+
 }  // namespace facegate::policy

@@ -35,6 +35,14 @@ class Gate {
   // of the subject's processing refuses it with "R1" (REQ R1).
   Result<Grant> Authorize(Operation op, const std::string& subject, const std::string& purpose,
                           const std::string& session = "");
+  // The same, but a "once" consent is not spent yet: the caller spends it with SpendOnce once
+  // the photo holds a face that passed its checks, so a blank or unusable photo does not use
+  // up the person's one use. Concurrent callers may both detect; only one spends and matches.
+  Result<Grant> AuthorizeDeferringOnce(Operation op, const std::string& subject, const std::string& purpose,
+                                       const std::string& session = "");
+  // Spends the grant's consent when it is a "once" (atomically; kRefused "C5" if another use
+  // spent it first). Ok for every other option. Returns whether a "once" was spent.
+  Result<bool> SpendOnce(const Grant& grant);
 
   // Authorizes a 1:N search of the scope of `purpose` (REQ SC2): the purpose
   // is declared for identification and has a published notice (N1). The

@@ -5,7 +5,7 @@
 
 namespace facegate::server {
 
-bool RateLimiter::Allow(const std::string& who, int* retry_after_s, Clock::time_point now) {
+bool RateLimiter::Take(const std::string& who, double cost, int* retry_after_s, Clock::time_point now) {
   if (rate_ <= 0) return true;
   std::lock_guard<std::mutex> lock(mu_);
   // Bounded memory: forget full buckets when many callers were seen (a full bucket is the default).
@@ -20,12 +20,12 @@ bool RateLimiter::Allow(const std::string& who, int* retry_after_s, Clock::time_
   double elapsed = std::chrono::duration<double>(now - b.at).count();
   b.tokens = std::min(burst_, b.tokens + std::max(0.0, elapsed) * rate_);
   b.at = now;
-  if (b.tokens >= 1.0) {
-    b.tokens -= 1.0;
+  if (b.tokens >= cost) {
+    b.tokens -= cost;
     return true;
   }
   if (retry_after_s)
-    *retry_after_s = std::max(1, static_cast<int>(std::ceil((1.0 - b.tokens) / rate_)));
+    *retry_after_s = std::max(1, static_cast<int>(std::ceil((std::min(cost, burst_) - b.tokens) / rate_)));
   return false;
 }
 

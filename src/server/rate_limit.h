@@ -16,7 +16,12 @@ class RateLimiter {
 
   // Takes one token for `who`. False when the bucket is empty; then `retry_after_s`
   // is how long until the next token (whole seconds, at least 1, for Retry-After).
-  bool Allow(const std::string& who, int* retry_after_s, Clock::time_point now = Clock::now());
+  bool Allow(const std::string& who, int* retry_after_s, Clock::time_point now = Clock::now()) {
+    return Take(who, 1.0, retry_after_s, now);
+  }
+  // Takes `cost` tokens (e.g. megapixels of decode work) for `who`; a cost above the burst is
+  // never allowed.
+  bool Take(const std::string& who, double cost, int* retry_after_s, Clock::time_point now = Clock::now());
 
  private:
   struct Bucket {

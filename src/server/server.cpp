@@ -23,6 +23,7 @@
 #include "server/request.h"
 #include "service/json_views.h"
 #include "service/liveness_check.h"
+#include "vision/image_header.h"
 
 namespace facegate::server {
 
@@ -367,9 +368,103 @@ struct Server::Impl {
   std::atomic<bool> running{false};
   std::atomic<uint64_t> unauthenticated_{0}, unauthenticated_unlogged_{0};  // 401s since start
   RateLimiter log_limiter{5, 20};  // log lines of refused unauthenticated calls
+  std::atomic<uint64_t> internal_errors_{0};  // references of 5xx answers in the server log
+
+  // Decode work per key, in megapixels (ServerConfig::pixels_per_second).
+  RateLimiter pixel_limiter;
+  // Face requests running at once (ServerConfig::face_workers); the rest wait their turn.
+  std::mutex face_mu;
+  std::condition_variable face_cv;
+  int face_busy = 0, face_max = 1;
 
   Impl(service::Service& s, ApiKeyStore& k, const ServerConfig& c)
-      : svc(s), keys(k), config(c), limiter(c.rate_per_second, c.rate_burst) {}
+      : svc(s),
+        keys(k),
+        config(c),
+        limiter(c.rate_per_second, c.rate_burst),
+        pixel_limiter(c.pixels_per_second / 1e6, 4 * c.pixels_per_second / 1e6) {
+    face_max = c.face_workers > 0 ? c.face_workers
+                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+
+  // Whether a route runs the engine on the photos it is sent.
+  static bool RunsFaceWork(const RouteInfo& r) {
+    return r.access == Access::kFace || r.path == "/v1/subjects/{id}/correct";
+  }
+
+  // Charges the key for the decode work of `images` (pixels from their headers, before any
+  // decoding); false after answering 429 when its budget is spent (ServerConfig::pixels_per_second).
+  bool ChargeDecodeWork(Call& c, const std::vector<const std::string*>& images) {
+    if (!c.key || config.pixels_per_second <= 0) return true;
+    double megapixels = 0;
+    for (const std::string* img : images)
+      if (auto h = vision::ReadImageHeader(*img); h.ok())
+        megapixels += static_cast<double>(h->width) * static_cast<double>(h->height) / 1e6;
+    int retry = 1;
+    if (pixel_limiter.Take("key:" + c.key->id, megapixels, &retry)) return true;
+    c.audited = true;  // like every 429: logged, not chained
+    c.res.set_header("Retry-After", std::to_string(retry));
+    SendJson(c.res, 429,
+             ErrorJson("rate_limited", "this key has sent more image pixels than it may have decoded (" +
+                                           std::to_string(static_cast<int64_t>(config.pixels_per_second / 1e6)) +
+                                           " megapixels per second); retry after " + std::to_string(retry) +
+                                           " s, or send smaller photos (a face needs well under 1 MP)"));
+    return false;
+  }
+
+  // Reads the body of a POST through httplib's content reader, so the whole request has a
+  // deadline: a client trickling its body is cut off (408) instead of holding a thread for as
+  // long as it likes. Then dispatches as usual, with the body (or multipart fields) in place.
+  void DispatchWithBody(const RouteInfo& route, void (Impl::*handler)(Call&), const httplib::Request& req,
+                        httplib::Response& res, const httplib::ContentReader& reader) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.request_deadline_s);
+    httplib::Request full = req;  // headers, params and matches (into req.path, which outlives this)
+    size_t received = 0;
+    bool late = false, too_large = false;
+    auto within = [&](size_t n) {
+      received += n;
+      if (received > config.max_body_bytes) too_large = true;
+      else if (std::chrono::steady_clock::now() > deadline) late = true;
+      return !too_large && !late;
+    };
+    bool read = false;
+    if (req.is_multipart_form_data()) {
+      httplib::MultipartFormDataMap::iterator part = full.files.end();
+      read = reader(
+          [&](const httplib::MultipartFormData& file) {
+            part = full.files.emplace(file.name, file);
+            return within(0);
+          },
+          [&](const char* data, size_t n) {
+            if (!within(n) || part == full.files.end()) return false;
+            part->second.content.append(data, n);
+            return true;
+          });
+    } else {
+      read = reader([&](const char* data, size_t n) {
+        if (!within(n)) return false;
+        full.body.append(data, n);
+        return true;
+      });
+    }
+    if (!read) {
+      too_large |= res.status == 413;  // httplib refused a Content-Length over the limit itself
+      const int status = late ? 408 : too_large ? 413 : 400;
+      const std::string message =
+          late ? "the request took longer than " + std::to_string(config.request_deadline_s) +
+                     " s to arrive; send it again on a faster connection, or a smaller photo"
+          : too_large ? "the request body is larger than " + std::to_string(config.max_body_bytes >> 20) +
+                            " MiB; send a smaller photo (JPEG, at most a few MiB)"
+                      : "the request body could not be read; check the Content-Type and the multipart syntax";
+      res.set_header("Connection", "close");
+      SendJson(res, status, ErrorJson(ReasonCode(status), message));
+      Log(FormatTime(static_cast<UnixTime>(std::time(nullptr))) + " " + req.remote_addr + " " + req.method +
+          " " + req.path + " " + std::to_string(status) + " body not read (" + std::to_string(received) +
+          " bytes)");
+      return;
+    }
+    Dispatch(route, handler, full, res);
+  }
 
   UnixTime Now() const {
     return svc.config().clock ? svc.config().clock() : static_cast<UnixTime>(std::time(nullptr));
@@ -417,6 +512,17 @@ struct Server::Impl {
 
   // Writes the error body for `st`; refusals carry requirement, rule, citation, alternatives.
   void Fail(Call& c, const Status& st) {
+    // A server-side failure's message may name files, hosts or the database: it goes to the
+    // server log under a reference, and the client gets the reference only.
+    if (HttpStatus(st.kind()) >= 500) {
+      const uint64_t ref = ++internal_errors_;
+      Log("error " + std::to_string(ref) + " in " + c.route.method + " " + c.route.path + ": " + st.ToString());
+      return SendJson(c.res, HttpStatus(st.kind()),
+                      ErrorJson(ToString(st.kind()), "the server failed while handling this request (error " +
+                                                         std::to_string(ref) +
+                                                         " in the server log); try again, and if it persists "
+                                                         "tell the operator the error number"));
+    }
     json j = ErrorJson(ToString(st.kind()), st.message());
     std::vector<std::string> alts =
         c.purpose.empty() ? std::vector<std::string>{} : svc.AlternativesOf(c.purpose);
@@ -799,6 +905,7 @@ struct Server::Impl {
     c.subject = f->subject;
     c.purpose = f->purpose;
     if (!DeviceMayAct(c, *f)) return;
+    if (!ChargeDecodeWork(c, {&f->image})) return;
     // A device verifies or identifies; it enrols only where the purpose says so, or a stolen
     // kiosk key could add faces to people's records.
     if (c.key && c.key->role == Role::kDevice) {
@@ -833,6 +940,7 @@ struct Server::Impl {
     c.subject = f->subject;
     c.purpose = f->purpose;
     if (!DeviceMayAct(c, *f)) return;
+    if (!ChargeDecodeWork(c, {&f->image})) return;
     c.audited = true;
     auto r = svc.Verify(f->subject, f->purpose, f->image, f->session, c.actor);
     sodium_memzero(f->image.data(), f->image.size());  // REQ S2, D3: nothing of the probe is kept
@@ -885,6 +993,7 @@ struct Server::Impl {
     if (f.image.empty()) return Fail(c, Status::InvalidInput("the image is empty; send a JPEG or PNG photo"));
     c.purpose = f.purpose;
     if (!DeviceMayAct(c, f)) return;
+    if (!ChargeDecodeWork(c, {&f.image})) return;
     c.audited = true;
     auto r = svc.Identify(f.purpose, f.image, c.actor);
     sodium_memzero(f.image.data(), f.image.size());  // REQ D3: nothing of the probe is kept
@@ -914,35 +1023,13 @@ struct Server::Impl {
     SendJson(c.res, 200, DecisionView(c, j));
   }
 
-  // The newest sequence number, found with O(log n) one-row reads (seqs count up from 1).
-  Result<int64_t> LastAuditSeq() {
-    auto exists = [&](int64_t s) -> Result<bool> {
-      FG_ASSIGN_OR_RETURN(auto v, svc.ListAudit(s - 1, 1));
-      return !v.empty();
-    };
-    FG_ASSIGN_OR_RETURN(bool any, exists(1));
-    if (!any) return int64_t{0};
-    int64_t lo = 1, hi = 2;
-    for (;;) {
-      FG_ASSIGN_OR_RETURN(bool e, exists(hi));
-      if (!e) break;
-      lo = hi;
-      hi *= 2;
-    }
-    while (hi - lo > 1) {
-      int64_t mid = lo + (hi - lo) / 2;
-      FG_ASSIGN_OR_RETURN(bool e, exists(mid));
-      (e ? lo : hi) = mid;
-    }
-    return lo;
-  }
-
   void ListAudit(Call& c) {
     c.action = "audit.list";
     auto page = ParsePage(c.req);
     if (!page.ok()) return Fail(c, page.status());
-    auto total = LastAuditSeq();
-    if (!total.ok()) return Fail(c, total.status());
+    auto head = svc.AuditHead();
+    if (!head.ok()) return Fail(c, head.status());
+    const int64_t total = *head ? (*head)->seq : 0;
     // Page n holds the events with seq in ((n-1)*size, n*size]; ?after=SEQ reads on from a cursor.
     auto after = QueryInt(c.req, "after", (page->page - 1) * page->size, 0, INT64_MAX);
     if (!after.ok()) return Fail(c, after.status());
@@ -955,14 +1042,18 @@ struct Server::Impl {
               {"items", items},
               {"page", page->page},
               {"size", page->size},
-              {"total", *total}});
+              {"total", total}});
   }
 
   void VerifyAudit(Call& c) {
     c.action = "audit.verify";
     auto r = svc.VerifyAudit();
     if (!r.ok()) return Fail(c, r.status());
-    json j = {{"ok", r->intact}, {"intact", r->intact}, {"events", r->events}};
+    json j = {{"ok", r->intact},
+              {"intact", r->intact},
+              {"events", r->events},
+              {"checkpoints", r->checkpoints},
+              {"anchored_seq", r->anchored_seq}};
     if (!r->intact) {
       j["first_broken_seq"] = r->first_broken_seq;
       j["reason"] = r->reason;
@@ -1038,6 +1129,9 @@ struct Server::Impl {
                                           "could single a person out (REQ AN2)"));
     c.purpose = purpose;
     if (!DeviceMayAct(c, purpose, device)) return;
+    std::vector<const std::string*> all;
+    for (const std::string& img : images) all.push_back(&img);
+    if (!ChargeDecodeWork(c, all)) return;
     c.audited = true;
     auto r = svc.Analyze(purpose, images, static_cast<int>(k), c.actor);
     for (std::string& img : images)
@@ -1701,6 +1795,7 @@ struct Server::Impl {
     if (c.purpose.empty())
       return Fail(c, Status::InvalidInput("field \"purpose\" is required: the purpose whose templates are corrected"));
     if (image.empty()) return Fail(c, Status::InvalidInput("the image is empty; send a JPEG or PNG photo"));
+    if (!ChargeDecodeWork(c, {&image})) return;
     c.audited = true;
     auto r = svc.CorrectEnrolment(c.subject, c.purpose, image, session, rid, c.actor);
     sodium_memzero(image.data(), image.size());  // REQ S2: the photo is not kept
@@ -1955,6 +2050,22 @@ struct Server::Impl {
         c.action = "api.bad_request";
         return Fail(c, text);
       }
+      // Face work is bounded (ServerConfig::face_workers): a request waits here for its turn.
+      struct FaceTurn {
+        Impl* impl = nullptr;
+        explicit FaceTurn(Impl* i) : impl(i) {
+          if (!impl) return;
+          std::unique_lock<std::mutex> lock(impl->face_mu);
+          impl->face_cv.wait(lock, [&] { return impl->face_busy < impl->face_max; });
+          ++impl->face_busy;
+        }
+        ~FaceTurn() {
+          if (!impl) return;
+          std::lock_guard<std::mutex> lock(impl->face_mu);
+          --impl->face_busy;
+          impl->face_cv.notify_one();
+        }
+      } turn(RunsFaceWork(route) ? this : nullptr);
       try {
         (this->*handler)(c);
       } catch (const std::exception& e) {
@@ -2083,7 +2194,10 @@ Result<std::unique_ptr<Server>> Server::Create(service::Service& svc, ApiKeyStor
     if (r.method == "GET")
       h.Get(pattern, fn);
     else if (r.method == "POST")
-      h.Post(pattern, fn);
+      h.Post(pattern, [&I, &r, m](const httplib::Request& req, httplib::Response& res,
+                                  const httplib::ContentReader& reader) {
+        I.DispatchWithBody(r, m, req, res, reader);
+      });
     else
       return Status::Internal("unsupported method " + r.method);
   }

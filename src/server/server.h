@@ -48,12 +48,23 @@ struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 8080;                  // 0: an ephemeral port (see Server::port())
   std::string cert_file, key_file;  // both set: HTTPS
-  int threads = 8;                  // worker threads (bounded pool)
+  // Connection threads (bounded pool). A slow client holds one while its request arrives, so
+  // there are many more of them than cores; the face work itself is bounded by face_workers.
+  int threads = 32;
   int queue = 64;  // accepted connections waiting for a worker; beyond it accept waits
   size_t max_body_bytes = 16u << 20;  // larger bodies: 413
   double rate_per_second = 20;  // per API key (and per address for failed logins); <= 0: unlimited
   double rate_burst = 40;
   int read_timeout_s = 10, write_timeout_s = 10, keep_alive_timeout_s = 5;
+  // A request body still arriving this long after the request began is cut off: 408. With the
+  // per-read timeout it bounds how long a client trickling its body holds a thread.
+  int request_deadline_s = 30;
+  // Face requests (enrol, verify, identify, analyze, correct) decoded and run at once; the
+  // others wait their turn without spending CPU. 0: the machine's hardware threads.
+  int face_workers = 0;
+  // Decode work per API key: pixels per second in the photos it sends (from their headers,
+  // before any decoding), burst four times that; past it 429. <= 0: unlimited.
+  double pixels_per_second = 50e6;
   // Where request lines go (method, path, status, key id, time; never headers or bodies).
   // Empty: standard error.
   std::function<void(const std::string&)> log;

@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "service/service_impl.h"
+#include "vision/image_header.h"
 
 namespace facegate::service {
 
@@ -64,6 +65,20 @@ Result<AnalyzeReport> Service::Analyze(const std::string& purpose, const std::ve
   if (k < 2)
     return I.Fail(actor, act, "", purpose,
                   Status::InvalidInput("k must be at least 2: smaller groups could single a person out (REQ AN2)"));
+  // The work one call may ask for is bounded before any pixel is decoded (docs/security.md,
+  // "Exhaustion"): a count of photos and their pixels summed from the headers.
+  if (images.size() > kMaxAnalyzeImages)
+    return I.Fail(actor, act, "", purpose,
+                  Status::InvalidInput(std::to_string(images.size()) + " photos in one call; at most " +
+                                       std::to_string(kMaxAnalyzeImages) + ": send the batch in several calls"));
+  int64_t pixels = 0;
+  for (const std::string& img : images)
+    if (auto h = vision::ReadImageHeader(img); h.ok()) pixels += h->width * std::min<int64_t>(h->height, 1 << 20);
+  if (pixels > kMaxAnalyzePixels)
+    return I.Fail(actor, act, "", purpose,
+                  Status::InvalidInput("the photos of one call hold " + std::to_string(pixels / 1'000'000) +
+                                       " megapixels, above the " + std::to_string(kMaxAnalyzePixels / 1'000'000) +
+                                       " MP a call may decode: send fewer or smaller photos per call"));
   auto grant = I.gate->AuthorizeAnalysis(purpose);
   if (!grant.ok()) return I.Fail(actor, act, "", purpose, grant.status());
   FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());

@@ -32,6 +32,31 @@ UnixTime YearStart(int year) {
   return static_cast<UnixTime>(timegm(&tm));
 }
 
+// What every second-person approval checks first: who acts and why, that the approver is
+// another person, and how long it lasts (60 s to 7 days). `whom` names the other person's
+// option in the message ("the reader (--reader)"), `what` the act approved.
+Status CheckApproval(const std::string& approver, const std::string& other, const std::string& reason,
+                     int64_t valid_seconds, const std::string& whom, const std::string& what,
+                     const char* requirement) {
+  if (other.empty() || reason.empty())
+    return Status::InvalidInput("an approval names " + whom + " and the reason (--reason)");
+  if (other == approver)
+    return Status::InvalidInput("'" + approver + "' cannot approve their own " + what +
+                                ": another person approves (REQ " + requirement + ")");
+  if (valid_seconds < 60 || valid_seconds > 7 * 86400)
+    return Status::InvalidInput("an approval lasts 60 s to 7 days, not " + std::to_string(valid_seconds) +
+                                " s; approve again for a later need");
+  return Status::Ok();
+}
+
+// The subject's declared birth date ("" none); kNotFound naming an unregistered subject.
+Result<std::string> RegisteredBirthDate(store::Store& store, const std::string& subject) {
+  auto born = store.SubjectBirthDate(subject);
+  if (!born.ok() && born.status().kind() == ErrorKind::kNotFound)
+    return Status::NotFound("subject '" + subject + "' is not registered; add it with facegate subject add");
+  return born;
+}
+
 }  // namespace
 
 Result<SubjectInfo> Service::DeclareSubject(const std::string& subject, const std::string& birth_date,
@@ -80,27 +105,12 @@ Result<UnixTime> Service::ApproveBirthDateChange(const std::string& subject, con
   auto& I = *impl_;
   const char* act = "subject.birth_date.approve";
   const UnixTime now = I.Now();
-  if (changer.empty() || reason.empty())
-    return I.Fail(approver, act, subject, "",
-                  Status::InvalidInput("an approval names who changes the date (--for ACTOR) and why (--reason)"));
-  if (changer == approver)
-    return I.Fail(approver, act, subject, "",
-                  Status::InvalidInput("'" + approver + "' cannot approve their own change of a birth date: "
-                                       "another person approves (REQ M1)"));
-  if (valid_seconds < 60 || valid_seconds > 7 * 86400)
-    return I.Fail(approver, act, subject, "",
-                  Status::InvalidInput("an approval lasts 60 s to 7 days, not " + std::to_string(valid_seconds) +
-                                       " s"));
-  if (!birth_date.empty()) {
-    Status valid = policy::ValidateBirthDate(birth_date, now);
-    if (!valid.ok()) return I.Fail(approver, act, subject, "", valid);
-  }
-  auto born = I.store->SubjectBirthDate(subject);
-  if (!born.ok())
-    return I.Fail(approver, act, subject, "",
-                  born.status().kind() == ErrorKind::kNotFound
-                      ? Status::NotFound("subject '" + subject + "' is not registered")
-                      : born.status());
+  Status checked = CheckApproval(approver, changer, reason, valid_seconds, "who changes the date (--for ACTOR)",
+                                 "change of a birth date", "M1");
+  if (checked.ok() && !birth_date.empty()) checked = policy::ValidateBirthDate(birth_date, now);
+  if (!checked.ok()) return I.Fail(approver, act, subject, "", checked);
+  auto born = RegisteredBirthDate(*I.store, subject);
+  if (!born.ok()) return I.Fail(approver, act, subject, "", born.status());
   if (*born == birth_date)
     return I.Fail(approver, act, subject, "",
                   Status::InvalidInput("subject '" + subject + "' already has that birth date; nothing to approve"));
@@ -125,12 +135,8 @@ Result<SubjectInfo> Service::ChangeBirthDate(const std::string& subject, const s
     Status valid = policy::ValidateBirthDate(birth_date, now);
     if (!valid.ok()) return I.Fail(actor, act, subject, "", valid);
   }
-  auto born = I.store->SubjectBirthDate(subject);
-  if (!born.ok())
-    return I.Fail(actor, act, subject, "",
-                  born.status().kind() == ErrorKind::kNotFound
-                      ? Status::NotFound("subject '" + subject + "' is not registered")
-                      : born.status());
+  auto born = RegisteredBirthDate(*I.store, subject);
+  if (!born.ok()) return I.Fail(actor, act, subject, "", born.status());
   const bool was_minor = policy::IsChildAt(*born, now);
   // The approval: an unexpired "subject.birth_date.approve" naming this actor and this date,
   // not yet used by a change (each change records the approval's sequence number).
@@ -215,23 +221,11 @@ Result<UnixTime> Service::ApproveMinorAccess(const std::string& subject, const s
                                              const std::string& approver) {
   auto& I = *impl_;
   const char* act = "minor.access.approve";
-  if (reader.empty() || reason.empty())
-    return I.Fail(approver, act, subject, "",
-                  Status::InvalidInput("an approval names the reader (--reader) and the reason (--reason)"));
-  if (reader == approver)
-    return I.Fail(approver, act, subject, "",
-                  Status::InvalidInput("'" + approver + "' cannot approve their own access to a child's records: "
-                                       "another person approves (REQ M3)"));
-  if (valid_seconds < 60 || valid_seconds > 7 * 86400)
-    return I.Fail(approver, act, subject, "",
-                  Status::InvalidInput("an approval lasts 60 s to 7 days, not " + std::to_string(valid_seconds) +
-                                       " s; approve again for a later need"));
-  auto born = I.store->SubjectBirthDate(subject);
-  if (!born.ok())
-    return I.Fail(approver, act, subject, "",
-                  born.status().kind() == ErrorKind::kNotFound
-                      ? Status::NotFound("subject '" + subject + "' is not registered")
-                      : born.status());
+  Status checked = CheckApproval(approver, reader, reason, valid_seconds, "the reader (--reader)",
+                                 "access to a child's records", "M3");
+  if (!checked.ok()) return I.Fail(approver, act, subject, "", checked);
+  auto born = RegisteredBirthDate(*I.store, subject);
+  if (!born.ok()) return I.Fail(approver, act, subject, "", born.status());
   const UnixTime now = I.Now();
   if (!policy::IsChildAt(*born, now))
     return I.Fail(approver, act, subject, "",

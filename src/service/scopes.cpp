@@ -296,6 +296,13 @@ void ScopeRegistry::Added(const std::string& purpose, const std::string& subject
   {
     std::lock_guard w(s->write_mu_);
     if (!s->ready_) return;  // a failed load: the next Get loads everything again
+    // A withdrawal (or erasure) that committed after the enrolment and removed the subject
+    // before this call must not be undone by it: add only a template the store still holds.
+    // A removal committed after this check takes the write lock after us and removes it.
+    auto held = store_.GetTemplates(subject, purpose);
+    if (!held.ok() || std::none_of(held->begin(), held->end(),
+                                   [&](const SealedTemplate& t) { return t.id == template_id; }))
+      return;
     s->AddLocked(subject, template_id, values);
   }
   // The index grew past the size rule: rebuild now, outside the write lock, so

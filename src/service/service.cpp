@@ -181,6 +181,12 @@ Status Service::AddPurpose(const PurposeRecord& in, const std::string& actor) {
   if (p.retention_days <= 0)
     return I.Fail(actor, "purpose.add", "", p.name,
                   Status::Refused("S5", "every record needs an expiry: give a retention period, e.g. 365d"));
+  if (p.retention_days > kMaxRetentionDays)
+    return I.Fail(actor, "purpose.add", "", p.name,
+                  Status::InvalidInput("a retention of " + std::to_string(p.retention_days) + " days is past the " +
+                                       std::to_string(kMaxRetentionDays) +
+                                       " days facegate keeps anything; keep face data only as long as the purpose "
+                                       "needs (REQ S5)"));
   // REQ A1: face is never the only way, unless a legal mandate is recorded.
   if (p.scenario != Scenario::kAnalysis && p.alternatives.empty() && p.legal_mandate.empty())
     return I.Fail(actor, "purpose.add", "", p.name,
@@ -334,6 +340,14 @@ Result<ConsentRecord> Service::GiveConsent(const ConsentRequest& r, const std::s
     return I.Fail(actor, act, r.subject, r.purpose,
                   Status::InvalidInput("--source names the source of an import consent; add --kind "
                                        "import or leave it out"));
+  // Every option expires, and within bounds: "only this time" and "while in use" are short
+  // by nature, "always" lasts at most as long as facegate keeps anything (REQ C5, S5).
+  const int64_t max_valid = r.option == ConsentOption::kAlways ? kMaxRetentionDays * 86400 : 7 * 86400;
+  if (r.valid_seconds < 0 || r.valid_seconds > max_valid)
+    return I.Fail(actor, act, r.subject, r.purpose,
+                  Status::InvalidInput("a \"" + std::string(ToString(r.option)) + "\" consent is valid for 1 s to " +
+                                       std::to_string(max_valid / 86400) + " days, not " +
+                                       std::to_string(r.valid_seconds) + " s"));
   int64_t valid = r.valid_seconds > 0 ? r.valid_seconds : DefaultValidity(r.option, *p);
   ConsentRecord c;
   c.subject = r.subject;
@@ -474,7 +488,7 @@ Result<EnrolResult> Service::Enrol(const std::string& subject, const std::string
   // (REQ SC1). Checked inside the transaction, so two racing enrolments cannot both be first.
   std::optional<float> same_person;
   Status st = I.store->Transaction([&]() -> Status {
-    auto enrolled = I.vault->OpenAll(*grant, *I.store, subject);
+    auto enrolled = I.vault->OpenAll(*grant, *I.store, subject, now);
     if (!enrolled.ok() && enrolled.status().kind() != ErrorKind::kNotFound) return enrolled.status();
     if (enrolled.ok()) {
       float nearest = std::numeric_limits<float>::infinity();
@@ -528,23 +542,24 @@ Result<VerifyResult> Service::Verify(const std::string& subject, const std::stri
   auto rgb = vision::DecodeImage(image_bytes);
   res.timings.decode_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (!rgb.ok()) return I.Fail(actor, act, subject, purpose, rgb.status());
-  auto grant = I.gate->Authorize(Operation::kVerify, subject, purpose, session);
+  // An "only this time" consent is spent once the photo holds a face that passed its checks
+  // (below), not before: a blank or unusable photo does not use up the person's one use.
+  auto grant = I.gate->AuthorizeDeferringOnce(Operation::kVerify, subject, purpose, session);
   if (!grant.ok()) return I.Fail(actor, act, subject, purpose, grant.status());
   res.consent_id = grant->consent_id();
-  // An "only this time" consent was spent by Authorize: its templates go with
-  // it on every path from here, match, no match or error (REQ C5, S5, S7).
-  auto granted = I.store->GetConsent(grant->consent_id());
-  if (!granted.ok()) return I.Fail(actor, act, subject, purpose, granted.status());
+  // Once spent, its templates go with it on every path from there, match, no match or error
+  // (REQ C5, S5, S7).
   struct SpentOnce {
     Service::Impl* impl = nullptr;
     const std::string &subject, &purpose;
     ~SpentOnce() {
       if (impl) impl->ForgetSpentOnce(subject, purpose);
     }
-  } spent{granted->option == ConsentOption::kOnce ? &I : nullptr, subject, purpose};
-  auto enrolled = I.vault->OpenAll(*grant, *I.store, subject);
+  } spent{nullptr, subject, purpose};
+  auto enrolled = I.vault->OpenAll(*grant, *I.store, subject, I.Now());
   if (!enrolled.ok()) {
-    Status st = enrolled.status().kind() == ErrorKind::kNotFound
+    Status st = enrolled.status().kind() == ErrorKind::kNotFound &&
+                        enrolled.status().message().find("expired") == std::string::npos
                     ? Status::NotFound("subject '" + subject + "' has no enrolled template for purpose '" +
                                        purpose + "'; enrol first")
                     : enrolled.status();
@@ -584,6 +599,13 @@ Result<VerifyResult> Service::Verify(const std::string& subject, const std::stri
     if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
     return I.Fail(actor, act, subject, purpose, live, detail);
   }
+  // The face is there and passed its checks: this is the use an "only this time" allows.
+  auto spend = I.gate->SpendOnce(*grant);
+  if (!spend.ok()) {
+    rgb->setTo(cv::Scalar::all(0));
+    return I.Fail(actor, act, subject, purpose, spend.status(), {{"grant", grant->id()}});
+  }
+  if (*spend) spent.impl = &I;
   // Reported with the decision so a poor probe can be retaken; not a refusal.
   auto quality = eng->Quality(*grant, *rgb, *face);
   if (quality.ok()) res.quality = *quality;
@@ -633,7 +655,6 @@ Result<bool> Service::DeviceEnrolment(const std::string& purpose) {
   return v && *v == "on";
 }
 
-Result<AuditCheck> Service::VerifyAudit() { return impl_->store->VerifyAudit(); }
 Result<std::vector<AuditEvent>> Service::ListAudit(int64_t after_seq, int64_t limit) {
   return impl_->store->ListAudit(after_seq, limit);
 }

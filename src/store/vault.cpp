@@ -1,4 +1,6 @@
 #include <facegate/vault.h>
+
+#include <algorithm>
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -196,6 +198,11 @@ Result<SealedTemplate> Vault::Seal(const Grant& grant, Store& store, const Templ
 
 Result<std::vector<Template>> Vault::OpenAll(const Grant& grant, Store& store,
                                              const std::string& subject) const {
+  return OpenAll(grant, store, subject, 0);
+}
+
+Result<std::vector<Template>> Vault::OpenAll(const Grant& grant, Store& store, const std::string& subject,
+                                             UnixTime now) const {
   // REQ C1: templates are opened only to verify or enrol (the granted subject)
   // or to identify (any subject, within the grant's purpose); never for research.
   switch (grant.operation()) {
@@ -218,6 +225,14 @@ Result<std::vector<Template>> Vault::OpenAll(const Grant& grant, Store& store,
   const std::string& purpose = grant.purpose();
 
   FG_ASSIGN_OR_RETURN(std::vector<SealedTemplate> sealed, store.GetTemplates(subject, purpose));
+  const size_t held = sealed.size();
+  if (now > 0)
+    sealed.erase(std::remove_if(sealed.begin(), sealed.end(),
+                                [&](const SealedTemplate& t) { return t.expires_at <= now; }),
+                 sealed.end());
+  if (sealed.empty() && held > 0)
+    return Status::NotFound("subject " + Quote(subject) + "'s templates for purpose " + Quote(purpose) +
+                            " have expired (REQ S5): enrol again");
   Result<std::string> wrapped = store.GetWrappedSubjectKey(subject);
   if (!wrapped.ok() && wrapped.status().kind() != ErrorKind::kNotFound) return wrapped.status();
   if (sealed.empty()) {

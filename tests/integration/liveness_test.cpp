@@ -150,12 +150,7 @@ TEST_F(LivenessServiceTest, IdentifyRunsThePurposesLivenessRuleLikeVerify) {
   ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
   auto n = svc_->PublishNotice("site", kNoticeText, "test");
   ASSERT_TRUE(n.ok()) << n.status().ToString();
-  service::Service::ConsentRequest r;
-  r.subject = "S1";
-  r.purpose = "site";
-  r.notice_id = n->id;
-  r.option = ConsentOption::kAlways;
-  ASSERT_TRUE(svc_->GiveConsent(r, "test").ok());
+  ASSERT_TRUE(ConsentAlways(*svc_, "S1", "site", n->id).ok());
   ASSERT_TRUE(svc_->Enrol("S1", "site", ReadAll(Facedata(kA1)), "", "test").ok());
   auto id = svc_->Identify("site", ReadAll(Facedata(kA2)), "test");
   ASSERT_FALSE(id.ok()) << "a face the liveness check calls a spoof was searched";

@@ -25,12 +25,7 @@ class MasterKeyTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     auto& svc = **s;
     const int64_t notice = DeclareWithNotice(svc, "door");
-    service::Service::ConsentRequest r;
-    r.subject = "S1";
-    r.purpose = "door";
-    r.notice_id = notice;
-    r.option = ConsentOption::kAlways;
-    ASSERT_TRUE(svc.GiveConsent(r, "test").ok());
+    ASSERT_TRUE(ConsentAlways(svc, "S1", "door", notice).ok());
     auto e = svc.Enrol("S1", "door", Lfw("Ai_Sugiyama", 1), "", "test");
     ASSERT_TRUE(e.ok()) << e.status().ToString();
   }

@@ -71,6 +71,17 @@ inline int64_t DeclareWithNotice(service::Service& svc, const std::string& name,
   return n.ok() ? n->id : 0;
 }
 
+// Records an "always" consent (click) of `subject` for `purpose` acknowledging notice `notice_id`.
+inline Result<ConsentRecord> ConsentAlways(service::Service& svc, const std::string& subject,
+                                           const std::string& purpose, int64_t notice_id) {
+  service::Service::ConsentRequest r;
+  r.subject = subject;
+  r.purpose = purpose;
+  r.notice_id = notice_id;
+  r.option = ConsentOption::kAlways;
+  return svc.GiveConsent(r, "test");
+}
+
 struct CliResult {
   int exit_code = -1;
   std::string out;

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "server/server.h"
+#include "api_suite.h"
 
 namespace facegate::server {
 namespace {
@@ -44,45 +45,22 @@ const std::string kLfw = std::string(FACEGATE_FACEDATA) + "/lfw/";
 class RestApi : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    ASSERT_GE(sodium_init(), 0);
-    dir_ = fs::temp_directory_path() / ("facegate-rest-test-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    service::Config cfg;
-    cfg.data_dir = dir_.string();
-    cfg.model_dir = FACEGATE_MODELS;
-    cfg.lock_file = FACEGATE_LOCK;
-    cfg.clock = [] { return static_cast<UnixTime>(std::time(nullptr)) + skew_.load(); };
-    auto s = service::Service::Open(cfg);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    svc_ = std::move(s).value().release();
-    auto k = ApiKeyStore::Open(dir_.string() + "/apikeys.db");
-    ASSERT_TRUE(k.ok()) << k.status().ToString();
-    keys_ = std::move(k).value().release();
-    auto make = [](Role r, const std::string& dev, std::vector<std::string> ps) {
-      auto c = keys_->Create(r, dev, ps, 1'700'000'000);
-      EXPECT_TRUE(c.ok()) << c.status().ToString();
-      return *c;
-    };
-    admin_ = make(Role::kAdmin, "", {});
-    operator_ = make(Role::kOperator, "", {});
-    auditor_ = make(Role::kAuditor, "", {});
-    kiosk_ = make(Role::kDevice, "kiosk-1", {"lobby"});
     ServerConfig sc;
-    sc.port = 0;
     sc.threads = 4;
     sc.rate_per_second = 0;
     sc.log = [](const std::string&) {};
-    auto srv = Server::Create(*svc_, *keys_, sc);
-    ASSERT_TRUE(srv.ok()) << srv.status().ToString();
-    server_ = std::move(srv).value().release();
-    ASSERT_TRUE(server_->Start().ok());
+    suite_.Open("rest-test", sc, [] { return static_cast<UnixTime>(std::time(nullptr)) + skew_.load(); });
+    ASSERT_NE(suite_.server, nullptr);
+    dir_ = suite_.dir;
+    svc_ = suite_.svc;
+    keys_ = suite_.keys;
+    server_ = suite_.server;
+    admin_ = suite_.Key(Role::kAdmin);
+    operator_ = suite_.Key(Role::kOperator);
+    auditor_ = suite_.Key(Role::kAuditor);
+    kiosk_ = suite_.Key(Role::kDevice, "kiosk-1", {"lobby"});
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete keys_;
-    delete svc_;
-    fs::remove_all(dir_);
-  }
+  static void TearDownTestSuite() { suite_.Close(); }
 
   static httplib::Headers Auth(const CreatedKey& k) {
     return {{"Authorization", "Bearer " + k.secret}};
@@ -126,6 +104,7 @@ class RestApi : public ::testing::Test {
     return n;
   }
 
+  static inline testing::ApiSuite suite_;
   static inline fs::path dir_;
   static inline std::atomic<int64_t> skew_{0};
   static inline service::Service* svc_ = nullptr;

@@ -6,19 +6,33 @@
 #include <httplib.h>
 #include <sodium.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
+#include <set>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "server/server.h"
+#include "api_suite.h"
 
 namespace facegate::server {
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using testing::Auth;
+using testing::Body;
+using testing::LogSink;
 
 std::string Photo(const std::string& person, int n) {
   char buf[16];
@@ -29,57 +43,24 @@ std::string Photo(const std::string& person, int n) {
   return ss.str();
 }
 
-struct Lines {
-  std::mutex mu;
-  std::vector<std::string> all;
-  std::function<void(const std::string&)> Fn() {
-    return [this](const std::string& l) {
-      std::lock_guard<std::mutex> lock(mu);
-      all.push_back(l);
-    };
-  }
-  std::vector<std::string> Copy() {
-    std::lock_guard<std::mutex> lock(mu);
-    return all;
-  }
-};
-
 class Attack : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    ASSERT_GE(sodium_init(), 0);
-    dir_ = fs::temp_directory_path() / ("facegate-attack-test-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    service::Config cfg;
-    cfg.data_dir = dir_.string();
-    cfg.model_dir = FACEGATE_MODELS;
-    cfg.lock_file = FACEGATE_LOCK;
-    auto s = service::Service::Open(cfg);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    svc_ = std::move(s).value().release();
-    auto k = ApiKeyStore::Open(dir_.string() + "/apikeys.db");
-    ASSERT_TRUE(k.ok()) << k.status().ToString();
-    keys_ = std::move(k).value().release();
-    auto make = [](Role r, const std::string& dev, std::vector<std::string> ps) {
-      auto c = keys_->Create(r, dev, ps, 1'700'000'000);
-      EXPECT_TRUE(c.ok()) << c.status().ToString();
-      return *c;
-    };
-    admin_ = make(Role::kAdmin, "", {});
-    admin2_ = make(Role::kAdmin, "", {});
-    operator_ = make(Role::kOperator, "", {});
-    operator2_ = make(Role::kOperator, "", {});
-    device_ = make(Role::kDevice, "gate-1", {"door", "door-enrol", "site", "pins"});
-    log_ = new Lines;
+    log_ = new LogSink;
     ServerConfig sc;
-    sc.port = 0;
     sc.threads = 4;
     sc.rate_per_second = 0;
     sc.log = log_->Fn();
-    auto srv = Server::Create(*svc_, *keys_, sc);
-    ASSERT_TRUE(srv.ok()) << srv.status().ToString();
-    server_ = std::move(srv).value().release();
-    ASSERT_TRUE(server_->Start().ok());
+    suite_.Open("attack-test", sc);
+    ASSERT_NE(suite_.server, nullptr);
+    svc_ = suite_.svc;
+    keys_ = suite_.keys;
+    server_ = suite_.server;
+    admin_ = suite_.Key(Role::kAdmin);
+    admin2_ = suite_.Key(Role::kAdmin);
+    operator_ = suite_.Key(Role::kOperator);
+    operator2_ = suite_.Key(Role::kOperator);
+    device_ = suite_.Key(Role::kDevice, "gate-1", {"door", "door-enrol", "site", "pins"});
     // Purposes every test may use: door (verification), door-enrol (devices may enrol),
     // site (identification), pins (verification with a PIN alternative).
     httplib::Client c("127.0.0.1", server_->port());
@@ -103,22 +84,16 @@ class Attack : public ::testing::Test {
     }
   }
   static void TearDownTestSuite() {
-    delete server_;
-    delete keys_;
-    delete svc_;
+    suite_.Close();
     delete log_;
-    fs::remove_all(dir_);
   }
 
-  static httplib::Headers Auth(const CreatedKey& k) { return {{"Authorization", "Bearer " + k.secret}}; }
   static std::string Actor(const CreatedKey& k) { return "key:" + k.key.id; }
   httplib::Client Client() {
     httplib::Client c("127.0.0.1", server_->port());
     c.set_read_timeout(120, 0);
     return c;
   }
-  static json Body(const httplib::Result& r) { return r ? json::parse(r->body, nullptr, false) : json(); }
-
   httplib::Result PostJson(const std::string& path, const CreatedKey& k, const json& body) {
     auto c = Client();
     return c.Post(path, Auth(k), body.dump(), "application/json");
@@ -142,11 +117,11 @@ class Attack : public ::testing::Test {
     return c.ok() ? c->events : -1;
   }
 
-  static inline fs::path dir_;
+  static inline testing::ApiSuite suite_;
   static inline service::Service* svc_ = nullptr;
   static inline ApiKeyStore* keys_ = nullptr;
   static inline Server* server_ = nullptr;
-  static inline Lines* log_ = nullptr;
+  static inline LogSink* log_ = nullptr;
   static inline CreatedKey admin_, admin2_, operator_, operator2_, device_;
   static inline std::map<std::string, int64_t> notice_;
 };
@@ -443,6 +418,186 @@ TEST_F(Attack, AN2_OnePhotoSentKTimesNeverMakesAGroupOfK) {
   json m = Body(c.Post("/v1/analyze", Auth(operator_), many));
   EXPECT_EQ(m["faces"], 4) << m.dump();
   EXPECT_EQ(m["repeated_faces"], 0) << m.dump();
+}
+
+// ---- Medium 12: exhaustion ----
+
+// A client that sends a verify's headers announcing a 16 MiB body, then one byte every 300 ms.
+// Returns the status line the server answered with ("" if none within `limit`).
+std::string Trickle(int port, const std::string& secret, std::chrono::seconds limit) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "";
+  }
+  const std::string head = "POST /v1/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + secret +
+                           "\r\nContent-Type: application/json\r\nContent-Length: 16000000\r\n\r\n{";
+  ::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+  timeval tv{0, 300'000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const auto end = std::chrono::steady_clock::now() + limit;
+  std::string answer;
+  char buf[512];
+  while (std::chrono::steady_clock::now() < end) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      answer.append(buf, static_cast<size_t>(n));
+      if (answer.find("\r\n") != std::string::npos) break;
+      continue;
+    }
+    if (n == 0) break;  // closed
+    if (::send(fd, " ", 1, MSG_NOSIGNAL) != 1) break;
+  }
+  ::close(fd);
+  return answer.substr(0, answer.find("\r\n"));
+}
+
+TEST_F(Attack, EightTricklingClientsDoNotStopAVerifyAndAreCutOffAtTheDeadline) {
+  Consent("T7", "door");
+  ASSERT_EQ(PostFace("/v1/enrol", operator_, "T7", "door", Photo("Ai_Sugiyama", 1))->status, 201);
+  ServerConfig sc;  // the defaults a deployment gets, but a short deadline to keep the test short
+  sc.port = 0;
+  sc.rate_per_second = 0;
+  sc.request_deadline_s = 4;
+  sc.log = log_->Fn();
+  auto srv = Server::Create(*svc_, *keys_, sc);
+  ASSERT_TRUE(srv.ok()) << srv.status().ToString();
+  ASSERT_TRUE((*srv)->Start().ok());
+  const int port = (*srv)->port();
+  std::vector<std::string> answers(8);
+  std::vector<std::thread> tricklers;
+  for (size_t i = 0; i < answers.size(); ++i)
+    tricklers.emplace_back([&, i] { answers[i] = Trickle(port, operator_.secret, std::chrono::seconds(12)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // all eight are trickling now
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(60, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  httplib::MultipartFormDataItems items = {{"subject", "T7", "", ""},
+                                           {"purpose", "door", "", ""},
+                                           {"image", Photo("Ai_Sugiyama", 2), "p.jpg", "image/jpeg"}};
+  auto v = c.Post("/v1/verify", Auth(operator_), items);
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(v) << "the verify got no answer while eight clients trickled";
+  EXPECT_EQ(v->status, 200) << v->body;
+  EXPECT_TRUE(Body(v)["match"].get<bool>());
+  for (auto& t : tricklers) t.join();
+  for (const std::string& a : answers)
+    EXPECT_NE(a.find(" 408"), std::string::npos) << "a trickling client was not cut off at the deadline: '" << a << "'";
+  std::cout << "verify answered in " << waited << " s while 8 clients trickled" << std::endl;
+  (*srv)->Stop();
+}
+
+TEST_F(Attack, DecodeWorkIsBoundedPerCallAndPerKey) {
+  // One call: at most 64 photos, and their pixels summed from the headers.
+  auto c = Client();
+  json many = {{"purpose", "count"}, {"k", 5}, {"images_base64", json::array()}};
+  for (int i = 0; i < 65; ++i) many["images_base64"].push_back("aGVsbG8=");
+  auto r = c.Post("/v1/analyze", Auth(operator_), many.dump(), "application/json");
+  ASSERT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(Body(r)["message"].get<std::string>().find("at most 64"), std::string::npos) << r->body;
+  // Per key: a key that sends more pixels than it may have decoded gets 429 before decoding.
+  ServerConfig sc;
+  sc.port = 0;
+  sc.rate_per_second = 0;
+  sc.pixels_per_second = 100'000;  // 0.1 MP/s, burst 0.4 MP: one 250x250 photo is 0.0625 MP
+  sc.log = log_->Fn();
+  auto srv = Server::Create(*svc_, *keys_, sc);
+  ASSERT_TRUE(srv.ok());
+  ASSERT_TRUE((*srv)->Start().ok());
+  httplib::Client small("127.0.0.1", (*srv)->port());
+  small.set_read_timeout(60, 0);
+  Consent("T8", "door");
+  int limited = 0;
+  for (int i = 0; i < 10 && !limited; ++i) {
+    httplib::MultipartFormDataItems items = {{"subject", "T8", "", ""},
+                                             {"purpose", "door", "", ""},
+                                             {"image", Photo("Ai_Sugiyama", 2), "p.jpg", "image/jpeg"}};
+    auto v = small.Post("/v1/verify", Auth(operator2_), items);
+    ASSERT_TRUE(v);
+    if (v->status == 429) {
+      ++limited;
+      EXPECT_TRUE(v->has_header("Retry-After"));
+      EXPECT_NE(Body(v)["message"].get<std::string>().find("pixels"), std::string::npos) << v->body;
+    }
+  }
+  EXPECT_EQ(limited, 1) << "ten photos past the key's pixel budget were all decoded";
+  (*srv)->Stop();
+}
+
+// ---- Keep them closed: every route, every role and no key, as one table says ----
+
+// x-roles of each operation in docs/openapi.yaml: "METHOD /path" -> roles ("public": no key).
+std::map<std::string, std::set<std::string>> OpenApiRoles() {
+  std::ifstream in(std::string(FACEGATE_SOURCE_DIR) + "/docs/openapi.yaml");
+  std::map<std::string, std::set<std::string>> out;
+  std::string line, path, method;
+  bool in_paths = false;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line[0] != ' ') in_paths = line.rfind("paths:", 0) == 0;
+    if (!in_paths) continue;
+    if (line.rfind("  /", 0) == 0) path = line.substr(2, line.find(':', 2) - 2);
+    for (const char* m : {"get", "post"})
+      if (line == std::string("    ") + m + ":") method = m[0] == 'g' ? "GET" : "POST";
+    const std::string tag = "      x-roles: [";
+    if (line.rfind(tag, 0) != 0) continue;
+    std::set<std::string> roles;
+    std::stringstream list(line.substr(tag.size(), line.find(']') - tag.size()));
+    for (std::string r; std::getline(list, r, ',');) roles.insert(r.substr(r.find_first_not_of(' ')));
+    out[method + " " + path] = roles;
+  }
+  return out;
+}
+
+TEST_F(Attack, S6_EveryRouteAnswersEveryRoleAsTheRoleTableAndTheOpenApiFileSay) {
+  const auto stated = OpenApiRoles();
+  const std::vector<std::pair<std::string, const CreatedKey*>> callers = {
+      {"admin", &admin_}, {"operator", &operator_}, {"auditor", nullptr}, {"device", &device_}};
+  auto auditor = keys_->Create(Role::kAuditor, "", {}, 1'700'000'000);
+  ASSERT_TRUE(auditor.ok());
+  int checked = 0;
+  for (const RouteInfo& r : Routes()) {
+    const std::string op = r.method + " " + r.path;
+    // The table (RoleAllows over the route's group) and the OpenAPI file say the same.
+    std::set<std::string> allowed;
+    if (r.access == Access::kPublic) allowed = {"public"};
+    for (auto [name, role] : {std::pair{"admin", Role::kAdmin}, {"operator", Role::kOperator},
+                              {"auditor", Role::kAuditor}, {"device", Role::kDevice}})
+      if (r.access != Access::kPublic && RoleAllows(role, r.access)) allowed.insert(name);
+    ASSERT_TRUE(stated.count(op)) << op << " has no x-roles in docs/openapi.yaml";
+    EXPECT_EQ(stated.at(op), allowed) << op << ": docs/openapi.yaml's x-roles differ from the role table";
+    // And the server answers so: a filled-in path, a JSON body that is an empty object.
+    std::string path = r.path;
+    for (auto [param, value] : {std::pair{"{name}", "door"}, {"{purpose}", "door"}, {"{id}", "999"}})
+      for (size_t at; (at = path.find(param)) != std::string::npos;) path.replace(at, std::string(param).size(), value);
+    auto send = [&](const httplib::Headers& h) {
+      auto c = Client();
+      return r.method == "GET" ? c.Get(path, h) : c.Post(path, h, "{}", "application/json");
+    };
+    auto anonymous = send({});
+    ASSERT_TRUE(anonymous) << op;
+    if (r.access == Access::kPublic)
+      EXPECT_NE(anonymous->status, 401) << op;
+    else
+      EXPECT_EQ(anonymous->status, 401) << op << " answered a call without a key";
+    for (auto [name, key] : callers) {
+      const CreatedKey& k = key ? *key : *auditor;
+      auto res = send(Auth(k));
+      ASSERT_TRUE(res) << op << " as " << name;
+      const bool refused_by_role =
+          res->status == 403 && res->body.find("may not call") != std::string::npos;
+      EXPECT_NE(res->status, 401) << op << " as " << name;
+      if (r.access == Access::kPublic || allowed.count(name))
+        EXPECT_FALSE(refused_by_role) << op << " refused role " << name << ": " << res->body;
+      else
+        EXPECT_TRUE(refused_by_role) << op << " let role " << name << " through: " << res->status << " " << res->body;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, static_cast<int>(Routes().size()) * 4);
 }
 
 }  // namespace

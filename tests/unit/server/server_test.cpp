@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "server/rate_limit.h"
+#include "api_suite.h"
 
 namespace facegate::server {
 namespace {
@@ -54,68 +55,33 @@ std::string FirstPhotoOf(const std::string& person) {
   return v.front();
 }
 
-// Collects the server's log lines.
-struct LogSink {
-  std::mutex mu;
-  std::vector<std::string> lines;
-  std::function<void(const std::string&)> Fn() {
-    return [this](const std::string& l) {
-      std::lock_guard<std::mutex> lock(mu);
-      lines.push_back(l);
-    };
-  }
-  std::string All() {
-    std::lock_guard<std::mutex> lock(mu);
-    std::string s;
-    for (auto& l : lines) s += l + "\n";
-    return s;
-  }
-};
+using testing::LogSink;
 
 // One Service and key store for the suite (models load once); servers per test as needed.
 class Api : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    ASSERT_GE(sodium_init(), 0);
-    dir_ = fs::temp_directory_path() / ("facegate-server-test-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    service::Config cfg;
-    cfg.data_dir = dir_.string();
-    cfg.model_dir = FACEGATE_MODELS;
-    cfg.lock_file = FACEGATE_LOCK;
-    auto s = service::Service::Open(cfg);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    svc_ = std::move(s).value().release();
-    auto k = ApiKeyStore::Open(dir_.string() + "/apikeys.db");
-    ASSERT_TRUE(k.ok()) << k.status().ToString();
-    keys_ = std::move(k).value().release();
-    auto make = [](Role r, const std::string& dev, std::vector<std::string> ps) {
-      auto c = keys_->Create(r, dev, ps, 1'700'000'000);
-      EXPECT_TRUE(c.ok()) << c.status().ToString();
-      secrets_.push_back(c->secret);
-      return *c;
-    };
-    admin_ = make(Role::kAdmin, "", {});
-    operator_ = make(Role::kOperator, "", {});
-    auditor_ = make(Role::kAuditor, "", {});
-    device_ = make(Role::kDevice, "gate-1", {"office-entry"});
     log_ = new LogSink;
     ServerConfig sc;
-    sc.port = 0;
     sc.threads = 4;
     sc.rate_per_second = 0;  // unlimited here; RateLimitAnswers429 uses its own server
     sc.log = log_->Fn();
-    auto srv = Server::Create(*svc_, *keys_, sc);
-    ASSERT_TRUE(srv.ok()) << srv.status().ToString();
-    server_ = std::move(srv).value().release();
-    ASSERT_TRUE(server_->Start().ok());
+    suite_.Open("server-test", sc);
+    ASSERT_NE(suite_.server, nullptr);
+    dir_ = suite_.dir;
+    svc_ = suite_.svc;
+    keys_ = suite_.keys;
+    server_ = suite_.server;
+    for (CreatedKey* k : {&admin_, &operator_, &auditor_, &device_}) {
+      const Role role = k == &admin_ ? Role::kAdmin : k == &operator_ ? Role::kOperator
+                        : k == &auditor_ ? Role::kAuditor : Role::kDevice;
+      *k = role == Role::kDevice ? suite_.Key(role, "gate-1", {"office-entry"}) : suite_.Key(role);
+      secrets_.push_back(k->secret);
+    }
   }
   static void TearDownTestSuite() {
-    delete server_;
-    delete keys_;
-    delete svc_;
+    suite_.Close();
     delete log_;
-    fs::remove_all(dir_);
   }
 
   static httplib::Headers Auth(const CreatedKey& k) {
@@ -154,6 +120,7 @@ class Api : public ::testing::Test {
     return nid;
   }
 
+  static inline testing::ApiSuite suite_;
   static inline fs::path dir_;
   static inline service::Service* svc_ = nullptr;
   static inline ApiKeyStore* keys_ = nullptr;
