@@ -455,7 +455,9 @@ struct Server::Impl {
                      " s to arrive; send it again on a faster connection, or a smaller photo"
           : too_large ? "the request body is larger than " + std::to_string(config.max_body_bytes >> 20) +
                             " MiB; send a smaller photo (JPEG, at most a few MiB)"
-                      : "the request body could not be read; check the Content-Type and the multipart syntax";
+          : !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")
+              ? "a POST needs a Content-Length header, also for an empty body (curl: -d '')"
+              : "the request body could not be read; check the Content-Type and the multipart syntax";
       res.set_header("Connection", "close");
       SendJson(res, status, ErrorJson(ReasonCode(status), message));
       Log(FormatTime(static_cast<UnixTime>(std::time(nullptr))) + " " + req.remote_addr + " " + req.method +
