@@ -12,7 +12,9 @@
 
 namespace facegate::service {
 
-// Generated from ../shared/facedata by bench/ident_calibrate (calibration_data.cpp).
+// Measured on ../shared/facedata by bench/ident_calibrate --emit, which writes
+// data/calibration.json and data/calibration_*.f32; scripts/embed-data.py generates these
+// definitions from them at build time (data/README.md).
 namespace calibration_data {
 extern const uint64_t kImpostorCount;     // different-person pairs measured
 extern const uint64_t kGenuineCount;      // same-person pairs measured

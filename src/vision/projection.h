@@ -13,7 +13,8 @@
 
 namespace facegate::vision {
 
-// The generated basis (src/vision/projection_data.cpp).
+// The basis, generated at build time by scripts/embed-data.py from data/projection.json and
+// data/projection_*.f32 (written by bench/fit_projection --emit; data/README.md).
 namespace projection_data {
 extern const float kMean[nn::kFeatureDim];
 extern const float kAxes[kTemplateDim][nn::kFeatureDim];
