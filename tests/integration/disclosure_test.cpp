@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "../support/requirement.h"
 #include "policy/gate.h"
 #include "testutil.h"
 
@@ -68,6 +69,7 @@ TEST_F(DisclosureTest, C8_DisclosureNeedsAConsentNamingTheRecipientAndNeverThePu
   ASSERT_TRUE(Consent("S1").ok());
   ASSERT_TRUE(svc_->Enrol("S1", "office-entry", Photo(1), "", "test").ok());
   auto none = Disclose("S1", "partner-co");
+  REQUIREMENT("C8");
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.status().requirement(), "C8");
   EXPECT_NE(none.status().message().find("--kind disclosure --to"), std::string::npos);
@@ -112,7 +114,9 @@ TEST_F(DisclosureTest, C8_DisclosureNeedsAConsentNamingTheRecipientAndNeverThePu
   ASSERT_TRUE(svc_->WithdrawConsent("S1", "office-entry", "test").ok());
   EXPECT_EQ(Disclose("S1", "partner-co").status().kind(), ErrorKind::kRefused);
   int disclosed = 0, refused = 0;
-  for (const AuditEvent& e : *svc_->ListAudit(0, 1000)) {
+  auto events = svc_->ListAudit(0, 1000);  // named: a range-for over *temporary would dangle
+  ASSERT_TRUE(events.ok());
+  for (const AuditEvent& e : *events) {
     if (e.action != "disclose") continue;
     if (e.outcome == "ok") ++disclosed;
     else ++refused;
@@ -129,6 +133,7 @@ TEST_F(DisclosureTest, P2_AMatchedFaceIsNotHandedToAThirdPartyWithoutConsent) {
   ASSERT_TRUE(v->match);
   // the matched person's face goes to no third party without their consent naming it
   auto d = Disclose("S1", "security-firm");
+  REQUIREMENT("P2");
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().requirement(), "C8");
   auto events = svc_->ListAudit(0, 1000);
@@ -145,6 +150,7 @@ TEST_F(DisclosureTest, P2_AMatchedFaceIsNotHandedToAThirdPartyWithoutConsent) {
 TEST_F(DisclosureTest, P1_PublicOrProfilePictureNeedsASeparateConsentNamingItsSource) {
   ASSERT_TRUE(Consent("S1").ok());
   auto bare = svc_->EnrolImported("S1", "office-entry", Photo(1), "public-photo", "", "test");
+  REQUIREMENT("P1");
   ASSERT_FALSE(bare.ok());
   EXPECT_EQ(bare.status().requirement(), "P1");
   EXPECT_EQ(*svc_->store().CountTemplates("S1"), 0);
