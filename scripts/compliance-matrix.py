@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""Generates docs/compliance-matrix.md from the rule table and the test names.
+"""Generates docs/compliance-matrix.md from the rule table, the tests' tags and the gaps file.
 
-A requirement counts as tested only when a test is named after it
-(e.g. TEST_F(GateTest, C5_OnceIsSpentByOneVerification)); nothing is claimed
-that no test shows. Usage:
+A test counts for a requirement id only when it is named after the id
+(e.g. TEST_F(GateTest, C5_OnceIsSpentByOneVerification)) AND its body carries
+REQUIREMENT("C5") (tests/support/requirement.h) beside the assertion that proves the
+behaviour: a name alone claims nothing. docs/compliance-gaps.tsv says, with the reason,
+which ids hold only in part or not at all; an id with no counted test must be there.
+Each row also names the source files under src/ whose comments cite the id most (the
+code that enforces it; the rule table and the CLI's help are left out). Usage:
   scripts/compliance-matrix.py FACEGATE_BINARY [--check docs/compliance-matrix.md]
 """
 import json
@@ -11,11 +15,16 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GAPS = os.path.join(ROOT, "docs", "compliance-gaps.tsv")
 TEST_RE = re.compile(r"\b(?:TEST|TEST_F|TEST_P|TYPED_TEST)\(\s*(\w+)\s*,\s*(\w+)\s*\)")
-CMAKE_TEST_RE = re.compile(r"compile_case\((\w+)")
+TAG_RE = re.compile(r"\bREQUIREMENT\(\s*\"(\w+)\"\s*\)")
 ID_RE = re.compile(r"(?:^|_)((?:SC|AN|[CNADSMRFP])\d{1,2})(?=_|$)")
+# The rule table itself and the command line's help texts cite every id without enforcing it.
+NOT_ENFORCING = {"src/policy/rules.cpp", "src/policy/rules.h"}
+COMMENT_RE = re.compile(r"//(.*)$|/\*(.*?)\*/", re.S | re.M)
 
 
 def rules(binary):
@@ -23,41 +32,102 @@ def rules(binary):
     return json.loads(out)
 
 
-def tests():
-    found = {}
-    for base, _, files in os.walk(os.path.join(ROOT, "tests")):
+def source_files(top, exts):
+    for base, _, files in os.walk(os.path.join(ROOT, top)):
         for f in sorted(files):
-            path = os.path.join(base, f)
-            rel = os.path.relpath(path, ROOT)
-            if not f.endswith((".cpp", ".h")):
+            if f.endswith(exts):
+                path = os.path.join(base, f)
+                with open(path, encoding="utf-8") as fh:
+                    yield os.path.relpath(path, ROOT), fh.read()
+
+
+def tests(errors):
+    """{id: [counted test]}, {id: [test named after it without the tag]}"""
+    counted, named_only = {}, {}
+    for rel, text in source_files("tests", (".cpp", ".h")):
+        heads = list(TEST_RE.finditer(text))
+        for i, m in enumerate(heads):
+            suite, name = m.groups()
+            body = text[m.end(): heads[i + 1].start() if i + 1 < len(heads) else len(text)]
+            ids = set(ID_RE.findall(name))
+            tags = set(TAG_RE.findall(body))
+            label = f"`{suite}.{name}` ({rel})"
+            for stray in sorted(tags - ids):
+                errors.append(f"{rel}: {suite}.{name} carries REQUIREMENT(\"{stray}\") but is not named after {stray}")
+            for rid in sorted(ids):
+                (counted if rid in tags else named_only).setdefault(rid, []).append(label)
+    return counted, named_only
+
+
+def enforcing_code(ids):
+    """{id: [src file, most citations first]} from the comments of src/."""
+    cites = {rid: Counter() for rid in ids}
+    pattern = re.compile(r"\b(" + "|".join(sorted(ids, key=len, reverse=True)) + r")\b")
+    for rel, text in source_files("src", (".cpp", ".h")):
+        if rel in NOT_ENFORCING or rel.startswith("src/cli/"):
+            continue
+        for m in COMMENT_RE.finditer(text):
+            for rid in pattern.findall(m.group(1) or m.group(2) or ""):
+                cites[rid][rel] += 1
+    return {rid: [f for f, _ in c.most_common(3)] for rid, c in cites.items()}
+
+
+def gaps(ids, errors):
+    found = {}
+    with open(GAPS, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip() or line.startswith("#"):
                 continue
-            with open(path, encoding="utf-8") as fh:
-                for suite, name in TEST_RE.findall(fh.read()):
-                    for rid in ID_RE.findall(name):
-                        found.setdefault(rid, []).append(f"`{suite}.{name}` ({rel})")
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 3 or parts[1] not in ("partial", "open"):
+                errors.append(f"docs/compliance-gaps.tsv:{n}: want id<TAB>partial|open<TAB>reason")
+                continue
+            if parts[0] not in ids:
+                errors.append(f"docs/compliance-gaps.tsv:{n}: {parts[0]} is not a requirement id")
+            found[parts[0]] = (parts[1], parts[2])
     return found
 
 
-def render(table, found):
+def render(table, counted, named_only, code, gap):
     lines = [
         "# Compliance matrix",
         "",
         "Generated by `scripts/compliance-matrix.py build/facegate` from the rule table",
-        "(`facegate rules`, one source in `src/policy/rules.cpp`) and the names of the",
-        "tests. A requirement is *tested* only when a test named after it exists; CI runs",
-        "every test, and a CTest check fails when this file is out of date.",
+        "(`facegate rules`, one source in `src/policy/rules.cpp`), the tests and",
+        "`docs/compliance-gaps.tsv`. A test counts for an id only when it is named after the id",
+        "and its body carries `REQUIREMENT(\"id\")` beside the assertion that proves the",
+        "behaviour (`tests/support/requirement.h`); a name alone claims nothing. *tested* means",
+        "such tests exist and no gap is recorded; *partial* and *open* say what is missing.",
+        "\"Enforced in\" lists the source files whose comments cite the id most (not the rule",
+        "table or the CLI's help). CI runs every test, and a CTest check fails when this file",
+        "is out of date.",
         "",
-        "| id | requirement | citation | tests | status |",
-        "|---|---|---|---|---|",
+        "| id | requirement | citation | tests asserting it | enforced in | status |",
+        "|---|---|---|---|---|---|",
     ]
-    covered = 0
+    tally = Counter()
     for r in table:
-        ts = sorted(set(found.get(r["id"], [])))
-        covered += bool(ts)
-        status = "tested" if ts else "open"
+        rid = r["id"]
+        ts = sorted(set(counted.get(rid, [])))
+        if rid in gap:
+            status = f"**{gap[rid][0]}**: {gap[rid][1]}"
+            tally[gap[rid][0]] += 1
+        else:
+            status = "tested"
+            tally["tested"] += 1
         cell = "<br>".join(ts) if ts else "—"
-        lines.append(f"| {r['id']} | {r['title']} | {r['citation'] or '—'} | {cell} | {status} |")
-    lines += ["", f"{covered} of {len(table)} requirements have a test named after them.", ""]
+        src = "<br>".join(f"`{f}`" for f in code.get(rid, [])) or "—"
+        lines.append(f"| {rid} | {r['title']} | {r['citation'] or '—'} | {cell} | {src} | {status} |")
+    lines += ["", f"{tally['tested']} of {len(table)} requirements tested, {tally['partial']} partial, "
+              f"{tally['open']} open.", ""]
+    rest = [(r["id"], sorted(set(named_only[r["id"]]))) for r in table if r["id"] in named_only]
+    if rest:
+        lines += ["## Named after an id but not counted", "",
+                  "These tests mention an id in their name but assert something else (a neighbour",
+                  "of the rule, an error path, a storage detail), so they do not count for it.", ""]
+        for rid, ts in rest:
+            lines.append(f"- **{rid}**: " + ", ".join(ts))
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -65,7 +135,19 @@ def main():
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
-    text = render(rules(sys.argv[1]), tests())
+    errors = []
+    table = rules(sys.argv[1])
+    ids = [r["id"] for r in table]
+    counted, named_only = tests(errors)
+    gap = gaps(set(ids), errors)
+    for rid in ids:
+        if not counted.get(rid) and rid not in gap:
+            errors.append(f"{rid} has no test asserting it: tag one with REQUIREMENT(\"{rid}\") "
+                          f"or record why in docs/compliance-gaps.tsv")
+    if errors:
+        print("\n".join(errors), file=sys.stderr)
+        return 1
+    text = render(table, counted, named_only, enforcing_code(ids), gap)
     if len(sys.argv) == 4 and sys.argv[2] == "--check":
         with open(sys.argv[3], encoding="utf-8") as fh:
             if fh.read() != text:

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../support/requirement.h"
 #include "testutil.h"
 
 namespace facegate {
@@ -75,6 +76,7 @@ TEST_F(AlternativesTest, A2_EnrolAndVerifyUnderAnOpenAlternativeAreRefusedBefore
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   const std::string photo = ReadAll(Facedata(kA1));
   auto e = svc_->Enrol("S1", "office-entry", photo, "kiosk-7", "test");
+  REQUIREMENT("A2");
   ASSERT_FALSE(e.ok());
   ExpectRefused(e.status(), "A2");
   auto v = svc_->Verify("S1", "office-entry", photo, "kiosk-7", "test");
@@ -114,6 +116,7 @@ TEST_F(AlternativesTest, A2_OnlyADeclaredAlternativeCanBeChosen) {
 TEST_F(AlternativesTest, C6_AlternativeOutcomeIsRecordedAndAuditedLikeAFaceOutcome) {
   // A person who gave no consent at all is served by the alternative.
   auto id = svc_->ChooseAlternative("S9", "office-entry", "pin", "kiosk-7", "test");
+  REQUIREMENT("C6");
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   EXPECT_EQ(svc_->CompleteAlternative(*id, "perhaps", "test").kind(), ErrorKind::kInvalidInput);
   ASSERT_TRUE(svc_->CompleteAlternative(*id, "granted", "test").ok());
@@ -158,6 +161,7 @@ TEST_F(AlternativesTest, C7_PromptedConsentIsRefusedWithinTheQuietPeriod) {
   ASSERT_TRUE(svc_->RefuseConsent("S1", "office-entry", "test").ok());
   now_ += 3599;
   Status may = svc_->MayAskConsent("S1", "office-entry");
+  REQUIREMENT("C7");
   ExpectRefused(may, "C7");
   EXPECT_NE(may.message().find("own initiative"), std::string::npos) << may.message();
   EXPECT_NE(may.message().find("staff-card"), std::string::npos) << may.message();
@@ -174,6 +178,7 @@ TEST_F(AlternativesTest, C7_PromptedConsentIsRefusedWithinTheQuietPeriod) {
 TEST_F(AlternativesTest, C7_QuietPeriodEndsAndANewRefusalRestartsIt) {
   ASSERT_TRUE(svc_->RefuseConsent("S1", "office-entry", "test").ok());
   now_ += 3600;
+  REQUIREMENT("C7");
   EXPECT_TRUE(svc_->MayAskConsent("S1", "office-entry").ok());
   ASSERT_TRUE(svc_->RefuseConsent("S1", "office-entry", "test").ok());
   now_ += 10;

@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 
+#include "../support/requirement.h"
 #include "../support/synthetic_eyes.h"
 #include "policy/gate.h"
 #include "testutil.h"
@@ -167,6 +168,7 @@ TEST_F(AnalysisVideoTest, AN2_VideoCountsPerWindowSuppressGroupsUnderKPeople) {
   EXPECT_EQ(a.end_ms, 4000);
   EXPECT_EQ(a.frames, 8);
   EXPECT_GE(a.people, 5);  // six faces at once; the detector may miss one
+  REQUIREMENT("AN2");
   int64_t genders = 0;
   for (const auto& c : a.counts) {
     EXPECT_GE(c.people, 5) << c.group;
@@ -282,6 +284,7 @@ TEST_F(AnalysisVideoTest, AN3_DrowsinessFromAVideoCountsBlinksAndRaisesAnAlert) 
   EXPECT_EQ(r->max_level, "none");
 
   // The audit has the run's totals only.
+  REQUIREMENT("AN3");
   auto events = svc_->ListAudit(0, 0);
   ASSERT_TRUE(events.ok());
   int runs = 0;
@@ -333,6 +336,7 @@ TEST_F(AnalysisVideoTest, P3_EvalAttributesIsAuditedPerAgeBandAndCountsNoFaceAsE
   ASSERT_EQ(r->no_face_paths.size(), 1u);
   EXPECT_EQ(r->no_face_paths[0], "empty.png");
   // Audited, with the summary only (no path, no per-photo value).
+  REQUIREMENT("P3");
   auto events = svc_->ListAudit(0, 0);
   ASSERT_TRUE(events.ok());
   int n = 0;
@@ -402,6 +406,7 @@ TEST_F(AnalysisVideoTest, P3_EvalEyesGivesAConfusionTableWithNoFaceAsErrors) {
   auto bad = svc_->EvalEyes(file, work_.string(), "test");
   EXPECT_EQ(bad.status().kind(), ErrorKind::kInvalidInput);
   EXPECT_NE(bad.status().message().find("line 1"), std::string::npos);
+  REQUIREMENT("P3");
   auto events = svc_->ListAudit(0, 0);
   ASSERT_TRUE(events.ok());
   int n = 0;

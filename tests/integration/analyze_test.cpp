@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../support/requirement.h"
 #include "testutil.h"
 
 namespace facegate {
@@ -42,6 +43,7 @@ class AnalyzeTest : public ::testing::Test {
 
 TEST_F(AnalyzeTest, AN4_NeedsAPublishedNotice) {
   auto r = svc_->Analyze("shop-count", Photos(), 2, "test");
+  REQUIREMENT("AN4");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().requirement(), "AN4");
 }
@@ -52,6 +54,7 @@ TEST_F(AnalyzeTest, AN2_GroupsUnderKAreSuppressedAndOnlyAggregatesAreLogged) {
   ASSERT_TRUE(r2.ok()) << r2.status().ToString();
   EXPECT_EQ(r2->images, 6);
   EXPECT_GE(r2->faces, 5);  // six photos of one face each; the detector may miss one
+  REQUIREMENT("AN2");
   int64_t by_gender = 0;
   for (auto& [name, n] : r2->counts) {
     EXPECT_GE(n, 2) << name;
@@ -89,6 +92,40 @@ TEST_F(AnalyzeTest, SC3_VerificationPurposeCannotBeAnalysed) {
   ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
   ASSERT_TRUE(svc_->PublishNotice("office-entry", kNoticeText, "test").ok());
   EXPECT_EQ(svc_->Analyze("office-entry", Photos(), 5, "test").status().requirement(), "SC3");
+}
+
+TEST_F(AnalyzeTest, SC3_AN1_AnAnalysisLeavesNoIdentityTemplateOrImageAnywhere) {
+  ASSERT_TRUE(svc_->PublishNotice("shop-count", kNoticeText, "test").ok());
+  auto photos = Photos();
+  auto r = svc_->Analyze("shop-count", photos, 2, "test");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_GE(r->faces, 5);
+  REQUIREMENT("SC3");
+  REQUIREMENT("AN1");
+  // The report holds counts by group only: no name, no per-face value, nothing to link.
+  for (auto& [name, n] : r->counts) {
+    EXPECT_TRUE(name.rfind("age:", 0) == 0 || name.rfind("gender:", 0) == 0 ||
+                name.rfind("expression:", 0) == 0 || name == "faces")
+        << name;
+  }
+  // No subject, no template, in the store.
+  auto subjects = svc_->store().ListSubjects();
+  ASSERT_TRUE(subjects.ok());
+  EXPECT_TRUE(subjects->empty());
+  auto templates = svc_->store().ListTemplatesForPurpose("shop-count");
+  ASSERT_TRUE(templates.ok());
+  EXPECT_TRUE(templates->empty());
+  // No image: no file but the database's own appeared in the home, and no run of a
+  // photo's bytes (its first 256 past the JPEG header) is in any file there.
+  svc_.reset();  // closes the database (checkpoints the WAL into the file)
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(home_)) {
+    if (!entry.is_regular_file()) continue;
+    std::string bytes = ReadAll(entry.path().string());
+    for (const std::string& photo : photos) {
+      ASSERT_GT(photo.size(), 1024u);
+      EXPECT_EQ(bytes.find(photo.substr(512, 256)), std::string::npos) << entry.path();
+    }
+  }
 }
 
 }  // namespace

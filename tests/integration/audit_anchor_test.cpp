@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "../support/requirement.h"
 #include "store/audit_chain.h"
 #include "testutil.h"
 
@@ -95,6 +96,7 @@ TEST_F(AuditAnchorTest, S6_ARewrittenAndRecomputedChainIsNamedByTheCheckpoint) {
   RewriteAndRehash(3);
   auto check = svc_->VerifyAudit();
   ASSERT_TRUE(check.ok());
+  REQUIREMENT("S6");
   EXPECT_FALSE(check->intact) << "a rehashed chain passed its checkpoint";
   EXPECT_NE(check->reason.find("rewritten"), std::string::npos) << check->reason;
   // Without the checkpoint the chain alone would not tell.
@@ -108,6 +110,7 @@ TEST_F(AuditAnchorTest, S6_ACutTailIsNamedByTheCheckpoint) {
   Sql("DROP TRIGGER audit_events_no_delete; DELETE FROM audit_events WHERE seq > " + std::to_string(cp->seq - 2) + ";");
   auto check = svc_->VerifyAudit();
   ASSERT_TRUE(check.ok());
+  REQUIREMENT("S6");
   EXPECT_FALSE(check->intact) << "a cut tail passed its checkpoint";
   EXPECT_NE(check->reason.find("tail was cut"), std::string::npos) << check->reason;
   EXPECT_EQ(check->first_broken_seq, cp->seq);
@@ -121,6 +124,7 @@ TEST_F(AuditAnchorTest, S6_AnEditedCheckpointFileFailsItsSignature) {
   WriteAll(path, j.dump() + "\n");
   auto check = svc_->VerifyAudit();
   ASSERT_TRUE(check.ok());
+  REQUIREMENT("S6");
   EXPECT_FALSE(check->intact);
   EXPECT_NE(check->reason.find("signature"), std::string::npos) << check->reason;
 }
@@ -137,6 +141,7 @@ TEST_F(AuditAnchorTest, S6_CommandLineMakesAndChecksCheckpoints) {
   RewriteAndRehash(2);
   svc_.reset();
   auto bad = RunCli(home_, "audit verify");
+  REQUIREMENT("S6");
   EXPECT_NE(bad.exit_code, 0) << bad.out;
   EXPECT_NE(bad.out.find("BROKEN"), std::string::npos) << bad.out;
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "../support/requirement.h"
 #include "testutil.h"
 
 namespace facegate {
@@ -143,6 +144,7 @@ TEST_F(BreachTest, S9_AffectedPeopleAndKindsComeFromTheStoreForTheWindow) {
       {"F", K{"consent"}},
       // C (other purpose) and D (after the window) are not affected
   };
+  REQUIREMENT("S9");
   EXPECT_EQ(Kinds(v->affected), expected);
 
   // Stored: the same set comes back from the store, and the read is audited (REQ S6).
@@ -209,6 +211,7 @@ TEST_F(BreachTest, S9_AlternativeKindCoversRegisteredPinAndCardVerifiers) {
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   auto v = svc_->AssessBreach(b->id, "key:dpo");
   ASSERT_TRUE(v.ok()) << v.status().ToString();
+  REQUIREMENT("S9");
   EXPECT_EQ(Kinds(v->affected), (std::map<std::string, K>{{"G", K{"alternative"}}}));
 
   // Every purpose: L's lab-door card counts too.
@@ -231,6 +234,7 @@ TEST_F(BreachTest, S9_AuthorityReportAndPeopleNoticesCarryTheArticle57Contents) 
   auto rep = svc_->NotifyAuthority(b->id, "CAC-SH-2027-0042", "key:dpo");
   ASSERT_TRUE(rep.ok()) << rep.status().ToString();
   json r = json::parse(rep->json);
+  REQUIREMENT("S9");
   EXPECT_EQ(r["breach"], b->id);
   EXPECT_EQ(r["authority_reference"], "CAC-SH-2027-0042");
   EXPECT_EQ(r["cause"], in.cause);
@@ -318,6 +322,7 @@ TEST_F(BreachTest, S9_StepsOutOfOrderAreRefusedNamingTheNextStep) {
     EXPECT_NE(s.message().find("is '" + status + "'"), std::string::npos) << s.message();
     EXPECT_NE(s.message().find("next allowed step is " + next), std::string::npos) << s.message();
   };
+  REQUIREMENT("S9");
   expect_refused(svc_->NotifyAuthority(id, "R-1", "t").status(), "open", "assess");
   expect_refused(svc_->NotifyPeople(id, "t").status(), "open", "assess");
   expect_refused(svc_->DecideNotToNotify(id, "keys rotated", "t").status(), "open", "assess");
@@ -363,6 +368,7 @@ TEST_F(BreachTest, S9_OpeningNeedsTheArticle57ContentsAKnownKindAndAPastWindow) 
   in.cause.clear();
   in.contact.clear();
   Status s = svc_->OpenBreach(in, "t").status();
+  REQUIREMENT("S9");
   EXPECT_EQ(s.kind(), ErrorKind::kInvalidInput);
   EXPECT_NE(s.message().find("cause, contact"), std::string::npos) << s.message();
   in = Input({"faces"}, {});
@@ -393,6 +399,7 @@ TEST_F(BreachTest, S9_S5_ClosedBreachRecordExpiresAfterTheRetentionPeriod) {
   in.window_to = kT0 + 6500;
   auto b = svc_->OpenBreach(in, "t");
   ASSERT_TRUE(b.ok()) << b.status().ToString();
+  REQUIREMENT("S5");
   EXPECT_EQ(b->expires_at, now_ + 3 * 365 * 86400);
   ASSERT_EQ(svc_->AssessBreach(b->id, "t")->affected.size(), 1u);
   ASSERT_TRUE(svc_->NotifyAuthority(b->id, "R-2", "t").ok());
@@ -464,6 +471,7 @@ TEST_F(BreachCliTest, S9_BreachCommandsAssessNotifyAndWriteTheDocuments) {
   auto assess = Cli("--json breach assess " + sid);
   ASSERT_EQ(assess.exit_code, 0) << assess.out;
   json a = json::parse(assess.out)["breach"];
+  REQUIREMENT("S9");
   ASSERT_EQ(a["affected"].size(), 1u);
   EXPECT_EQ(a["affected"][0]["subject"], "S1");
   EXPECT_EQ(a["affected"][0]["kinds"], json::array({"template", "consent"}));

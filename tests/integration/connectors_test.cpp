@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../support/requirement.h"
 #include "testutil.h"
 
 namespace facegate {
@@ -85,6 +86,7 @@ TEST_F(ConnectorsTest, A4_PinIsDecidedByItsConnectorAndNeverStoredOrLogged) {
   const int64_t id = Choose("S1", "pin-pad");
   auto wrong = svc_->PresentAlternative(id, "111111", "gate");
   ASSERT_TRUE(wrong.ok()) << wrong.status().ToString();
+  REQUIREMENT("A4");
   EXPECT_EQ(wrong->outcome, "retry");
   EXPECT_EQ(wrong->connector, "pin");
   EXPECT_EQ(wrong->attempts_left, 2);
@@ -134,6 +136,7 @@ TEST_F(ConnectorsTest, A4_PinVerifiersCannotBeCheckedOfflineWithoutTheMasterKey)
 TEST_F(ConnectorsTest, A4_ThreeWrongCredentialsCloseTheTransactionDenied) {
   ASSERT_TRUE(svc_->RegisterAlternativeCredential("S1", "office-entry", "badge", "04A1B2C3D4", "desk").ok());
   const int64_t id = Choose("S1", "badge");
+  REQUIREMENT("A4");
   EXPECT_EQ(svc_->PresentAlternative(id, "04FFFFFFFF", "gate")->outcome, "retry");
   EXPECT_EQ(svc_->PresentAlternative(id, "04EEEEEEEE", "gate")->outcome, "retry");
   auto third = svc_->PresentAlternative(id, "04DDDDDDDD", "gate");
@@ -158,6 +161,7 @@ TEST_F(ConnectorsTest, A4_QrTokenIsSingleUseBoundToThePersonAndExpires) {
   // Another person's transaction: not granted.
   auto other = svc_->PresentAlternative(Choose("S2", "qr-code"), *token, "gate");
   ASSERT_TRUE(other.ok());
+  REQUIREMENT("A4");
   EXPECT_EQ(other->outcome, "retry");
   EXPECT_NE(other->reason.find("another person"), std::string::npos) << other->reason;
   // A forged token (one character of the signed payload changed): not granted.
@@ -206,6 +210,7 @@ TEST_F(ConnectorsTest, A4_IdentityServiceOverHttpDecidesAndStaffDecideWhenItIsDo
        json{{"url", "http://127.0.0.1:" + std::to_string(port) + "/verify"}, {"timeout_ms", 2000}}.dump());
 
   const int64_t id = Choose("S1", "id-service");
+  REQUIREMENT("A4");
   EXPECT_EQ(svc_->PresentAlternative(id, "ctid-bad", "gate")->outcome, "retry");
   auto ok = svc_->PresentAlternative(id, "ctid-ok", "gate");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
@@ -266,6 +271,7 @@ TEST_F(ConnectorsTest, A4_AnIntegratorAddsAConnectorKind) {
                                    }).kind(),
             ErrorKind::kConflict);
   Bind("badge", "site-badge", R"({"prefix": "SH-"})");
+  REQUIREMENT("A4");
   EXPECT_EQ(svc_->PresentAlternative(Choose("S1", "badge"), "BJ-0042", "gate")->outcome, "retry");
   EXPECT_EQ(svc_->PresentAlternative(Choose("S1", "badge"), "SH-0042", "gate")->outcome, "granted");
 }
@@ -316,6 +322,7 @@ TEST_F(ConnectorsTest, A4_S5_S7_CredentialsExpireWithTheRetentionAndGoWithAnEras
   // Erasure (REQ R1, S7) takes S1's verifier with it.
   auto erased = svc_->EraseSubject("S1", 0, "dpo");
   ASSERT_TRUE(erased.ok()) << erased.status().ToString();
+  REQUIREMENT("S5");
   EXPECT_EQ(erased->alternative_credentials_deleted, 1);
   EXPECT_FALSE(*svc_->store().GetAlternativeCredential("S1", "office-entry", "pin-pad"));
   // 30 days (the purpose's retention) after registration, the sweep deletes S2's, not yet S3's.

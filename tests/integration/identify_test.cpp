@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "../support/requirement.h"
 #include "../unit/store/test_grants.h"
 #include "policy/gate.h"
 #include "service/calibration.h"
@@ -70,6 +71,7 @@ TEST_F(IdentifyTest, SC2_MemberIsIdentifiedAndStrangerIsUnknown) {
   Staff();
   auto r = svc_->Identify("site-entry", Lfw(kPeople[1], 4), "test");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
+  REQUIREMENT("SC2");
   EXPECT_TRUE(r->identified);
   EXPECT_EQ(r->subject, "P1");
   EXPECT_GT(r->consent_id, 0);
@@ -105,6 +107,7 @@ TEST_F(IdentifyTest, SC2_MemberIsIdentifiedAndStrangerIsUnknown) {
 TEST_F(IdentifyTest, SC2_OnlyADeclaredIdentificationPurposeIsAScope) {
   Declare("office-verify", Scenario::kVerification);
   auto v = svc_->Identify("office-verify", Lfw(kPeople[0], 1), "test");
+  REQUIREMENT("SC2");
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().kind(), ErrorKind::kRefused);
   EXPECT_EQ(v.status().requirement(), "SC2");
@@ -170,6 +173,7 @@ TEST_F(IdentifyTest, C4_WithdrawnPersonIsNeverReturnedEvenByConcurrentSearches) 
   stop = true;
   t1.join();
   t2.join();
+  REQUIREMENT("C4");
   EXPECT_EQ(errors, 0);
   EXPECT_GT(named_before, 0);  // the searches did find P2 before (the test can fail)
   EXPECT_EQ(named_after, 0);
@@ -185,6 +189,7 @@ TEST_F(IdentifyTest, C5_OnceConsentIsSpentByTheIdentificationThatNamesThePerson)
   auto r = svc_->Identify("site-entry", Lfw(kPeople[0], 3), "test");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->subject, "P0");
+  REQUIREMENT("C5");
   EXPECT_EQ(*svc_->store().CountTemplates("P0"), 0);  // gone with the spent consent
   auto again = svc_->Identify("site-entry", Lfw(kPeople[0], 3), "test");
   ASSERT_TRUE(again.ok());

@@ -20,6 +20,7 @@
 #include <set>
 #include <sstream>
 
+#include "../support/requirement.h"
 #include "testutil.h"
 
 namespace facegate {
@@ -253,6 +254,10 @@ TEST_P(InvariantTest, C1_C4_C5_A2_R1_S7_NoTemplateIsProducedStoredOrMatchedWitho
         ++outcomes["enrol " + Outcome(e.status())];
         if (e.ok()) {
           ++enrolled;
+          REQUIREMENT("C1");
+          REQUIREMENT("C5");
+          REQUIREMENT("A2");
+          REQUIREMENT("R1");
           EXPECT_TRUE(fit.has_value()) << "template produced without a fitting consent\n" << log.str();
         } else if (e.status().kind() == ErrorKind::kRefused) {
           ++refused;
@@ -349,6 +354,7 @@ TEST_P(InvariantTest, C1_C4_C5_A2_R1_S7_NoTemplateIsProducedStoredOrMatchedWitho
           auto t = svc_->store().GetTemplates(x, p);
           ASSERT_TRUE(t.ok()) << t.status().ToString();
           if (!t->empty()) {
+            REQUIREMENT("C4");
             EXPECT_TRUE(model.Keeps(x, p, now_))
                 << t->size() << " template(s) of " << x << " for " << p << " kept without consent\n"
                 << log.str();
@@ -357,6 +363,7 @@ TEST_P(InvariantTest, C1_C4_C5_A2_R1_S7_NoTemplateIsProducedStoredOrMatchedWitho
         auto count = svc_->store().CountTemplates(x);
         ASSERT_TRUE(count.ok());
         if (*count == 0) {
+          REQUIREMENT("S7");
           EXPECT_EQ(svc_->store().GetWrappedSubjectKey(x).status().kind(), ErrorKind::kNotFound)
               << "key of " << x << " kept with no template left\n" << log.str();
         }

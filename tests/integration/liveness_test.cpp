@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "../support/requirement.h"
 #include "testutil.h"
 
 namespace facegate {
@@ -113,6 +114,7 @@ TEST_F(LivenessServiceTest, A1_SpoofIsRefusedBeforeAnyTemplateNamingWhatToDoAndT
   EXPECT_NE(m.find("live face"), std::string::npos) << m;
   EXPECT_NE(m.find("spoof"), std::string::npos) << m;
   EXPECT_NE(m.find("present your own face"), std::string::npos) << m;
+  REQUIREMENT("A1");
   EXPECT_NE(m.find("staff-card"), std::string::npos) << m;
   EXPECT_EQ(*svc_->store().CountTemplates("S1"), 0) << "no template from a spoof";
   std::string outcome;
@@ -133,6 +135,7 @@ TEST_F(LivenessServiceTest, A1_UnsureIsRefusedAtVerificationAskingForARetake) {
   EXPECT_EQ(v.status().kind(), ErrorKind::kInvalidInput);
   EXPECT_NE(v.status().message().find("unsure"), std::string::npos) << v.status().message();
   EXPECT_NE(v.status().message().find("retake"), std::string::npos) << v.status().message();
+  REQUIREMENT("A1");
   EXPECT_NE(v.status().message().find("staff-card"), std::string::npos) << v.status().message();
   EXPECT_EQ(LastAudit("verify")["liveness"]["verdict"], "unsure");
 }

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <map>
 
+#include "../support/requirement.h"
 #include "policy/gate.h"
 #include "testutil.h"
 
@@ -78,6 +79,7 @@ class MinorsTest : public ::testing::Test {
 TEST_F(MinorsTest, M1_UnderFourteenOnlyAGuardianConsentIsAcceptedAndMarkedMinor) {
   auto k = svc_->DeclareSubject("K1", "2015-06-01", "test");
   ASSERT_TRUE(k.ok()) << k.status().ToString();
+  REQUIREMENT("M1");
   EXPECT_TRUE(k->minor);
   EXPECT_EQ(k->age, 10);
   // the child's own click is refused, naming M1
@@ -124,6 +126,7 @@ TEST_F(MinorsTest, M1_UnderFourteenOnlyAGuardianConsentIsAcceptedAndMarkedMinor)
 TEST_F(MinorsTest, M1_AgeIsTakenAtConsentTimeAndMovesWithTheClock) {
   // turns 14 on 2026-03-11, ten days after the clock's start
   ASSERT_TRUE(svc_->DeclareSubject("K3", "2012-03-11", "test").ok());
+  REQUIREMENT("M1");
   EXPECT_EQ(svc_->GiveConsent(Request("K3"), "test").status().requirement(), "M1");
   now_ += 9 * kDay;  // 2026-03-10: still 13
   EXPECT_EQ(svc_->GiveConsent(Request("K3"), "test").status().requirement(), "M1");
@@ -158,6 +161,7 @@ TEST_F(MinorsTest, M2_PolicySwitchForbidsFaceProcessingForChildren) {
   EXPECT_EQ(svc_->SetPolicy("minors-face", "maybe", "test").kind(), ErrorKind::kInvalidInput);
   EXPECT_EQ(svc_->SetPolicy("adults-face", "off", "test").kind(), ErrorKind::kInvalidInput);
   ASSERT_TRUE(svc_->SetPolicy("minors-face", "off", "dpo").ok());
+  REQUIREMENT("M2");
   auto v = svc_->Verify("K1", "school-gate", probe, "", "test");
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().requirement(), "M2");
@@ -196,6 +200,7 @@ TEST_F(MinorsTest, M3_EveryReadOfAChildsRecordsIsAuditedAndExportedYearly) {
     for (const AuditEvent& e : Events()) n += e.action == action && e.subject == subject && e.outcome == outcome;
     return n;
   };
+  REQUIREMENT("M3");
   // Without an approval a child's records are not read, and the attempt is on the record.
   auto unapproved = svc_->ListConsents("K1", "school-gate", "operator-7");
   ASSERT_FALSE(unapproved.ok());
@@ -267,6 +272,7 @@ TEST(MinorsCli, M3_SubjectPolicyAndYearlyExportFromTheCommandLine) {
   EXPECT_EQ(j["minor"], true);
   EXPECT_EQ(j["age"].get<int>() >= 9, true);
   EXPECT_EQ(RunCli(home, "subject add K8 --birth-date 2015-13-01").exit_code, 2);
+  REQUIREMENT("M3");
   auto refused = RunCli(home, "subject show K9");
   EXPECT_NE(refused.exit_code, 0) << refused.out;
   EXPECT_NE(refused.out.find("M3"), std::string::npos) << refused.out;
@@ -296,6 +302,7 @@ TEST_F(MinorsTest, M3_ExplainingAChildsDecisionsNeedsAnApprovalLikeEveryOtherRea
   ASSERT_TRUE(svc_->Enrol("K1", "school-gate", Lfw("Ai_Sugiyama", 1), "", "test").ok());
   auto v = svc_->Verify("K1", "school-gate", Lfw("Ai_Sugiyama", 2), "", "test");
   ASSERT_TRUE(v.ok()) << v.status().ToString();
+  REQUIREMENT("M3");
   auto refused = svc_->ExplainDecisions("K1", 10, 0, "op-7");
   ASSERT_FALSE(refused.ok()) << "a child's decisions were explained without an approval";
   EXPECT_EQ(refused.status().requirement(), "M3");

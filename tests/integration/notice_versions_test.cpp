@@ -3,6 +3,7 @@
 #include <facegate/service.h>
 #include <gtest/gtest.h>
 
+#include "../support/requirement.h"
 #include "policy/gate.h"
 #include "testutil.h"
 
@@ -69,6 +70,7 @@ TEST_F(NoticeVersions, N3_ChangedTextGetsTheNextVersionAndReasksConsent) {
   ASSERT_TRUE(n1.ok());
   ASSERT_TRUE(Consent(n1->id).ok());
   std::string text = kNoticeText;
+  REQUIREMENT("N3");
   for (int v = 2; v <= 4; ++v) {  // every publish of a changed text is a new version
     text += "Contact: office " + std::to_string(v) + "\n";
     auto n = svc_->PublishNotice("office-entry", text, "test");

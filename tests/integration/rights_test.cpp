@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "../support/requirement.h"
 #include "testutil.h"
 
 namespace facegate {
@@ -85,6 +86,7 @@ TEST_F(RightsTest, R1_ExportHoldsConsentsTemplatesAndMatchLogButNoVectors) {
   auto doc = svc_->ExportSubject("S1", 0, "key:op1");
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   json x = json::parse(doc->json);
+  REQUIREMENT("R1");
   EXPECT_EQ(x["subject"]["id"], "S1");
   ASSERT_EQ(x["consents"].size(), 1u);
   EXPECT_EQ(x["consents"][0]["id"], c.id);
@@ -141,6 +143,7 @@ TEST_F(RightsTest, R1_CorrectionReplacesTheTemplatesInOneStep) {
 
   auto before = svc_->store().GetTemplates("S1", "office-entry");
   ASSERT_TRUE(before.ok());
+  REQUIREMENT("R1");
   auto r = svc_->CorrectEnrolment("S1", "office-entry", Lfw("Ai_Sugiyama", 3), "", req->id, "test");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->templates_replaced, 2);
@@ -184,6 +187,7 @@ TEST_F(RightsTest, R1_DeletionRemovesTemplatesKeyConsentsAndIdentity) {
   auto req = svc_->OpenRightsRequest({"S1", "deletion", "", "letter of 1 March", 0}, "test");
   ASSERT_TRUE(req.ok());
 
+  REQUIREMENT("R1");
   auto r = svc_->EraseSubject("S1", req->id, "key:op1");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->consents_withdrawn, 2);
@@ -221,6 +225,7 @@ TEST_F(RightsTest, R1_RestrictionStopsFaceProcessingKeepsDataAndLiftRestoresIt) 
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_GT(r->request_id, 0);
   EXPECT_EQ(svc_->GetRightsRequest(r->request_id)->kind, "restriction");
+  REQUIREMENT("R1");
   auto v = svc_->Verify("S1", "office-entry", Lfw("Ai_Sugiyama", 2), "", "test");
   ExpectRefused(v.status(), "R1");
   EXPECT_NE(v.status().message().find("lift"), std::string::npos);
@@ -270,6 +275,7 @@ TEST_F(RightsTest, R1_RequestsAreTrackedToCompletionAndOverdueOnesListed) {
   EXPECT_EQ(overdue, 1);
   EXPECT_TRUE(svc_->GetRightsRequest(a->id)->overdue_at(now_));
 
+  REQUIREMENT("R1");
   // A refusal needs a reason the person can read (REQ R1).
   auto no_reason = svc_->RefuseRightsRequest(d->id, "  ", "test");
   EXPECT_EQ(no_reason.status().kind(), ErrorKind::kInvalidInput);
@@ -317,6 +323,7 @@ TEST_F(RightsTest, R1_ExplanationGivesThresholdDistanceModelAndTheRulesApplied) 
   ExpectRefused(svc_->Verify("S1", "canteen-pay", Lfw("Ai_Sugiyama", 2), "", "test").status(),
                 "C1");
 
+  REQUIREMENT("R1");
   auto doc = svc_->ExplainDecisions("S1", 10, 0, "test");
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   json x = json::parse(doc->json);
@@ -360,6 +367,7 @@ TEST_F(RightsTest, R2_IdentificationDecisionIsEscalatedAndReviewedByAPerson) {
   ASSERT_EQ(idents.size(), 1u);
   const int64_t seq = idents[0].seq;
 
+  REQUIREMENT("R2");
   // Only a 1:N decision can be escalated under R2.
   auto enrol_ev = Events("enrol");
   ASSERT_FALSE(enrol_ev.empty());
@@ -416,6 +424,7 @@ TEST_F(RightsTest, R1_RestrictedPersonIsNoCandidateOfAnIdentification) {
   Enrol("S2", "staff-search", Lfw("Alan_Greenspan", 1));
   ASSERT_TRUE(svc_->Identify("staff-search", Lfw("Ai_Sugiyama", 2), "test")->identified);
   ASSERT_TRUE(svc_->RestrictSubject("S1", 0, "test").ok());
+  REQUIREMENT("R1");
   auto id = svc_->Identify("staff-search", Lfw("Ai_Sugiyama", 2), "test");
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   EXPECT_FALSE(id->identified) << "a restricted person is not named by a 1:N search";
@@ -449,6 +458,7 @@ TEST_F(RightsCliTest, R1_RightsCommandsTrackExportRestrictAndRefuse) {
             0);
   ASSERT_EQ(Cli("consent give S1 office-entry --notice 1 --option always").exit_code, 0);
 
+  REQUIREMENT("R1");
   auto req = Cli("--json rights request S1 access --note 'at the front desk'");
   ASSERT_EQ(req.exit_code, 0) << req.out;
   json r = json::parse(req.out);

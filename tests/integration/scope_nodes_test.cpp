@@ -2,6 +2,7 @@
 // processes): a scope index follows the other's enrolments and withdrawals.
 #include <filesystem>
 
+#include "../support/requirement.h"
 #include "scope_nodes.h"
 
 namespace facegate {
@@ -16,6 +17,8 @@ TEST(ScopeNodes, SC2_C4_S7_ScopeLoadedByOneServiceFollowsTheOthersEnrolmentsAndW
     ASSERT_TRUE(a.ok()) << a.status().ToString();
     auto b = service::Service::Open(TestConfig(home));
     ASSERT_TRUE(b.ok()) << b.status().ToString();
+    REQUIREMENT("C4");
+    REQUIREMENT("S7");
     ExpectScopeOfBFollowsA(**a, **b);
   }
   std::filesystem::remove_all(home);

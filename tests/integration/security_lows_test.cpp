@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 
+#include "../support/requirement.h"
 #include "testutil.h"
 
 namespace facegate {
@@ -61,6 +62,7 @@ TEST_F(SecurityLowsTest, S5_AnExpiredTemplateIsNeverMatchedEvenBeforeTheSweep) {
   ASSERT_TRUE(svc_->Verify("S1", "door", Lfw("Ai_Sugiyama", 2), "", "test")->match);
   now_ += 3 * 86400;  // past the 2-day retention; no sweep has run
   EXPECT_EQ(*svc_->store().CountTemplates("S1"), 1) << "the sweep ran by itself";
+  REQUIREMENT("S5");
   auto v = svc_->Verify("S1", "door", Lfw("Ai_Sugiyama", 2), "", "test");
   ASSERT_FALSE(v.ok()) << "an expired template was matched";
   EXPECT_EQ(v.status().kind(), ErrorKind::kNotFound);
@@ -73,6 +75,7 @@ TEST_F(SecurityLowsTest, C5_APhotoWithoutAFaceDoesNotUseUpAnOnlyThisTimeConsent)
   std::vector<uchar> blank;
   ASSERT_TRUE(cv::imencode(".jpg", cv::Mat(240, 320, CV_8UC3, cv::Scalar(128, 128, 128)), blank));
   auto none = svc_->Verify("S2", "door", std::string(blank.begin(), blank.end()), "", "test");
+  REQUIREMENT("C5");
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.status().kind(), ErrorKind::kInvalidInput) << none.status().ToString();
   EXPECT_EQ(*svc_->store().CountTemplates("S2"), 1) << "a blank photo deleted the template";
@@ -90,6 +93,7 @@ TEST_F(SecurityLowsTest, S5_RetentionAndConsentValidityAreBounded) {
   p.name = "forever";
   p.retention_days = 100000;
   p.alternatives = {"staff-card"};
+  REQUIREMENT("S5");
   EXPECT_EQ(svc_->AddPurpose(p, "test").kind(), ErrorKind::kInvalidInput);
   EXPECT_EQ(Consent("S3", ConsentOption::kOnce, 30 * 86400).status().kind(), ErrorKind::kInvalidInput);
   EXPECT_EQ(Consent("S3", ConsentOption::kAlways, -5).status().kind(), ErrorKind::kInvalidInput);

@@ -8,6 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "../support/requirement.h"
 #include "../unit/store/test_grants.h"
 #include "policy/gate.h"
 #include "testutil.h"
@@ -102,6 +103,7 @@ TEST_F(ServiceTest, SC1_VerificationComparesWithTheClaimedPersonsTemplateOnly) {
 
   auto as_s1 = svc_->Verify("S1", "office-entry", ReadAll(Facedata(kA2)), "", "test");
   auto as_s2 = svc_->Verify("S2", "office-entry", ReadAll(Facedata(kA2)), "", "test");
+  REQUIREMENT("SC1");
   ASSERT_TRUE(as_s1.ok() && as_s2.ok());
   EXPECT_TRUE(as_s1->match) << "distance " << as_s1->distance;
   EXPECT_FALSE(as_s2->match) << "A's photo claimed as S2 (B) matched at " << as_s2->distance;
@@ -142,6 +144,7 @@ TEST_F(ServiceTest, C5_OnceConsentIsSpentAndItsTemplateDeleted) {
   ASSERT_TRUE(svc_->Enrol("S1", "office-entry", ReadAll(Facedata(kA1)), "", "test").ok());
   auto v = svc_->Verify("S1", "office-entry", ReadAll(Facedata(kA2)), "", "test");
   ASSERT_TRUE(v.ok()) << v.status().ToString();
+  REQUIREMENT("C5");
   EXPECT_TRUE(v->match);
   EXPECT_EQ(Templates(), 0);
   auto again = svc_->Verify("S1", "office-entry", ReadAll(Facedata(kA2)), "", "test");
@@ -154,6 +157,7 @@ TEST_F(ServiceTest, A1_PurposeWithoutAlternativeIsRefused) {
   p.name = "face-only";
   p.retention_days = 30;
   Status st = svc_->AddPurpose(p, "test");
+  REQUIREMENT("A1");
   EXPECT_EQ(st.requirement(), "A1");
   p.legal_mandate = "Public Security Administration Law art. X (recorded mandate)";
   EXPECT_TRUE(svc_->AddPurpose(p, "test").ok());
@@ -168,6 +172,7 @@ TEST_F(ServiceTest, N1_ConsentMustAcknowledgeTheNoticeInForce) {
   r.purpose = "office-entry";
   r.notice_id = n2->id - 1;  // the old one
   auto c = svc_->GiveConsent(r, "test");
+  REQUIREMENT("N1");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().requirement(), "N1");
 }
@@ -191,6 +196,7 @@ TEST_F(ServiceTest, S4_DatabaseFileHoldsNoPlaintextTemplate) {
   std::string files;
   for (const char* f : {"facegate.db", "facegate.db-wal"})
     if (std::filesystem::exists(home_ / f)) files += ReadAll((home_ / f).string());
+  REQUIREMENT("S4");
   ASSERT_GT(files.size(), 4096u);
   EXPECT_EQ(files.find(std::string(raw, kTemplateDim * sizeof(float))), std::string::npos);
   // no 16-byte window (4 consecutive floats) of it either
@@ -210,6 +216,7 @@ TEST_F(ServiceTest, S6_AuditVerifyNamesAnEditedRow) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((home_ / "facegate.db").c_str(), &db), SQLITE_OK);
   char* err = nullptr;
+  REQUIREMENT("S6");
   // the program refuses to edit the log; someone with raw file access drops the guard first
   EXPECT_NE(sqlite3_exec(db, "UPDATE audit_events SET outcome='refused:C1' WHERE seq=2", nullptr, nullptr, nullptr),
             SQLITE_OK);
@@ -306,6 +313,7 @@ TEST_F(ServiceTest, C2_ConsentReceiptCarriesTheRecord) {
   auto r = svc_->ConsentReceipt(1, "test");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   auto j = nlohmann::json::parse(*r);
+  REQUIREMENT("C2");
   EXPECT_EQ(j["piiPrincipalId"], "S1");
   EXPECT_EQ(j["piiControllers"][0]["piiController"], "Example Co.");
   EXPECT_EQ(j["services"][0]["purposes"][0]["purpose"], "office-entry");
@@ -354,6 +362,7 @@ TEST(Retention, S5_SweepDeletesExpiredTemplatesAndShredsKeys) {
   const std::string photo = ReadAll(Facedata("lfw/Ai_Sugiyama/Ai_Sugiyama_0001.jpg"));
   auto e1 = svc.Enrol("S1", "office-entry", photo, "", "test");
   ASSERT_TRUE(e1.ok()) << e1.status().ToString();
+  REQUIREMENT("S5");
   EXPECT_EQ(e1->expires_at, now + 2 * 86400);
   now += 86400;  // S2 enrols a day later
   ASSERT_TRUE(svc.Enrol("S2", "office-entry", photo, "", "test").ok());

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include "../support/requirement.h"
 #include "policy/gate.h"
 #include "testutil.h"
 
@@ -86,6 +87,7 @@ TEST_F(StorageTest, S2_NothingOfTheProbeOrOfThePhotosIsStored) {
   auto v = svc_->Verify("S1", "office-entry", probe_photo, "", "test");
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   ASSERT_TRUE(v->match);
+  REQUIREMENT("S2");
   EXPECT_EQ(rows(), rows_before);
   EXPECT_EQ(RawCount(db, "SELECT COUNT(*) FROM templates"), 1);
   EXPECT_EQ(RawCount(db, "SELECT COUNT(*) FROM audit_events"), audit_before + 1);
@@ -145,6 +147,7 @@ TEST_F(StorageTest, S7_WithdrawalReachesStoreIndexKeyAndBackups) {
   ASSERT_TRUE(before->identified);
   ASSERT_EQ(before->subject, "P1");
 
+  REQUIREMENT("S7");
   auto w = svc_->WithdrawConsent("P1", "site-entry", "test");
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_EQ(w->templates_deleted, 2);
@@ -203,6 +206,7 @@ TEST_F(StorageTest, P3_EvalRunsAreTaggedResearchInTheAuditAndStoreNothing) {
   ASSERT_TRUE(events.ok());
   ASSERT_FALSE(events->empty());
   const AuditEvent& e = events->back();
+  REQUIREMENT("P3");
   EXPECT_EQ(e.action, "eval.verify");
   EXPECT_EQ(e.purpose.rfind("research:", 0), 0u) << e.purpose;
   EXPECT_TRUE(e.subject.empty());
@@ -217,6 +221,7 @@ TEST_F(StorageTest, P3_EvalRunsAreTaggedResearchInTheAuditAndStoreNothing) {
 TEST(DataLocation, S1_S8_RemoteDatabaseIsRefusedWithoutARecordedBasis) {
   service::Config c;
   c.data_dir = "/nonexistent";
+  REQUIREMENT("S1");
   for (const char* local : {"", "host=/run/postgresql dbname=fg", "host=localhost dbname=fg",
                             "postgresql://127.0.0.1:5432/fg", "host=::1 dbname=fg",
                             "postgresql:///fg?host=/tmp"}) {

@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "../support/requirement.h"
 #include "service/json_views.h"
 #include "store/audit_chain.h"
 #include "testutil.h"
@@ -102,6 +103,7 @@ TEST_F(TenantsTest, S10_TenantsAreIsolatedSameSubjectIdsDoNotCross) {
   Populate("bravo");
   service::Service& a = Svc("acme");
   service::Service& b = Svc("bravo");
+  REQUIREMENT("S10");
   // Verify: S1 in acme is Alan Greenspan; bravo's S1 (Ahmed Chalabi) does not pass as him.
   auto own = a.Verify("S1", "office-entry", Lfw("Alan_Greenspan", 2), "", "test");
   ASSERT_TRUE(own.ok()) << own.status().ToString();
@@ -177,6 +179,7 @@ TEST_F(TenantsTest, S10_EndReturnsAPackageThenDeletesEveryCopy) {
   tenants::EndOptions o;
   o.return_to = out.string();
   o.actor = "test";
+  REQUIREMENT("S10");
   auto r = reg_->End("acme", o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_FALSE(r->resumed);
@@ -273,6 +276,7 @@ TEST_F(TenantsTest, S10_DeleteOnlyNeedsConfirmation) {
   }
   EXPECT_EQ(reg_->Get("acme")->state, "active");
   EXPECT_TRUE(fs::exists(root_ / "tenants" / "acme" / "master.key"));
+  REQUIREMENT("S10");
   o.confirm = "acme";
   auto r = reg_->End("acme", o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -309,6 +313,7 @@ TEST_F(TenantsTest, S10_InterruptedEndIsFinishedByASecondEnd) {
   del.delete_only = true;
   del.confirm = "acme";
   EXPECT_EQ(reg_->End("acme", del).status().kind(), ErrorKind::kConflict);
+  REQUIREMENT("S10");
   // The third run finishes: same package, keys and files gone, ended.
   o.on_step = {};
   auto r = reg_->End("acme", o);
@@ -368,6 +373,7 @@ TEST_F(TenantsTest, S10_KilledEndLeavesTheTenantEndingAndASecondEndFinishes) {
   EXPECT_EQ(refused.exit_code, 3) << refused.out;
   EXPECT_NE(refused.out.find("being ended"), std::string::npos) << refused.out;
 
+  REQUIREMENT("S10");
   auto again = RunCli(root_, "--json tenant end acme --return-to " + out, /*merge=*/false);
   ASSERT_EQ(again.exit_code, 0) << again.out;
   json e = json::parse(again.out);
@@ -439,6 +445,7 @@ TEST_F(TenantsTest, S10_TwoTenantsCannotShareOneDatabase) {
   WriteAll((root_ / "tenants" / "registry.json").string(),
            R"({"format":"facegate.tenants/1","tenants":[{"name":"acme","created_at":1,"state":"active",)"
            R"("database":"host=/run/postgresql dbname=fg_acme"}]})");
+  REQUIREMENT("S10");
   for (const char* same : {"host=/run/postgresql dbname=fg_acme", "postgresql:///fg_acme?host=/run/postgresql",
                            "host=/run/postgresql port=5432 dbname=fg_acme user=other"}) {
     auto r = reg_->Create("bravo", same);
@@ -471,6 +478,7 @@ TEST_F(TenantsTest, S10_CliCreatesServesAndEndsTenants) {
   const std::string alan = Facedata("lfw/Alan_Greenspan/Alan_Greenspan_0001.jpg");
   auto en = RunCli(root_, "--tenant acme enrol S1 office-entry " + alan);
   ASSERT_EQ(en.exit_code, 0) << en.out;
+  REQUIREMENT("S10");
   // Bravo's S1 has consented but nothing is enrolled there: acme's enrolment is not bravo's.
   auto vb = RunCli(root_, "--tenant bravo verify S1 office-entry " + alan);
   EXPECT_NE(vb.exit_code, 0) << vb.out;

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "../integration/testutil.h"
+#include "../support/requirement.h"
 #include "pg_testutil.h"
 
 namespace facegate {
@@ -55,6 +56,7 @@ TEST(TenantsPostgres, S10_EachTenantItsOwnDatabaseAndTheEndDropsItsTables) {
   auto a = reg.Create("acme", ca);
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   auto shared = reg.Create("bravo", ca + " connect_timeout=5");  // the same database, spelled otherwise
+  REQUIREMENT("S10");
   ASSERT_FALSE(shared.ok());
   EXPECT_EQ(shared.status().kind(), ErrorKind::kConflict) << shared.status().ToString();
   ASSERT_TRUE(reg.Create("bravo", cb).ok());

@@ -11,6 +11,7 @@
 
 #include "../integration/scope_nodes.h"
 #include "../integration/testutil.h"
+#include "../support/requirement.h"
 #include "pg_testutil.h"
 
 namespace facegate {
@@ -95,6 +96,8 @@ TEST(TwoNodes, SC2_C4_S7_ScopeIndexOfOneNodeFollowsTheOthersEnrolmentsAndWithdra
     fs::permissions(b_home / "master.key", fs::perms::owner_read | fs::perms::owner_write);
     auto b = service::Service::Open(cb);
     ASSERT_TRUE(b.ok()) << b.status().ToString();
+    REQUIREMENT("C4");
+    REQUIREMENT("S7");
     ExpectScopeOfBFollowsA(**a, **b);
   }
   Admin(base, "DROP SCHEMA " + schema + " CASCADE");

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/requirement.h"
 #include "pg_testutil.h"
 
 namespace facegate {
@@ -284,6 +285,7 @@ TEST_F(TwoServeNodes, C4_EnrolOnNodeAVerifyOnNodeBAndAWithdrawalOnAIsRefusedByBW
             << " ms (" << probes << " verify request(s)); bound " << bound_ms << " ms" << std::endl;
   RecordProperty("withdraw_on_a_ms", std::to_string(withdraw_ms));
   RecordProperty("withdrawal_to_refusal_on_b_ms", std::to_string(ms));
+  REQUIREMENT("C4");
   ASSERT_EQ(status, 422) << "node B: " << answer;
   EXPECT_EQ(json::parse(answer, nullptr, false)["requirement"], "C4") << answer;
   EXPECT_EQ(probes, 1) << "B answered a withdrawn consent " << probes - 1 << " time(s)";

@@ -15,6 +15,7 @@
 
 #include "gallery/index.h"
 #include "gallery/synthetic.h"
+#include "../../support/requirement.h"
 
 namespace facegate::gallery {
 namespace {
@@ -121,6 +122,8 @@ TEST(CompressedIndex, C4_S7_RemoveIsImmediateInCompressedMode) {
   ASSERT_TRUE(index.Train(std::span<const float>(d.flat.data(), 128 * 64 * kDim), 128).ok());
   ASSERT_TRUE(index.AddBatch(d.ids, d.flat).ok());
   index.SetProbes(128);  // every list: any miss is a removal, not the IVF
+  REQUIREMENT("C4");
+  REQUIREMENT("S7");
   for (int64_t id : {0, 19'999, 777, 4242}) {
     ASSERT_EQ((*index.Search(At(d, id), 1))[0].id, id);
     ASSERT_TRUE(index.Remove(id));

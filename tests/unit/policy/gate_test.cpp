@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "policy/notice.h"
+#include "../../support/requirement.h"
 
 namespace facegate::policy {
 namespace {
@@ -88,17 +89,20 @@ class GateTest : public ::testing::Test {
 };
 
 TEST_F(GateTest, C1_RefusesUndeclaredPurpose) {
+  REQUIREMENT("C1");
   ExpectRefused(gate_->Authorize(Operation::kEnrol, "S1", "office-entry"), "C1");
 }
 
 TEST_F(GateTest, N1_RefusesWithoutPublishedNotice) {
   AddPurpose("office-entry");
+  REQUIREMENT("N1");
   ExpectRefused(gate_->Authorize(Operation::kEnrol, "S1", "office-entry"), "N1");
 }
 
 TEST_F(GateTest, C1_RefusesWithoutConsent) {
   AddPurpose("office-entry");
   Publish("office-entry");
+  REQUIREMENT("C1");
   ExpectRefused(gate_->Authorize(Operation::kEnrol, "S1", "office-entry"), "C1");
 }
 
@@ -108,6 +112,7 @@ TEST_F(GateTest, C1_ConsentForAnotherPurposeDoesNotCover) {
   Publish("office-entry");
   Publish("canteen-pay");
   Consent("S1", "office-entry", ConsentOption::kAlways);
+  REQUIREMENT("C1");
   ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "canteen-pay"), "C1");
   EXPECT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry").ok());
 }
@@ -116,6 +121,7 @@ TEST_F(GateTest, C1_ConsentOfAnotherSubjectDoesNotCover) {
   AddPurpose("office-entry");
   Publish("office-entry");
   Consent("S1", "office-entry", ConsentOption::kAlways);
+  REQUIREMENT("C1");
   ExpectRefused(gate_->Authorize(Operation::kVerify, "S2", "office-entry"), "C1");
 }
 
@@ -123,6 +129,7 @@ TEST_F(GateTest, C1_ScenarioMustCoverTheOperation) {
   AddPurpose("office-entry", Scenario::kVerification);
   Publish("office-entry");
   Consent("S1", "office-entry", ConsentOption::kAlways);
+  REQUIREMENT("C1");
   ExpectRefused(gate_->Authorize(Operation::kIdentify, "S1", "office-entry"), "C1");
 }
 
@@ -148,6 +155,7 @@ TEST_F(GateTest, C4_RefusesAfterWithdrawal) {
   ConsentRecord c = Consent("S1", "office-entry", ConsentOption::kAlways);
   ASSERT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry").ok());
   ASSERT_TRUE(store_->MarkConsentWithdrawn(c.id, now_ + 1).ok());
+  REQUIREMENT("C4");
   ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "office-entry"), "C4");
 }
 
@@ -158,6 +166,7 @@ TEST_F(GateTest, C5_RefusesAfterExpiry) {
   now_ += 99;
   ASSERT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry").ok());
   now_ += 1;
+  REQUIREMENT("C5");
   ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "office-entry"), "C5");
 }
 
@@ -168,6 +177,7 @@ TEST_F(GateTest, C5_OnceIsSpentByOneVerification) {
   // enrolment under "once" does not spend it; the verification does
   ASSERT_TRUE(gate_->Authorize(Operation::kEnrol, "S1", "office-entry").ok());
   ASSERT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry").ok());
+  REQUIREMENT("C5");
   ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "office-entry"), "C5");
 }
 
@@ -183,6 +193,7 @@ TEST_F(GateTest, C5_OnceCannotBeUsedTwiceConcurrently) {
       (g.ok() ? granted : refused)++;
     });
   for (auto& t : ts) t.join();
+  REQUIREMENT("C5");
   EXPECT_EQ(granted.load(), 1);
   EXPECT_EQ(refused.load(), 7);
 }
@@ -191,6 +202,7 @@ TEST_F(GateTest, C5_WhileInUseIsBoundToItsSession) {
   AddPurpose("office-entry");
   Publish("office-entry");
   Consent("S1", "office-entry", ConsentOption::kWhileInUse, 3600, "kiosk-7:session-42");
+  REQUIREMENT("C5");
   EXPECT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry", "kiosk-7:session-42").ok());
   ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "office-entry", "kiosk-7:session-43"), "C5");
 }
@@ -201,6 +213,7 @@ TEST_F(GateTest, C3_NewNoticeVersionNeedsNewConsent) {
   Consent("S1", "office-entry", ConsentOption::kAlways);
   ASSERT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry").ok());
   Publish("office-entry", std::string(kNotice) + "Storage period: now 730 days\n");
+  REQUIREMENT("C3");
   ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "office-entry"), "C3");
   Consent("S1", "office-entry", ConsentOption::kAlways);
   EXPECT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry").ok());
@@ -208,6 +221,7 @@ TEST_F(GateTest, C3_NewNoticeVersionNeedsNewConsent) {
 
 TEST_F(GateTest, P3_ResearchGrantStoresNothingAndHasNoSubject) {
   Grant g = Gate::AuthorizeResearch("lfw-pairs");
+  REQUIREMENT("P3");
   EXPECT_EQ(g.operation(), Operation::kResearch);
   EXPECT_TRUE(g.subject().empty());
   EXPECT_FALSE(g.may_store());
@@ -216,6 +230,7 @@ TEST_F(GateTest, P3_ResearchGrantStoresNothingAndHasNoSubject) {
 
 TEST(Notice, N1_RefusesNoticeMissingFields) {
   Status s = ValidateNotice("Purpose: entry\nMethod: camera\n");
+  REQUIREMENT("N1");
   ASSERT_EQ(s.kind(), ErrorKind::kRefused);
   EXPECT_EQ(s.requirement(), "N1");
   for (const char* f : {"processor", "contact", "data kinds", "storage period", "why face", "rights"})
@@ -235,6 +250,7 @@ TEST(Notice, N1_EmptyFieldDoesNotCount) {
   std::string t = kNotice;
   t.replace(t.find("Rights: withdraw any time"), 25, "Rights:");
   Status s = ValidateNotice(t);
+  REQUIREMENT("N1");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("rights"), std::string::npos);
 }
@@ -259,6 +275,7 @@ TEST_F(GateTest, SC3_AnalysisNeedsAnAnalysisPurpose) {
 TEST_F(GateTest, AN4_AnalysisNeedsAPublishedNotice) {
   AddPurpose("shop-count", Scenario::kAnalysis);
   auto g = gate_->AuthorizeAnalysis("shop-count");
+  REQUIREMENT("AN4");
   ASSERT_FALSE(g.ok());
   EXPECT_EQ(g.status().requirement(), "AN4");
   Publish("shop-count");
@@ -275,6 +292,7 @@ namespace {
 
 TEST_F(GateTest, SC2_ScopeSearchOnlyWithinADeclaredIdentificationPurpose) {
   auto none = gate_->AuthorizeScopeSearch("everyone");
+  REQUIREMENT("SC2");
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.status().requirement(), "SC2");
   AddPurpose("office-entry", Scenario::kVerification);
@@ -318,6 +336,7 @@ TEST_F(GateTest, A2_OpenAlternativeRefusesEveryFaceOperationBeforeAnyOtherCheck)
   AddPurpose("office-entry");
   OpenAlt(*store_, "S1", "office-entry", "kiosk-7", now_);
   // No notice is published yet: the A2 refusal comes before the N1 one.
+  REQUIREMENT("A2");
   ExpectRefused(gate_->Authorize(Operation::kEnrol, "S1", "office-entry", "kiosk-7"), "A2");
   Publish("office-entry");
   ConsentRecord once = Consent("S1", "office-entry", ConsentOption::kOnce);
@@ -336,6 +355,7 @@ TEST_F(GateTest, A2_CompletedAlternativeEndsTheFaceFreeTransaction) {
   Publish("office-entry");
   Consent("S1", "office-entry", ConsentOption::kAlways);
   int64_t id = OpenAlt(*store_, "S1", "office-entry", "kiosk-7", now_);
+  REQUIREMENT("A2");
   ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "office-entry", "kiosk-7"), "A2");
   now_ += 10;
   ASSERT_TRUE(store_->CloseAlternative(id, "granted", now_).ok());
@@ -351,6 +371,7 @@ TEST_F(GateTest, D7_AlternativeAtADeviceStopsFaceOnlyForThatPersonSessionAndPurp
   Consent("S1", "canteen-pay", ConsentOption::kAlways);
   Consent("S2", "office-entry", ConsentOption::kAlways);
   OpenAlt(*store_, "S1", "office-entry", "kiosk-7", now_);
+  REQUIREMENT("D7");
   ExpectRefused(gate_->Authorize(Operation::kVerify, "S1", "office-entry", "kiosk-7"), "A2");
   EXPECT_TRUE(gate_->Authorize(Operation::kVerify, "S2", "office-entry", "kiosk-7").ok());
   EXPECT_TRUE(gate_->Authorize(Operation::kVerify, "S1", "office-entry", "kiosk-8").ok());
@@ -366,6 +387,7 @@ TEST_F(GateTest, R1_RestrictionRefusesEveryFaceOperationUntilLifted) {
   Consent("S1", "staff-search", ConsentOption::kAlways);
   Consent("S2", "office-entry", ConsentOption::kAlways);
   ASSERT_TRUE(store_->PlaceRestriction("S1", 7, now_).ok());
+  REQUIREMENT("R1");
   for (Operation op : {Operation::kEnrol, Operation::kVerify}) {
     ExpectRefused(gate_->Authorize(op, "S1", "office-entry"), "R1");
     auto g = gate_->Authorize(op, "S1", "office-entry");

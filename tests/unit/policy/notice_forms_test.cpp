@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "policy/notice.h"
+#include "../../support/requirement.h"
 
 namespace facegate::policy {
 namespace {
@@ -21,6 +22,7 @@ TEST(NoticeForms, N1_FieldValuesFromLinesAndHeadings) {
 
 TEST(NoticeForms, N2_VoiceFormIsPlainSentences) {
   std::string v = NoticeForVoice(kText, {});
+  REQUIREMENT("N2");
   EXPECT_EQ(v.find('#'), std::string::npos);
   EXPECT_EQ(v.find('*'), std::string::npos);
   EXPECT_NE(v.find("Processor: Example Co.\n"), std::string::npos) << v;
@@ -29,6 +31,7 @@ TEST(NoticeForms, N2_VoiceFormIsPlainSentences) {
 
 TEST(NoticeForms, N2_LargePrintIsEscapedHtmlWithLargeType) {
   std::string h = NoticeLargePrintHtml(kText, "Notice <1>", {});
+  REQUIREMENT("N2");
   EXPECT_NE(h.find("font-size:28px"), std::string::npos);
   EXPECT_NE(h.find("<title>Notice &lt;1&gt;</title>"), std::string::npos);
   EXPECT_NE(h.find("<strong>Rights</strong>withdraw &lt;any&gt; time &amp; ask"), std::string::npos) << h;
@@ -38,6 +41,7 @@ TEST(NoticeForms, N2_LargePrintIsEscapedHtmlWithLargeType) {
 TEST(NoticeForms, A3_EveryFormNamesTheAlternativesRightAfterTheFaceMethodAsAField) {
   const std::vector<std::string> alts = {"staff-card", "pin"};
   const std::string st = AlternativesStatement(alts);
+  REQUIREMENT("A3");
   EXPECT_NE(st.find("Other ways: staff-card, pin."), std::string::npos) << st;
   EXPECT_NE(st.find("no extra fee and no extra wait"), std::string::npos) << st;
   EXPECT_NE(st.find("no image of your face is taken"), std::string::npos) << st;

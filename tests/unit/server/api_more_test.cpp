@@ -17,6 +17,7 @@
 
 #include "server/server.h"
 #include "api_suite.h"
+#include "../../support/requirement.h"
 
 namespace facegate::server {
 namespace {
@@ -156,6 +157,7 @@ TEST_F(RestApi, C7_RefusalStartsTheQuietPeriodMayAskSaysNoAndAPromptedConsentIsR
   auto no = c.Get("/v1/subjects/R1/consents/canteen/may-ask", Auth(operator_));
   ASSERT_EQ(no->status, 200) << no->body;
   json j = Body(no);
+  REQUIREMENT("C7");
   EXPECT_EQ(j["may_ask"], false);
   EXPECT_EQ(j["requirement"], "C7");
   EXPECT_FALSE(j["citation"].get<std::string>().empty());
@@ -212,12 +214,14 @@ TEST_F(RestApi, A2_C6_AnAlternativeRefusesFaceInItsSessionUntilCompletedAndItsOu
       {"session", "desk-3"},
       {"image_base64", ToBase64(ReadFileBytes(kLfw + "Ai_Sugiyama/Ai_Sugiyama_0001.jpg"))}};
   auto refused = PostJson(c, "/v1/enrol", operator_, enrol);
+  REQUIREMENT("A2");
   ASSERT_EQ(refused->status, 422) << refused->body;
   EXPECT_EQ(Body(refused)["requirement"], "A2");
 
   const std::string path = "/v1/alternatives/" + std::to_string(id) + "/complete";
   EXPECT_EQ(PostJson(c, path, operator_, {{"outcome", "maybe"}})->status, 400);
   auto done = PostJson(c, path, operator_, {{"outcome", "granted"}});
+  REQUIREMENT("C6");
   ASSERT_EQ(done->status, 200) << done->body;
   EXPECT_EQ(Body(done)["outcome"], "granted");
   EXPECT_EQ(PostJson(c, path, operator_, {{"outcome", "granted"}})->status, 409);
@@ -292,6 +296,7 @@ TEST_F(RestApi, S5_RetentionSweepOverHttpDeletesExpiredTemplatesIsAdminOnlyAndAu
   skew_ += 120;  // the consent, and with it the template, expired a minute ago
   auto swept = c.Post("/v1/retention/sweep", Auth(admin_), "", "");
   skew_ -= 120;
+  REQUIREMENT("S5");
   ASSERT_EQ(swept->status, 200) << swept->body;
   json j = Body(swept);
   EXPECT_GE(j["templates_deleted"].get<int64_t>(), 1);
@@ -309,6 +314,7 @@ TEST_F(RestApi, N2_TheNoticeIsServedForVoiceAndLargePrint) {
   ASSERT_EQ(text->status, 200);
   EXPECT_EQ(Body(text)["format"], "text");
   auto voice = c.Get("/v1/purposes/library/notice?format=voice", Auth(operator_));
+  REQUIREMENT("N2");
   ASSERT_EQ(voice->status, 200) << voice->body;
   EXPECT_EQ(Body(voice)["format"], "voice");
   EXPECT_NE(Body(voice)["text"], Body(text)["text"]);
@@ -324,6 +330,7 @@ TEST_F(RestApi, N2_TheNoticeIsServedForVoiceAndLargePrint) {
 TEST_F(RestApi, A3_EveryFormOfTheServedNoticeNamesTheAlternativesWithNoFeeAndNoWait) {
   auto c = Client();
   Purpose(c, "reading-room");
+  REQUIREMENT("A3");
   for (const std::string format : {"text", "voice", "large-print"}) {
     auto r = c.Get("/v1/purposes/reading-room/notice?format=" + format, Auth(operator_));
     ASSERT_EQ(r->status, 200) << r->body;
@@ -347,6 +354,7 @@ TEST_F(RestApi, A4_APinAlternativeIsBoundRegisteredAndDecidedOverHttp) {
   auto denied = PostJson(c, "/v1/purposes/depot/connectors", operator_, {{"method", "pin"}, {"kind", "pin"}});
   EXPECT_EQ(denied->status, 403) << denied->body;
   auto bound = PostJson(c, "/v1/purposes/depot/connectors", admin_, {{"method", "pin"}, {"kind", "pin"}});
+  REQUIREMENT("A4");
   ASSERT_EQ(bound->status, 200) << bound->body;
   auto bad = PostJson(c, "/v1/purposes/depot/connectors", admin_,
                       {{"method", "pin"}, {"kind", "http"}, {"config", {{"url", "gopher://x"}}}});
@@ -390,6 +398,7 @@ TEST_F(RestApi, M3_AChildsConsentsAreReadOnlyByAKeyAnAdminApproved) {
   auto k = PostJson(c, "/v1/subjects", operator_, {{"id", "KG1"}, {"birth_date", "2021-04-01"}});
   ASSERT_EQ(k->status, 201) << k->body;
   auto refused = c.Get("/v1/subjects/KG1/consents", Auth(operator_));
+  REQUIREMENT("M3");
   ASSERT_EQ(refused->status, 422) << refused->body;
   EXPECT_EQ(Body(refused)["requirement"], "M3");
   const std::string reader = "key:" + operator_.key.id;
@@ -469,6 +478,7 @@ TEST_F(RestApi, AN2_AnalyzeOverHttpAnswersCountsWithGroupsUnderKSuppressed) {
   EXPECT_EQ(j["images"], 6);
   EXPECT_GE(j["faces"].get<int64_t>(), 5);
   ASSERT_FALSE(j["counts"].empty());
+  REQUIREMENT("AN2");
   for (auto& [name, n] : j["counts"].items()) EXPECT_GE(n.get<int64_t>(), 2) << name;
   EXPECT_FALSE(j.contains("subject"));
 

@@ -24,6 +24,7 @@
 
 #include "server/server.h"
 #include "api_suite.h"
+#include "../../support/requirement.h"
 
 namespace facegate::server {
 namespace {
@@ -146,6 +147,7 @@ TEST_F(Attack, M1_ADeclaredBirthDateIsNeverRewrittenOrClearedByADeclaration) {
   auto c = PostJson("/v1/consents", operator_,
                     {{"subject", "K1"}, {"purpose", "door"}, {"notice_id", notice_["door"]},
                      {"option", "always"}, {"method", "click"}});
+  REQUIREMENT("M1");
   EXPECT_EQ(c->status, 422) << c->body;
   EXPECT_EQ(Body(c)["requirement"], "M1");
 }
@@ -202,6 +204,7 @@ TEST_F(Attack, SC1_AnotherPersonsFaceCannotBeAddedToAnEnrolledSubject) {
   ASSERT_EQ(PostFace("/v1/enrol", operator_, "T1", "door", Photo("Ai_Sugiyama", 1))->status, 201);
   // The attacker enrols their own face as a second template of T1...
   auto takeover = PostFace("/v1/enrol", operator_, "T1", "door", Photo("Alan_Greenspan", 1));
+  REQUIREMENT("SC1");
   ASSERT_EQ(takeover->status, 422) << takeover->body;
   EXPECT_EQ(Body(takeover)["requirement"], "SC1");
   EXPECT_NE(Body(takeover)["message"].get<std::string>().find("correction"), std::string::npos);
@@ -258,6 +261,7 @@ TEST_F(Attack, R1_CorrectionNeedsTheRequestOnRecordApprovedByASecondPerson) {
                 ->status,
             201);
   auto done = correct(operator_, id);
+  REQUIREMENT("R1");
   ASSERT_EQ(done->status, 200) << done->body;
   EXPECT_EQ(Body(done)["templates_replaced"], 1);
   // A device key is no rights handler.
@@ -345,6 +349,7 @@ TEST_F(Attack, S6_UnauthenticatedRequestsAreCountedNotChainedAndTheirLogIsRateLi
   EXPECT_GE(logged, 1u);
   EXPECT_LE(logged, 30u) << "each 401 wrote a log line";
   // An authenticated refusal is still on the chain.
+  REQUIREMENT("S6");
   EXPECT_EQ(c.Get("/v1/audit", Auth(device_))->status, 403);
   EXPECT_EQ(AuditCount(), before + 1);
 }
@@ -408,6 +413,7 @@ TEST_F(Attack, AN2_OnePhotoSentKTimesNeverMakesAGroupOfK) {
   auto a = c.Post("/v1/analyze", Auth(operator_), same);
   ASSERT_EQ(a->status, 200) << a->body;
   json j = Body(a);
+  REQUIREMENT("AN2");
   EXPECT_TRUE(j["counts"].empty()) << "one person's attributes shown as a group: " << a->body;
   EXPECT_TRUE(j["faces"].is_null()) << a->body;
   EXPECT_EQ(j["repeated_faces"], 4) << a->body;
@@ -559,6 +565,7 @@ TEST_F(Attack, S6_EveryRouteAnswersEveryRoleAsTheRoleTableAndTheOpenApiFileSay) 
   auto auditor = keys_->Create(Role::kAuditor, "", {}, 1'700'000'000);
   ASSERT_TRUE(auditor.ok());
   int checked = 0;
+  REQUIREMENT("S6");
   for (const RouteInfo& r : Routes()) {
     const std::string op = r.method + " " + r.path;
     // The table (RoleAllows over the route's group) and the OpenAPI file say the same.

@@ -22,6 +22,7 @@
 
 #include "server/rate_limit.h"
 #include "api_suite.h"
+#include "../../support/requirement.h"
 
 namespace facegate::server {
 namespace {
@@ -691,6 +692,7 @@ TEST_F(Api, R1_RightsRequestsExportAndRestrictionOverRest) {
   // The export answers the request: JSON, or Markdown when asked.
   auto md = c.Post("/v1/subjects/S-r1/export?format=markdown&request=" + std::to_string(id), Auth(operator_), "",
                    "application/json");
+  REQUIREMENT("R1");
   ASSERT_EQ(md->status, 200) << md->body;
   EXPECT_NE(md->get_header_value("Content-Type").find("text/markdown"), std::string::npos);
   EXPECT_NE(md->body.find("# Your data held by facegate"), std::string::npos);
@@ -790,6 +792,7 @@ TEST_F(Api, S9_BreachWorkflowOverRestIsAdminOnlyAndComputesTheAffectedFromTheSto
   EXPECT_NE(early->body.find("next allowed step is assess"), std::string::npos) << early->body;
 
   auto assessed = c.Post("/v1/breaches/" + id + "/assess", Auth(admin_), "", "application/json");
+  REQUIREMENT("S9");
   ASSERT_EQ(assessed->status, 200) << assessed->body;
   json a = Body(assessed)["breach"];
   ASSERT_EQ(a["affected"].size(), 1u) << a.dump();  // S-b2 is enrolled for another purpose

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "store_backends.h"
+#include "../../support/requirement.h"
 
 namespace facegate::store {
 namespace {
@@ -40,6 +41,7 @@ TEST_P(AlternativeStore, A4_ConnectorBindingIsReplacedPerMethodAndNeedsThePurpos
   ASSERT_TRUE(store_->SetAlternativeConnector(http).ok()) << "a second binding replaces the first";
   auto got = store_->GetAlternativeConnector("office-entry", "staff-card");
   ASSERT_TRUE(got.ok() && *got);
+  REQUIREMENT("A4");
   EXPECT_EQ((*got)->kind, "http");
   EXPECT_EQ((*got)->config, R"({"url":"http://127.0.0.1:10/verify"})");
   EXPECT_EQ((*got)->set_at, kNow + 5);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "store_backends.h"
+#include "../../support/requirement.h"
 
 namespace facegate::store {
 namespace {
@@ -40,6 +41,7 @@ TEST_P(BreachStore, S9_BreachIsStoredWithEveryFieldAndStepTime) {
   EXPECT_GT(b->id, 0);
   auto got = store_->GetBreach(b->id);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
+  REQUIREMENT("S9");
   EXPECT_EQ(got->detected_at, kNow - 60);
   EXPECT_EQ(got->opened_at, kNow);
   EXPECT_EQ(got->actor, "key:dpo");
@@ -120,6 +122,7 @@ TEST_P(BreachStore, S9_AffectedPeopleAreReplacedByAssessmentAndMarkedNotified) {
   ASSERT_TRUE(store_->PutBreachAffected(other->id, o).ok());
   auto got = store_->ListBreachAffected(b->id);
   ASSERT_TRUE(got.ok());
+  REQUIREMENT("S9");
   ASSERT_EQ(got->size(), 2u);
   EXPECT_EQ((*got)[0].subject, "S1") << "ordered by subject";
   EXPECT_EQ((*got)[0].kinds, (std::vector<std::string>{"template", "consent"}));
@@ -157,6 +160,7 @@ TEST_P(BreachStore, S9_S5_ClosedBreachesExpireWithTheirAffectedPeople) {
 
   auto none = store_->DeleteExpiredBreaches(kNow + 99);
   ASSERT_TRUE(none.ok()) << none.status().ToString();
+  REQUIREMENT("S5");
   EXPECT_TRUE(none->empty());
   // The open breach's expiry has passed too, but an open breach never expires.
   auto gone = store_->DeleteExpiredBreaches(kNow + 2000 * 86400);

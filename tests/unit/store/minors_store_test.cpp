@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "store_backends.h"
+#include "../../support/requirement.h"
 
 namespace facegate::store {
 namespace {
@@ -36,6 +37,7 @@ TEST_P(StoreMinors, M1_BirthDateLivesOnTheSubjectAndMinorConsentsKeepTheGuardian
   ASSERT_TRUE(added.ok()) << added.status().ToString();
   auto got = store_->GetConsent(added->id);
   ASSERT_TRUE(got.ok());
+  REQUIREMENT("M1");
   EXPECT_TRUE(got->minor);
   EXPECT_EQ(got->guardian, "G-77");
   EXPECT_EQ(got->guardian_relation, "father");

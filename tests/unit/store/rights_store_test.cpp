@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "store_backends.h"
+#include "../../support/requirement.h"
 
 namespace facegate::store {
 namespace {
@@ -64,6 +65,7 @@ TEST_P(RightsStore, R1_RefusalNeedsAReason) {
   auto r = store_->AddRightsRequest(Request("S1", "deletion"));
   ASSERT_TRUE(r.ok());
   Status s = store_->CloseRightsRequest(r->id, "refused", "key:op1", "", "{}", kNow);
+  REQUIREMENT("R1");
   EXPECT_EQ(s.kind(), ErrorKind::kInvalidInput);
   EXPECT_NE(s.message().find("reason"), std::string::npos);
   EXPECT_EQ(store_->GetRightsRequest(r->id)->status, "open");
@@ -171,6 +173,7 @@ TEST_P(RightsStore, R1_SubjectFileHoldsEverythingButTheSealedBytes) {
 
   auto f = store_->ReadSubjectFile("S1");
   ASSERT_TRUE(f.ok()) << f.status().ToString();
+  REQUIREMENT("R1");
   EXPECT_TRUE(f->exists);
   EXPECT_EQ(f->created_at, kNow);
   EXPECT_FALSE(f->erased_at);
@@ -209,6 +212,7 @@ TEST_P(RightsStore, R1_MatchLogListsOnlyThatSubjectsEvents) {
   }
   auto log = store_->ListAuditForSubject("S1", 0, 0);
   ASSERT_TRUE(log.ok());
+  REQUIREMENT("R1");
   ASSERT_EQ(log->size(), 3u);
   EXPECT_EQ((*log)[0].seq, 1);
   EXPECT_EQ((*log)[1].seq, 3);
@@ -246,6 +250,7 @@ TEST_P(RightsStore, R1_ErasureAnonymisesTheIdentityAndConsentEvidence) {
   ASSERT_TRUE(store_->SetSubjectBirthDate("S1", "2015-06-01").ok());
   ASSERT_TRUE(db_->RawExec("UPDATE subjects SET display_name = 'Zhang San' WHERE id = 'S1'"));
   ASSERT_TRUE(store_->EraseSubjectIdentity("S1", kNow + 9).ok());
+  REQUIREMENT("R1");
   EXPECT_EQ(db_->RawInt("SELECT COUNT(*) FROM subjects WHERE display_name IS NOT NULL"), 0);
   EXPECT_EQ(*store_->SubjectBirthDate("S1"), "") << "the birth date is identity data too";
   auto g_kept = store_->GetConsent(guardian->id);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "store_backends.h"
+#include "../../support/requirement.h"
 
 namespace facegate::store {
 namespace {
@@ -31,6 +32,7 @@ TEST_P(StoreSeparation, S3_TemplatesHoldNoIdentityAndSubjectsNoBiometrics) {
   const std::string b = db_->backend();
   const std::string template_columns =
       "'id', 'subject', 'purpose', 'model', 'nonce', 'ciphertext', 'created_at', 'expires_at'";
+  REQUIREMENT("S3");
   ASSERT_EQ(db_->RawInt(ColumnCount(b, "templates")), 8);
   EXPECT_EQ(db_->RawInt(ColumnsNotIn(b, "templates", template_columns)), 0)
       << "the templates table gained a column: identity data belongs in subjects (REQ S3)";

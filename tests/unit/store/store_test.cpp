@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "store_backends.h"
+#include "../../support/requirement.h"
 
 namespace facegate::store {
 namespace {
@@ -343,6 +344,7 @@ TEST_P(StoreTest, S5_DeleteExpiredTemplatesRemovesOnlyThoseDue) {
 
   auto none = store_->DeleteExpiredTemplates(kNow + 99);
   ASSERT_TRUE(none.ok()) << none.status().ToString();
+  REQUIREMENT("S5");
   EXPECT_TRUE(none->empty());
   auto gone = store_->DeleteExpiredTemplates(kNow + 100);  // due at its expiry second
   ASSERT_TRUE(gone.ok());

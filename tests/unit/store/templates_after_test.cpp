@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "store_backends.h"
+#include "../../support/requirement.h"
 
 namespace facegate::store {
 namespace {
@@ -40,6 +41,7 @@ TEST_P(TemplatesAfter, SC2_OnlyTheScopesTemplatesPastTheMarkBySubjectThenId) {
 
   auto got = store_->ListTemplatesForPurposeAfter("site-entry", *a);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
+  REQUIREMENT("SC2");
   ASSERT_EQ(got->size(), 2u);
   EXPECT_EQ((*got)[0].subject, "S1");
   EXPECT_EQ((*got)[0].id, *d);

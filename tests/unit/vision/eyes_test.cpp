@@ -23,6 +23,7 @@
 #include "vision/drowsiness.h"
 #include "../../support/synthetic_eyes.h"
 #include "engine_suite.h"
+#include "../../support/requirement.h"
 
 namespace facegate::vision {
 namespace {
@@ -50,6 +51,7 @@ static_assert(sizeof(FrameAnalysis) == sizeof(FaceAttributes) + sizeof(EyeState)
 
 TEST(FrameAnalysis, AN1_HoldsOnlyAttributesAndEyeState) {
   FrameAnalysis f;
+  REQUIREMENT("AN1");
   auto& [attributes, eyes] = f;
   static_assert(std::is_same_v<decltype(attributes), FaceAttributes>);
   static_assert(std::is_same_v<decltype(eyes), EyeState>);
