@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "data_files.h"
 #include "facedata_faces.h"
 #include "gallery/mean.h"
 #include "gallery/open_set.h"
@@ -59,22 +60,8 @@ struct Photo {
   std::optional<Vec> v;
 };
 
-// Raw little-endian float32, as data/README.md describes. Each value is first rounded
-// to 6 decimals ("%.6f", read back with strtof), as when this tool wrote C++ literals:
-// the same measurement gives the same files, bit for bit.
 bool WriteF32(const std::string& path, const std::vector<float>& v) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  char text[48];
-  for (float x : v) {
-    std::snprintf(text, sizeof text, "%.6f", x);
-    const uint32_t b = std::bit_cast<uint32_t>(std::strtof(text, nullptr));
-    const char c[4] = {char(b & 0xff), char((b >> 8) & 0xff), char((b >> 16) & 0xff),
-                       char(b >> 24)};
-    out.write(c, 4);
-  }
-  out.close();
-  if (!out) std::fprintf(stderr, "cannot write %s\n", path.c_str());
-  return bool(out);
+  return bench::WriteF32(path, v, "%.6f");  // the precision of the former C++ literals
 }
 
 float Dist(const Vec& a, const Vec& b) {
