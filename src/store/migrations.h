@@ -1,6 +1,7 @@
-// The SQLite schema as an ordered list of migrations. A database records the
-// versions applied in `schema_migrations`; OpenSqliteStore applies the missing
-// ones in one transaction and refuses a database newer than this list.
+// The schema as an ordered list of migrations, written once (schema.cpp) and
+// rendered for each database. A database records the versions applied in
+// `schema_migrations`; opening a store applies the missing ones in one
+// transaction and refuses a database newer than this list.
 #pragma once
 
 #include <vector>
@@ -13,10 +14,10 @@ struct Migration {
   const char* sql;          // one or more statements
 };
 
-// All migrations, in ascending version order.
+// All migrations rendered for SQLite, in ascending version order (dialect_sqlite.cpp).
 const std::vector<Migration>& SqliteMigrations();
 
-// The schema version this program writes (the last migration's version).
+// The schema version this program writes, on every backend (the last migration's version).
 int LatestSchemaVersion();
 
 }  // namespace facegate::store

@@ -1,7 +1,7 @@
-// The PostgreSQL schema as an ordered list of migrations, numbered like the
-// SQLite ones (1: tables, 2: append-only audit) so a version means the same
-// schema in both backends. OpenPostgresStore applies the missing ones in one
-// transaction and refuses a database newer than this list.
+// The PostgreSQL rendering of the one schema (schema.cpp): the same versions and
+// descriptions as SQLite's, so a version means the same schema in both backends.
+// OpenPostgresStore applies the missing ones in one transaction and refuses a
+// database newer than this list.
 #pragma once
 
 #include <vector>
@@ -10,7 +10,7 @@
 
 namespace facegate::store {
 
-// All migrations, in ascending version order.
+// All migrations rendered for PostgreSQL, in ascending version order (dialect_postgres.cpp).
 const std::vector<Migration>& PostgresMigrations();
 
 // The schema version this program writes on PostgreSQL.
