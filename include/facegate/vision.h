@@ -28,6 +28,9 @@ struct DecodeLimits {
 // EXIF orientation. Not face processing, so no grant. kInvalidInput names the
 // problem: empty, truncated, not an image, too many pixels.
 Result<cv::Mat> DecodeImage(std::string_view bytes, const DecodeLimits& limits = {});
+// Images this process was asked to decode (DecodeImage calls):
+// lets tests show that a refused frame was never decoded (REQ D1, D7).
+uint64_t DecodedImageCount();  // every DecodeImage call, refused or not
 // Reads a file and decodes it; kNotFound if it does not exist.
 Result<cv::Mat> ReadImageFile(const std::string& path, const DecodeLimits& limits = {});
 
@@ -103,6 +106,7 @@ struct LivenessResult;      // defined in the liveness section at the end
 struct LivenessThresholds;  // idem
 struct FaceQuality;         // defined in the quality section at the end
 struct FrameAnalysis;       // likewise: attributes and eye state of one face of a video frame
+struct CollectionArea;      // defined in the collection-area section at the end (REQ D2)
 
 class Engine {
  public:
@@ -113,6 +117,17 @@ class Engine {
   // Detects faces and their landmarks, largest first.
   Result<std::vector<Face>> Detect(const Grant& grant, const cv::Mat& rgb,
                                    StageTimings* timings = nullptr);
+  // Faces whose box centre lies inside `area`, largest first, boxes only; faces outside it are
+  // dropped here, before any landmark (REQ D2), and only counted in *dropped (when given).
+  // kInvalidInput when the area fails CollectionArea::Check. Timings: detect_ms.
+  Result<std::vector<Detection>> DetectInArea(const Grant& grant, const cv::Mat& rgb,
+                                              const CollectionArea& area, StageTimings* timings = nullptr,
+                                              int* dropped = nullptr);
+  // The 68 landmarks of one detected face (a Face ready for Extract, Quality, Liveness): with
+  // DetectInArea, the same landmarks Detect gives, paid only for the faces a caller keeps.
+  // Timings: landmarks_ms.
+  Result<Face> Landmark(const Grant& grant, const cv::Mat& rgb, const Detection& detection,
+                        StageTimings* timings = nullptr);
   // Extracts the template of one detected face.
   Result<Template> Extract(const Grant& grant, const cv::Mat& rgb, const Face& face,
                            StageTimings* timings = nullptr);
@@ -276,6 +291,30 @@ struct FaceQuality {
   QualityMeasure occlusion;
   QualityLevel overall = QualityLevel::kGood;  // the worst level of the measures
   std::vector<std::string> advice;             // one line per measure that is not good
+};
+
+}  // namespace facegate::vision
+
+// ---- Collection area (devices; REQ D2) -----------------------------------------------------
+// Where a device may process faces: Engine::DetectInArea drops every face whose box centre lies
+// outside the area before any landmark, template or output is made (vision/area.cpp).
+
+namespace facegate::vision {
+
+// Where a device may process faces (REQ D2): a polygon in normalised frame coordinates (x right,
+// y down, 0..1), so one area fits any resolution of the device's camera. Empty = the whole frame.
+struct CollectionArea {
+  std::vector<cv::Point2f> polygon;  // vertices in order around the area (either direction)
+  // kInvalidInput unless empty or >= 3 points, each within [0,1], non-zero area and not
+  // self-intersecting; the message names the bad point or the crossing edges.
+  Status Check() const;
+  // True when the box's centre lies inside the area (boundary counts inside); `frame` is the
+  // size of the image the box is in pixels of. Always true for the empty (whole-frame) area.
+  bool Contains(const cv::Rect2f& box, cv::Size frame) const;
+  // [[x,y],...] -> a checked area; kInvalidInput names what is wrong with the text.
+  static Result<CollectionArea> FromJson(const std::string& json_array);
+  // [[x,y],...] with each coordinate at the fewest digits that read back as the same float.
+  std::string ToJson() const;
 };
 
 }  // namespace facegate::vision

@@ -1,5 +1,6 @@
 // DecodeImage / ReadImageFile: bytes to upright 8-bit RGB, refusing bad input
 // with a message that says what is wrong and what to send instead.
+#include <atomic>
 #include <facegate/vision.h>
 
 #include <cstdio>
@@ -28,7 +29,14 @@ std::string Megapixels(double pixels) {
 
 }  // namespace
 
+namespace {
+std::atomic<uint64_t> g_decode_calls{0};
+}  // namespace
+
+uint64_t DecodedImageCount() { return g_decode_calls.load(std::memory_order_relaxed); }
+
 Result<cv::Mat> DecodeImage(std::string_view bytes, const DecodeLimits& limits) {
+  g_decode_calls.fetch_add(1, std::memory_order_relaxed);
   if (bytes.empty()) {
     return Status::InvalidInput("the image is empty (0 bytes); send a JPEG or PNG photo");
   }

@@ -4,6 +4,7 @@
 // forwards).
 #include <facegate/vision.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <opencv2/core.hpp>
@@ -53,6 +54,26 @@ Status CheckImage(const cv::Mat& rgb) {
   return Status::Ok();
 }
 
+// Detect's detection stage, shared with DetectInArea: converts the image to float RGB (into
+// *rgbf, for the landmark stage) and gives the boxes of every face, in detector order.
+Result<std::vector<Detection>> DetectStage(nn::SsdNet& ssd, const cv::Mat& rgb, float min_score,
+                                           const DetectStrategy& strategy, cv::Mat* rgbf,
+                                           StageTimings* timings) {
+  const auto t0 = Clock::now();
+  *rgbf = ToFloatRgb(rgb);
+  FG_ASSIGN_OR_RETURN(std::vector<Detection> dets, DetectFaces(ssd, *rgbf, min_score, strategy));
+  if (timings) timings->detect_ms = MsSince(t0);
+  return dets;
+}
+
+// The landmarks of one detected face on the float image, shared by Detect and Landmark.
+Result<Face> LandmarkStage(nn::LandmarkNet& net, const cv::Mat& rgbf, const Detection& detection) {
+  Face f;
+  f.detection = detection;
+  FG_ASSIGN_OR_RETURN(f.landmarks, DetectLandmarks(net, rgbf, detection.box));
+  return f;
+}
+
 }  // namespace
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -88,24 +109,62 @@ Result<std::vector<Face>> Engine::Detect(const Grant& grant, const cv::Mat& rgb,
                                          StageTimings* timings) {
   FG_RETURN_IF_ERROR(CheckGrant(grant));
   FG_RETURN_IF_ERROR(CheckImage(rgb));
-  auto t0 = Clock::now();
-  const cv::Mat rgbf = ToFloatRgb(rgb);
-  FG_ASSIGN_OR_RETURN(
-      std::vector<Detection> dets,
-      DetectFaces(*impl_->ssd, rgbf, impl_->config.min_detection_score, impl_->strategy));
-  if (timings) timings->detect_ms = MsSince(t0);
-  t0 = Clock::now();
+  cv::Mat rgbf;
+  FG_ASSIGN_OR_RETURN(std::vector<Detection> dets,
+                      DetectStage(*impl_->ssd, rgb, impl_->config.min_detection_score, impl_->strategy,
+                                  &rgbf, timings));
+  const auto t0 = Clock::now();
   std::vector<Face> faces;
   faces.reserve(dets.size());
   for (const Detection& d : dets) {
-    Face f;
-    f.detection = d;
-    FG_ASSIGN_OR_RETURN(f.landmarks, DetectLandmarks(*impl_->landmarks, rgbf, d.box));
+    FG_ASSIGN_OR_RETURN(Face f, LandmarkStage(*impl_->landmarks, rgbf, d));
     faces.push_back(f);
   }
   SortLargestFirst(faces);
   if (timings) timings->landmarks_ms = MsSince(t0);
   return faces;
+}
+
+Result<std::vector<Detection>> Engine::DetectInArea(const Grant& grant, const cv::Mat& rgb,
+                                                    const CollectionArea& area, StageTimings* timings,
+                                                    int* dropped) {
+  if (dropped) *dropped = 0;
+  FG_RETURN_IF_ERROR(CheckGrant(grant));
+  FG_RETURN_IF_ERROR(CheckImage(rgb));
+  FG_RETURN_IF_ERROR(area.Check());
+  cv::Mat rgbf;
+  FG_ASSIGN_OR_RETURN(std::vector<Detection> dets,
+                      DetectStage(*impl_->ssd, rgb, impl_->config.min_detection_score, impl_->strategy,
+                                  &rgbf, timings));
+  // A face outside the area goes no further than its box: no landmark, template or output (D2).
+  const auto outside = std::remove_if(dets.begin(), dets.end(), [&](const Detection& d) {
+    return !area.Contains(d.box, rgb.size());
+  });
+  if (dropped) *dropped = static_cast<int>(dets.end() - outside);
+  dets.erase(outside, dets.end());
+  // Detect's order (SortLargestFirst): largest box first, ties higher score first.
+  std::stable_sort(dets.begin(), dets.end(), [](const Detection& a, const Detection& b) {
+    const float aa = a.box.area(), ab = b.box.area();
+    if (aa != ab) return aa > ab;
+    return a.score > b.score;
+  });
+  return dets;
+}
+
+Result<Face> Engine::Landmark(const Grant& grant, const cv::Mat& rgb, const Detection& detection,
+                              StageTimings* timings) {
+  FG_RETURN_IF_ERROR(CheckGrant(grant));
+  FG_RETURN_IF_ERROR(CheckImage(rgb));
+  const cv::Rect2f& b = detection.box;
+  if (!std::isfinite(b.x) || !std::isfinite(b.y) || !std::isfinite(b.width) || !std::isfinite(b.height) ||
+      b.width <= 0 || b.height <= 0) {
+    return Status::InvalidInput("the detection has an empty or invalid box; pass a detection from "
+                                "DetectInArea on this image");
+  }
+  const auto t0 = Clock::now();
+  FG_ASSIGN_OR_RETURN(Face face, LandmarkStage(*impl_->landmarks, ToFloatRgb(rgb), detection));
+  if (timings) timings->landmarks_ms = MsSince(t0);
+  return face;
 }
 
 Result<Template> Engine::Extract(const Grant& grant, const cv::Mat& rgb, const Face& face,
