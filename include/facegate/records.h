@@ -258,4 +258,72 @@ struct AuditCheck {
   int64_t anchored_seq = 0;  // the newest checkpoint's sequence number (0: none yet)
 };
 
+// ---- Devices, capture sessions and sites (REQ D1-D7; docs/devices.md, docs/sites.md) ----
+
+// How a device starts capturing (REQ D1): only when the person acts (the default), or on its
+// own, which needs the signage of REQ D5 before it goes live.
+enum class DeviceMode { kTriggered, kAutomatic };
+// A device processes frames only while live; a draft is being set up, a suspended one stopped.
+enum class DeviceStatus { kDraft, kLive, kSuspended };
+const char* ToString(DeviceMode m);
+const char* ToString(DeviceStatus s);
+std::optional<DeviceMode> ParseDeviceMode(const std::string& s);
+std::optional<DeviceStatus> ParseDeviceStatus(const std::string& s);
+
+// What people are told before an automatic device's area (REQ D5), and who confirmed it hangs there.
+struct DeviceSignage {
+  std::string voice_prompt;      // the alert spoken as people approach
+  std::string warning_line;      // the marked line / sign at the edge of the area
+  int64_t notice_version = 0;    // the published notice version posted before the area
+  std::string notice_location;   // where that written notice hangs
+  std::string consent_method;    // how consent is given there ("written form at reception", ...)
+  std::string confirmed_by;      // who checked all of the above on site
+  UnixTime confirmed_at = 0;     // when (0: not confirmed)
+};
+
+// A registered recognition device: where it is, how and for what it captures (REQ D1-D5).
+struct DeviceRecord {
+  std::string id;
+  std::string name;
+  std::string site, zone, passage;  // placement; site "" = not on a registered site
+  std::string location_type;        // the zone type it sees (REQ D4: some are refused)
+  DeviceMode mode = DeviceMode::kTriggered;  // REQ D1: triggered unless declared otherwise
+  bool presence_trigger = false;    // a triggered device may start on presence in its marked area
+  std::vector<std::string> purposes;
+  bool public_security = false;     // REQ D5: locked to its one public-security purpose
+  std::string area = "[]";          // collection area, JSON [[x,y],...] in 0..1 ([] whole frame; REQ D2)
+  int64_t capture_timeout_s = 30;   // a capture stops after this, at most 60 s (REQ D1)
+  DeviceSignage signage;
+  DeviceStatus status = DeviceStatus::kDraft;
+  std::string status_reason;        // why suspended, or "" 
+  UnixTime created_at = 0, updated_at = 0;
+  std::string actor;                // who registered or last changed it
+};
+
+// One capture at a device (REQ D1, D7): opened by the person's act (or presence, or an
+// automatic device's own start), closed by a result, the choice of another method, or the
+// timeout. Frames are accepted only while it is open and not face-free.
+struct CaptureSessionRecord {
+  std::string id;                   // "cs_" + 32 hex digits; also the Gate's session (REQ C5)
+  std::string device, purpose;
+  std::string subject;              // the person for 1:1; "" for 1:N
+  std::string opened_by;            // "tap", "presence" or "automatic"
+  UnixTime opened_at = 0, expires_at = 0;
+  std::optional<UnixTime> closed_at;
+  std::string outcome = "open";     // open, result, alternative, timeout, cancelled
+  bool face_free = false;           // the person chose another method: no frame is decoded (REQ D7)
+  int64_t frames = 0;               // frames accepted
+  int64_t alternative_id = 0;       // the face-free transaction opened by the choice
+};
+
+// A registered site file and the outcome of its route check (REQ D4, D6).
+struct SiteRecord {
+  std::string id, name;
+  std::string document;             // the site JSON as registered (docs/sites.md)
+  bool check_ok = false;
+  std::string check_report;         // JSON of the check (refusals, warnings, clear routes)
+  UnixTime created_at = 0, updated_at = 0;
+  std::string actor;
+};
+
 }  // namespace facegate

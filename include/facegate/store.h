@@ -87,6 +87,12 @@ class Store {
                                                                       const std::string& session,
                                                                       UnixTime now) = 0;
 
+  // The newest transaction of anyone for purpose in session open at `now` (1:N at a device,
+  // where the person is not known: REQ D7), if any.
+  virtual Result<std::optional<AlternativeRecord>> OpenAlternativeInSession(const std::string& purpose,
+                                                                            const std::string& session,
+                                                                            UnixTime now) = 0;
+
   // Alternative connectors (REQ A4; migration 10). Set replaces the binding of (purpose,
   // method); Get is nullopt when none is set (the method is then checked by staff).
   virtual Status SetAlternativeConnector(const AlternativeConnectorRecord& c) = 0;
@@ -184,6 +190,30 @@ class Store {
   // Deletes closed breaches whose expires_at <= now with their affected people;
   // returns their ids (REQ S5). Open breaches never expire.
   virtual Result<std::vector<int64_t>> DeleteExpiredBreaches(UnixTime now) = 0;
+
+  // Devices, capture sessions and sites (REQ D1-D7; migration 11). AddDevice: kConflict when
+  // the id exists; UpdateDevice replaces every field (kNotFound for an unknown id).
+  virtual Status AddDevice(const DeviceRecord& d) = 0;
+  virtual Status UpdateDevice(const DeviceRecord& d) = 0;
+  virtual Result<DeviceRecord> GetDevice(const std::string& id) = 0;  // kNotFound
+  // Devices ordered by id; only those placed on `site` unless it is "".
+  virtual Result<std::vector<DeviceRecord>> ListDevices(const std::string& site) = 0;
+  virtual Status AddCaptureSession(const CaptureSessionRecord& s) = 0;
+  virtual Result<CaptureSessionRecord> GetCaptureSession(const std::string& id) = 0;  // kNotFound
+  // Accepts one more frame, atomically, only while the session is open, not face-free and
+  // before its expiry at `now`; returns the frame count, or kConflict naming why not.
+  virtual Result<int64_t> AcceptCaptureFrame(const std::string& id, UnixTime now) = 0;
+  // Closes an open session with `outcome` (result, alternative, timeout, cancelled); an
+  // "alternative" also makes it face-free and records its transaction. kConflict when closed.
+  virtual Status CloseCaptureSession(const std::string& id, const std::string& outcome,
+                                     int64_t alternative_id, UnixTime at) = 0;
+  // Closes as "timeout" every open session of `device` ("" every device) past its expiry.
+  virtual Result<int64_t> ExpireCaptureSessions(const std::string& device, UnixTime now) = 0;
+  // Deletes sessions closed before `before` (they hold no face data; REQ S5); returns how many.
+  virtual Result<int64_t> DeleteCaptureSessionsClosedBefore(UnixTime before) = 0;
+  virtual Status PutSite(const SiteRecord& s) = 0;  // insert or replace by id
+  virtual Result<SiteRecord> GetSite(const std::string& id) = 0;  // kNotFound
+  virtual Result<std::vector<SiteRecord>> ListSites() = 0;
 
   // Audit chain (REQ S6): the store assigns seq, prev_hash and hash atomically.
   virtual Result<AuditEvent> AppendAudit(const AuditEvent& e) = 0;

@@ -87,4 +87,24 @@ float Template::DistanceTo(const Template& other) const {
   return std::sqrt(s);
 }
 
+const char* ToString(DeviceMode m) { return m == DeviceMode::kAutomatic ? "automatic" : "triggered"; }
+const char* ToString(DeviceStatus s) {
+  switch (s) {
+    case DeviceStatus::kDraft: return "draft";
+    case DeviceStatus::kLive: return "live";
+    case DeviceStatus::kSuspended: return "suspended";
+  }
+  return "?";
+}
+std::optional<DeviceMode> ParseDeviceMode(const std::string& s) {
+  for (auto v : {DeviceMode::kTriggered, DeviceMode::kAutomatic})
+    if (s == ToString(v)) return v;
+  return std::nullopt;
+}
+std::optional<DeviceStatus> ParseDeviceStatus(const std::string& s) {
+  for (auto v : {DeviceStatus::kDraft, DeviceStatus::kLive, DeviceStatus::kSuspended})
+    if (s == ToString(v)) return v;
+  return std::nullopt;
+}
+
 }  // namespace facegate

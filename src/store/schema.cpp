@@ -287,6 +287,64 @@ CREATE TABLE alternative_tokens_used (
 ){strict};
 ALTER TABLE alternatives ADD COLUMN attempts {int} NOT NULL DEFAULT 0;
 )sql"},
+      {11, "devices, capture sessions and sites", R"sql(
+-- Recognition devices (REQ D1-D5): placement, capture mode, purposes, collection area,
+-- timeout and the signage of an automatic device. Refused locations never get a row (D4).
+CREATE TABLE devices (
+  id {text_pk},
+  name TEXT NOT NULL,
+  site TEXT NOT NULL,     -- '' when not placed on a registered site
+  zone TEXT NOT NULL,
+  passage TEXT NOT NULL,
+  location_type TEXT NOT NULL
+    CHECK (location_type NOT IN ('hotel_room', 'bathhouse', 'changing_room', 'toilet')),
+  mode TEXT NOT NULL CHECK (mode IN ('triggered', 'automatic')),
+  presence_trigger {bool} NOT NULL,
+  purposes TEXT NOT NULL,  -- JSON array, at least one
+  public_security {bool} NOT NULL,
+  area TEXT NOT NULL,      -- JSON [[x,y],...] normalised to 0..1; [] = the whole frame
+  capture_timeout_s {int} NOT NULL CHECK (capture_timeout_s BETWEEN 1 AND 60),
+  signage TEXT NOT NULL,   -- JSON object (REQ D5)
+  status TEXT NOT NULL CHECK (status IN ('draft', 'live', 'suspended')),
+  status_reason TEXT NOT NULL,
+  created_at {int} NOT NULL,
+  updated_at {int} NOT NULL,
+  actor TEXT NOT NULL
+){strict};
+
+-- One capture at a device (REQ D1, D7): frames are accepted only while it is open, not
+-- face-free and not past expires_at. It holds no face data.
+CREATE TABLE capture_sessions (
+  id {text_pk},
+  device TEXT NOT NULL REFERENCES devices(id),
+  purpose TEXT NOT NULL,
+  subject TEXT NOT NULL,   -- '' for identification
+  opened_by TEXT NOT NULL CHECK (opened_by IN ('tap', 'presence', 'automatic')),
+  opened_at {int} NOT NULL,
+  expires_at {int} NOT NULL,
+  closed_at {int},
+  outcome TEXT NOT NULL CHECK (outcome IN ('open', 'result', 'alternative', 'timeout', 'cancelled')),
+  face_free {bool} NOT NULL,
+  frames {int} NOT NULL,
+  alternative_id {int} NOT NULL,
+  CHECK ((outcome = 'open') = (closed_at IS NULL)),
+  CHECK (expires_at > opened_at AND expires_at - opened_at <= 60)
+){strict};
+CREATE INDEX capture_sessions_by_device ON capture_sessions (device, opened_at);
+CREATE INDEX capture_sessions_by_close ON capture_sessions (closed_at);
+
+-- Registered site files and their route check (REQ D4, D6; docs/sites.md).
+CREATE TABLE sites (
+  id {text_pk},
+  name TEXT NOT NULL,
+  document TEXT NOT NULL,
+  check_ok {bool} NOT NULL,
+  check_report TEXT NOT NULL,
+  created_at {int} NOT NULL,
+  updated_at {int} NOT NULL,
+  actor TEXT NOT NULL
+){strict};
+)sql"},
   };
   return kMigrations;
 }

@@ -172,6 +172,24 @@ class SqlStore final : public Store {
   Status MarkBreachAffectedNotified(int64_t breach_id, UnixTime at) override;
   Result<std::vector<int64_t>> DeleteExpiredBreaches(UnixTime now) override;
 
+  Result<std::optional<AlternativeRecord>> OpenAlternativeInSession(const std::string& purpose,
+                                                                    const std::string& session,
+                                                                    UnixTime now) override;
+  Status AddDevice(const DeviceRecord& d) override;  // REQ D1-D7 (sql_store_devices.cpp)
+  Status UpdateDevice(const DeviceRecord& d) override;
+  Result<DeviceRecord> GetDevice(const std::string& id) override;
+  Result<std::vector<DeviceRecord>> ListDevices(const std::string& site) override;
+  Status AddCaptureSession(const CaptureSessionRecord& s) override;
+  Result<CaptureSessionRecord> GetCaptureSession(const std::string& id) override;
+  Result<int64_t> AcceptCaptureFrame(const std::string& id, UnixTime now) override;
+  Status CloseCaptureSession(const std::string& id, const std::string& outcome, int64_t alternative_id,
+                             UnixTime at) override;
+  Result<int64_t> ExpireCaptureSessions(const std::string& device, UnixTime now) override;
+  Result<int64_t> DeleteCaptureSessionsClosedBefore(UnixTime before) override;
+  Status PutSite(const SiteRecord& s) override;
+  Result<SiteRecord> GetSite(const std::string& id) override;
+  Result<std::vector<SiteRecord>> ListSites() override;
+
   Result<AuditEvent> AppendAudit(const AuditEvent& e) override;
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) override;
   Result<AuditCheck> VerifyAudit() override;

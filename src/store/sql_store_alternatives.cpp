@@ -37,7 +37,9 @@ static Status CheckAlternativeOutcome(const std::string& outcome) {
 }
 
 Result<int64_t> SqlStore::OpenAlternative(const AlternativeRecord& in) {
-  if (in.subject.empty()) return Status::InvalidInput("an alternative needs a subject id");
+  if (in.subject.empty() && in.session.empty())
+    return Status::InvalidInput("an alternative needs a subject id, or the device session it covers (at a 1:N gate the "
+                                "person need not be known)");
   if (in.method.empty()) return Status::InvalidInput("an alternative needs a method");
   int64_t id = 0;
   Status s = db_.Transaction([&]() -> Status {
@@ -97,6 +99,21 @@ Result<std::optional<AlternativeRecord>> SqlStore::OpenAlternativeFor(const std:
   std::optional<AlternativeRecord> a;
   FG_RETURN_IF_ERROR(db_.Query(sql, Params().Text(subject).Text(purpose).Text(session).Int(now).Int(now),
                                "looking up open alternatives of subject " + Quote(subject),
+                               Assign(a, ReadAlternative))
+                         .status());
+  return a;
+}
+
+Result<std::optional<AlternativeRecord>> SqlStore::OpenAlternativeInSession(const std::string& purpose,
+                                                                           const std::string& session,
+                                                                           UnixTime now) {
+  static const std::string sql =
+      std::string("SELECT ") + kAlternativeColumns +
+      " FROM alternatives WHERE purpose = ? AND session = ? AND opened_at <= ? "
+      "AND (closed_at IS NULL OR closed_at > ?) ORDER BY opened_at DESC, id DESC LIMIT 1";
+  std::optional<AlternativeRecord> a;
+  FG_RETURN_IF_ERROR(db_.Query(sql, Params().Text(purpose).Text(session).Int(now).Int(now),
+                               "looking up open alternatives in session " + Quote(session),
                                Assign(a, ReadAlternative))
                          .status());
   return a;

@@ -75,11 +75,12 @@ class SchemaV10 : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(SchemaV10, EveryVersionRendersTheSqlTheEarlierStoresWrote) {
-  ASSERT_EQ(db_->Migrations().size(), 10u);
+  ASSERT_GE(db_->Migrations().size(), 10u);
   for (const Migration& m : db_->Migrations()) {
+    if (m.version > 10) continue;  // later migrations are new; the fixture froze 1..10
     EXPECT_EQ(m.sql, FixtureMigration(fixture_, m.version)) << "migration " << m.version << " changed";
   }
-  EXPECT_EQ(LatestSchemaVersion(), 10);
+  EXPECT_GE(LatestSchemaVersion(), 10);
 }
 
 TEST_P(SchemaV10, ADatabaseTheEarlierStoresWroteOpensReadsBackAndVerifies) {
@@ -137,8 +138,9 @@ TEST_P(SchemaV10, ADatabaseTheEarlierStoresWroteOpensReadsBackAndVerifies) {
 
   auto store = db_->MustOpen();
   ASSERT_TRUE(store);
-  EXPECT_EQ(db_->RawInt("SELECT COUNT(*) FROM schema_migrations"), 10) << "nothing is migrated again";
-  EXPECT_EQ(db_->RawInt("SELECT MAX(applied_at) FROM schema_migrations"), 1800000000);
+  EXPECT_EQ(db_->RawInt("SELECT COUNT(*) FROM schema_migrations"), LatestSchemaVersion())
+      << "1..10 are not migrated again; only the later ones are applied";
+  EXPECT_EQ(db_->RawInt("SELECT MAX(applied_at) FROM schema_migrations WHERE version <= 10"), 1800000000);
 
   auto purpose = store->GetPurpose("office-entry");
   ASSERT_TRUE(purpose.ok()) << purpose.status().ToString();
