@@ -392,6 +392,45 @@ inline constexpr std::array<const char*, EvalEyesReport::kLabels> kEyeLabels = {
 inline constexpr std::array<const char*, EvalEyesReport::kPredicted> kEyePredictions = {
     "open", "closed", "one_closed", "unsure", "no_face"};
 
+// ---- Devices, capture sessions and sites (REQ D1-D7; docs/devices.md, docs/sites.md) ----
+
+// What a device sent in one frame came to (POST /v1/sessions/{id}/frames).
+struct FrameResult {
+  CaptureSessionRecord session;  // after the frame: closed with "result" once a decision was made
+  // "no_face": nothing inside the collection area, send another frame; "match" / "no_match" (1:1);
+  // "identified" / "unknown" (1:N).
+  std::string outcome;
+  int faces_outside_area = 0;    // dropped before any landmark, counted only (REQ D2)
+  std::optional<VerifyResult> verify;
+  std::optional<IdentifyResult> identify;
+};
+
+// How `facegate device watch` reads a video through a device's rules.
+struct WatchOptions {
+  std::string purpose;       // "": the device's one identification purpose
+  double sample_fps = 10;    // frames looked at per second of video (0: every frame)
+  int64_t max_gap_ms = 1000; // a face unseen this long and back is a new pass
+};
+
+// One pass of one face through the area: processed once (REQ D1, D2).
+struct WatchEvent {
+  int64_t t_ms = 0;          // video time of the frame the pass was processed on
+  int64_t track = 0;         // the pass's number in this run (positions only, no identity)
+  std::string session;       // the capture session it was processed in
+  std::string outcome;       // "identified", "unknown" or "refused:<id>" / "error"
+  std::string subject;       // when identified
+};
+
+struct WatchReport {
+  std::string device, purpose, source;
+  int64_t frames = 0;               // sampled frames read
+  int64_t faces_in_area = 0;        // detections inside the area, summed over frames
+  int64_t faces_outside_area = 0;   // dropped before landmarks (REQ D2)
+  int64_t passes = 0;               // tracks started inside the area = faces processed
+  int64_t identified = 0, unknown = 0, refused = 0;
+  std::vector<WatchEvent> events;
+};
+
 class Service {
  public:
   // Opens the store (creating data_dir, database and master key on first run).
@@ -521,6 +560,10 @@ class Service {
   // serve at a usable threshold.
   Result<IdentifyResult> Identify(const std::string& purpose, const std::string& image_bytes,
                                   const std::string& actor);
+  // The same at a device or kiosk session: refused ("A2") before the photo is decoded while a
+  // face-free transaction is open for the purpose in that session (REQ A2, D7).
+  Result<IdentifyResult> Identify(const std::string& purpose, const std::string& image_bytes,
+                                  const std::string& session, const std::string& actor);
 
   // Sets the operator's identification threshold for an identification purpose (REQ SC2):
   // only stricter than the scope rule's threshold for the scope's current size (else
@@ -767,6 +810,59 @@ class Service {
   Status SetDeviceEnrolment(const std::string& purpose, bool allowed, const std::string& actor);
   Result<bool> DeviceEnrolment(const std::string& purpose);
 
+  // ---- Devices, capture sessions and sites (REQ D1-D7; docs/devices.md, docs/sites.md) ----
+  // Registers a device as a draft. Refused: a location type of REQ D4 (also when its zone on
+  // the registered site has one), a timeout over 60 s (D1), a public-security device with
+  // more or less than one purpose (D5), a purpose not declared or for analysis, a bad area.
+  Result<DeviceRecord> RegisterDevice(const DeviceRecord& d, const std::string& actor);
+  Result<DeviceRecord> GetDevice(const std::string& id);
+  Result<std::vector<DeviceRecord>> ListDevices(const std::string& site = "");
+  // Records the signage of the device's area as confirmed on site by `signage.confirmed_by`
+  // (REQ D5); the notice version must be published for each of its purposes.
+  Result<DeviceRecord> ConfirmSignage(const std::string& device, const DeviceSignage& signage,
+                                      const std::string& actor);
+  // Puts the device live. Refused with the rule's id: a purpose without a notice (N1); an
+  // automatic device without its complete, confirmed signage for the notice in force (D5);
+  // a site whose routes, with this device live, fail the check (D4, D6).
+  Result<DeviceRecord> SetDeviceLive(const std::string& device, const std::string& actor);
+  Result<DeviceRecord> SuspendDevice(const std::string& device, const std::string& reason,
+                                     const std::string& actor);
+  // Opens a capture session at a live device (REQ D1): `opened_by` "tap" (the person acted),
+  // "presence" (a triggered device declared to start on presence in its marked area) or
+  // "automatic" (an automatic device). 1:1 purposes need the subject; 1:N take none. It
+  // closes on a result, the choice of another method, or after the device's timeout (<= 60 s).
+  Result<CaptureSessionRecord> OpenCaptureSession(const std::string& device, const std::string& purpose,
+                                                  const std::string& subject, const std::string& opened_by,
+                                                  const std::string& actor);
+  Result<CaptureSessionRecord> GetCaptureSession(const std::string& id);
+  // One frame of an open session: refused before its bytes are decoded when the session is
+  // closed, timed out (D1) or face-free (D7); otherwise only faces inside the device's
+  // collection area are processed (D2) and the largest is verified or identified.
+  Result<FrameResult> SubmitFrame(const std::string& session, const std::string& image_bytes,
+                                  const std::string& actor);
+  // The person chose another method at the device (REQ A2, D7): the session turns face-free
+  // and closes, and a face-free transaction opens for `method` (one of the purpose's
+  // alternatives). Returns the closed session with the transaction's id.
+  Result<CaptureSessionRecord> ChooseAlternativeAtSession(const std::string& session, const std::string& method,
+                                                          const std::string& actor);
+  // Feeds a video file or camera through a live automatic device's rules (or a triggered one
+  // declared to start on presence): faces outside its area are dropped before landmarks (D2),
+  // each pass of a face through the area is tracked and identified once in its own capture
+  // session, and nothing of a non-match or a bystander is kept (D3).
+  Result<WatchReport> WatchDevice(const std::string& device, const VideoInput& input, const WatchOptions& options,
+                                  const std::string& actor, std::function<void(const WatchEvent&)> on_event = {},
+                                  std::function<bool()> stop = {});
+  // Registers (or replaces) a site file (docs/sites.md). Stored with its check, which
+  // counts the registered devices placed on it; replacing a site is refused when a live
+  // device is on it and the new file fails the check (D4, D6).
+  Result<SiteRecord> RegisterSite(const std::string& json_document, const std::string& actor);
+  Result<SiteRecord> GetSite(const std::string& id);
+  Result<std::vector<SiteRecord>> ListSites();
+  // The site's check now, with its registered devices (JSON as `facegate site check --json`),
+  // and its map as SVG.
+  Result<std::string> CheckSiteNow(const std::string& id, bool* ok = nullptr);
+  Result<std::string> SiteMap(const std::string& id);
+
   // Alternatives declared for a purpose (empty if unknown).
   std::vector<std::string> AlternativesOf(const std::string& purpose);
   store::Store& store();
@@ -775,7 +871,13 @@ class Service {
 
  private:
   struct Impl;
+  struct FrameScope;  // a device's frame: its area, tracked face, decoded image (devices.cpp)
   explicit Service(std::unique_ptr<Impl> impl);
+  Result<VerifyResult> VerifyIn(const std::string& subject, const std::string& purpose,
+                                const std::string& image_bytes, const std::string& session,
+                                const std::string& actor, FrameScope* frame);
+  Result<IdentifyResult> IdentifyIn(const std::string& purpose, const std::string& image_bytes,
+                                    const std::string& session, const std::string& actor, FrameScope* frame);
   std::unique_ptr<Impl> impl_;
 };
 

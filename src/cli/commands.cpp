@@ -5,10 +5,12 @@
 #include "cli/breach_commands.h"
 #include "cli/cli_util.h"
 #include "cli/consent_commands.h"
+#include "cli/device_commands.h"
 #include "cli/eval_commands.h"
 #include "cli/face_commands.h"
 #include "cli/purpose_commands.h"
 #include "cli/rights_commands.h"
+#include "cli/site_commands.h"
 #include "cli/tenant_commands.h"
 
 #include <facegate/service.h>
@@ -141,6 +143,10 @@ int Run(int argc, char** argv) {
   // breach open|assess|show|list|notify-authority|notify-people|no-notify|close
   // (REQ S9, PIPL 57; src/cli/breach_commands.cpp, docs/breach.md)
   AddBreachCommands(app, rights_ctx);
+  // device register|list|show|signage|live|suspend|capture|frame|alternative|watch
+  // (REQ D1-D7; device_commands.cpp, docs/devices.md)
+  AddDeviceCommands(app, cli);
+  AddSiteCommands(app, cli);  // site check|map|register|list|show (REQ D4, D6; site_commands.cpp, docs/sites.md)
 
   // --json, --home and --tenant work before or after the subcommand.
   std::function<void(CLI::App*)> fall = [&](CLI::App* a) {

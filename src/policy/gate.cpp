@@ -205,6 +205,17 @@ Result<ConsentRecord> Gate::ActiveConsent(const std::string& subject, const std:
         req = "C5";
       continue;
     }
+    // Given at a device's capture, "while in use" lasts as long as that capture (REQ C5, D1).
+    if (c.option == ConsentOption::kWhileInUse && c.session.rfind("cs_", 0) == 0) {
+      auto capture = store_.GetCaptureSession(c.session);
+      if (!capture.ok() || capture->closed_at || now >= capture->expires_at) {
+        if (why.empty())
+          why = "the \"while in use\" consent (id " + std::to_string(c.id) + ") was given in capture " +
+                c.session + ", which has ended; it ended with it",
+          req = "C5";
+        continue;
+      }
+    }
     return c;
   }
   if (why.empty()) why = "subject '" + subject + "' has no consent for purpose '" + purpose + "'";

@@ -31,6 +31,7 @@ bool RoleAllows(Role role, Access access) {
       return role == Role::kAdmin;
     case Access::kRights:
       return role == Role::kAdmin || role == Role::kOperator;
+    case Access::kDeploymentRead:
     case Access::kRightsRead:
       return role == Role::kAdmin || role == Role::kOperator || role == Role::kAuditor;
   }
@@ -45,7 +46,7 @@ const std::vector<RouteEntry>& RouteTable() {
     std::vector<RouteEntry> all;
     for (const std::vector<RouteEntry>* family :
          {&PurposeRoutes(), &ConsentRoutes(), &FaceRoutes(), &AuditRoutes(), &AlternativeRoutes(),
-          &RightsRoutes(), &AdminRoutes()})
+          &RightsRoutes(), &AdminRoutes(), &DeviceRoutes()})
       all.insert(all.end(), family->begin(), family->end());
     return all;
   }();

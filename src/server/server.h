@@ -30,9 +30,11 @@ enum class Access {
   kAdmin,       // administration (retention sweep, the operator's identification threshold): admin keys only
   kRights,      // record and handle rights requests: export, correct, erase, restrict (REQ R1, R2)
   kRightsRead,  // read rights requests and their deadlines
+  kDeploymentRead,  // read devices, capture sessions' devices and sites (admin, operator, auditor)
 };
 // Whether a role may use a group (admin: all; operator: purposes, consents, face, gate;
-// auditor: audit; device: face and gate; rights: admin and operator handle, auditor reads).
+// auditor: audit; device: face and gate; rights: admin and operator handle, auditor reads;
+// deployment (devices, sites): admin and operator and auditor read).
 bool RoleAllows(Role role, Access access);
 
 // One served route. `path` is written as in docs/openapi.yaml, e.g. /v1/purposes/{name}.

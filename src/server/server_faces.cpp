@@ -75,7 +75,7 @@ static bool IsAdmin(const Call& c) { return c.key && c.key->role == Role::kAdmin
 // who when identified, the alternatives, what to retake), never a score. Distances and
 // liveness scores would make the device an oracle to tune a forged photo against; they stay
 // in the audit log, for admin and auditor views (docs/security.md).
-static json DecisionView(const Call& c, json j) {
+json DecisionView(const Call& c, json j) {
   if (!c.key || c.key->role != Role::kDevice) return j;
   for (const char* score : {"distance", "threshold", "stranger_accept_rate", "genuine_accept_rate",
                             "max_scope_size", "operator_threshold", "scope_size"})
@@ -89,6 +89,7 @@ static json DecisionView(const Call& c, json j) {
 
 void ServerImpl::Enrol(Call& c) {
   c.action = "enrol";
+  if (!DeviceUsesSessions(c)) return;
   auto f = ReadFaceRequest(c);
   if (!f.ok()) return Fail(c, f.status());
   c.subject = f->subject;
@@ -124,6 +125,7 @@ void ServerImpl::Enrol(Call& c) {
 
 void ServerImpl::Verify(Call& c) {
   c.action = "verify";
+  if (!DeviceUsesSessions(c)) return;
   auto f = ReadFaceRequest(c);
   if (!f.ok()) return Fail(c, f.status());
   c.subject = f->subject;
@@ -149,6 +151,7 @@ void ServerImpl::Verify(Call& c) {
 // /v1/verify; only the match is named, a non-match is "unknown" (REQ D3).
 void ServerImpl::Identify(Call& c) {
   c.action = "identify";
+  if (!DeviceUsesSessions(c)) return;
   const char* kHint =
       R"({"purpose": "site-entry", "image_base64": "<base64 of the JPEG>"} or multipart/form-data with field purpose and file "image")";
   FaceRequest f;

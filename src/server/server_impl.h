@@ -1,7 +1,7 @@
 // What the files of the REST layer share (internal to src/server/): the JSON and HTTP helpers,
 // the call a handler sees, and ServerImpl, the state and handlers behind Server. Each resource
 // family (server_purposes.cpp, server_consents.cpp, server_faces.cpp, server_audit.cpp,
-// server_alternatives.cpp, server_rights.cpp, server_admin.cpp) defines its handlers beside its
+// server_alternatives.cpp, server_rights.cpp, server_admin.cpp, server_devices.cpp) defines its handlers beside its
 // route table, which says each route's access group; server.cpp joins the tables into Routes().
 #pragma once
 
@@ -71,6 +71,9 @@ struct Call {
   std::string action;
 };
 
+// What a device key sees of a face decision: the decision, never the scores (server_faces.cpp).
+json DecisionView(const Call& c, json j);
+
 // ---- route tables: each family's routes with their access group and handler ----
 
 struct ServerImpl;
@@ -89,6 +92,7 @@ const std::vector<RouteEntry>& AuditRoutes();        // server_audit.cpp
 const std::vector<RouteEntry>& AlternativeRoutes();  // server_alternatives.cpp
 const std::vector<RouteEntry>& RightsRoutes();       // server_rights.cpp
 const std::vector<RouteEntry>& AdminRoutes();        // server_admin.cpp
+const std::vector<RouteEntry>& DeviceRoutes();       // server_devices.cpp
 // The families' tables joined, in registration order; Routes() is its RouteInfo column.
 const std::vector<RouteEntry>& RouteTable();
 
@@ -183,6 +187,25 @@ struct ServerImpl {
   void RefuseConsent(Call& c);
   void MayAskConsent(Call& c);
 
+  // ---- devices, capture sessions and sites (server_devices.cpp) ----
+  bool DeviceKeyOwns(Call& c, const std::string& device, const std::string& purpose);
+  bool DeviceUsesSessions(Call& c);
+  std::optional<CaptureSessionRecord> SessionOfCall(Call& c);
+  void ListDevices(Call& c);
+  void RegisterDevice(Call& c);
+  void GetDevice(Call& c);
+  void ConfirmSignage(Call& c);
+  void SetDeviceLive(Call& c);
+  void SuspendDevice(Call& c);
+  void OpenCaptureSession(Call& c);
+  void GetCaptureSession(Call& c);
+  void SubmitFrame(Call& c);
+  void SessionAlternative(Call& c);
+  void ListSites(Call& c);
+  void RegisterSite(Call& c);
+  void GetSite(Call& c);
+  void CheckSite(Call& c);
+  void SiteMap(Call& c);
   // ---- rights of the person (server_rights.cpp) ----
   Result<int64_t> RequestIdOf(Call& c, const json* body);
   Result<json> OptionalBody(Call& c, const std::string& hint);

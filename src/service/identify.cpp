@@ -44,15 +44,39 @@ void Service::SetScopeLoadProgress(
 
 Result<IdentifyResult> Service::Identify(const std::string& purpose, const std::string& image_bytes,
                                          const std::string& actor) {
+  return IdentifyIn(purpose, image_bytes, "", actor, nullptr);
+}
+
+Result<IdentifyResult> Service::Identify(const std::string& purpose, const std::string& image_bytes,
+                                         const std::string& session, const std::string& actor) {
+  return IdentifyIn(purpose, image_bytes, session, actor, nullptr);
+}
+
+Result<IdentifyResult> Service::IdentifyIn(const std::string& purpose, const std::string& image_bytes,
+                                           const std::string& session, const std::string& actor,
+                                           FrameScope* frame) {
   auto& I = *impl_;
   const char* act = "identify";
+  // REQ A2, D7: a person who chose another method in this session is not captured; refused
+  // before the photo is decoded.
+  if (!session.empty()) {
+    auto alt = I.store->OpenAlternativeInSession(purpose, session, I.Now());
+    if (!alt.ok()) return I.Fail(actor, act, "", purpose, alt.status());
+    if (*alt)
+      return I.Fail(actor, act, "", purpose,
+                    Status::Refused("A2", "the person chose another method (" + (*alt)->method +
+                                              ", transaction " + std::to_string((*alt)->id) +
+                                              ") in session '" + session +
+                                              "': no face is captured there; finish that method instead"),
+                    I.FrameDetail({{"session", session}}, frame));
+  }
   // REQ SC2, N1: only a declared identification purpose with a notice is a scope.
   auto grant = I.gate->AuthorizeScopeSearch(purpose);
   if (!grant.ok()) return I.Fail(actor, act, "", purpose, grant.status());
   IdentifyResult res;
   res.alternatives = AlternativesOf(purpose);
   auto t0 = std::chrono::steady_clock::now();
-  auto rgb = vision::DecodeImage(image_bytes);
+  auto rgb = I.DecodeFrame(image_bytes, frame);
   res.timings.decode_ms = MsSince(t0);
   if (!rgb.ok()) return I.Fail(actor, act, "", purpose, rgb.status(), {{"grant", grant->id()}});
   // The engine first: scopes index only templates of its model.
@@ -104,6 +128,8 @@ Result<IdentifyResult> Service::Identify(const std::string& purpose, const std::
                {"threshold", res.threshold},
                {"operator_threshold", res.operator_threshold},
                {"stranger_accept_rate", res.stranger_accept_rate}};
+  if (!session.empty()) base["session"] = session;
+  base = I.FrameDetail(std::move(base), frame);
   if (eff.operator_too_loose) {
     rgb->setTo(cv::Scalar::all(0));
     return I.Fail(
@@ -136,7 +162,7 @@ Result<IdentifyResult> Service::Identify(const std::string& purpose, const std::
                        "below " + Fixed(rule.threshold, 3) + " --reason ...)"),
         base);
   }
-  auto face = I.OneFace(*grant, *rgb, &res.timings);
+  auto face = I.OneFace(*grant, *rgb, &res.timings, frame);
   if (!face.ok()) {
     rgb->setTo(cv::Scalar::all(0));
     return I.Fail(actor, act, "", purpose, face.status(), base);
@@ -187,8 +213,10 @@ Result<IdentifyResult> Service::Identify(const std::string& purpose, const std::
   }
   json detail = base;
   detail["identified"] = res.identified;
-  detail["distance"] = std::isfinite(res.distance) ? json(res.distance) : json(nullptr);
+  // A non-match leaves nothing of the probe, not even its distance to the nearest member (REQ D3).
+  if (res.identified) detail["distance"] = res.distance;
   detail["model"] = res.model;
+  detail = I.FrameDetail(std::move(detail), frame);
   if (res.identified) detail["consent_id"] = res.consent_id;
   if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
   // The subject is named in the audit only when matched; no template, no image. No answer

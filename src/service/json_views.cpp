@@ -1,5 +1,7 @@
 #include "service/json_views.h"
 
+#include "policy/rules.h"
+
 #include <ctime>
 #include <iomanip>
 #include <sstream>
@@ -121,6 +123,121 @@ std::string IdentifyThresholdText(const IdentifyThresholdReport& r) {
     << "% of strangers accepted as somebody, " << std::setprecision(1) << 100 * r.genuine_accept_rate
     << "% of same-person comparisons matched; served up to " << r.max_scope_size << " members";
   return o.str();
+}
+
+}  // namespace facegate::service
+
+namespace facegate::service {
+
+nlohmann::json DeviceJson(const DeviceRecord& d) {
+  using nlohmann::json;
+  json area = json::parse(d.area, nullptr, false);
+  const DeviceSignage& s = d.signage;
+  json signage = nullptr;
+  if (s.confirmed_at)
+    signage = {{"voice_prompt", s.voice_prompt},     {"warning_line", s.warning_line},
+               {"notice_version", s.notice_version}, {"notice_location", s.notice_location},
+               {"consent_method", s.consent_method}, {"confirmed_by", s.confirmed_by},
+               {"confirmed_at", FormatTime(s.confirmed_at)}};
+  return {{"id", d.id},
+          {"name", d.name},
+          {"site", d.site},
+          {"zone", d.zone},
+          {"passage", d.passage},
+          {"location_type", d.location_type},
+          {"mode", ToString(d.mode)},
+          {"presence_trigger", d.presence_trigger},
+          {"purposes", d.purposes},
+          {"public_security", d.public_security},
+          {"area", area.is_discarded() ? json::array() : area},
+          {"capture_timeout_s", d.capture_timeout_s},
+          {"signage", signage},
+          {"status", ToString(d.status)},
+          {"status_reason", d.status_reason},
+          {"created_at", FormatTime(d.created_at)},
+          {"updated_at", FormatTime(d.updated_at)}};
+}
+
+nlohmann::json CaptureSessionJson(const CaptureSessionRecord& s) {
+  using nlohmann::json;
+  json j = {{"id", s.id},
+            {"device", s.device},
+            {"purpose", s.purpose},
+            {"subject", s.subject.empty() ? json(nullptr) : json(s.subject)},
+            {"opened_by", s.opened_by},
+            {"opened_at", FormatTime(s.opened_at)},
+            {"expires_at", FormatTime(s.expires_at)},
+            {"closed_at", s.closed_at ? json(FormatTime(*s.closed_at)) : json(nullptr)},
+            {"outcome", s.outcome},
+            {"face_free", s.face_free},
+            {"frames", s.frames}};
+  if (s.alternative_id) j["alternative_transaction"] = s.alternative_id;
+  return j;
+}
+
+nlohmann::json SiteJson(const SiteRecord& s, bool with_document) {
+  using nlohmann::json;
+  json check = json::parse(s.check_report, nullptr, false);
+  json j = {{"id", s.id},
+            {"name", s.name},
+            {"check_ok", s.check_ok},
+            {"check", check.is_discarded() ? json(nullptr) : check},
+            {"created_at", FormatTime(s.created_at)},
+            {"updated_at", FormatTime(s.updated_at)}};
+  if (with_document) {
+    json doc = json::parse(s.document, nullptr, false);
+    j["document"] = doc.is_discarded() ? json(s.document) : doc;
+  }
+  return j;
+}
+
+nlohmann::json SiteCheckJson(const policy::Site& s, const policy::SiteCheck& c) {
+  using nlohmann::json;
+  json refusals = json::array(), routes = json::array();
+  for (const auto& f : c.refusals) {
+    const policy::Rule* rule = policy::FindRule(f.requirement);
+    json r = {{"requirement", f.requirement},
+              {"rule", rule ? rule->title : ""},
+              {"citation", rule ? rule->citation : ""},
+              {"message", f.message},
+              {"passages", f.passages},
+              {"zones", f.zones},
+              {"devices", f.devices}};
+    if (f.requirement == "D6") {
+      r["entrance"] = f.entrance;
+      r["destination"] = f.destination;
+      r["offending_route"] = {{"zones", f.route_zones}, {"passages", f.route_passages}};
+    }
+    refusals.push_back(std::move(r));
+  }
+  for (const auto& r : c.clear_routes)
+    routes.push_back({{"entrance", r.entrance}, {"destination", r.destination}, {"zones", r.zones},
+                      {"passages", r.passages}});
+  json out = {{"ok", c.ok},           {"site", s.id},           {"name", s.name},
+              {"refusals", refusals}, {"warnings", c.warnings}, {"clear_routes", routes}};
+  if (!c.invalid.ok()) out["invalid"] = c.invalid.message();
+  return out;
+}
+
+nlohmann::json WatchReportJson(const WatchReport& r) {
+  using nlohmann::json;
+  json events = json::array();
+  for (const WatchEvent& e : r.events) {
+    json ev = {{"t_ms", e.t_ms}, {"track", e.track}, {"session", e.session}, {"outcome", e.outcome}};
+    if (!e.subject.empty()) ev["subject"] = e.subject;
+    events.push_back(std::move(ev));
+  }
+  return {{"device", r.device},
+          {"purpose", r.purpose},
+          {"source", r.source},
+          {"frames", r.frames},
+          {"faces_in_area", r.faces_in_area},
+          {"faces_outside_area", r.faces_outside_area},
+          {"passes", r.passes},
+          {"identified", r.identified},
+          {"unknown", r.unknown},
+          {"refused", r.refused},
+          {"events", events}};
 }
 
 }  // namespace facegate::service

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "policy/site.h"
+
 #include <string>
 
 namespace facegate::service {
@@ -32,5 +34,18 @@ std::string PoorQualityMessage(const vision::FaceQuality& q);
 nlohmann::json IdentifyThresholdJson(const IdentifyThresholdReport& r);
 // The same for people: threshold, who set it and why, expected stranger accept rate.
 std::string IdentifyThresholdText(const IdentifyThresholdReport& r);
+
+// A device, its signage and status (REQ D1-D5); the area as its JSON array.
+nlohmann::json DeviceJson(const DeviceRecord& d);
+// A capture session (REQ D1, D7) with times formatted.
+nlohmann::json CaptureSessionJson(const CaptureSessionRecord& s);
+// A registered site with its stored check (REQ D4, D6); the document only when asked.
+nlohmann::json SiteJson(const SiteRecord& s, bool with_document);
+// A site's route check (REQ D4, D6): verdict, refusals with their rule, citation and the elements
+// at fault (D6: the entrance, destination and the offending route), warnings, clear routes.
+// The same for `facegate site check --json`, GET /v1/sites/{id}/check and the stored check.
+nlohmann::json SiteCheckJson(const policy::Site& site, const policy::SiteCheck& check);
+// A device watch run: totals and each pass (REQ D1, D2).
+nlohmann::json WatchReportJson(const WatchReport& r);
 
 }  // namespace facegate::service

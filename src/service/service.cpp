@@ -531,6 +531,12 @@ Result<EnrolResult> Service::Enrol(const std::string& subject, const std::string
 Result<VerifyResult> Service::Verify(const std::string& subject, const std::string& purpose,
                                      const std::string& image_bytes, const std::string& session,
                                      const std::string& actor) {
+  return VerifyIn(subject, purpose, image_bytes, session, actor, nullptr);
+}
+
+Result<VerifyResult> Service::VerifyIn(const std::string& subject, const std::string& purpose,
+                                       const std::string& image_bytes, const std::string& session,
+                                       const std::string& actor, FrameScope* frame) {
   auto& I = *impl_;
   const char* act = "verify";
   auto pre = I.gate->ActiveConsent(subject, purpose, Operation::kVerify, session);
@@ -539,7 +545,7 @@ Result<VerifyResult> Service::Verify(const std::string& subject, const std::stri
   res.alternatives = AlternativesOf(purpose);
   res.threshold = I.config.verify_threshold;
   auto t0 = std::chrono::steady_clock::now();
-  auto rgb = vision::DecodeImage(image_bytes);
+  auto rgb = I.DecodeFrame(image_bytes, frame);
   res.timings.decode_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (!rgb.ok()) return I.Fail(actor, act, subject, purpose, rgb.status());
   // An "only this time" consent is spent once the photo holds a face that passed its checks
@@ -586,8 +592,11 @@ Result<VerifyResult> Service::Verify(const std::string& subject, const std::stri
                              ", which cannot be compared with them: enrol the subject again"),
                   {{"grant", grant->id()}});
   }
-  auto face = I.OneFace(*grant, *rgb, &res.timings);
-  if (!face.ok()) return I.Fail(actor, act, subject, purpose, face.status(), {{"grant", grant->id()}});
+  auto face = I.OneFace(*grant, *rgb, &res.timings, frame);
+  if (!face.ok()) {
+    rgb->setTo(cv::Scalar::all(0));
+    return I.Fail(actor, act, subject, purpose, face.status(), I.FrameDetail({{"grant", grant->id()}}, frame));
+  }
   auto p = I.store->GetPurpose(purpose);
   if (!p.ok()) return I.Fail(actor, act, subject, purpose, p.status(), {{"grant", grant->id()}});
   // A purpose that requires a live face does not match a photo held up (docs/liveness.md).
@@ -630,6 +639,7 @@ Result<VerifyResult> Service::Verify(const std::string& subject, const std::stri
   json detail = {{"grant", grant->id()}, {"consent_id", res.consent_id}, {"match", res.match},
                  {"distance", res.distance}, {"threshold", res.threshold}, {"model", res.model},
                  {"quality", vision::ToString(res.quality.overall)}};
+  detail = I.FrameDetail(std::move(detail), frame);
   if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
   // No answer without its audit record (REQ S6).
   FG_RETURN_IF_ERROR(I.Audit(actor, act, subject, purpose, Status::Ok(), detail));

@@ -14,6 +14,7 @@
 
 #include "policy/gate.h"
 #include "service/scopes.h"
+#include "vision/video.h"
 
 namespace facegate::service {
 
@@ -24,6 +25,18 @@ using json = nlohmann::json;
 constexpr float kProminentFaceShare = 0.25f;
 
 struct OpenedVideo;  // video.cpp
+// A video file or camera to read (video.cpp): ok when exactly one is given; then opened.
+Status CheckVideoInput(const VideoInput& in);
+Result<std::unique_ptr<vision::VideoReader>> OpenVideo(const VideoInput& in, double sample_fps);
+
+// A device's frame (devices.cpp): what Verify and Identify need beyond a photo's bytes.
+struct Service::FrameScope {
+  std::string device, capture_session;
+  const vision::CollectionArea* area = nullptr;   // faces outside it are dropped (REQ D2)
+  const vision::Detection* detection = nullptr;   // a tracked pass: this face, no detection
+  const cv::Mat* image = nullptr;                 // already decoded (video) instead of bytes
+  int dropped = 0;                                // out: faces outside the area
+};
 
 struct Service::Impl {
   Config config;
@@ -126,25 +139,23 @@ struct Service::Impl {
     return st;
   }
 
-  // Finds the single face a 1:1 operation works on; refuses to guess between several.
-  Result<vision::Face> OneFace(const Grant& g, const cv::Mat& rgb, vision::StageTimings* t) {
-    FG_ASSIGN_OR_RETURN(vision::Engine * eng, Engine());
-    FG_ASSIGN_OR_RETURN(std::vector<vision::Face> faces, eng->Detect(g, rgb, t));
-    if (faces.empty())
-      return Status::InvalidInput(
-          "no face found in the photo; use a well-lit, frontal photo where the face is clearly visible");
-    // Faces much smaller than the largest are bystanders in the background:
-    // dropped before any output (REQ D2, D3). Two or more prominent faces: refuse to guess.
-    const float largest = faces.front().detection.box.area();
-    int prominent = 0;
-    for (const vision::Face& f : faces)
-      if (f.detection.box.area() >= kProminentFaceShare * largest) ++prominent;
-    if (prominent > 1)
-      return Status::InvalidInput(std::to_string(prominent) +
-                                  " faces found in the photo; facegate will not guess which one is "
-                                  "meant: use a photo with only the person's face");
-    return faces.front();
-  }
+  // The image of a request: the photo's bytes decoded, or a copy of a device's decoded frame
+  // (the copy is what gets wiped; REQ S2).
+  Result<cv::Mat> DecodeFrame(const std::string& bytes, const FrameScope* frame);
+  // `detail` with the device, capture session and faces dropped outside the area of a device's
+  // frame (unchanged for a plain request).
+  json FrameDetail(json detail, const FrameScope* frame);
+
+  // The check of registered site `site` (JSON of policy::SiteCheck) counting its registered
+  // devices that are not suspended, with `with` (when given) in place of its stored row
+  // (sites.cpp). *ok tells whether it passes.
+  Result<std::string> CheckSiteWith(const std::string& site, const DeviceRecord* with, bool* ok);
+
+  // Finds the single face a 1:1 operation works on; refuses to guess between several. For a
+  // device's frame only faces inside its collection area count, and those outside are
+  // dropped before any landmark (REQ D2); a tracked pass names its face directly.
+  Result<vision::Face> OneFace(const Grant& g, const cv::Mat& rgb, vision::StageTimings* t,
+                               FrameScope* frame = nullptr);
 };
 
 }  // namespace facegate::service

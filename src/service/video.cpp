@@ -26,20 +26,6 @@ std::vector<std::string> GroupsOf(const vision::FaceAttributes& f) {
           std::string("expression:") + vision::kExpressionLabels[best]};
 }
 
-Status CheckVideoInput(const VideoInput& in) {
-  if (in.camera < 0 && in.file.empty())
-    return Status::InvalidInput("give a video file or a camera index (--camera 0)");
-  if (in.camera >= 0 && !in.file.empty())
-    return Status::InvalidInput("give either a video file or a camera index, not both");
-  if (in.max_ms < 0) return Status::InvalidInput("the duration limit must not be negative");
-  return Status::Ok();
-}
-
-Result<std::unique_ptr<vision::VideoReader>> OpenVideo(const VideoInput& in, double sample_fps) {
-  if (in.camera >= 0) return vision::VideoReader::OpenCamera(in.camera, sample_fps);
-  return vision::VideoReader::OpenFile(in.file, sample_fps);
-}
-
 // Reads frames until the end of the video, the duration limit or `stop`. Each frame goes
 // to `analyse` and is overwritten right after (REQ AN1, AN3: no frame outlives its
 // analysis); `use` gets the analysis and the frame's time. The first error ends it.
@@ -71,6 +57,20 @@ int Rank(vision::DrowsinessLevel l) {
 }
 
 }  // namespace
+
+Status CheckVideoInput(const VideoInput& in) {
+  if (in.camera < 0 && in.file.empty())
+    return Status::InvalidInput("give a video file or a camera index (--camera 0)");
+  if (in.camera >= 0 && !in.file.empty())
+    return Status::InvalidInput("give either a video file or a camera index, not both");
+  if (in.max_ms < 0) return Status::InvalidInput("the duration limit must not be negative");
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<vision::VideoReader>> OpenVideo(const VideoInput& in, double sample_fps) {
+  if (in.camera >= 0) return vision::VideoReader::OpenCamera(in.camera, sample_fps);
+  return vision::VideoReader::OpenFile(in.file, sample_fps);
+}
 
 // What both video analyses need before the first frame, each failure audited under
 // `act`: a sampling rate and an input that make sense, the analysis grant (REQ SC3), the
