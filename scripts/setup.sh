@@ -9,7 +9,8 @@ pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
       libopencv-dev libopencv-videoio-dev libonnx-dev libprotobuf-dev protobuf-compiler libsodium-dev libsqlite3-dev sqlite3
       libpq-dev postgresql
       python3 nlohmann-json3-dev libcli11-dev libcpp-httplib-dev openssl libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
-      clang libclang-rt-14-dev llvm)  # fuzz/: clang, libFuzzer + sanitizer runtimes, llvm-symbolizer
+      clang libclang-rt-14-dev llvm  # fuzz/: clang, libFuzzer + sanitizer runtimes, llvm-symbolizer
+      chromium)  # the browser the tests open pages and site maps in (docs/sites.md)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()
@@ -24,6 +25,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 "$root/scripts/install-models.sh"
+"$root/tools/openapi/setup.sh"  # Redocly CLI for the openapi.lint test (docs/api.md "Lint")
 
 build="${FACEGATE_BUILD:-$root/build}"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
