@@ -3,8 +3,11 @@
 // other than ours (python3's xml.etree) reads, with one marker per device.
 #include <gtest/gtest.h>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 
 #include "../support/requirement.h"
@@ -107,6 +110,44 @@ TEST_F(SiteCli, D6_TheMapIsXmlWithAMarkerPerDeviceAndShowsTheOffendingPath) {
   const std::string passed = ReadAll((home_ / "site-office.json.svg").string());
   EXPECT_NE(passed.find("class=\"clear-route\""), std::string::npos);
   EXPECT_EQ(passed.find("class=\"offending-route\""), std::string::npos);
+}
+
+// Pixels of `png` near `bgr` (each channel within `tol`).
+int PixelsNear(const cv::Mat& png, cv::Vec3b bgr, int tol) {
+  int n = 0;
+  for (int y = 0; y < png.rows; ++y)
+    for (int x = 0; x < png.cols; ++x) {
+      const cv::Vec3b p = png.at<cv::Vec3b>(y, x);
+      if (std::abs(p[0] - bgr[0]) <= tol && std::abs(p[1] - bgr[1]) <= tol && std::abs(p[2] - bgr[2]) <= tol) ++n;
+    }
+  return n;
+}
+
+// The map as a new user opens it: Debian's Chromium renders each example's SVG (headless
+// screenshot). The automatic device's red marker is drawn on both; the clear routes (green)
+// only on the site that has them.
+TEST_F(SiteCli, D6_TheMapOpensInABrowserShowingTheDeviceAndTheClearRoutes) {
+  ASSERT_EQ(Shell("command -v chromium").exit_code, 0) << "chromium is missing: run scripts/setup.sh";
+  std::map<std::string, cv::Mat> shots;
+  for (const char* name : {"site-office", "site-one-corridor"}) {
+    const std::string svg = (home_ / (std::string(name) + ".svg")).string();
+    const std::string png = (home_ / (std::string(name) + ".png")).string();
+    ASSERT_EQ(Run("site map " + Example(std::string(name) + ".json") + " -o " + svg).exit_code, 0);
+    const CliResult shot =
+        Shell("timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir='" +
+              (home_ / "chromium").string() + "' --window-size=1400,1000 --screenshot='" + png + "' 'file://" + svg +
+              "'");
+    ASSERT_TRUE(std::filesystem::exists(png)) << shot.out;
+    shots[name] = cv::imread(png, cv::IMREAD_COLOR);
+    ASSERT_FALSE(shots[name].empty()) << png;
+  }
+  REQUIREMENT("D6");
+  const cv::Vec3b red(40, 40, 214);  // #d62828: automatic devices and refusals
+  for (const auto& [name, png] : shots) EXPECT_GT(PixelsNear(png, red, 40), 60) << name << ": no red device marker";
+  const cv::Vec3b route(196, 233, 170);  // #2ecc71 at 40% over the light background
+  const int office = PixelsNear(shots["site-office"], route, 30);
+  const int corridor = PixelsNear(shots["site-one-corridor"], route, 30);
+  EXPECT_GT(office, 4 * std::max(corridor, 1)) << "office " << office << " vs one corridor " << corridor;
 }
 
 TEST_F(SiteCli, AnInvalidSiteFileExitsTwoNamingTheField) {
