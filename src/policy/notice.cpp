@@ -150,6 +150,42 @@ std::string NoticeFieldValue(const std::string& text, const std::string& key) {
   return "";
 }
 
+Status CheckStoragePeriod(const std::string& text, int64_t retention_days) {
+  const std::string value = NoticeFieldValue(text, "storage period");
+  const std::string want = std::to_string(retention_days) + " days";
+  // The first number and the word right after it.
+  size_t i = 0;
+  while (i < value.size() && !std::isdigit(static_cast<unsigned char>(value[i]))) ++i;
+  size_t j = i;
+  while (j < value.size() && std::isdigit(static_cast<unsigned char>(value[j]))) ++j;
+  if (i == value.size() || j - i > 6)
+    return Status::Refused("N1", "the notice's storage period \"" + value + "\" states no period; write the "
+                                 "purpose's retention, e.g. \"Storage period: " + want + ", then deleted\"");
+  const int64_t n = std::stoll(value.substr(i, j - i));
+  std::string unit = Lower(Trim(value.substr(j)));
+  auto starts = [&](const char* w) { return unit.rfind(w, 0) == 0; };
+  int64_t lo = 0, hi = 0;
+  if (starts("day") || starts("天") || starts("日")) {
+    lo = hi = n;
+  } else if (starts("week") || starts("周")) {
+    lo = hi = 7 * n;
+  } else if (starts("month") || starts("个月") || starts("月")) {
+    lo = 28 * n, hi = 31 * n;
+  } else if (starts("year") || starts("年")) {
+    lo = 365 * n, hi = 366 * n;
+  } else {
+    return Status::Refused("N1", "the notice's storage period \"" + value + "\" gives " + std::to_string(n) +
+                                     " without a unit (days, weeks, months, years); write \"Storage period: " +
+                                     want + ", then deleted\"");
+  }
+  if (retention_days < lo || retention_days > hi)
+    return Status::Refused("N1", "the notice says the data is kept " + value.substr(i) + " but the purpose keeps it " +
+                                     std::to_string(retention_days) +
+                                     " days; people must be told the real storage period: write \"Storage period: " +
+                                     want + ", then deleted\"");
+  return Status::Ok();
+}
+
 std::string AlternativesStatement(const std::vector<std::string>& alternatives) {
   if (alternatives.empty()) return "";
   std::string en, zh;

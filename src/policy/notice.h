@@ -27,6 +27,12 @@ Status ValidateNotice(const std::string& text);
 // its heading. Empty when absent.
 std::string NoticeFieldValue(const std::string& text, const std::string& key);
 
+// REQ N1: the storage period a notice states must be the purpose's retention. Reads the first
+// "<number> <unit>" of its storage period field (days, weeks, months, years; 天/日, 周, 个月/月, 年)
+// and refuses ("N1") a period that is not `retention_days` (a month counts 28-31 days, a year
+// 365-366) or that states no number, saying what to write.
+Status CheckStoragePeriod(const std::string& text, int64_t retention_days);
+
 // Accessible forms of a notice (REQ N2). Voice: plain sentences without
 // markup, one per line, for a text-to-speech engine. Large print: a
 // self-contained HTML page, high contrast, large type, one field per block.

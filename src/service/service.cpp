@@ -210,6 +210,9 @@ Result<NoticeRecord> Service::PublishNotice(const std::string& purpose, const st
                   Status::NotFound("purpose '" + purpose + "' does not exist; add it first"));
   Status valid = policy::ValidateNotice(text);
   if (!valid.ok()) return I.Fail(actor, "notice.publish", "", purpose, valid);
+  // REQ N1: the storage period people read is the one the purpose applies.
+  Status period = policy::CheckStoragePeriod(text, p->retention_days);
+  if (!period.ok()) return I.Fail(actor, "notice.publish", "", purpose, period);
   // REQ N3: publishing the text already in force changes nothing (same version,
   // consents keep covering); any other text is a new version that consents given
   // for the old one do not cover (REQ C3).

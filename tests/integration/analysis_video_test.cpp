@@ -89,7 +89,7 @@ class AnalysisVideoTest : public ::testing::Test {
     p.scenario = Scenario::kAnalysis;
     p.retention_days = 30;
     ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
-    ASSERT_TRUE(svc_->PublishNotice("shop-count", kNoticeText, "test").ok());
+    ASSERT_TRUE(svc_->PublishNotice("shop-count", NoticeKeptFor(30), "test").ok());
   }
   void TearDown() override {
     svc_.reset();

@@ -49,7 +49,7 @@ TEST_F(AnalyzeTest, AN4_NeedsAPublishedNotice) {
 }
 
 TEST_F(AnalyzeTest, AN2_GroupsUnderKAreSuppressedAndOnlyAggregatesAreLogged) {
-  ASSERT_TRUE(svc_->PublishNotice("shop-count", kNoticeText, "test").ok());
+  ASSERT_TRUE(svc_->PublishNotice("shop-count", NoticeKeptFor(30), "test").ok());
   auto r2 = svc_->Analyze("shop-count", Photos(), 2, "test");
   ASSERT_TRUE(r2.ok()) << r2.status().ToString();
   EXPECT_EQ(r2->images, 6);
@@ -90,12 +90,12 @@ TEST_F(AnalyzeTest, SC3_VerificationPurposeCannotBeAnalysed) {
   p.retention_days = 30;
   p.alternatives = {"staff-card"};
   ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
-  ASSERT_TRUE(svc_->PublishNotice("office-entry", kNoticeText, "test").ok());
+  ASSERT_TRUE(svc_->PublishNotice("office-entry", NoticeKeptFor(30), "test").ok());
   EXPECT_EQ(svc_->Analyze("office-entry", Photos(), 5, "test").status().requirement(), "SC3");
 }
 
 TEST_F(AnalyzeTest, SC3_AN1_AnAnalysisLeavesNoIdentityTemplateOrImageAnywhere) {
-  ASSERT_TRUE(svc_->PublishNotice("shop-count", kNoticeText, "test").ok());
+  ASSERT_TRUE(svc_->PublishNotice("shop-count", NoticeKeptFor(30), "test").ok());
   auto photos = Photos();
   auto r = svc_->Analyze("shop-count", photos, 2, "test");
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -136,7 +136,7 @@ std::string Outcome(const Status& st) {
 }
 
 std::string NoticeText(int version) {
-  return std::string(kNoticeText) + "Version note: revision " + std::to_string(version) + "\n";
+  return NoticeKeptFor(30) + "Version note: revision " + std::to_string(version) + "\n";
 }
 
 TEST_P(InvariantTest, C1_C4_C5_A2_R1_S7_NoTemplateIsProducedStoredOrMatchedWithoutAFittingConsent) {

@@ -43,7 +43,7 @@ inline void ExpectScopeOfBFollowsA(service::Service& a, service::Service& b) {
   p.retention_days = 30;
   p.alternatives = {"staff-card"};
   ASSERT_TRUE(a.AddPurpose(p, "node-a").ok());
-  ASSERT_TRUE(a.PublishNotice("site-roster", kNoticeText, "node-a").ok());
+  ASSERT_TRUE(a.PublishNotice("site-roster", NoticeKeptFor(30), "node-a").ok());
   EnrolMember(a, "P0", "Alan_Greenspan", "site-roster");
 
   // B loads the scope on its first search.

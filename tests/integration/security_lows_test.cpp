@@ -32,7 +32,7 @@ class SecurityLowsTest : public ::testing::Test {
     p.retention_days = 2;
     p.alternatives = {"staff-card"};
     ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
-    auto n = svc_->PublishNotice("door", kNoticeText, "test");
+    auto n = svc_->PublishNotice("door", NoticeKeptFor(2), "test");
     ASSERT_TRUE(n.ok()) << n.status().ToString();
     notice_ = n->id;
   }

@@ -163,6 +163,32 @@ TEST_F(ServiceTest, A1_PurposeWithoutAlternativeIsRefused) {
   EXPECT_TRUE(svc_->AddPurpose(p, "test").ok());
 }
 
+TEST_F(ServiceTest, N1_TheNoticeMustStateThePurposesRetentionAsItsStoragePeriod) {
+  PurposeRecord p;
+  p.name = "office-entry";
+  p.retention_days = 30;
+  p.alternatives = {"staff-card"};
+  ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
+  // kNoticeText says 365 days: not what this purpose keeps.
+  auto wrong = svc_->PublishNotice("office-entry", kNoticeText, "test");
+  ASSERT_FALSE(wrong.ok());
+  REQUIREMENT("N1");
+  EXPECT_EQ(wrong.status().requirement(), "N1");
+  EXPECT_NE(wrong.status().message().find("30 days"), std::string::npos) << wrong.status().ToString();
+  // No period at all is refused too, saying what to write.
+  std::string vague = NoticeKeptFor(30);
+  vague.replace(vague.find("30 days, then deleted"), 21, "as long as needed");
+  auto none = svc_->PublishNotice("office-entry", vague, "test");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().requirement(), "N1");
+  EXPECT_EQ(svc_->LatestNotice("office-entry").status().kind(), ErrorKind::kNotFound) << "nothing was published";
+  // The real period, in days or in the months it amounts to, is published.
+  EXPECT_TRUE(svc_->PublishNotice("office-entry", NoticeKeptFor(30), "test").ok());
+  std::string month = NoticeKeptFor(30);
+  month.replace(month.find("30 days"), 7, "1 month");
+  EXPECT_TRUE(svc_->PublishNotice("office-entry", month, "test").ok());
+}
+
 TEST_F(ServiceTest, N1_ConsentMustAcknowledgeTheNoticeInForce) {
   Ready();
   auto n2 = svc_->PublishNotice("office-entry", std::string(kNoticeText) + "Contact: new dpo\n", "test");
@@ -348,7 +374,7 @@ TEST(Retention, S5_SweepDeletesExpiredTemplatesAndShredsKeys) {
   p.retention_days = 2;
   p.alternatives = {"staff-card"};
   ASSERT_TRUE(svc.AddPurpose(p, "test").ok());
-  auto n = svc.PublishNotice("office-entry", kNoticeText, "test");
+  auto n = svc.PublishNotice("office-entry", NoticeKeptFor(2), "test");
   ASSERT_TRUE(n.ok());
   for (const char* subject : {"S1", "S2"}) {
     service::Service::ConsentRequest r;

@@ -55,6 +55,15 @@ inline const char* kNoticeText =
     "Data kinds: face template\nStorage period: 365 days, then deleted\nWhy face: faster entry; impact: "
     "sensitive data\nRights: withdraw any time\n";
 
+// kNoticeText telling a storage period of `days` days: a notice must state the purpose's
+// retention (REQ N1).
+inline std::string NoticeKeptFor(int64_t days) {
+  std::string t = kNoticeText;
+  const std::string from = "Storage period: 365 days";
+  t.replace(t.find(from), from.size(), "Storage period: " + std::to_string(days) + " days");
+  return t;
+}
+
 // Declares purpose `name` (the scenario, 365-day retention, alternative "staff-card") and
 // publishes kNoticeText for it; returns the notice id (0 after a reported failure).
 inline int64_t DeclareWithNotice(service::Service& svc, const std::string& name,

@@ -43,7 +43,7 @@ TEST(TwoNodes, EnrolOnOneVerifyOnTheOtherWithdrawalHonouredAtOnce) {
   p.retention_days = 30;
   p.alternatives = {"staff-card"};
   ASSERT_TRUE((*a)->AddPurpose(p, "nodeA").ok());
-  auto n = (*a)->PublishNotice("gate-entry", kNoticeText, "nodeA");
+  auto n = (*a)->PublishNotice("gate-entry", NoticeKeptFor(30), "nodeA");
   ASSERT_TRUE(n.ok());
   service::Service::ConsentRequest r;
   r.subject = "S1";

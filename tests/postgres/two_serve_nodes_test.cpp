@@ -213,7 +213,7 @@ class TwoServeNodes : public ::testing::Test {
     auto p = ca.Post("/v1/purposes",
                      json{{"name", name},
                           {"scenario", scenario},
-                          {"retention_days", 30},
+                          {"retention_days", 365},
                           {"alternatives", {"staff-card"}}}
                          .dump(),
                      "application/json");

@@ -78,5 +78,19 @@ TEST(NoticeForms, A3_EveryFormNamesTheAlternativesRightAfterTheFaceMethodAsAFiel
   EXPECT_EQ(top.rfind("Other ways", 0), 0u) << top;
 }
 
+TEST(StoragePeriod, ThePeriodReadIsCheckedAgainstTheRetentionInEveryUnit) {
+  auto notice = [](const std::string& period) { return "Purpose: x\nStorage period: " + period + "\n"; };
+  EXPECT_TRUE(CheckStoragePeriod(notice("365 days, then deleted"), 365).ok());
+  EXPECT_TRUE(CheckStoragePeriod(notice("1 year"), 365).ok());
+  EXPECT_TRUE(CheckStoragePeriod(notice("12 months"), 365).ok());
+  EXPECT_TRUE(CheckStoragePeriod(notice("2 weeks"), 14).ok());
+  EXPECT_TRUE(CheckStoragePeriod(notice("保存 30 天后删除"), 30).ok());
+  EXPECT_TRUE(CheckStoragePeriod(notice("3 年"), 1095).ok());
+  EXPECT_EQ(CheckStoragePeriod(notice("365 days"), 30).requirement(), "N1");
+  EXPECT_EQ(CheckStoragePeriod(notice("until you leave"), 30).requirement(), "N1");
+  EXPECT_EQ(CheckStoragePeriod(notice("30 fortnights"), 30).requirement(), "N1");
+  EXPECT_EQ(CheckStoragePeriod("Purpose: x\n", 30).requirement(), "N1");
+}
+
 }  // namespace
 }  // namespace facegate::policy

@@ -401,7 +401,7 @@ TEST_F(Attack, S6_ControlCharactersInAUrlCannotForgeAServerLogLine) {
 
 TEST_F(Attack, AN2_OnePhotoSentKTimesNeverMakesAGroupOfK) {
   auto r = PostJson("/v1/purposes", operator_,
-                    {{"name", "count"}, {"scenario", "analysis"}, {"retention_days", 1}, {"alternatives", {"manual-count"}}});
+                    {{"name", "count"}, {"scenario", "analysis"}, {"retention_days", 365}, {"alternatives", {"manual-count"}}});
   ASSERT_EQ(r->status, 201) << r->body;
   std::ifstream in(std::string(FACEGATE_SOURCE_DIR) + "/examples/notice-office-entry.md");
   std::ostringstream text;
