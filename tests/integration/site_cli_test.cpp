@@ -27,18 +27,8 @@ class SiteCli : public ::testing::Test {
   static std::string Example(const std::string& name) {
     return std::string(FACEGATE_SOURCE_DIR) + "/examples/" + name;
   }
-  // Runs a shell command; its standard output and exit code.
-  static CliResult Shell(const std::string& cmd) {
-    CliResult r;
-    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    int st = pclose(p);
-    r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-  }
+  // Runs a shell command; its standard output and error, and its exit code.
+  static CliResult Shell(const std::string& cmd) { return RunShell(cmd + " 2>&1"); }
   // The number of device markers python3's xml.etree finds in an SVG file (<g class="device ...">),
   // or -1 when it cannot parse the file.
   static int DeviceMarkersByPython(const std::string& svg_path) {

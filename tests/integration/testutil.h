@@ -97,10 +97,8 @@ struct CliResult {
 };
 
 // Runs the facegate binary with FACEGATE_HOME=home; captures stdout (stderr to stdout when merge).
-inline CliResult RunCli(const std::filesystem::path& home, const std::string& args, bool merge = true) {
-  std::string cmd = "FACEGATE_HOME='" + home.string() + "' FACEGATE_MODELS='" + FACEGATE_MODELS +
-                    "' FACEGATE_LOCK='" + FACEGATE_LOCK + "' '" + FACEGATE_CLI + "' " + args +
-                    (merge ? " 2>&1" : " 2>/dev/null");
+// Runs a shell command line; its standard output and exit code (-1 when it did not exit).
+inline CliResult RunShell(const std::string& cmd) {
   CliResult r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -110,6 +108,12 @@ inline CliResult RunCli(const std::filesystem::path& home, const std::string& ar
   int st = pclose(p);
   r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
+}
+
+inline CliResult RunCli(const std::filesystem::path& home, const std::string& args, bool merge = true) {
+  return RunShell("FACEGATE_HOME='" + home.string() + "' FACEGATE_MODELS='" + FACEGATE_MODELS +
+                  "' FACEGATE_LOCK='" + FACEGATE_LOCK + "' '" + FACEGATE_CLI + "' " + args +
+                  (merge ? " 2>&1" : " 2>/dev/null"));
 }
 
 }  // namespace facegate::testing
