@@ -472,7 +472,8 @@ class Service {
   // templates and destroys the key that sealed them, in one step (REQ C4, S7).
   Result<WithdrawResult> WithdrawConsent(const std::string& subject, const std::string& purpose,
                                          const std::string& actor);
-  // A child's consents are read on the record: `actor` is audited (REQ M3).
+  // Every read is on the record with `actor` (REQ S6): "consent.read", or for a child
+  // "minor.read" after the reader's approval is checked (REQ M3).
   Result<std::vector<ConsentRecord>> ListConsents(const std::string& subject, const std::string& purpose,
                                                   const std::string& actor = "service");
   // Records that the person refused consent for the purpose; starts the quiet period (REQ C7).
@@ -658,8 +659,8 @@ class Service {
   // admin (REST: admin keys only). Audited with the reason and the approval's sequence number.
   Result<SubjectInfo> ChangeBirthDate(const std::string& subject, const std::string& birth_date,
                                       const std::string& reason, const std::string& actor);
-  // The subject's identity record; reading a child's record needs an approval for the
-  // reader (ApproveMinorAccess) and is audited (REQ M3).
+  // The subject's identity record, audited as "subject.read" (REQ S6); reading a child's record
+  // needs an approval for the reader (ApproveMinorAccess) and is audited as "minor.read" (REQ M3).
   Result<SubjectInfo> ShowSubject(const std::string& subject, const std::string& actor);
   // REQ M3: another person (the approver, never the reader) allows `reader` to read the records
   // of the child `subject` for `valid_seconds` (60..604800), with a reason. Without it, reads of a
@@ -784,6 +785,10 @@ class Service {
   // chain that ends before a checkpoint's event (its tail was cut) makes it not intact, naming
   // which (docs/security.md, "Audit anchor").
   Result<AuditCheck> VerifyAudit();
+  // Events after `after_seq`, at most `limit`. The log names people: a reader's read is itself an
+  // event ("audit.read", REQ S6), appended after the events it returns. The overload without an
+  // actor is for the service's own checks and the tests, never for a person's read.
+  Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit, const std::string& actor);
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit);
   // The newest audit event (nullopt for an empty log), found with O(log n) one-row reads.
   Result<std::optional<AuditEvent>> AuditHead();

@@ -63,7 +63,7 @@ void AuditCommands::Add(CLI::App& app) {
   al->add_option("--limit", a_limit, "at most this many events");
   al->callback([&] {
     if (!open()) return;
-    auto r = ctx.svc->ListAudit(a_after, a_limit);
+    auto r = ctx.svc->ListAudit(a_after, a_limit, ctx.actor);
     if (!r.ok()) { rc = Report(ctx, r.status()); return; }
     json arr = json::array();
     std::string human;

@@ -36,7 +36,8 @@ void ServerImpl::ListAudit(Call& c) {
   // Page n holds the events with seq in ((n-1)*size, n*size]; ?after=SEQ reads on from a cursor.
   auto after = QueryInt(c.req, "after", (page->page - 1) * page->size, 0, INT64_MAX);
   if (!after.ok()) return Fail(c, after.status());
-  auto events = svc.ListAudit(*after, page->size);
+  c.audited = true;  // the Service puts the read on the record (REQ S6)
+  auto events = svc.ListAudit(*after, page->size, c.actor);
   if (!events.ok()) return Fail(c, events.status());
   json items = json::array();
   for (const AuditEvent& e : *events) items.push_back(AuditEventJson(e));

@@ -107,6 +107,7 @@ void ServerImpl::ListConsents(Call& c) {
   auto page = ParsePage(c.req);
   if (!page.ok()) return Fail(c, page.status());
   std::vector<ConsentRecord> all;
+  c.audited = true;  // the Service puts each read on the record (REQ S6)
   if (c.req.has_param("purpose")) {
     c.purpose = c.req.get_param_value("purpose");
     auto r = svc.ListConsents(c.subject, c.purpose, c.actor);
@@ -181,6 +182,7 @@ void ServerImpl::DeclareSubject(Call& c) {
 void ServerImpl::ShowSubject(Call& c) {
   c.action = "subject.show";
   c.subject = c.req.matches[1];
+  c.audited = true;  // the Service puts the read on the record (REQ S6)
   auto r = svc.ShowSubject(c.subject, c.actor);
   if (!r.ok()) return Fail(c, r.status());
   json j = SubjectJson(*r);

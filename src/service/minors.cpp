@@ -194,7 +194,10 @@ Result<SubjectInfo> Service::ShowSubject(const std::string& subject, const std::
     FG_RETURN_IF_ERROR(I.RequireMinorAccess(subject, actor, "subject"));
     FG_RETURN_IF_ERROR(I.Audit(actor, "minor.read", subject, "", Status::Ok(),
                                {{"minor", true}, {"records", "subject"}}));
+    return info;
   }
+  // REQ S6: an adult's identity record is read on the record too.
+  FG_RETURN_IF_ERROR(I.Audit(actor, "subject.read", subject, "", Status::Ok(), {{"records", "subject"}}));
   return info;
 }
 

@@ -436,7 +436,10 @@ Result<std::vector<ConsentRecord>> Service::ListConsents(const std::string& subj
     Status st = I.Audit(actor, "minor.read", subject, purpose, Status::Ok(),
                         {{"minor", true}, {"records", "consents"}, {"count", r->size()}});
     if (!st.ok()) return st;  // no unlogged read of a child's data
+    return r;
   }
+  // REQ S6: every read of personal data is an audit event, whatever the path (CLI, REST, code).
+  FG_RETURN_IF_ERROR(I.Audit(actor, "consent.read", subject, purpose, Status::Ok(), {{"count", r->size()}}));
   return r;
 }
 
@@ -670,6 +673,19 @@ Result<bool> Service::DeviceEnrolment(const std::string& purpose) {
 
 Result<std::vector<AuditEvent>> Service::ListAudit(int64_t after_seq, int64_t limit) {
   return impl_->store->ListAudit(after_seq, limit);
+}
+
+Result<std::vector<AuditEvent>> Service::ListAudit(int64_t after_seq, int64_t limit, const std::string& actor) {
+  auto& I = *impl_;
+  auto events = I.store->ListAudit(after_seq, limit);
+  if (!events.ok()) return events;
+  // REQ S6: the log names people, so reading it is on the record too.
+  FG_RETURN_IF_ERROR(I.Audit(actor, "audit.read", "", "", Status::Ok(),
+                             {{"after", after_seq},
+                              {"limit", limit},
+                              {"count", events->size()},
+                              {"last_seq", events->empty() ? 0 : events->back().seq}}));
+  return events;
 }
 
 }  // namespace facegate::service

@@ -2,6 +2,8 @@
 #include <facegate/service.h>
 #include <facegate/vision.h>
 #include <gtest/gtest.h>
+
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
@@ -161,6 +163,31 @@ TEST_F(ServiceTest, A1_PurposeWithoutAlternativeIsRefused) {
   EXPECT_EQ(st.requirement(), "A1");
   p.legal_mandate = "Public Security Administration Law art. X (recorded mandate)";
   EXPECT_TRUE(svc_->AddPurpose(p, "test").ok());
+}
+
+TEST_F(ServiceTest, S6_EveryReadOfPersonalDataByTheServiceOrTheCliIsAnAuditEvent) {
+  Ready();
+  ASSERT_TRUE(svc_->DeclareSubject("S1", "1990-01-01", "test").ok());
+  ASSERT_TRUE(svc_->ListConsents("S1", "office-entry", "reader-1").ok());
+  ASSERT_TRUE(svc_->ShowSubject("S1", "reader-2").ok());
+  ASSERT_TRUE(svc_->ListAudit(0, 0, "reader-3").ok());
+  // The CLI, another process on the same data: its reads are on the record as well.
+  for (const char* read : {"consent list S1 office-entry", "subject show S1", "audit list --limit 5"})
+    ASSERT_EQ(RunCli(home_, std::string("--actor cli-reader ") + read).exit_code, 0) << read;
+  auto events = svc_->ListAudit(0, 0);
+  ASSERT_TRUE(events.ok());
+  std::map<std::string, std::vector<std::string>> reads;  // actor -> actions
+  for (const AuditEvent& e : *events) {
+    if (e.action != "consent.read" && e.action != "subject.read" && e.action != "audit.read") continue;
+    reads[e.actor].push_back(e.action);
+    if (e.action != "audit.read") EXPECT_EQ(e.subject, "S1") << e.action;
+  }
+  REQUIREMENT("S6");
+  EXPECT_EQ(reads["reader-1"], std::vector<std::string>{"consent.read"});
+  EXPECT_EQ(reads["reader-2"], std::vector<std::string>{"subject.read"});
+  EXPECT_EQ(reads["reader-3"], std::vector<std::string>{"audit.read"});
+  EXPECT_EQ(reads["cli-reader"], (std::vector<std::string>{"consent.read", "subject.read", "audit.read"}));
+  EXPECT_TRUE(svc_->VerifyAudit()->intact);
 }
 
 TEST_F(ServiceTest, N1_TheNoticeMustStateThePurposesRetentionAsItsStoragePeriod) {
