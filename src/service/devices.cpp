@@ -50,6 +50,16 @@ json DeviceDetail(const DeviceRecord& d) {
           {"purposes", d.purposes},   {"status", ToString(d.status)}};
 }
 
+// Faces (largest first) whose box is at least kProminentFaceShare of the largest's: smaller ones
+// are bystanders in the background; two or more prominent ones and facegate will not guess.
+template <class T, class Area>
+int Prominent(const std::vector<T>& faces, Area area) {
+  int n = 0;
+  for (const T& f : faces)
+    if (area(f) >= kProminentFaceShare * area(faces.front())) ++n;
+  return n;
+}
+
 }  // namespace
 
 // ---- The frame helpers Verify and Identify use (service_impl.h) ----
@@ -80,11 +90,8 @@ Result<vision::Face> Service::Impl::OneFace(const Grant& g, const cv::Mat& rgb, 
                                                                    " outside it, not processed)"
                                                              : "") +
                                   "; step onto the marked spot and face the camera");
-    const float largest = dets.front().box.area();
-    int prominent = 0;
-    for (const vision::Detection& d : dets)
-      if (d.box.area() >= kProminentFaceShare * largest) ++prominent;
-    if (prominent > 1)
+    if (const int prominent = Prominent(dets, [](const vision::Detection& d) { return d.box.area(); });
+        prominent > 1)
       return Status::InvalidInput(std::to_string(prominent) +
                                   " faces inside the collection area; facegate will not guess which one is "
                                   "meant: one person at a time on the marked spot");
@@ -96,11 +103,8 @@ Result<vision::Face> Service::Impl::OneFace(const Grant& g, const cv::Mat& rgb, 
         "no face found in the photo; use a well-lit, frontal photo where the face is clearly visible");
   // Faces much smaller than the largest are bystanders in the background:
   // dropped before any output (REQ D2, D3). Two or more prominent faces: refuse to guess.
-  const float largest = faces.front().detection.box.area();
-  int prominent = 0;
-  for (const vision::Face& f : faces)
-    if (f.detection.box.area() >= kProminentFaceShare * largest) ++prominent;
-  if (prominent > 1)
+  if (const int prominent = Prominent(faces, [](const vision::Face& f) { return f.detection.box.area(); });
+      prominent > 1)
     return Status::InvalidInput(std::to_string(prominent) +
                                 " faces found in the photo; facegate will not guess which one is "
                                 "meant: use a photo with only the person's face");
