@@ -41,6 +41,7 @@ key=$("$fg" apikey create --role admin | grep -o 'fgk_[A-Za-z0-9_-]*')
 url="http://$listen"
 printf '\n\033[1mfacegate API: %s/v1/  (purpose office-entry with its notice; docs/api.md)\033[0m\n' "$url"
 echo "admin API key (shown once): $key"
+echo "operator console: $url/console/ (sign in with that key); consent kiosk: $url/kiosk/ (docs/ui.md)"
 echo "try, in another terminal:"
 echo "  curl -s -H 'Authorization: Bearer $key' $url/v1/purposes/office-entry/notice"
 echo "  curl -s -H 'Authorization: Bearer $key' -d '{\"subject\":\"S1\",\"purpose\":\"office-entry\",\"notice_id\":1,\"option\":\"always\"}' $url/v1/consents"

@@ -26,6 +26,7 @@ fi
 
 "$root/scripts/install-models.sh"
 "$root/tools/openapi/setup.sh"  # Redocly CLI for the openapi.lint test (docs/api.md "Lint")
+"$root/web/setup.sh"  # the pages' build tools and browser-test libraries (docs/ui.md)
 
 build="${FACEGATE_BUILD:-$root/build}"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -103,7 +103,8 @@ struct ServeCommands : Family {
   std::unique_ptr<server::ApiKeyStore> OpenKeys();
 
   struct {
-    std::string listen = "127.0.0.1:8080", cert, key, role, device;
+    std::string listen = "127.0.0.1:8080", cert, key, role, device, web;
+    bool no_web = false;
     std::vector<std::string> purposes;
     int threads = 32;  // connections; face work is bounded separately by the cores
     int sweep_every = 300;
@@ -127,6 +128,10 @@ void ServeCommands::Add(CLI::App& app) {
   // serve / apikey (REST API, docs/api.md)
   auto* serve = app.add_subcommand("serve", "serve the HTTP/JSON API under /v1/ (docs/api.md); with --tenant NAME one tenant only, its own keys and data (several tenants: one serve each, docs/tenants.md)");
   serve->add_option("--listen", sv.listen, "host:port to listen on");
+  serve->add_option("--web", sv.web,
+                    "directory of the built kiosk and console pages (default: web/ next to this "
+                    "binary; docs/ui.md)");
+  serve->add_flag("--no-web", sv.no_web, "serve the API only, no pages");
   serve->add_option("--cert", sv.cert, "TLS certificate (PEM); with --key serves HTTPS");
   serve->add_option("--key", sv.key, "TLS private key (PEM)");
   serve->add_option("--threads", sv.threads, "connection threads (face work runs on at most one per core)")
@@ -145,6 +150,21 @@ void ServeCommands::Add(CLI::App& app) {
     sc.cert_file = sv.cert;
     sc.key_file = sv.key;
     sc.threads = sv.threads;
+    if (!sv.no_web) {
+      sc.web_root = sv.web;
+      if (sc.web_root.empty()) {  // the pages built beside this binary (<build>/web)
+        std::error_code ec;
+        auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+        if (!ec) sc.web_root = (exe.parent_path() / "web").string();
+        if (ec || !std::filesystem::exists(sc.web_root + "/kiosk/index.html")) {
+          std::cerr << "note: no built pages beside the binary (" << sc.web_root
+                    << "); serving the API only. Build them with `cmake --build build --target web` "
+                       "or give --web DIR (docs/ui.md)."
+                    << std::endl;
+          sc.web_root.clear();
+        }
+      }
+    }
     sc.rate_per_second = sv.rate;
     sc.rate_burst = 2 * sv.rate;
     auto admins = keys->CountActive(server::Role::kAdmin);
@@ -183,8 +203,13 @@ void ServeCommands::Add(CLI::App& app) {
         std::cerr << "audit checkpoint " << cp->line << std::endl;
     };
     checkpoint();
-    std::cout << "facegate serving " << (sc.cert_file.empty() ? "http" : "https") << "://" << sc.host << ":"
-              << (*s)->port() << "/v1/ (data " << ctx.svc->config().data_dir << "; Ctrl-C stops)" << std::endl;
+    const std::string base = std::string(sc.cert_file.empty() ? "http" : "https") + "://" + sc.host + ":" +
+                             std::to_string((*s)->port());
+    std::cout << "facegate serving " << base << "/v1/ (data " << ctx.svc->config().data_dir
+              << "; Ctrl-C stops)" << std::endl;
+    if (!sc.web_root.empty())
+      std::cout << "pages: " << base << "/kiosk/ (consent kiosk), " << base
+                << "/console/ (operator console); docs/ui.md" << std::endl;
     // The retention sweeper runs here between signals (REQ S5, S7).
     int sig = -1;
     while (sig < 0) {

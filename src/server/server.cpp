@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <regex>
@@ -158,6 +159,44 @@ int Server::port() const {
   return impl_->bound_port;
 }
 
+namespace {
+
+// The kiosk and the console from `root` (web/build.mjs output). Everything a page loads comes
+// from this server: the policy forbids any other origin, inline script and framing.
+Status MountPages(httplib::Server& h, const std::string& root) {
+  for (const char* page : {"kiosk", "console"}) {
+    const std::string dir = root + "/" + page;
+    if (!std::filesystem::exists(dir + "/index.html"))
+      return Status::InvalidInput("the web pages are not built in " + root + " (no " + page +
+                                  "/index.html); build them with `cmake --build build --target "
+                                  "web`, or serve without pages (--no-web)");
+    if (!h.set_mount_point(std::string("/") + page + "/", dir))
+      return Status::InvalidInput("cannot serve the pages from " + dir + ": not a readable directory");
+  }
+  h.set_file_extension_and_mimetype_mapping("map", "application/json");
+  h.set_file_extension_and_mimetype_mapping("js", "text/javascript; charset=utf-8");
+  h.set_file_extension_and_mimetype_mapping("html", "text/html; charset=utf-8");
+  h.set_file_request_handler([](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: "
+                   "blob:; media-src 'self' blob: data:; connect-src 'self'; object-src 'none'; "
+                   "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("Permissions-Policy", "camera=(self), microphone=(), geolocation=()");
+    res.set_header("Cache-Control", "no-cache");
+  });
+  auto to = [](const char* where) {
+    return [where](const httplib::Request&, httplib::Response& res) { res.set_redirect(where); };
+  };
+  h.Get("/", to("/console/"));
+  h.Get("/kiosk", to("/kiosk/"));
+  h.Get("/console", to("/console/"));
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Server>> Server::Create(service::Service& svc, ApiKeyStore& keys,
                                                const ServerConfig& config) {
   auto impl = std::make_unique<Impl>(svc, keys, config);
@@ -204,6 +243,10 @@ Result<std::unique_ptr<Server>> Server::Create(service::Service& svc, ApiKeyStor
       msg = "the request failed with HTTP " + std::to_string(res.status);
     SendJson(res, res.status, ErrorJson(ReasonCode(res.status), msg));
   });
+  if (!config.web_root.empty()) {
+    Status pages = MountPages(h, config.web_root);
+    if (!pages.ok()) return pages;
+  }
   for (const RouteEntry& e : RouteTable()) {
     const RouteInfo& r = e.route;
     const Handler m = e.handler;

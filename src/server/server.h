@@ -67,6 +67,9 @@ struct ServerConfig {
   // Decode work per API key: pixels per second in the photos it sends (from their headers,
   // before any decoding), burst four times that; past it 429. <= 0: unlimited.
   double pixels_per_second = 50e6;
+  // The built pages (<build>/web: kiosk/ and console/, docs/ui.md), served at /kiosk/ and
+  // /console/ with a strict Content-Security-Policy. Empty: no pages, the API only.
+  std::string web_root;
   // Where request lines go (method, path, status, key id, time; never headers or bodies).
   // Empty: standard error.
   std::function<void(const std::string&)> log;
