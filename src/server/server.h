@@ -31,6 +31,7 @@ enum class Access {
   kRights,      // record and handle rights requests: export, correct, erase, restrict (REQ R1, R2)
   kRightsRead,  // read rights requests and their deadlines
   kDeploymentRead,  // read devices, capture sessions' devices and sites (admin, operator, auditor)
+  kAnyKey,          // about the calling key itself (GET /v1/me): every role, a key needed
 };
 // Whether a role may use a group (admin: all; operator: purposes, consents, face, gate;
 // auditor: audit; device: face and gate; rights: admin and operator handle, auditor reads;

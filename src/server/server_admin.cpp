@@ -9,6 +9,7 @@ namespace facegate::server {
 const std::vector<RouteEntry>& AdminRoutes() {
   static const std::vector<RouteEntry> routes = {
       {{"GET", "/v1/health", Access::kPublic}, &ServerImpl::Health},
+      {{"GET", "/v1/me", Access::kAnyKey}, &ServerImpl::Me},
       {{"POST", "/v1/retention/sweep", Access::kAdmin}, &ServerImpl::SweepRetention},
       {{"GET", "/v1/rules", Access::kPublic}, &ServerImpl::ListRules},
       {{"GET", "/v1/rules/{id}", Access::kPublic}, &ServerImpl::GetRule},
@@ -28,6 +29,19 @@ const std::vector<RouteEntry>& AdminRoutes() {
 
 void ServerImpl::Health(Call& c) {
   SendJson(c.res, 200, {{"ok", true}, {"status", "serving"}, {"version", "v1"}});
+}
+
+// The calling key: its id, role and, for a device key, its device and purposes. The pages ask
+// it first to show only what the role may do (docs/ui.md). Reading one's own key is not
+// personal data: not audited.
+void ServerImpl::Me(Call& c) {
+  c.audited = true;
+  json j = {{"id", c.key->id}, {"role", ToString(c.key->role)}};
+  if (c.key->role == Role::kDevice) {
+    j["device"] = c.key->device;
+    j["purposes"] = c.key->purposes;
+  }
+  SendJson(c.res, 200, j);
 }
 
 // Deletes every expired template now and destroys keys left unused (REQ S5, S7); `serve`

@@ -228,6 +228,7 @@ struct ServerImpl {
 
   // ---- administration: health, retention, rules, breach workflow (server_admin.cpp) ----
   void Health(Call& c);
+  void Me(Call& c);
   void SweepRetention(Call& c);
   void ListRules(Call& c);
   void GetRule(Call& c);
