@@ -21,6 +21,12 @@ try() { step "$*"; set +e; "$fg" "$@"; echo "(exit code $?)"; set -e; }
 run purpose add office-entry --scenario verification --retention 365d --alternative staff-card
 try notice publish office-entry <(printf 'Purpose: entry\n')          # refused: fields missing (REQ N1)
 run notice publish office-entry "$root/examples/notice-office-entry.md"
+try enrol S1 office-entry "$a1"                                      # refused: no impact assessment (REQ F1)
+# The impact assessment (REQ F1, PIPL 55-56): one person writes it, another approves it.
+run assessment create office-entry --author 'Li Wei, facilities' --scope-size 500 \
+  --lawfulness 'each person consents separately; a staff card is offered instead (PIPL 13, 29)' \
+  --impact 'face templates of staff: sensitive data; risks: a leak, a false match at the door'
+run assessment approve 1 --approver 'Zhang Min, DPO'
 try enrol S1 office-entry "$a1"                                      # refused: no consent (REQ C1)
 run consent give S1 office-entry --notice 1 --option always --method click
 run enrol S1 office-entry "$a1" --timings --json
@@ -29,6 +35,8 @@ try verify S1 office-entry "$b1"                                     # another p
 run consent withdraw S1 office-entry                                 # templates deleted, key destroyed
 try verify S1 office-entry "$a2"                                     # refused: withdrawn (REQ C4)
 run audit verify
+today=$(date -u -d '+8 hours' +%F)                                   # China Standard Time
+run report compliance --from "$today" --to "$today" --out "$FACEGATE_HOME/compliance.html"  # REQ F3, docs/reports.md
 run audit list --limit 20
 echo
 echo "demo: done. Data in $FACEGATE_HOME; try '$fg --help'."

@@ -10,7 +10,9 @@ pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
       libpq-dev postgresql
       python3 nlohmann-json3-dev libcli11-dev libcpp-httplib-dev openssl libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
       clang libclang-rt-14-dev llvm  # fuzz/: clang, libFuzzer + sanitizer runtimes, llvm-symbolizer
-      chromium)  # the browser the tests open pages and site maps in (docs/sites.md)
+      chromium  # the browser the tests open pages and site maps in (docs/sites.md); prints reports to PDF
+      fonts-wqy-microhei  # a CJK font: the kiosk's Chinese screens in Chromium (docs/ui.md)
+      poppler-utils)  # pdftoppm: the report tests turn each PDF into PNG pages (docs/reports.md)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()

@@ -308,6 +308,9 @@ struct CaptureSessionRecord {
   std::string device, purpose;
   std::string subject;              // the person for 1:1; "" for 1:N
   std::string opened_by;            // "tap", "presence" or "automatic"
+  // What a frame does: "match" (verify or identify, by the purpose) or "enrol" (a kiosk
+  // enrolling the person who tapped, under their consent; REQ C1, D1; migration 12).
+  std::string action = "match";
   UnixTime opened_at = 0, expires_at = 0;
   std::optional<UnixTime> closed_at;
   std::string outcome = "open";     // open, result, alternative, timeout, cancelled
@@ -324,6 +327,59 @@ struct SiteRecord {
   std::string check_report;         // JSON of the check (refusals, warnings, clear routes)
   UnixTime created_at = 0, updated_at = 0;
   std::string actor;
+};
+
+// ---- Impact assessments and the filing line (REQ F1, F2; docs/reports.md) ----
+
+// A personal-information protection impact assessment (PIPL 55, 56; Measures 9) of one
+// purpose or one device. Enrolment, verification, identification and analysis for a purpose,
+// and a device going live, are refused "F1" until one is approved; a material change marks it
+// "due" (a new notice version, a scope grown past `scope_size`, a breach). Never deleted before
+// `keep_until`, at least three years (PIPL 56).
+struct ImpactAssessmentRecord {
+  int64_t id = 0;
+  std::string target_kind = "purpose";  // "purpose" or "device"
+  std::string target;                   // the purpose name or device id
+  std::string lawfulness;               // why lawful, legitimate and necessary (PIPL 56 (1))
+  std::vector<std::string> data_kinds;  // e.g. "face image", "face template"
+  std::string impact;                   // impact on people's rights and the risks (PIPL 56 (2))
+  std::string measures = "{}";          // JSON object drawn from the configuration (PIPL 56 (3))
+  std::string author;
+  UnixTime created_at = 0;
+  std::string status = "draft";         // draft, approved, due
+  std::string approver;                 // who approved it ("" while a draft)
+  std::optional<UnixTime> approved_at;
+  int64_t notice_version = 0;           // the purpose's notice in force when approved (0: none)
+  int64_t scope_size = 0;               // most people the purpose may hold as assessed
+  std::string due_reason;               // the material change that made it due
+  std::optional<UnixTime> due_at;
+  std::string document_sha256;          // hex SHA-256 of the assessment document when approved
+  UnixTime keep_until = 0;              // kept at least until then (3 years; PIPL 56)
+};
+
+// A filing mark crossed by the count of distinct people with face data (REQ F2, F3): a warning
+// mark, the 100,000-person filing line (Measures 15: file within 30 working days), or the
+// 1,000,000 and 10,000,000 counters. Recorded once, when first crossed.
+struct FilingMarkRecord {
+  int64_t mark = 0;
+  int64_t people = 0;         // the count when it was crossed
+  UnixTime crossed_at = 0;
+  std::string crossed_date;   // YYYY-MM-DD (China Standard Time)
+  std::string due_date;       // the filing line: 30 working days later; "" for other marks
+  std::string actor;
+};
+
+// Numbers of one period [from, to) for the compliance report (REQ F3), read from the store.
+struct PeriodCounts {
+  UnixTime from = 0, to = 0;
+  int64_t consents_given = 0, consents_withdrawn = 0;
+  std::vector<std::pair<std::string, int64_t>> refusals;      // requirement id -> audit events
+  std::vector<std::pair<std::string, int64_t>> alternatives;  // "method outcome" -> transactions
+  std::vector<std::pair<std::string, int64_t>> operations;    // audit action (ok) -> events
+  int64_t rights_received = 0, rights_done = 0, rights_refused = 0;
+  int64_t rights_closed_on_time = 0, rights_closed_late = 0, rights_open_overdue = 0;
+  int64_t breaches_opened = 0;
+  int64_t audit_events = 0;
 };
 
 }  // namespace facegate

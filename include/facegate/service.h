@@ -46,6 +46,15 @@ struct Config {
   // A closed breach record and its affected people are deleted this many days after
   // closure (REQ S5, S9; docs/breach.md): the 3-year limitation period for claims.
   int64_t breach_retention_days = 3 * 365;
+
+  // REQ F2 (Measures 15): the filing line (distinct people with face data) and the warning
+  // marks before it; the 1,000,000 and 10,000,000 counters are always kept too (REQ F3).
+  // Marks from $FACEGATE_FILING_MARKS ("50000,80000,90000"), the line from $FACEGATE_FILING_LINE.
+  int64_t filing_line = 100000;
+  std::vector<int64_t> filing_warn_marks = {50000, 80000, 90000};
+  // The working-day calendar with the official holidays (data/holidays-cn.tsv, updated by the
+  // operator); "" = $FACEGATE_HOLIDAYS, else the copy in the source tree.
+  std::string holidays_file;
 };
 // The longest anything is kept: a purpose's retention and an "always" consent (REQ S5).
 inline constexpr int64_t kMaxRetentionDays = 3650;
@@ -94,6 +103,7 @@ struct VerifyResult {
 };
 
 struct WithdrawResult {
+  std::vector<int64_t> consent_ids;  // the consents withdrawn, for their receipts (REQ C2)
   int64_t consents_withdrawn = 0;
   int64_t templates_deleted = 0;
   bool key_destroyed = false;
@@ -108,6 +118,9 @@ struct EvalReport {
   double cv_mean_threshold = 0;
   double tar_at_far_1 = 0, tar_at_far_01 = 0;
   std::vector<std::string> no_face_paths;
+  // (FAR, TAR, threshold) at up to 200 thresholds, ascending, for the ROC and DET charts of
+  // the compliance report (REQ F3); a pair with a missing face is a rejection.
+  std::vector<std::array<double, 3>> roc;
 };
 
 // Answer of a 1:N search within one scope (REQ SC2, D3). Only the match is
@@ -392,17 +405,37 @@ inline constexpr std::array<const char*, EvalEyesReport::kLabels> kEyeLabels = {
 inline constexpr std::array<const char*, EvalEyesReport::kPredicted> kEyePredictions = {
     "open", "closed", "one_closed", "unsure", "no_face"};
 
+// What the operator console's dashboard shows (src/service/dashboard.cpp; docs/ui.md): counts
+// from the store, nothing about any one person.
+struct DashboardReport {
+  int64_t people_with_face_data = 0;  // distinct subjects with a template (REQ F2)
+  static constexpr int64_t kFilingLine = 100'000;  // Measures 15: filing with the provincial CAC
+  std::vector<std::pair<std::string, int64_t>> refusals;  // requirement id -> refusals in the audit log
+  int64_t consent_refusals = 0;                           // people who said no (REQ C7)
+  struct AlternativeCount {
+    std::string method;
+    int64_t granted = 0, denied = 0, open = 0;
+  };
+  std::vector<AlternativeCount> alternatives;  // face-free transactions per method (REQ A2, C6)
+  int64_t rights_open = 0, rights_overdue = 0;  // open requests; those past their deadline (REQ R1)
+  int64_t rights_due_soon = 0;                  // open, not overdue, due within 3 days
+  std::vector<RightsRequestRecord> rights_due;  // open requests, soonest deadline first (at most 20)
+  UnixTime at = 0;                              // the service clock when counted
+};
+
 // ---- Devices, capture sessions and sites (REQ D1-D7; docs/devices.md, docs/sites.md) ----
 
 // What a device sent in one frame came to (POST /v1/sessions/{id}/frames).
 struct FrameResult {
   CaptureSessionRecord session;  // after the frame: closed with "result" once a decision was made
   // "no_face": nothing inside the collection area, send another frame; "match" / "no_match" (1:1);
-  // "identified" / "unknown" (1:N).
+  // "identified" / "unknown" (1:N); "enrolled" or "retake" (an "enrol" capture).
   std::string outcome;
   int faces_outside_area = 0;    // dropped before any landmark, counted only (REQ D2)
   std::optional<VerifyResult> verify;
   std::optional<IdentifyResult> identify;
+  std::optional<EnrolResult> enrol;              // an "enrol" capture's enrolment
+  std::optional<vision::FaceQuality> retake;     // "retake": the face was too poor to enrol
 };
 
 // How `facegate device watch` reads a video through a device's rules.
@@ -429,6 +462,42 @@ struct WatchReport {
   int64_t passes = 0;               // tracks started inside the area = faces processed
   int64_t identified = 0, unknown = 0, refused = 0;
   std::vector<WatchEvent> events;
+};
+
+// What a new impact assessment says (REQ F1): the parts a person writes; the measures are
+// drawn from the configuration by the Service.
+struct AssessmentInput {
+  std::string target_kind = "purpose";  // "purpose" or "device"
+  std::string target;                   // purpose name or device id
+  std::string lawfulness;               // why lawful, legitimate and necessary (PIPL 56 (1))
+  std::vector<std::string> data_kinds;  // empty: "face image", "face template"
+  std::string impact;                   // impact on people's rights and the risks (PIPL 56 (2))
+  int64_t scope_size = 1000;            // most people the purpose may hold; growing past it is a change
+  std::string author;                   // who wrote it (a name; "" = the actor)
+};
+
+// The count of distinct people with face data against the filing marks (REQ F2, F3).
+struct FilingStatus {
+  int64_t people = 0;                   // this home's store (plus tenants' when asked)
+  std::vector<std::pair<std::string, int64_t>> by_tenant;  // "" = the home itself
+  int64_t filing_line = 100000;
+  std::vector<int64_t> marks;           // every mark checked, ascending
+  std::vector<FilingMarkRecord> crossed;  // recorded marks, ascending
+  std::vector<FilingMarkRecord> newly_crossed;  // crossed by this check
+  std::string due_date;                 // the filing's due date once the line is crossed, else ""
+  std::string warning;                  // the next mark is near, or the calendar ends before the due date
+};
+
+// The compliance report of one period (REQ F3), as data; reports.cpp renders it.
+struct ComplianceReport {
+  UnixTime from = 0, to = 0, made_at = 0;
+  AuditCheck audit;
+  PeriodCounts counts;
+  std::vector<ImpactAssessmentRecord> assessments;
+  std::vector<DeviceRecord> devices;
+  std::vector<SiteRecord> sites;
+  FilingStatus filing;
+  std::string eval_json;  // the accuracy results file's JSON ("" none)
 };
 
 class Service {
@@ -836,13 +905,18 @@ class Service {
   // "presence" (a triggered device declared to start on presence in its marked area) or
   // "automatic" (an automatic device). 1:1 purposes need the subject; 1:N take none. It
   // closes on a result, the choice of another method, or after the device's timeout (<= 60 s).
+  // `action` "enrol" makes the capture enrol the subject who tapped instead of matching (a kiosk
+  // at an enrolment desk): only on a tap, with a subject, for a purpose that allows enrolment
+  // at devices; the Gate then wants the subject's consent for exactly that purpose (REQ C1).
   Result<CaptureSessionRecord> OpenCaptureSession(const std::string& device, const std::string& purpose,
                                                   const std::string& subject, const std::string& opened_by,
-                                                  const std::string& actor);
+                                                  const std::string& actor, const std::string& action = "match");
   Result<CaptureSessionRecord> GetCaptureSession(const std::string& id);
   // One frame of an open session: refused before its bytes are decoded when the session is
   // closed, timed out (D1) or face-free (D7); otherwise only faces inside the device's
-  // collection area are processed (D2) and the largest is verified or identified.
+  // collection area are processed (D2) and the largest is verified or identified, or enrolled
+  // in an "enrol" capture (outcome "enrolled"; a face too poor to enrol is "retake" with its
+  // quality, and the capture goes on).
   Result<FrameResult> SubmitFrame(const std::string& session, const std::string& image_bytes,
                                   const std::string& actor);
   // The person chose another method at the device (REQ A2, D7): the session turns face-free
@@ -868,6 +942,35 @@ class Service {
   Result<std::string> CheckSiteNow(const std::string& id, bool* ok = nullptr);
   Result<std::string> SiteMap(const std::string& id);
 
+  // The console's dashboard: people with face data against the filing line (REQ F2), refusals
+  // by requirement, alternatives used, rights requests due and overdue (REQ R1). Counts only.
+  Result<DashboardReport> Dashboard();
+
+  // ---- Impact assessments, the filing line, reports (REQ F1-F3; docs/reports.md) ----
+  // A draft impact assessment of a purpose or device (PIPL 55, 56), its measures drawn from the
+  // configuration, never typed in. kInvalidInput naming a missing part. Audited.
+  Result<ImpactAssessmentRecord> CreateAssessment(const AssessmentInput& in, const std::string& actor);
+  // Another person than the author approves a draft or due assessment: measures drawn again,
+  // the document's SHA-256 recorded, the notice version in force bound. Audited.
+  Result<ImpactAssessmentRecord> ApproveAssessment(int64_t id, const std::string& approver,
+                                                   const std::string& actor);
+  Result<ImpactAssessmentRecord> GetAssessment(int64_t id);  // kNotFound
+  // Assessments of a target ("" every target; kind "" every kind), newest first.
+  Result<std::vector<ImpactAssessmentRecord>> ListAssessments(const std::string& target_kind,
+                                                              const std::string& target);
+  // The assessment as a document (plain text; its SHA-256 is the one recorded at approval).
+  static std::string AssessmentDocument(const ImpactAssessmentRecord& a);
+  // Counts the distinct people with face data (plus every active tenant's with `across_tenants`)
+  // and records each mark first crossed with its date and, for the filing line, the due date
+  // 30 working days later (audited).
+  Result<FilingStatus> CheckFilingLine(const std::string& actor, bool across_tenants = false);
+  // The filing pack (JSON) for the provincial cyberspace office (Measures 15). Audited.
+  Result<std::string> FilingPack(const std::string& actor, bool across_tenants = false);
+  // The compliance report of [from, to) (REQ F3), with accuracy figures from `eval_results`
+  // (the JSON of `facegate eval ... --json`; "" none). Audited.
+  Result<ComplianceReport> MakeComplianceReport(UnixTime from, UnixTime to, const std::string& eval_results,
+                                                const std::string& actor);
+
   // Alternatives declared for a purpose (empty if unknown).
   std::vector<std::string> AlternativesOf(const std::string& purpose);
   store::Store& store();
@@ -878,6 +981,10 @@ class Service {
   struct Impl;
   struct FrameScope;  // a device's frame: its area, tracked face, decoded image (devices.cpp)
   explicit Service(std::unique_ptr<Impl> impl);
+  // Enrol with a device's frame (its area, REQ D2) or, frame null, a plain photo.
+  Result<EnrolResult> EnrolIn(const std::string& subject, const std::string& purpose,
+                              const std::string& image_bytes, const std::string& session,
+                              const std::string& actor, FrameScope* frame);
   Result<VerifyResult> VerifyIn(const std::string& subject, const std::string& purpose,
                                 const std::string& image_bytes, const std::string& session,
                                 const std::string& actor, FrameScope* frame);

@@ -198,6 +198,7 @@ class Store {
   virtual Result<DeviceRecord> GetDevice(const std::string& id) = 0;  // kNotFound
   // Devices ordered by id; only those placed on `site` unless it is "".
   virtual Result<std::vector<DeviceRecord>> ListDevices(const std::string& site) = 0;
+  // Stores a new open capture with its action ("match" or "enrol"; migration 12).
   virtual Status AddCaptureSession(const CaptureSessionRecord& s) = 0;
   virtual Result<CaptureSessionRecord> GetCaptureSession(const std::string& id) = 0;  // kNotFound
   // Accepts one more frame, atomically, only while the session is open, not face-free and
@@ -214,6 +215,47 @@ class Store {
   virtual Status PutSite(const SiteRecord& s) = 0;  // insert or replace by id
   virtual Result<SiteRecord> GetSite(const std::string& id) = 0;  // kNotFound
   virtual Result<std::vector<SiteRecord>> ListSites() = 0;
+
+  // The operator console's reads (sql_store_dashboard.cpp).
+  // Distinct subjects holding at least one template, any purpose: the count the
+  // 100,000-person filing line is measured against (REQ F2, Measures 15).
+  virtual Result<int64_t> CountPeopleWithFaceData() = 0;
+  // Every notice version of the purpose, oldest first (REQ N3); kNotFound for an unknown purpose.
+  virtual Result<std::vector<NoticeRecord>> ListNotices(const std::string& purpose) = 0;
+  // Audit events refused by the compliance core (outcome "refused:<id>"), counted per
+  // requirement id, ordered by id: which rules stop what, for the dashboard.
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> CountRefusalsByRequirement() = 0;
+  // Face-free transactions (REQ A2, C6) counted per method and outcome ("granted", "denied",
+  // "" while open), ordered by method then outcome.
+  virtual Result<std::vector<std::pair<std::pair<std::string, std::string>, int64_t>>>
+  CountAlternativesByMethod() = 0;
+  // Refusals of consent by people (REQ C7), all purposes.
+  virtual Result<int64_t> CountConsentRefusals() = 0;
+
+  // Impact assessments (REQ F1; sql_store_assessments.cpp). AddAssessment assigns the id;
+  // the schema checks target kind and status (kInvalidInput). No method deletes one: they are
+  // kept at least three years whatever else expires (PIPL 56).
+  virtual Result<ImpactAssessmentRecord> AddAssessment(const ImpactAssessmentRecord& a) = 0;
+  virtual Result<ImpactAssessmentRecord> GetAssessment(int64_t id) = 0;  // kNotFound
+  // Assessments of target ("" = every target of the kind; kind "" = all), newest first.
+  virtual Result<std::vector<ImpactAssessmentRecord>> ListAssessments(const std::string& target_kind,
+                                                                      const std::string& target) = 0;
+  // Writes status, approver, approved_at, notice_version, scope_size, measures, due_reason,
+  // due_at, document_sha256 and keep_until of `a`, only while the stored status is
+  // `from_status` (kConflict otherwise; kNotFound for an unknown id).
+  virtual Status UpdateAssessment(const ImpactAssessmentRecord& a, const std::string& from_status) = 0;
+  // Marks every approved assessment of (target_kind, target) due for `reason`; returns their ids.
+  virtual Result<std::vector<int64_t>> MarkAssessmentsDue(const std::string& target_kind,
+                                                          const std::string& target,
+                                                          const std::string& reason, UnixTime at) = 0;
+  // Distinct subjects holding a template for `purpose` (a scope's size, REQ F1).
+  virtual Result<int64_t> CountPeopleForPurpose(const std::string& purpose) = 0;
+
+  // The filing line (REQ F2, F3): a mark is recorded once; false when it was recorded before.
+  virtual Result<bool> RecordFilingMark(const FilingMarkRecord& m) = 0;
+  virtual Result<std::vector<FilingMarkRecord>> ListFilingMarks() = 0;  // by mark
+  // The numbers of the period [from, to) for the compliance report (REQ F3).
+  virtual Result<PeriodCounts> CountPeriod(UnixTime from, UnixTime to) = 0;
 
   // Audit chain (REQ S6): the store assigns seq, prev_hash and hash atomically.
   virtual Result<AuditEvent> AppendAudit(const AuditEvent& e) = 0;

@@ -2,6 +2,7 @@
 #include "cli/admin_commands.h"
 #include "cli/alternative_commands.h"
 #include "cli/audit_commands.h"
+#include "cli/report_commands.h"
 #include "cli/breach_commands.h"
 #include "cli/cli_util.h"
 #include "cli/consent_commands.h"
@@ -93,6 +94,8 @@ int Run(int argc, char** argv) {
   AddFaceCommands(app, cli);
   // audit verify|checkpoint|list|minors (REQ S6, M3; audit_commands.cpp)
   AddAuditCommands(app, cli);
+  // assessment create|approve|list|show, report pia|filing|compliance (REQ F1-F3; report_commands.cpp)
+  AddReportCommands(app, cli);
   // analyze (REQ SC3, AN1-AN3; face_commands.cpp)
   AddAnalyzeCommands(app, cli);
   // retention sweep (REQ S5, S7; admin_commands.cpp)

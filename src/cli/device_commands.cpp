@@ -23,7 +23,8 @@ std::string DeviceLine(const DeviceRecord& d) {
 
 std::string SessionLine(const CaptureSessionRecord& s) {
   return "capture " + s.id + " at " + s.device + " for " + s.purpose +
-         (s.subject.empty() ? "" : " (" + s.subject + ")") + ": " + s.outcome +
+         (s.subject.empty() ? "" : " (" + s.subject + ")") + (s.action == "enrol" ? ", enrolling" : "") + ": " +
+         s.outcome +
          (s.face_free ? ", face-free" : "") + ", " + std::to_string(s.frames) + " frame(s), until " +
          service::FormatTime(s.expires_at);
 }
@@ -36,6 +37,7 @@ struct DeviceCommands : Family {
 
   DeviceRecord d;
   std::string mode = "triggered", site_filter, reason, purpose, subject, by = "tap", session, photo, method;
+  std::string action = "match";  // device capture --action enrol: a kiosk enrolling the person
   std::string source;
   DeviceSignage signage;
   double fps = 10;
@@ -153,9 +155,12 @@ void DeviceCommands::Add(CLI::App& app) {
   capture->add_option("--purpose", purpose, "one of the device's purposes")->required();
   capture->add_option("--subject", subject, "who tapped (1:1 purposes)");
   capture->add_option("--by", by, "tap (default) | presence | automatic");
+  capture->add_option("--action", action,
+                      "match (default: verify or identify) | enrol (the subject who tapped, under their consent; "
+                      "the purpose must allow device enrolment)");
   capture->callback([&] {
     if (!open()) return;
-    auto r = ctx.svc->OpenCaptureSession(d.id, purpose, subject, by, ctx.actor);
+    auto r = ctx.svc->OpenCaptureSession(d.id, purpose, subject, by, ctx.actor, action);
     if (!r.ok()) { rc = Report(ctx, r.status(), purpose); return; }
     rc = Print(ctx, {{"ok", true}, {"session", service::CaptureSessionJson(*r)}}, SessionLine(*r));
   });
@@ -179,6 +184,15 @@ void DeviceCommands::Add(CLI::App& app) {
       text += " as " + r->identify->subject;
     }
     if (r->verify) j["match"] = r->verify->match;
+    if (r->enrol) {
+      j["template_id"] = r->enrol->template_id;
+      j["consent_id"] = r->enrol->consent_id;
+      text += " (template " + std::to_string(r->enrol->template_id) + ")";
+    }
+    if (r->retake) {
+      j["quality"] = service::QualityJson(*r->retake);
+      for (const std::string& a : r->retake->advice) text += "\n  " + a;
+    }
     text += " (" + std::to_string(r->faces_outside_area) + " face(s) outside the area dropped)\n" +
             SessionLine(r->session);
     rc = Print(ctx, j, text);

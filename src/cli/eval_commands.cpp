@@ -43,7 +43,8 @@ void EvalCommands::Add(CLI::App& app) {
               {"threshold", r->threshold}, {"accuracy_at_threshold", r->accuracy_at_threshold},
               {"cv_accuracy", r->cv_accuracy}, {"cv_accuracy_std", r->cv_accuracy_std},
               {"cv_mean_threshold", r->cv_mean_threshold}, {"tar_at_far_1pct", r->tar_at_far_1},
-              {"tar_at_far_0_1pct", r->tar_at_far_01}, {"no_face", r->no_face_paths}};
+              {"tar_at_far_0_1pct", r->tar_at_far_01}, {"no_face", r->no_face_paths},
+              {"roc", r->roc}};  // (FAR, TAR, threshold): `facegate report compliance --eval` charts it
     std::ostringstream h;
     h << std::fixed << std::setprecision(2);
     h << "pairs: " << r->pairs << " (" << r->same_pairs << " same), photos: " << r->photos

@@ -54,6 +54,7 @@ Result<Grant> Gate::AuthorizeScopeSearch(const std::string& purpose) {
       return Status::Refused("N1", "no notice is published for purpose '" + purpose + "'");
     return notice.status();
   }
+  FG_RETURN_IF_ERROR(RequireAssessment("purpose", purpose, notice->version));  // REQ F1
   return Grant(Operation::kIdentify, "", purpose, 0, NewGrantId());
 }
 
@@ -84,6 +85,7 @@ Result<AnalysisGrant> Gate::AuthorizeAnalysis(const std::string& purpose) {
                                         "'; notice applies in shops and public places too");
     return notice.status();
   }
+  FG_RETURN_IF_ERROR(RequireAssessment("purpose", purpose, notice->version));  // REQ F1
   return AnalysisGrant(purpose, NewGrantId());
 }
 
@@ -157,6 +159,7 @@ Result<ConsentRecord> Gate::ActiveConsent(const std::string& subject, const std:
                                        "'; publish one and have it acknowledged before capture");
     return notice.status();
   }
+  FG_RETURN_IF_ERROR(RequireAssessment("purpose", purpose, notice->version));  // REQ F1
   if (subject.empty()) return Status::InvalidInput("a subject id is required for " + std::string(ToString(op)));
   auto consents = store_.ListConsents(subject, purpose);
   if (!consents.ok()) return consents.status();
@@ -272,6 +275,37 @@ Result<Grant> Gate::AuthorizeDisclosure(const std::string& subject, const std::s
   }
   return Status::Refused("C8", why + "; ask the person for a separate consent naming the recipient "
                                      "(consent give ... --kind disclosure --to RECIPIENT)");
+}
+
+Status Gate::RequireAssessment(const std::string& target_kind, const std::string& target,
+                               int64_t notice_version_in_force) {
+  FG_ASSIGN_OR_RETURN(std::vector<ImpactAssessmentRecord> all, store_.ListAssessments(target_kind, target));
+  const std::string what = target_kind + " '" + target + "'";
+  const std::string how = "write one (facegate assessment create " +
+                          std::string(target_kind == "device" ? "--device " : "") + target +
+                          " ...) and have a second person approve it (facegate assessment approve ID "
+                          "--approver NAME; REST POST /v1/assessments/{id}/approve)";
+  std::string why = "no impact assessment of " + what + " is approved";
+  for (const ImpactAssessmentRecord& a : all) {  // newest first
+    if (a.status == "due") {
+      if (why.rfind("no ", 0) == 0)
+        why = "the impact assessment of " + what + " (id " + std::to_string(a.id) + ") is due again: " +
+              a.due_reason;
+      continue;
+    }
+    if (a.status != "approved") continue;
+    // A notice published since the approval is a material change even when the service that
+    // published it did not mark the assessment (another node, an older program).
+    if (target_kind == "purpose" && a.notice_version != 0 && notice_version_in_force != 0 &&
+        a.notice_version != notice_version_in_force) {
+      why = "the impact assessment of " + what + " (id " + std::to_string(a.id) + ") was approved for notice "
+            "version " + std::to_string(a.notice_version) + ", but version " +
+            std::to_string(notice_version_in_force) + " is now in force; assess the change";
+      continue;
+    }
+    return Status::Ok();
+  }
+  return Status::Refused("F1", why + "; face processing and going live wait for an approved one: " + how);
 }
 
 bool IsPublicRecipient(const std::string& recipient) {

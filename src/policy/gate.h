@@ -77,6 +77,13 @@ class Gate {
   Result<Grant> AuthorizeDisclosure(const std::string& subject, const std::string& purpose,
                                     const std::string& recipient);
 
+  // REQ F1 (PIPL 55, 56): ok when `target` (a purpose, or a device with target_kind "device")
+  // has an approved impact assessment that no material change made due; for a purpose also
+  // one approved for the notice version in force. Otherwise kRefused "F1" saying which command
+  // approves one. Every grant above checks it for its purpose, so no face path escapes it.
+  Status RequireAssessment(const std::string& target_kind, const std::string& target,
+                           int64_t notice_version_in_force = 0);
+
  private:
   static std::string NewGrantId();
   // REQ M1: the subject's declared birth date makes them under 14 at `now`.

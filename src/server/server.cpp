@@ -27,6 +27,7 @@ bool RoleAllows(Role role, Access access) {
     case Access::kAudit:
       return role == Role::kAdmin || role == Role::kAuditor;
     case Access::kGate:
+    case Access::kKiosk:  // device keys: their own purposes only (DeviceMayAct in the handlers)
       return role == Role::kAdmin || role == Role::kOperator || role == Role::kDevice;
     case Access::kAdmin:
       return role == Role::kAdmin;
@@ -36,6 +37,7 @@ bool RoleAllows(Role role, Access access) {
       return true;
     case Access::kDeploymentRead:
     case Access::kRightsRead:
+    case Access::kDashboard:
       return role == Role::kAdmin || role == Role::kOperator || role == Role::kAuditor;
   }
   return false;
@@ -43,13 +45,15 @@ bool RoleAllows(Role role, Access access) {
 
 // The families' route tables joined: each family's file holds its handlers beside the table that
 // says their roles (server_purposes.cpp, server_consents.cpp, server_faces.cpp, server_audit.cpp,
-// server_alternatives.cpp, server_rights.cpp, server_admin.cpp).
+// server_alternatives.cpp, server_rights.cpp, server_admin.cpp, server_devices.cpp,
+// server_console.cpp).
 const std::vector<RouteEntry>& RouteTable() {
   static const std::vector<RouteEntry> table = [] {
     std::vector<RouteEntry> all;
     for (const std::vector<RouteEntry>* family :
          {&PurposeRoutes(), &ConsentRoutes(), &FaceRoutes(), &AuditRoutes(), &AlternativeRoutes(),
-          &RightsRoutes(), &AdminRoutes(), &DeviceRoutes()})
+          &RightsRoutes(), &AdminRoutes(), &DeviceRoutes(), &ConsoleRoutes(),
+          &ReportRoutes()})
       all.insert(all.end(), family->begin(), family->end());
     return all;
   }();

@@ -32,9 +32,14 @@ enum class Access {
   kRightsRead,  // read rights requests and their deadlines
   kDeploymentRead,  // read devices, capture sessions' devices and sites (admin, operator, auditor)
   kAnyKey,          // about the calling key itself (GET /v1/me): every role, a key needed
+  // The person's own consent at a consent kiosk: give it, withdraw it in one step, read its
+  // receipt (REQ C1, C2, C4: withdrawal on the same channel as giving). Admin and operator;
+  // device keys for their own purposes only.
+  kKiosk,
+  kDashboard,       // the console's dashboard counts (REQ F2, R1): admin, operator, auditor read
 };
 // Whether a role may use a group (admin: all; operator: purposes, consents, face, gate;
-// auditor: audit; device: face and gate; rights: admin and operator handle, auditor reads;
+// auditor: audit; device: face, gate and kiosk; rights: admin and operator handle, auditor reads;
 // deployment (devices, sites): admin and operator and auditor read).
 bool RoleAllows(Role role, Access access);
 

@@ -10,11 +10,12 @@ using service::FormatTime;
 
 const std::vector<RouteEntry>& ConsentRoutes() {
   static const std::vector<RouteEntry> routes = {
-      {{"POST", "/v1/consents", Access::kConsents}, &ServerImpl::GiveConsent},
+      // A kiosk records the person's consent, its withdrawal and shows the receipt (REQ C4).
+      {{"POST", "/v1/consents", Access::kKiosk}, &ServerImpl::GiveConsent},
       {{"GET", "/v1/subjects/{id}/consents", Access::kConsents}, &ServerImpl::ListConsents},
-      {{"POST", "/v1/subjects/{id}/consents/{purpose}/withdraw", Access::kConsents},
+      {{"POST", "/v1/subjects/{id}/consents/{purpose}/withdraw", Access::kKiosk},
        &ServerImpl::Withdraw},
-      {{"GET", "/v1/consents/{id}/receipt", Access::kConsents}, &ServerImpl::ConsentReceipt},
+      {{"GET", "/v1/consents/{id}/receipt", Access::kKiosk}, &ServerImpl::ConsentReceipt},
       // Subjects with a declared birth date (REQ M1, M3).
       {{"POST", "/v1/subjects", Access::kConsents}, &ServerImpl::DeclareSubject},
       {{"GET", "/v1/subjects/{id}", Access::kConsents}, &ServerImpl::ShowSubject},
@@ -41,6 +42,7 @@ void ServerImpl::GiveConsent(Call& c) {
   auto purpose = Str(*body, "purpose", true, "the one purpose this consent is for (REQ C1)");
   if (!purpose.ok()) return Fail(c, purpose.status());
   r.purpose = c.purpose = *purpose;
+  if (!DeviceMayAct(c, r.purpose, "")) return;  // a kiosk: its own purposes only
   auto notice =
       Int(*body, "notice_id", true, "the id of the notice shown and acknowledged (REQ N1)");
   if (!notice.ok()) return Fail(c, notice.status());
@@ -78,6 +80,12 @@ void ServerImpl::GiveConsent(Call& c) {
     return Fail(c, Status::InvalidInput("unknown kind '" + *kind +
                                         "'; use processing, disclosure or import"));
   r.kind = *k;
+  // At a kiosk the person ticks and taps: a processing consent by click. Written and guardian
+  // consents, disclosures (C8) and imports (P1) need staff to check the paper or the guardian.
+  if (c.key && c.key->role == Role::kDevice &&
+      (r.kind != ConsentKind::kProcessing || r.method != ConsentMethod::kClick))
+    return Forbid(c, "a device key records only the person's own consent to processing by click; written or "
+                     "guardian consents, disclosure and import consents are recorded by an operator");
   for (auto [field, dest] : {std::pair<const char*, std::string*>{"recipient", &r.recipient},
                              {"source", &r.source},
                              {"guardian", &r.guardian},
@@ -129,6 +137,7 @@ void ServerImpl::Withdraw(Call& c) {
   c.action = "consent.withdraw";
   c.subject = c.req.matches[1];
   c.purpose = c.req.matches[2];
+  if (!DeviceMayAct(c, c.purpose, "")) return;  // a kiosk: its own purposes only
   c.audited = true;
   auto r = svc.WithdrawConsent(c.subject, c.purpose, c.actor);
   if (!r.ok()) return Fail(c, r.status());
@@ -136,6 +145,7 @@ void ServerImpl::Withdraw(Call& c) {
            {{"ok", true},
             {"subject", c.subject},
             {"purpose", c.purpose},
+            {"consent_ids", r->consent_ids},
             {"consents_withdrawn", r->consents_withdrawn},
             {"templates_deleted", r->templates_deleted},
             {"key_destroyed", r->key_destroyed}});
@@ -146,6 +156,13 @@ void ServerImpl::ConsentReceipt(Call& c) {
   c.action = "consent.receipt";
   auto id = PathId(c, 1, "a consent id, e.g. from POST /v1/consents");
   if (!id.ok()) return Fail(c, id.status());
+  if (c.key && c.key->role == Role::kDevice) {  // a kiosk: receipts of its own purposes only
+    auto consent = svc.store().GetConsent(*id);
+    if (!consent.ok()) return Fail(c, consent.status());
+    c.subject = consent->subject;
+    c.purpose = consent->purpose;
+    if (!DeviceMayAct(c, consent->purpose, "")) return;
+  }
   c.audited = true;
   auto r = svc.ConsentReceipt(*id, c.actor);
   if (!r.ok()) return Fail(c, r.status());

@@ -6,6 +6,7 @@
 
 #include "server/server_impl.h"
 #include "service/json_views.h"
+#include "service/liveness_check.h"
 
 namespace facegate::server {
 
@@ -156,18 +157,20 @@ void ServerImpl::SuspendDevice(Call& c) {
 void ServerImpl::OpenCaptureSession(Call& c) {
   c.action = "capture.open";
   const std::string device = c.req.matches[1];
-  auto body = ParseBody(c.req, R"({"purpose": "office-entry", "subject": "S1", "opened_by": "tap"})");
+  auto body = ParseBody(c.req, R"({"purpose": "office-entry", "subject": "S1", "opened_by": "tap", "action": "match"})");
   if (!body.ok()) return Fail(c, body.status());
   auto purpose = Str(*body, "purpose", true, "one of the device's purposes");
   auto subject = Str(*body, "subject", false);
   auto by = Str(*body, "opened_by", false);
-  for (const Status& st : {purpose.status(), subject.status(), by.status()})
+  auto action = Str(*body, "action", false);  // "enrol": a kiosk enrolling the person who tapped
+  for (const Status& st : {purpose.status(), subject.status(), by.status(), action.status()})
     if (!st.ok()) return Fail(c, st);
   c.purpose = *purpose;
   c.subject = *subject;
   if (!DeviceKeyOwns(c, device, *purpose)) return;
   c.audited = true;
-  auto s = svc.OpenCaptureSession(device, *purpose, *subject, by->empty() ? "tap" : *by, c.actor);
+  auto s = svc.OpenCaptureSession(device, *purpose, *subject, by->empty() ? "tap" : *by, c.actor,
+                                  action->empty() ? "match" : *action);
   if (!s.ok()) return Fail(c, s.status());
   SendJson(c.res, 201, {{"ok", true}, {"session", CaptureSessionJson(*s)}});
 }
@@ -229,7 +232,19 @@ void ServerImpl::SubmitFrame(Call& c) {
     j["distance"] = r->verify->distance;
     j["threshold"] = r->verify->threshold;
     j["alternatives"] = r->verify->alternatives;
+    // What the decision rested on besides the distance (device keys see no distance).
+    j["quality"] = service::QualityJson(r->verify->quality);
+    if (r->verify->liveness) j["liveness"] = service::LivenessJson(*r->verify->liveness);
   }
+  if (r->enrol) {  // an enrolling capture (REQ C1: under the person's consent)
+    j["template_id"] = r->enrol->template_id;
+    j["consent_id"] = r->enrol->consent_id;
+    j["model"] = r->enrol->model;
+    j["expires_at"] = service::FormatTime(r->enrol->expires_at);
+    j["quality"] = service::QualityJson(r->enrol->quality);
+    if (r->enrol->liveness) j["liveness"] = service::LivenessJson(*r->enrol->liveness);
+  }
+  if (r->retake) j["quality"] = service::QualityJson(*r->retake);  // what to fix, then another frame
   if (r->identify) {
     j["identified"] = r->identify->identified;
     j["subject"] = r->identify->identified ? json(r->identify->subject) : json(nullptr);

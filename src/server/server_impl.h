@@ -93,6 +93,8 @@ const std::vector<RouteEntry>& AlternativeRoutes();  // server_alternatives.cpp
 const std::vector<RouteEntry>& RightsRoutes();       // server_rights.cpp
 const std::vector<RouteEntry>& AdminRoutes();        // server_admin.cpp
 const std::vector<RouteEntry>& DeviceRoutes();       // server_devices.cpp
+const std::vector<RouteEntry>& ConsoleRoutes();      // server_console.cpp
+const std::vector<RouteEntry>& ReportRoutes();       // server_reports.cpp
 // The families' tables joined, in registration order; Routes() is its RouteInfo column.
 const std::vector<RouteEntry>& RouteTable();
 
@@ -171,6 +173,17 @@ struct ServerImpl {
   void Identify(Call& c);
   void Analyze(Call& c);
 
+  // ---- impact assessments, the filing line, reports (server_reports.cpp; REQ F1-F3) ----
+  void CreateAssessment(Call& c);
+  void ListAssessments(Call& c);
+  void GetAssessment(Call& c);
+  void ApproveAssessment(Call& c);
+  void FilingReport(Call& c);
+  void PiaReport(Call& c);
+  void ComplianceReport(Call& c);
+  // Answers a report as `format`: "json" (`json_text`), "html" or "pdf" (`html`).
+  void SendReport(Call& c, const std::string& format, const std::string& json_text, const std::string& html);
+
   // ---- audit (server_audit.cpp) ----
   void ListAudit(Call& c);
   void VerifyAudit(Call& c);
@@ -243,6 +256,14 @@ struct ServerImpl {
   void NotifyPeople(Call& c);
   void DecideNotToNotify(Call& c);
   void CloseBreach(Call& c);
+
+  // ---- the operator console: dashboard, notice versions, API keys (server_console.cpp) ----
+  void Dashboard(Call& c);
+  void ListNotices(Call& c);
+  void ListApiKeys(Call& c);
+  void CreateApiKey(Call& c);
+  void RevokeApiKey(Call& c);
+  void AuditKeyChange(const Call& c, int http, const ApiKey& key);
 };
 
 }  // namespace facegate::server

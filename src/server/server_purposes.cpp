@@ -200,6 +200,14 @@ void ServerImpl::GetNotice(Call& c) {
   const std::vector<std::string> alts = svc.AlternativesOf(c.purpose);
   j["alternatives"] = alts;
   j["alternatives_statement"] = policy::AlternativesStatement(alts);
+  // What a kiosk writes out beside the notice: 1:1 or 1:N, how long "always" lasts at most
+  // (REQ C5, S5) and whether the person may enrol there.
+  if (auto p = svc.store().GetPurpose(c.purpose); p.ok()) {
+    j["scenario"] = ToString(p->scenario);
+    j["retention_days"] = p->retention_days;
+    auto device_enrolment = svc.DeviceEnrolment(c.purpose);
+    j["device_enrolment"] = device_enrolment.ok() && *device_enrolment;
+  }
   if (format == "voice")
     j["text"] = policy::NoticeForVoice(n->text, alts);
   else if (format == "large-print")

@@ -193,6 +193,13 @@ Result<BreachRecord> Service::OpenBreach(const BreachInput& in, const std::strin
                     {"window_from", b.window_from}, {"window_to", b.window_to}});
   });
   if (!st.ok()) return I.Fail(actor, act, "", "", st);
+  // REQ F1 (Measures 9): a breach is a material change; the purposes concerned are assessed again.
+  std::vector<std::string> concerned = b.purposes;
+  if (concerned.empty())
+    if (auto all = I.store->ListPurposes(); all.ok())
+      for (const PurposeRecord& p : *all) concerned.push_back(p.name);
+  for (const std::string& p : concerned)
+    I.MarkAssessmentsDue("purpose", p, "breach " + std::to_string(b.id) + " opened (REQ S9)", actor);
   return b;
 }
 

@@ -286,6 +286,11 @@ Result<DeviceRecord> Service::SetDeviceLive(const std::string& device, const std
                                               d->purposes[i] + "' now has version " + std::to_string(versions[i]) +
                                               "; post the new notice and confirm the signage again"));
   }
+  // REQ F1: its purposes, and an automatic device itself, have approved impact assessments.
+  for (size_t i = 0; i < versions.size(); ++i)
+    if (Status a = I.gate->RequireAssessment("purpose", d->purposes[i], versions[i]); !a.ok()) return fail(a);
+  if (d->mode == DeviceMode::kAutomatic)
+    if (Status a = I.gate->RequireAssessment("device", d->id); !a.ok()) return fail(a);
   if (d->public_security && d->purposes.size() != 1)
     return fail(Status::Refused("D5", "a public-security device is locked to one purpose"));
   // REQ D4, D6: the site's routes with this device live.
@@ -349,10 +354,10 @@ Result<DeviceRecord> Service::SuspendDevice(const std::string& device, const std
 
 Result<CaptureSessionRecord> Service::OpenCaptureSession(const std::string& device, const std::string& purpose,
                                                          const std::string& subject, const std::string& opened_by,
-                                                         const std::string& actor) {
+                                                         const std::string& actor, const std::string& action) {
   auto& I = *impl_;
   const char* act = "capture.open";
-  json detail = {{"device", device}, {"opened_by", opened_by}};
+  json detail = {{"device", device}, {"opened_by", opened_by}, {"action", action}};
   auto fail = [&](Status st) { return I.Fail(actor, act, subject, purpose, st, detail); };
   auto d = I.store->GetDevice(device);
   if (!d.ok()) return fail(d.status());
@@ -380,12 +385,33 @@ Result<CaptureSessionRecord> Service::OpenCaptureSession(const std::string& devi
     return fail(Status::InvalidInput("a capture is opened by 'tap', 'presence' or 'automatic', not '" +
                                      opened_by + "'"));
   }
+  if (action != "match" && action != "enrol")
+    return fail(Status::InvalidInput("a capture's action is 'match' (verify or identify, the default) or 'enrol', "
+                                     "not '" + action + "'"));
+  const bool enrol = action == "enrol";
   auto p = I.store->GetPurpose(purpose);
   if (!p.ok()) return fail(p.status());
-  if (p->scenario == Scenario::kVerification && subject.empty())
+  if (enrol) {
+    // Enrolment at a device is the person's own act at a kiosk (REQ D1), for one named person who
+    // gives consent for it (C1), and only where an admin allowed devices to enrol for the purpose:
+    // otherwise a stolen device key could add faces to people's records.
+    if (opened_by != "tap")
+      return fail(Status::Refused("D1", "an enrolling capture opens only on the person's tap, not by '" +
+                                            opened_by + "'; let the person tap to start"));
+    if (subject.empty())
+      return fail(Status::InvalidInput("an enrolling capture needs the subject who tapped (their staff number or "
+                                       "account id)"));
+    auto allowed = DeviceEnrolment(purpose);
+    if (!allowed.ok()) return fail(allowed.status());
+    if (!*allowed)
+      return fail(Status::Conflict("purpose '" + purpose + "' does not allow enrolment at devices: enrol with an "
+                                   "operator, or an admin declares the purpose with device enrolment "
+                                   "(facegate purpose add ... --device-enrolment, POST /v1/purposes "
+                                   "\"device_enrolment\": true)"));
+  } else if (p->scenario == Scenario::kVerification && subject.empty())
     return fail(Status::InvalidInput("purpose '" + purpose + "' verifies one person: name the subject who "
                                      "tapped (their card or account id)"));
-  if (p->scenario == Scenario::kIdentification && !subject.empty())
+  if (!enrol && p->scenario == Scenario::kIdentification && !subject.empty())
     return fail(Status::InvalidInput("purpose '" + purpose + "' identifies within its scope: open the capture "
                                      "without a subject"));
   const UnixTime now = I.Now();
@@ -395,6 +421,7 @@ Result<CaptureSessionRecord> Service::OpenCaptureSession(const std::string& devi
   s.purpose = purpose;
   s.subject = subject;
   s.opened_by = opened_by;
+  s.action = action;
   s.opened_at = now;
   s.expires_at = now + std::min<int64_t>(d->capture_timeout_s, kMaxCaptureSeconds);
   detail["capture_session"] = s.id;
@@ -453,7 +480,23 @@ Result<FrameResult> Service::SubmitFrame(const std::string& session, const std::
   auto p = I.store->GetPurpose(s->purpose);
   if (!p.ok()) return I.Fail(actor, act, s->subject, s->purpose, p.status(), detail);
   Status outcome = Status::Ok();
-  if (p->scenario == Scenario::kVerification) {
+  if (s->action == "enrol") {
+    // The person who tapped, under their consent for exactly this purpose (REQ C1: the Gate).
+    auto e = EnrolIn(s->subject, s->purpose, image_bytes, session, actor, &scope);
+    if (e.ok()) {
+      out.outcome = "enrolled";
+      out.enrol = std::move(*e);
+    } else if (scope.poor) {
+      // A face too poor to enrol: say what to fix and let the capture go on (docs/quality.md).
+      out.outcome = "retake";
+      out.retake = scope.poor;
+      out.faces_outside_area = scope.dropped;
+      FG_ASSIGN_OR_RETURN(out.session, I.store->GetCaptureSession(session));
+      return out;
+    } else {
+      outcome = e.status();
+    }
+  } else if (p->scenario == Scenario::kVerification) {
     auto v = VerifyIn(s->subject, s->purpose, image_bytes, session, actor, &scope);
     if (v.ok()) {
       out.outcome = v->match ? "match" : "no_match";

@@ -2,6 +2,8 @@
 // grant: photos are processed in memory only, nothing is stored (REQ P3).
 #include <facegate/service.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -126,6 +128,23 @@ Result<EvalReport> Service::EvalVerify(const std::string& pairs_file, const std:
   rep.cv_mean_threshold = cv.mean_threshold;
   rep.tar_at_far_1 = vision::TarAtFarTarget(scored, 0.01).tar;
   rep.tar_at_far_01 = vision::TarAtFarTarget(scored, 0.001).tar;
+  // The ROC over every distance (REQ F3 report charts): accept when distance <= t.
+  {
+    std::vector<std::pair<float, bool>> d;
+    int64_t same = 0, diff = 0;
+    for (const auto& sp : scored) {
+      sp.same ? ++same : ++diff;
+      if (!sp.failed) d.emplace_back(sp.distance, sp.same);
+    }
+    std::sort(d.begin(), d.end());
+    const size_t step = std::max<size_t>(1, d.size() / 200);
+    int64_t ta = 0, fa = 0;
+    for (size_t i = 0; i < d.size(); ++i) {
+      d[i].second ? ++ta : ++fa;
+      if ((i + 1) % step == 0 || i + 1 == d.size())
+        rep.roc.push_back({diff ? double(fa) / diff : 0, same ? double(ta) / same : 0, d[i].first});
+    }
+  }
   for (auto& [path, tpl] : templates)
     if (tpl) tpl->Wipe();
 

@@ -165,6 +165,7 @@ nlohmann::json CaptureSessionJson(const CaptureSessionRecord& s) {
             {"purpose", s.purpose},
             {"subject", s.subject.empty() ? json(nullptr) : json(s.subject)},
             {"opened_by", s.opened_by},
+            {"action", s.action},
             {"opened_at", FormatTime(s.opened_at)},
             {"expires_at", FormatTime(s.expires_at)},
             {"closed_at", s.closed_at ? json(FormatTime(*s.closed_at)) : json(nullptr)},

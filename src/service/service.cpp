@@ -43,6 +43,19 @@ Config DefaultConfig() {
   c.data_dir = DefaultDataDir();
   c.model_dir = DefaultModelDir();
   c.lock_file = DefaultLockFile();
+  // REQ F2: the operator's filing marks and calendar (docs/reports.md).
+  if (const char* line = std::getenv("FACEGATE_FILING_LINE")) c.filing_line = std::atoll(line);
+  if (const char* marks = std::getenv("FACEGATE_FILING_MARKS")) {
+    c.filing_warn_marks.clear();
+    for (const char* p = marks; *p;) {
+      char* end = nullptr;
+      const long long v = std::strtoll(p, &end, 10);
+      if (end == p) break;
+      if (v > 0) c.filing_warn_marks.push_back(v);
+      p = *end == ',' ? end + 1 : end;
+    }
+  }
+  if (const char* h = std::getenv("FACEGATE_HOLIDAYS")) c.holidays_file = h;
   return c;
 }
 
@@ -232,6 +245,9 @@ Result<NoticeRecord> Service::PublishNotice(const std::string& purpose, const st
   I.Audit(actor, "notice.publish", "", purpose, r.status(),
           r.ok() ? json{{"notice_id", r->id}, {"version", r->version}, {"sha256", r->sha256}}
                  : json::object());
+  // REQ F1: a new version of what people are told is a material change to assess.
+  if (r.ok() && r->version > 1)
+    I.MarkAssessmentsDue("purpose", purpose, "notice version " + std::to_string(r->version) + " published", actor);
   return r;
 }
 
@@ -398,6 +414,7 @@ Result<WithdrawResult> Service::WithdrawConsent(const std::string& subject, cons
     for (const ConsentRecord& c : *consents) {
       if (c.withdrawn_at) continue;
       FG_RETURN_IF_ERROR(I.store->MarkConsentWithdrawn(c.id, now));
+      res.consent_ids.push_back(c.id);
       ++res.consents_withdrawn;
     }
     FG_ASSIGN_OR_RETURN(res.templates_deleted, I.store->DeleteTemplates(subject, purpose));
@@ -446,19 +463,28 @@ Result<std::vector<ConsentRecord>> Service::ListConsents(const std::string& subj
 Result<EnrolResult> Service::Enrol(const std::string& subject, const std::string& purpose,
                                    const std::string& image_bytes, const std::string& session,
                                    const std::string& actor) {
+  return EnrolIn(subject, purpose, image_bytes, session, actor, nullptr);
+}
+
+Result<EnrolResult> Service::EnrolIn(const std::string& subject, const std::string& purpose,
+                                     const std::string& image_bytes, const std::string& session,
+                                     const std::string& actor, FrameScope* frame) {
   auto& I = *impl_;
   const char* act = "enrol";
   auto pre = I.gate->ActiveConsent(subject, purpose, Operation::kEnrol, session);
   if (!pre.ok()) return I.Fail(actor, act, subject, purpose, pre.status());
   EnrolResult res;
   auto t0 = std::chrono::steady_clock::now();
-  auto rgb = vision::DecodeImage(image_bytes);
+  auto rgb = I.DecodeFrame(image_bytes, frame);
   res.timings.decode_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (!rgb.ok()) return I.Fail(actor, act, subject, purpose, rgb.status());
   auto grant = I.gate->Authorize(Operation::kEnrol, subject, purpose, session);
   if (!grant.ok()) return I.Fail(actor, act, subject, purpose, grant.status());
-  auto face = I.OneFace(*grant, *rgb, &res.timings);
-  if (!face.ok()) return I.Fail(actor, act, subject, purpose, face.status());
+  auto face = I.OneFace(*grant, *rgb, &res.timings, frame);
+  if (!face.ok()) {
+    rgb->setTo(cv::Scalar::all(0));
+    return I.Fail(actor, act, subject, purpose, face.status(), I.FrameDetail({{"grant", grant->id()}}, frame));
+  }
   FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());
   // A poor photo makes a poor template that every later verification pays for:
   // refuse it with what to fix (docs/quality.md).
@@ -467,6 +493,7 @@ Result<EnrolResult> Service::Enrol(const std::string& subject, const std::string
   res.quality = *quality;
   if (quality->overall == vision::QualityLevel::kPoor) {
     rgb->setTo(cv::Scalar::all(0));
+    if (frame) frame->poor = *quality;  // a device's capture asks for another frame
     return I.Fail(actor, act, subject, purpose, Status::InvalidInput(PoorQualityMessage(*quality)),
                   {{"grant", grant->id()}, {"quality", QualityJson(*quality)}});
   }
@@ -520,10 +547,12 @@ Result<EnrolResult> Service::Enrol(const std::string& subject, const std::string
                    {"quality", vision::ToString(res.quality.overall)}};
     if (same_person) detail["matched_enrolled"] = *same_person;
     if (res.liveness) detail["liveness"] = LivenessJson(*res.liveness);
+    detail = I.FrameDetail(std::move(detail), frame);
     return I.Audit(actor, act, subject, purpose, Status::Ok(), detail);
   });
   // A loaded identification scope gets the new member at once (REQ SC2).
   if (st.ok()) I.Scopes().Added(purpose, subject, res.template_id, gallery::Vector(tpl->values()));
+  if (st.ok()) I.AfterEnrol(subject, purpose, actor);  // REQ F1 scope size, F2 filing line
   tpl->Wipe();
   rgb->setTo(cv::Scalar::all(0));
   if (!st.ok()) {

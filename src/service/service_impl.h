@@ -36,6 +36,7 @@ struct Service::FrameScope {
   const vision::Detection* detection = nullptr;   // a tracked pass: this face, no detection
   const cv::Mat* image = nullptr;                 // already decoded (video) instead of bytes
   int dropped = 0;                                // out: faces outside the area
+  std::optional<vision::FaceQuality> poor;        // out: enrolment refused this face's quality
 };
 
 struct Service::Impl {
@@ -106,6 +107,17 @@ struct Service::Impl {
     Audit(actor, action, subject, purpose, st, std::move(detail));
     return st;
   }
+
+  // REQ F1: marks the approved assessments of (kind, target) due for `reason` (a material
+  // change), audited as "assessment.due" (assessments.cpp). Errors are audited, not returned:
+  // the Gate refuses anyway while no approved assessment is in force.
+  void MarkAssessmentsDue(const std::string& kind, const std::string& target, const std::string& reason,
+                          const std::string& actor);
+  // After a template is stored (assessments.cpp): a scope grown past its assessed size makes
+  // the assessment due (REQ F1); a person's first template may cross a filing mark (REQ F2).
+  void AfterEnrol(const std::string& subject, const std::string& purpose, const std::string& actor);
+  // Counts the people with face data and records the marks crossed (REQ F2; filing.cpp).
+  Result<FilingStatus> CheckFiling(const std::string& actor, bool across_tenants);
 
   // The checks, grant, video and engine both video analyses start with (video.cpp).
   Result<OpenedVideo> OpenForVideoAnalysis(const std::string& actor, const char* act,

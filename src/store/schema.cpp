@@ -345,6 +345,51 @@ CREATE TABLE sites (
   actor TEXT NOT NULL
 ){strict};
 )sql"},
+      {12, "capture sessions that enrol (a kiosk enrolling the person who tapped)", R"sql(
+-- What a capture's frames do (REQ C1, D1): 'match' verifies or identifies by the purpose,
+-- 'enrol' enrols the subject who tapped, under their consent for exactly that purpose.
+ALTER TABLE capture_sessions ADD COLUMN action TEXT NOT NULL DEFAULT 'match'
+  CHECK (action IN ('match', 'enrol'));
+)sql"},
+      {13, "impact assessments and the filing line", R"sql(
+-- REQ F1 (PIPL 55, 56; Measures 9): an impact assessment of a purpose or an automatic device.
+-- Face processing for a purpose and a device going live are refused until one is approved; a
+-- material change marks it due. Kept at least until keep_until (three years); nothing deletes it.
+CREATE TABLE impact_assessments (
+  id {id_pk},
+  target_kind TEXT NOT NULL CHECK (target_kind IN ('purpose', 'device')),
+  target TEXT NOT NULL CHECK (target <> ''),
+  lawfulness TEXT NOT NULL CHECK (lawfulness <> ''),
+  data_kinds TEXT NOT NULL,  -- JSON array
+  impact TEXT NOT NULL CHECK (impact <> ''),
+  measures TEXT NOT NULL,    -- JSON object drawn from the configuration
+  author TEXT NOT NULL CHECK (author <> ''),
+  created_at {int} NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('draft', 'approved', 'due')),
+  approver TEXT NOT NULL,
+  approved_at {int},
+  notice_version {int} NOT NULL,
+  scope_size {int} NOT NULL CHECK (scope_size >= 0),
+  due_reason TEXT NOT NULL,
+  due_at {int},
+  document_sha256 TEXT NOT NULL,
+  keep_until {int} NOT NULL,
+  CHECK (status = 'draft' OR (approver <> '' AND approved_at IS NOT NULL AND document_sha256 <> '')),
+  CHECK ((status = 'due') = (due_at IS NOT NULL))
+){strict};
+CREATE INDEX impact_assessments_by_target ON impact_assessments (target_kind, target, status);
+
+-- REQ F2, F3 (Measures 15): each mark the count of distinct people with face data crossed,
+-- recorded once with its date; the 100,000 line carries the filing's due date.
+CREATE TABLE filing_marks (
+  mark {int} PRIMARY KEY,
+  people {int} NOT NULL,
+  crossed_at {int} NOT NULL,
+  crossed_date TEXT NOT NULL,
+  due_date TEXT NOT NULL,
+  actor TEXT NOT NULL
+){strict};
+)sql"},
   };
   return kMigrations;
 }

@@ -190,6 +190,27 @@ class SqlStore final : public Store {
   Result<SiteRecord> GetSite(const std::string& id) override;
   Result<std::vector<SiteRecord>> ListSites() override;
 
+  // The console's reads (sql_store_dashboard.cpp; REQ F2, N3, C6, C7).
+  Result<int64_t> CountPeopleWithFaceData() override;
+  Result<std::vector<NoticeRecord>> ListNotices(const std::string& purpose) override;
+  Result<std::vector<std::pair<std::string, int64_t>>> CountRefusalsByRequirement() override;
+  Result<std::vector<std::pair<std::pair<std::string, std::string>, int64_t>>> CountAlternativesByMethod()
+      override;
+  Result<int64_t> CountConsentRefusals() override;
+
+  // Impact assessments, the filing line and the report's counts (sql_store_assessments.cpp; REQ F1-F3).
+  Result<ImpactAssessmentRecord> AddAssessment(const ImpactAssessmentRecord& a) override;
+  Result<ImpactAssessmentRecord> GetAssessment(int64_t id) override;
+  Result<std::vector<ImpactAssessmentRecord>> ListAssessments(const std::string& target_kind,
+                                                              const std::string& target) override;
+  Status UpdateAssessment(const ImpactAssessmentRecord& a, const std::string& from_status) override;
+  Result<std::vector<int64_t>> MarkAssessmentsDue(const std::string& target_kind, const std::string& target,
+                                                  const std::string& reason, UnixTime at) override;
+  Result<int64_t> CountPeopleForPurpose(const std::string& purpose) override;
+  Result<bool> RecordFilingMark(const FilingMarkRecord& m) override;
+  Result<std::vector<FilingMarkRecord>> ListFilingMarks() override;
+  Result<PeriodCounts> CountPeriod(UnixTime from, UnixTime to) override;
+
   Result<AuditEvent> AppendAudit(const AuditEvent& e) override;
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) override;
   Result<AuditCheck> VerifyAudit() override;

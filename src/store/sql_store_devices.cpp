@@ -1,4 +1,4 @@
-// The one store: devices, capture sessions and sites (REQ D1-D7; migration 11).
+// The one store: devices, capture sessions and sites (REQ D1-D7; migrations 11, 12).
 #include <nlohmann/json.hpp>
 
 #include "store/sql_store.h"
@@ -93,7 +93,7 @@ Params& DeviceFields(Params& p, const DeviceRecord& d) {
 
 constexpr const char* kSessionColumns =
     "id, device, purpose, subject, opened_by, opened_at, expires_at, closed_at, outcome, face_free, frames, "
-    "alternative_id";
+    "alternative_id, action";
 
 CaptureSessionRecord ReadSession(const Row& row) {
   CaptureSessionRecord s;
@@ -109,6 +109,7 @@ CaptureSessionRecord ReadSession(const Row& row) {
   s.face_free = row.Bool(9);
   s.frames = row.Int(10);
   s.alternative_id = row.Int(11);
+  s.action = row.Text(12);  // migration 12
   return s;
 }
 
@@ -176,7 +177,7 @@ Result<std::vector<DeviceRecord>> SqlStore::ListDevices(const std::string& site)
 
 Status SqlStore::AddCaptureSession(const CaptureSessionRecord& s) {
   static const std::string sql = std::string("INSERT INTO capture_sessions (") + kSessionColumns +
-                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'open', {false}, 0, 0)";
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'open', {false}, 0, 0, ?)";
   return Write(sql,
                Params()
                    .Text(s.id)
@@ -185,7 +186,8 @@ Status SqlStore::AddCaptureSession(const CaptureSessionRecord& s) {
                    .Text(s.subject)
                    .Text(s.opened_by)
                    .Int(s.opened_at)
-                   .Int(s.expires_at),
+                   .Int(s.expires_at)
+                   .Text(s.action.empty() ? "match" : s.action),
                "opening capture session at device " + Quote(s.device))
       .status();
 }

@@ -34,6 +34,7 @@ class AlternativesTest : public ::testing::Test {
     ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
     auto n = svc_->PublishNotice("office-entry", kNoticeText, "test");
     ASSERT_TRUE(n.ok()) << n.status().ToString();
+    ApproveAssessment(*svc_, "office-entry");  // REQ F1
     notice_id_ = n->id;
   }
   void TearDown() override {

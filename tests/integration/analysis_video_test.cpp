@@ -90,6 +90,7 @@ class AnalysisVideoTest : public ::testing::Test {
     p.retention_days = 30;
     ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
     ASSERT_TRUE(svc_->PublishNotice("shop-count", NoticeKeptFor(30), "test").ok());
+    ApproveAssessment(*svc_, "shop-count");  // REQ F1
   }
   void TearDown() override {
     svc_.reset();

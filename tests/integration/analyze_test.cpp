@@ -50,6 +50,7 @@ TEST_F(AnalyzeTest, AN4_NeedsAPublishedNotice) {
 
 TEST_F(AnalyzeTest, AN2_GroupsUnderKAreSuppressedAndOnlyAggregatesAreLogged) {
   ASSERT_TRUE(svc_->PublishNotice("shop-count", NoticeKeptFor(30), "test").ok());
+  ApproveAssessment(*svc_, "shop-count");  // REQ F1
   auto r2 = svc_->Analyze("shop-count", Photos(), 2, "test");
   ASSERT_TRUE(r2.ok()) << r2.status().ToString();
   EXPECT_EQ(r2->images, 6);
@@ -91,11 +92,13 @@ TEST_F(AnalyzeTest, SC3_VerificationPurposeCannotBeAnalysed) {
   p.alternatives = {"staff-card"};
   ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
   ASSERT_TRUE(svc_->PublishNotice("office-entry", NoticeKeptFor(30), "test").ok());
+  ApproveAssessment(*svc_, "office-entry");  // REQ F1
   EXPECT_EQ(svc_->Analyze("office-entry", Photos(), 5, "test").status().requirement(), "SC3");
 }
 
 TEST_F(AnalyzeTest, SC3_AN1_AnAnalysisLeavesNoIdentityTemplateOrImageAnywhere) {
   ASSERT_TRUE(svc_->PublishNotice("shop-count", NoticeKeptFor(30), "test").ok());
+  ApproveAssessment(*svc_, "shop-count");  // REQ F1
   auto photos = Photos();
   auto r = svc_->Analyze("shop-count", photos, 2, "test");
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -443,6 +443,7 @@ TEST_F(BreachCliTest, S9_BreachCommandsAssessNotifyAndWriteTheDocuments) {
   WriteAll((home_ / "notice.md").string(), kNoticeText);
   ASSERT_EQ(Cli("purpose add office-entry --retention 365d --alternative staff-card").exit_code, 0);
   ASSERT_EQ(Cli("notice publish office-entry '" + (home_ / "notice.md").string() + "'").exit_code, 0);
+  ASSERT_TRUE(CliAssess(home_, "office-entry"));  // REQ F1
   ASSERT_EQ(Cli("consent give S1 office-entry --notice 1 --option always").exit_code, 0);
   auto en = Cli("enrol S1 office-entry '" + Facedata("lfw/Ai_Sugiyama/Ai_Sugiyama_0001.jpg") + "'");
   ASSERT_EQ(en.exit_code, 0) << en.out;

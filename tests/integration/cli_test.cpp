@@ -51,6 +51,7 @@ TEST_F(CliTest, WholeFlowWithExitCodes) {
 
   json n = RunJson("notice publish office-entry " + notice_, 0);
   EXPECT_EQ(n["notice_id"], 1);
+  ASSERT_TRUE(CliAssess(home_, "office-entry"));  // REQ F1
 
   json refused = RunJson("enrol S1 office-entry " + a1, 3);
   EXPECT_EQ(refused["requirement"], "C1");
@@ -84,6 +85,7 @@ TEST_F(CliTest, WholeFlowWithExitCodes) {
 TEST_F(CliTest, HumanRefusalNamesRuleCitationAndAlternatives) {
   Run("purpose add office-entry --retention 365d --alternative staff-card --alternative pin");
   Run("notice publish office-entry " + notice_);
+  ASSERT_TRUE(CliAssess(home_, "office-entry"));  // REQ F1
   CliResult r = Run("enrol S1 office-entry " + Facedata("lfw/Ai_Sugiyama/Ai_Sugiyama_0001.jpg"));
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.out.find("REQ C1"), std::string::npos) << r.out;

@@ -22,6 +22,7 @@ TEST(Crash, KillDuringEnrolmentsLeavesAConsistentStore) {
   WriteAll((home / "notice.md").string(), kNoticeText);
   ASSERT_EQ(RunCli(home, "purpose add office-entry --retention 365d --alternative staff-card").exit_code, 0);
   ASSERT_EQ(RunCli(home, "notice publish office-entry " + (home / "notice.md").string()).exit_code, 0);
+  ASSERT_TRUE(CliAssess(home, "office-entry"));  // REQ F1
   const int kSubjects = 8;
   for (int i = 1; i <= kSubjects; ++i)
     ASSERT_EQ(RunCli(home, "consent give S" + std::to_string(i) + " office-entry --notice 1 --option always")

@@ -102,6 +102,7 @@ class DevicesTest : public ::testing::Test {
     auto r = svc_->RegisterDevice(d, "test");
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     if (mode == DeviceMode::kAutomatic) EXPECT_TRUE(svc_->ConfirmSignage(id, Signage(), "test").ok());
+    if (mode == DeviceMode::kAutomatic) ApproveAssessment(*svc_, id, "device");  // REQ F1
     auto live = svc_->SetDeviceLive(id, "test");
     EXPECT_TRUE(live.ok()) << live.status().ToString();
     return live.ok() ? *live : d;
@@ -138,6 +139,7 @@ TEST_F(DevicesTest, D4_ADeviceInAToiletIsRefusedAndNotRegistered) {
 
 TEST_F(DevicesTest, D5_AnAutomaticDeviceGoesLiveOnlyWithItsConfirmedSignage) {
   ASSERT_TRUE(svc_->RegisterDevice(Device("gate-1", DeviceMode::kAutomatic, "site-entry"), "test").ok());
+  ApproveAssessment(*svc_, "gate-1", "device");  // REQ F1
   auto live = svc_->SetDeviceLive("gate-1", "test");
   ASSERT_FALSE(live.ok());
   REQUIREMENT("D5");
@@ -156,6 +158,7 @@ TEST_F(DevicesTest, D5_AnAutomaticDeviceGoesLiveOnlyWithItsConfirmedSignage) {
   ASSERT_TRUE(svc_->ConfirmSignage("gate-1", Signage(), "test").ok());
   // A new notice version makes the posted one stale: not live until it is posted again.
   ASSERT_TRUE(svc_->PublishNotice("site-entry", std::string(kNoticeText) + "Cameras: lobby.\n", "test").ok());
+  ApproveAssessment(*svc_, "site-entry");  // REQ F1: the new notice made the assessment due
   live = svc_->SetDeviceLive("gate-1", "test");
   ASSERT_FALSE(live.ok());
   EXPECT_EQ(live.status().requirement(), "D5");
@@ -178,6 +181,7 @@ TEST_F(DevicesTest, D5_APublicSecurityDeviceIsLockedToItsOnePurpose) {
   EXPECT_EQ(r.status().requirement(), "D5");
   d.purposes = {"site-entry"};
   ASSERT_TRUE(svc_->RegisterDevice(d, "test").ok());
+  ApproveAssessment(*svc_, "ps-1", "device");  // REQ F1
   ASSERT_TRUE(svc_->ConfirmSignage("ps-1", Signage(), "test").ok());
   ASSERT_TRUE(svc_->SetDeviceLive("ps-1", "test").ok());
   auto other = svc_->OpenCaptureSession("ps-1", "office-entry", "S1", "tap", "test");
@@ -296,6 +300,7 @@ TEST_F(DevicesTest, D6_AnAutomaticDeviceOnTheOnlyCorridorCannotGoLiveAndTwoRoute
   d.site = "hq";
   d.passage = "turnstiles";
   ASSERT_TRUE(svc_->RegisterDevice(d, "test").ok());
+  ApproveAssessment(*svc_, "gate-1", "device");  // REQ F1
   ASSERT_TRUE(svc_->ConfirmSignage("gate-1", Signage(), "test").ok());
   auto live = svc_->SetDeviceLive("gate-1", "test");
   ASSERT_FALSE(live.ok());
@@ -511,6 +516,7 @@ TEST_F(DevicesCli, D2_WatchProcessesEachPassOnceAndDropsTheFaceOutsideTheArea) {
   WriteAll(notice, kNoticeText);
   ASSERT_EQ(Run("purpose add site-entry --scenario identification --retention 365d --alternative staff-card").exit_code, 0);
   ASSERT_EQ(Run("notice publish site-entry " + notice).exit_code, 0);
+  ASSERT_TRUE(CliAssess(home_, "site-entry"));  // REQ F1
   for (int i = 0; i < 3; ++i) {
     const std::string s = "P" + std::to_string(i);
     ASSERT_EQ(Run("consent give " + s + " site-entry --notice 1 --option always --method click").exit_code, 0);
@@ -522,6 +528,7 @@ TEST_F(DevicesCli, D2_WatchProcessesEachPassOnceAndDropsTheFaceOutsideTheArea) {
   auto reg = Run("device register gate-1 --purpose site-entry --mode automatic --location lobby "
                  "--area '[[0,0],[0.5,0],[0.5,1],[0,1]]' --timeout 20");
   ASSERT_EQ(reg.exit_code, 0) << reg.out;
+  ASSERT_TRUE(CliAssess(home_, "gate-1", /*device=*/true));  // REQ F1
   auto live = Run("device live gate-1");
   EXPECT_EQ(live.exit_code, 3) << live.out;
   EXPECT_NE(live.out.find("D5"), std::string::npos) << live.out;

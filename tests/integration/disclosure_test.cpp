@@ -32,6 +32,7 @@ class DisclosureTest : public ::testing::Test {
     ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
     auto n = svc_->PublishNotice("office-entry", kNoticeText, "test");
     ASSERT_TRUE(n.ok());
+    ApproveAssessment(*svc_, "office-entry");  // REQ F1
     notice_ = n->id;
     crypto_box_keypair(pk_, sk_);
   }

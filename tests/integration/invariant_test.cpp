@@ -172,6 +172,7 @@ TEST_P(InvariantTest, C1_C4_C5_A2_R1_S7_NoTemplateIsProducedStoredOrMatchedWitho
       ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
       auto n = svc_->PublishNotice(purposes[k], NoticeText(1), "test");
       ASSERT_TRUE(n.ok()) << n.status().ToString();
+      ApproveAssessment(*svc_, purposes[k]);  // REQ F1
       model.notice_sha[purposes[k]] = n->sha256;
     }
     // Each subject is a person of the pool; person `stranger` is never enrolled.
@@ -344,6 +345,7 @@ TEST_P(InvariantTest, C1_C4_C5_A2_R1_S7_NoTemplateIsProducedStoredOrMatchedWitho
         log << "  notice " << purpose << " revision " << v << "\n";
         auto n = svc_->PublishNotice(purpose, NoticeText(v), "test");
         ASSERT_TRUE(n.ok()) << n.status().ToString();
+        ApproveAssessment(*svc_, purpose);  // the new version made it due (REQ F1)
         model.notice_sha[purpose] = n->sha256;
       }
 

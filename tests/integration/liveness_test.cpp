@@ -61,6 +61,7 @@ class LivenessServiceTest : public ::testing::Test {
     ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
     auto n = svc_->PublishNotice("gate", kNoticeText, "test");
     ASSERT_TRUE(n.ok()) << n.status().ToString();
+    ApproveAssessment(*svc_, "gate");  // REQ F1
     service::Service::ConsentRequest r;
     r.subject = "S1";
     r.purpose = "gate";
@@ -153,6 +154,7 @@ TEST_F(LivenessServiceTest, IdentifyRunsThePurposesLivenessRuleLikeVerify) {
   ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
   auto n = svc_->PublishNotice("site", kNoticeText, "test");
   ASSERT_TRUE(n.ok()) << n.status().ToString();
+  ApproveAssessment(*svc_, "site");  // REQ F1
   ASSERT_TRUE(ConsentAlways(*svc_, "S1", "site", n->id).ok());
   ASSERT_TRUE(svc_->Enrol("S1", "site", ReadAll(Facedata(kA1)), "", "test").ok());
   auto id = svc_->Identify("site", ReadAll(Facedata(kA2)), "test");

@@ -31,6 +31,7 @@ class MinorsTest : public ::testing::Test {
     ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
     auto n = svc_->PublishNotice("school-gate", kNoticeText, "test");
     ASSERT_TRUE(n.ok()) << n.status().ToString();
+    ApproveAssessment(*svc_, "school-gate");  // REQ F1
     notice_ = n->id;
   }
   void TearDown() override {

@@ -38,6 +38,9 @@ class NoticeVersions : public ::testing::Test {
     return svc_->GiveConsent(r, "test");
   }
   Status Covered() {
+    // REQ F1 apart: the purpose's impact assessment approved (again after a new version), so
+    // that only the consent decides.
+    ApproveAssessment(*svc_, "office-entry");
     policy::Gate gate(svc_->store());
     return gate.ActiveConsent("S1", "office-entry", Operation::kEnrol).status();
   }

@@ -44,6 +44,7 @@ inline void ExpectScopeOfBFollowsA(service::Service& a, service::Service& b) {
   p.alternatives = {"staff-card"};
   ASSERT_TRUE(a.AddPurpose(p, "node-a").ok());
   ASSERT_TRUE(a.PublishNotice("site-roster", NoticeKeptFor(30), "node-a").ok());
+  ApproveAssessment(a, "site-roster");  // REQ F1
   EnrolMember(a, "P0", "Alan_Greenspan", "site-roster");
 
   // B loads the scope on its first search.

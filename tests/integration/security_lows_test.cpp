@@ -34,6 +34,7 @@ class SecurityLowsTest : public ::testing::Test {
     ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
     auto n = svc_->PublishNotice("door", NoticeKeptFor(2), "test");
     ASSERT_TRUE(n.ok()) << n.status().ToString();
+    ApproveAssessment(*svc_, "door");  // REQ F1
     notice_ = n->id;
   }
   void TearDown() override {

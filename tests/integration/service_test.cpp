@@ -403,6 +403,7 @@ TEST(Retention, S5_SweepDeletesExpiredTemplatesAndShredsKeys) {
   ASSERT_TRUE(svc.AddPurpose(p, "test").ok());
   auto n = svc.PublishNotice("office-entry", NoticeKeptFor(2), "test");
   ASSERT_TRUE(n.ok());
+  ApproveAssessment(svc, "office-entry");  // REQ F1
   for (const char* subject : {"S1", "S2"}) {
     service::Service::ConsentRequest r;
     r.subject = subject;

@@ -78,6 +78,7 @@ class TenantsTest : public ::testing::Test {
       ASSERT_TRUE(svc.AddPurpose(p, "test").ok());
       auto n = svc.PublishNotice(name, kNoticeText, "test");
       ASSERT_TRUE(n.ok()) << n.status().ToString();
+      ApproveAssessment(svc, name);  // REQ F1
       for (const auto& [subject, who] : kPeople.at(tenant)) {
         service::Service::ConsentRequest r;
         r.subject = subject;
@@ -472,6 +473,7 @@ TEST_F(TenantsTest, S10_CliCreatesServesAndEndsTenants) {
     ASSERT_EQ(RunCli(root_, "--tenant " + t + " purpose add office-entry --retention 365d --alternative staff-card")
                   .exit_code, 0);
     ASSERT_EQ(RunCli(root_, "notice publish office-entry " + notice.string() + " --tenant " + t).exit_code, 0);
+    ASSERT_TRUE(CliAssess(root_, "office-entry", false, "--tenant " + t + " "));  // REQ F1
     ASSERT_EQ(RunCli(root_, "--tenant " + t + " consent give S1 office-entry --notice 1 --option always").exit_code,
               0);
   }

@@ -64,8 +64,38 @@ inline std::string NoticeKeptFor(int64_t days) {
   return t;
 }
 
-// Declares purpose `name` (the scenario, 365-day retention, alternative "staff-card") and
-// publishes kNoticeText for it; returns the notice id (0 after a reported failure).
+// REQ F1: writes an impact assessment of `purpose` (by "test-author", for up to a million people)
+// and has "test-dpo" approve it, or approves again the one a material change made due (a new
+// notice version, a breach). Every purpose needs one before anything is enrolled or matched.
+// With kind "device", the same for an automatic device before it goes live.
+inline void ApproveAssessment(service::Service& svc, const std::string& purpose,
+                              const std::string& kind = "purpose") {
+  auto all = svc.ListAssessments(kind, purpose);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  for (const ImpactAssessmentRecord& a : *all) {
+    if (a.status == "approved") return;
+    if (a.status == "due") {
+      auto again = svc.ApproveAssessment(a.id, "test-dpo", "test");
+      ASSERT_TRUE(again.ok()) << again.status().ToString();
+      return;
+    }
+  }
+  service::AssessmentInput in;
+  in.target_kind = kind;
+  in.target = purpose;
+  in.lawfulness = "consent of each person (PIPL 13, 29); face is one way in among others";
+  in.impact = "sensitive data of the people enrolled; risks: leak, misidentification";
+  in.scope_size = 1000000;
+  in.author = "test-author";
+  auto a = svc.CreateAssessment(in, "test");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto ok = svc.ApproveAssessment(a->id, "test-dpo", "test");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+}
+
+// Declares purpose `name` (the scenario, 365-day retention, alternative "staff-card"),
+// publishes kNoticeText for it and approves its impact assessment (REQ F1); returns the notice
+// id (0 after a reported failure).
 inline int64_t DeclareWithNotice(service::Service& svc, const std::string& name,
                                  Scenario scenario = Scenario::kVerification) {
   PurposeRecord p;
@@ -77,6 +107,7 @@ inline int64_t DeclareWithNotice(service::Service& svc, const std::string& name,
   EXPECT_TRUE(added.ok()) << added.ToString();
   auto n = svc.PublishNotice(name, kNoticeText, "test");
   EXPECT_TRUE(n.ok()) << n.status().ToString();
+  ApproveAssessment(svc, name);
   return n.ok() ? n->id : 0;
 }
 
@@ -114,6 +145,23 @@ inline CliResult RunCli(const std::filesystem::path& home, const std::string& ar
   return RunShell("FACEGATE_HOME='" + home.string() + "' FACEGATE_MODELS='" + FACEGATE_MODELS +
                   "' FACEGATE_LOCK='" + FACEGATE_LOCK + "' '" + FACEGATE_CLI + "' " + args +
                   (merge ? " 2>&1" : " 2>/dev/null"));
+}
+
+// REQ F1 through the CLI: writes and approves the impact assessment of a purpose (or, with
+// device, of an automatic device) in `home`; false after a reported failure.
+// `global` goes before the command (e.g. "--tenant acme ").
+inline bool CliAssess(const std::filesystem::path& home, const std::string& target, bool device = false,
+                      const std::string& global = "") {
+  CliResult made = RunCli(home, global + "--json assessment create " + target + (device ? " --device" : "") +
+                                    " --lawfulness 'consent of each person' --impact 'sensitive data; risk: leak'"
+                                    " --scope-size 1000000 --author test-author", false);
+  EXPECT_EQ(made.exit_code, 0) << made.out;
+  const auto at = made.out.find("\"id\":");
+  if (made.exit_code != 0 || at == std::string::npos) return false;
+  const std::string id = std::to_string(std::stoll(made.out.substr(made.out.find_first_of("0123456789", at))));
+  CliResult ok = RunCli(home, global + "assessment approve " + id + " --approver test-dpo");
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  return ok.exit_code == 0;
 }
 
 }  // namespace facegate::testing

@@ -74,6 +74,7 @@ TEST(TenantsPostgres, S10_EachTenantItsOwnDatabaseAndTheEndDropsItsTables) {
     ASSERT_TRUE((*svc)->AddPurpose(p, "test").ok());
     auto n = (*svc)->PublishNotice("office-entry", kNoticeText, "test");
     ASSERT_TRUE(n.ok());
+    ApproveAssessment(**svc, "office-entry");  // REQ F1
     service::Service::ConsentRequest r;
     r.subject = "S1";
     r.purpose = "office-entry";

@@ -45,6 +45,7 @@ TEST(TwoNodes, EnrolOnOneVerifyOnTheOtherWithdrawalHonouredAtOnce) {
   ASSERT_TRUE((*a)->AddPurpose(p, "nodeA").ok());
   auto n = (*a)->PublishNotice("gate-entry", NoticeKeptFor(30), "nodeA");
   ASSERT_TRUE(n.ok());
+  ApproveAssessment(**a, "gate-entry");  // REQ F1
   service::Service::ConsentRequest r;
   r.subject = "S1";
   r.purpose = "gate-entry";

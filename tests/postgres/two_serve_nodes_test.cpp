@@ -225,6 +225,16 @@ class TwoServeNodes : public ::testing::Test {
     auto n = ca.Post("/v1/purposes/" + name + "/notices", json{{"text", notice}}.dump(),
                      "application/json");
     EXPECT_EQ(n->status, 201) << n->body;
+    // REQ F1: its impact assessment, written by one person and approved by another.
+    auto a = ca.Post("/v1/assessments",
+                     json{{"target", name}, {"lawfulness", "consent of each person"},
+                          {"impact", "sensitive data; risk: leak"}, {"scope_size", 1000}, {"author", "test-author"}}
+                         .dump(),
+                     "application/json");
+    EXPECT_EQ(a->status, 201) << a->body;
+    auto ok = ca.Post("/v1/assessments/" + std::to_string(Body(a)["id"].get<int64_t>()) + "/approve",
+                      json{{"approver", "test-dpo"}}.dump(), "application/json");
+    EXPECT_EQ(ok->status, 200) << ok->body;
     return Body(n)["notice_id"];
   }
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "policy/notice.h"
+#include "../../support/assessment.h"
 #include "../../support/requirement.h"
 
 namespace facegate::policy {
@@ -55,6 +56,8 @@ class GateTest : public ::testing::Test {
     n.published_at = now_;
     auto r = store_->PublishNotice(n);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
+    // REQ F1: the fixture's purposes are assessed (the F1 tests below make their own).
+    EXPECT_TRUE(facegate::testing::ApproveAssessmentInStore(*store_, purpose, now_).ok());
     return *r;
   }
   ConsentRecord Consent(const std::string& subject, const std::string& purpose, ConsentOption o,

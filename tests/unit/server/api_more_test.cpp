@@ -17,6 +17,7 @@
 
 #include "server/server.h"
 #include "api_suite.h"
+#include "../../support/assessment.h"
 #include "../../support/requirement.h"
 
 namespace facegate::server {
@@ -92,6 +93,7 @@ class RestApi : public ::testing::Test {
         ReadFileBytes(std::string(FACEGATE_SOURCE_DIR) + "/examples/notice-office-entry.md");
     auto n = PostJson(c, "/v1/purposes/" + name + "/notices", operator_, {{"text", text}});
     EXPECT_EQ(n->status, 201) << n->body;
+    EXPECT_TRUE(::facegate::testing::ApproveAssessmentInStore(svc_->store(), name).ok());  // REQ F1
     return Body(n)["notice_id"];
   }
 
@@ -129,7 +131,8 @@ TEST(RoleGroups, GateIsAdminOperatorAndDeviceAdministrationIsAdminOnly) {
       {"POST /v1/alternatives/{id}/complete", Access::kConsents},
       {"POST /v1/subjects/{id}/consents/{purpose}/refuse", Access::kGate},
       {"GET /v1/subjects/{id}/consents/{purpose}/may-ask", Access::kGate},
-      {"GET /v1/consents/{id}/receipt", Access::kConsents},
+      // A kiosk's device key shows the person their receipt, for its own purposes only.
+      {"GET /v1/consents/{id}/receipt", Access::kKiosk},
       {"POST /v1/analyze", Access::kFace},
       {"POST /v1/retention/sweep", Access::kAdmin},
       {"GET /v1/rules", Access::kPublic},

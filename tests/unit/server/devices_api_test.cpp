@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "../../support/assessment.h"
 #include "../../support/requirement.h"
 #include "api_suite.h"
 
@@ -52,6 +53,7 @@ class DevicesApi : public ::testing::Test {
         "sensitive data\nRights: withdraw any time\n",
         "test");
     ASSERT_TRUE(n.ok()) << n.status().ToString();
+    ASSERT_TRUE(::facegate::testing::ApproveAssessmentInStore(suite_.svc->store(), "office-entry").ok());  // REQ F1
     service::Service::ConsentRequest r;
     r.subject = "S1";
     r.purpose = "office-entry";

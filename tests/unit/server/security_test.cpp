@@ -24,6 +24,7 @@
 
 #include "server/server.h"
 #include "api_suite.h"
+#include "../../support/assessment.h"
 #include "../../support/requirement.h"
 
 namespace facegate::server {
@@ -81,6 +82,7 @@ class Attack : public ::testing::Test {
       auto n = c.Post(std::string("/v1/purposes/") + name + "/notices", Auth(operator_),
                       json{{"text", text.str()}}.dump(), "application/json");
       ASSERT_TRUE(n && n->status == 201) << (n ? n->body : "no answer");
+      ASSERT_TRUE(::facegate::testing::ApproveAssessmentInStore(svc_->store(), name).ok());  // REQ F1
       notice_[name] = json::parse(n->body)["notice_id"];
     }
   }
@@ -407,6 +409,7 @@ TEST_F(Attack, AN2_OnePhotoSentKTimesNeverMakesAGroupOfK) {
   std::ostringstream text;
   text << in.rdbuf();
   ASSERT_EQ(PostJson("/v1/purposes/count/notices", operator_, {{"text", text.str()}})->status, 201);
+  ASSERT_TRUE(::facegate::testing::ApproveAssessmentInStore(svc_->store(), "count").ok());  // REQ F1
   auto c = Client();
   httplib::MultipartFormDataItems same = {{"purpose", "count", "", ""}, {"k", "3", "", ""}};
   for (int i = 0; i < 5; ++i) same.push_back({"image", Photo("Ai_Sugiyama", 1), "p.jpg", "image/jpeg"});

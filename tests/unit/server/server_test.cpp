@@ -22,6 +22,7 @@
 
 #include "server/rate_limit.h"
 #include "api_suite.h"
+#include "../../support/assessment.h"
 #include "../../support/requirement.h"
 
 namespace facegate::server {
@@ -108,6 +109,7 @@ class Api : public ::testing::Test {
     auto n = c.Post("/v1/purposes/" + purpose + "/notices", Auth(operator_),
                     json{{"text", text}}.dump(), "application/json");
     EXPECT_EQ(n->status, 201) << n->body;
+    EXPECT_TRUE(::facegate::testing::ApproveAssessmentInStore(svc_->store(), purpose).ok());  // REQ F1
     int64_t nid = Body(n)["notice_id"];
     auto g = c.Post("/v1/consents", Auth(operator_),
                     json{{"subject", subject},
@@ -280,6 +282,7 @@ TEST_F(Api, PurposeNoticeConsentEnrolVerifyWithdrawAndAuditVerify) {
   auto n = c.Post("/v1/purposes/office-entry/notices", Auth(operator_), json{{"text", text}}.dump(),
                   "application/json");
   ASSERT_EQ(n->status, 201) << n->body;
+  ASSERT_TRUE(::facegate::testing::ApproveAssessmentInStore(svc_->store(), "office-entry").ok());  // REQ F1
   const int64_t notice_id = Body(n)["notice_id"];
   auto shown = c.Get("/v1/purposes/office-entry/notice", Auth(operator_));
   ASSERT_EQ(shown->status, 200);

@@ -14,6 +14,7 @@
 #include "policy/gate.h"
 #include "store/vault_crypto.h"
 #include "store_test_util.h"
+#include "../../support/assessment.h"
 
 namespace facegate::store::testing {
 
@@ -37,6 +38,7 @@ inline Result<Grant> ConsentAndAuthorize(Store& store, Operation op, const std::
     FG_ASSIGN_OR_RETURN(NoticeRecord published, store.PublishNotice(n));
     (void)published;
   }
+  FG_RETURN_IF_ERROR(facegate::testing::ApproveAssessmentInStore(store, purpose, kNow));  // REQ F1
   MustConsent(store, subject, purpose, ConsentOption::kAlways);
   policy::Gate gate(store, [] { return kNow + 1; });
   return gate.Authorize(op, subject, purpose);
