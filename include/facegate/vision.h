@@ -24,9 +24,10 @@ struct DecodeLimits {
   int64_t max_pixels = 50'000'000;   // width * height, checked from the header before decoding
 };
 
-// Decodes JPEG or PNG bytes to 8-bit RGB (grey and RGBA converted), applying
-// EXIF orientation. Not face processing, so no grant. kInvalidInput names the
-// problem: empty, truncated, not an image, too many pixels.
+// Decodes JPEG, PNG, WebP or BMP bytes (told apart by their magic bytes, not a file
+// name) to 8-bit RGB (grey and RGBA converted), applying EXIF orientation. Not face
+// processing, so no grant. kInvalidInput names the problem: empty, truncated, not an
+// image, animated WebP, too many pixels (read from the header, before any decoding).
 Result<cv::Mat> DecodeImage(std::string_view bytes, const DecodeLimits& limits = {});
 // Images this process was asked to decode (DecodeImage calls):
 // lets tests show that a refused frame was never decoded (REQ D1, D7).
