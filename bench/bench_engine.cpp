@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
   config.min_detection_score = 0.5f;               // face-api's default
   config.recognizer = vision::Recognizer::kFaceApi;  // the same nets as face-api's pipeline
   config.align = vision::AlignMode::kFaceApiCrop;    // and its descriptor crop
+  config.detector = vision::Detector::kSsd;         // and its detector
   config.threads = threads;
   auto engine_or = vision::Engine::Load(config);
   if (!engine_or.ok()) return Fail(engine_or.status().ToString());

@@ -24,9 +24,10 @@ struct DecodeLimits {
   int64_t max_pixels = 50'000'000;   // width * height, checked from the header before decoding
 };
 
-// Decodes JPEG or PNG bytes to 8-bit RGB (grey and RGBA converted), applying
-// EXIF orientation. Not face processing, so no grant. kInvalidInput names the
-// problem: empty, truncated, not an image, too many pixels.
+// Decodes JPEG, PNG, WebP or BMP bytes (told apart by their magic bytes, not a file
+// name) to 8-bit RGB (grey and RGBA converted), applying EXIF orientation. Not face
+// processing, so no grant. kInvalidInput names the problem: empty, truncated, not an
+// image, animated WebP, too many pixels (read from the header, before any decoding).
 Result<cv::Mat> DecodeImage(std::string_view bytes, const DecodeLimits& limits = {});
 // Images this process was asked to decode (DecodeImage calls):
 // lets tests show that a refused frame was never decoded (REQ D1, D7).
@@ -65,6 +66,13 @@ enum class Recognizer {
   kFaceApi,     // face-api's 128-D net (a dlib ResNet port) on the chip `align` chooses
 };
 
+// Which face detector finds the faces. Either gives boxes the landmark net reads alike.
+enum class Detector {
+  kRfbThenSsd,  // faceplugin's RFB-320 first (~8 ms); face-api's SSD and its framed retries only
+                // where it finds nothing (default; docs/vision.md: issue 18's speed target)
+  kSsd,         // face-api's SSD and its framed retries alone (golden tests against face-api)
+};
+
 struct EngineConfig {
   std::string model_dir;   // where `facegate models install` put the files
   std::string lock_file;   // models.lock with the sha256 of every file
@@ -72,6 +80,7 @@ struct EngineConfig {
   Recognizer recognizer = Recognizer::kFeatureNet;
   AlignMode align = AlignMode::kSimilarity;  // face-api's chip; used by Recognizer::kFaceApi only
   int threads = 0;  // 0: OpenCV's default
+  Detector detector = Detector::kRfbThenSsd;  // Detect's detector; the analysis paths use the SSD
 };
 
 // ---- Analysis (REQ SC3, AN1-AN4) -----------------------------------------------------------

@@ -169,7 +169,7 @@ void DeviceCommands::Add(CLI::App& app) {
       "frame", "send one frame to an open capture: refused undecoded when closed, timed out (D1) or face-free "
                "(D7); only faces in the collection area count (D2)");
   frame->add_option("session", session, "capture session id (cs_...)")->required();
-  frame->add_option("photo", photo, "JPEG or PNG file")->required();
+  frame->add_option("photo", photo, "JPEG, PNG, WebP or BMP file")->required();
   frame->callback([&] {
     if (!open()) return;
     auto bytes = ReadFile(photo);

@@ -43,7 +43,7 @@ void FaceCommands::Add(CLI::App& app) {
   auto* enrol = app.add_subcommand("enrol", "enrol the one face in a photo (needs consent; REQ C1)");
   enrol->add_option("subject", e_subject)->required();
   enrol->add_option("purpose", e_purpose)->required();
-  enrol->add_option("photo", e_photo, "JPEG or PNG")->required();
+  enrol->add_option("photo", e_photo, "JPEG, PNG, WebP or BMP")->required();
   enrol->add_option("--session", e_session, "session for while_in_use consents");
   enrol->add_flag("--timings", timings, "include per-stage timings");
   enrol->add_option("--source", e_source,
@@ -70,7 +70,7 @@ void FaceCommands::Add(CLI::App& app) {
   auto* verify = app.add_subcommand("verify", "is the face in the photo the enrolled subject? (REQ SC1)");
   verify->add_option("subject", e_subject)->required();
   verify->add_option("purpose", e_purpose)->required();
-  verify->add_option("photo", e_photo, "JPEG or PNG")->required();
+  verify->add_option("photo", e_photo, "JPEG, PNG, WebP or BMP")->required();
   verify->add_option("--session", e_session, "session for while_in_use consents");
   verify->add_flag("--timings", timings, "include per-stage timings");
   verify->callback([&] {
@@ -103,7 +103,7 @@ void FaceCommands::Add(CLI::App& app) {
   // identify (REQ SC2, D3)
   auto* identify = app.add_subcommand("identify", "who, among the members of PURPOSE's scope, is in the photo? (REQ SC2)");
   identify->add_option("purpose", i_purpose, "an identification purpose (the scope)")->required();
-  identify->add_option("photo", i_photo, "JPEG or PNG")->required();
+  identify->add_option("photo", i_photo, "JPEG, PNG, WebP or BMP")->required();
   identify->add_flag("--timings", timings, "include per-stage timings");
   identify->callback([&] {
     if (!open()) return;

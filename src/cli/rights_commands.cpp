@@ -202,7 +202,7 @@ void AddRightsCommands(CLI::App& app, RightsCliContext& ctx) {
                                          "with a new photo (old ones deleted)");
   correct->add_option("subject", a->subject, "pseudonymous subject id")->required();
   correct->add_option("purpose", a->purpose)->required();
-  correct->add_option("photo", a->photo, "JPEG or PNG with the person's face")->required();
+  correct->add_option("photo", a->photo, "JPEG, PNG, WebP or BMP with the person's face")->required();
   correct->add_option("--session", a->session, "session for while_in_use consents");
   correct->add_option("--request", a->request,
                       "the person's open correction request, approved by another person "

@@ -58,6 +58,32 @@ class FeatureNet {
   std::unique_ptr<DnnRunner> runner_;
 };
 
+// faceplugin's Ultra-Light RFB-320 face detector (model/fr_detect.onnx, in the feature net's
+// package): 4420 priors (min sizes {10,16,24},{32,48},{64,96},{128,192,256} on steps 8,16,32,64,
+// variances 0.1/0.2) decoded inside the graph, so the outputs are corner boxes and softmax scores.
+// About a tenth of the SSD's cost; the engine's first detection pass (docs/vision.md).
+class RfbNet {
+ public:
+  static constexpr int kInputWidth = 320;
+  static constexpr int kInputHeight = 240;
+  static constexpr int kPriors = 4420;
+  static Result<std::unique_ptr<RfbNet>> Load(const ModelFiles& files);
+  ~RfbNet();
+  struct Output {
+    // kPriors boxes normalised to the input (0..1, may stray outside), x,y,w,h from the
+    // net's x1,y1,x2,y2 corners; no NMS here (vision does it).
+    std::vector<cv::Rect2f> boxes;
+    std::vector<float> scores;  // softmax probability of "face" (class 1), one per box
+  };
+  // input: CV_32FC3 320 wide x 240 high, RGB 0..255; the net is fed (x - 127) / 128 as
+  // faceplugin's reference does. kInvalidInput for another size or type.
+  Result<Output> Run(const cv::Mat& rgb320x240);
+
+ private:
+  explicit RfbNet(std::unique_ptr<DnnRunner> runner);
+  std::unique_ptr<DnnRunner> runner_;
+};
+
 // 68-point face landmarks (iBUG 300-W order).
 class LandmarkNet {
  public:

@@ -87,7 +87,7 @@ Result<std::string> DecodeBase64(std::string in) {
     }
   }
   return Status::InvalidInput(
-      "field \"image_base64\" is not valid base64; encode the JPEG or PNG file "
+      "field \"image_base64\" is not valid base64; encode the JPEG, PNG, WebP or BMP file "
       "bytes with base64 (e.g. `base64 -w0 photo.jpg`)");
 }
 

@@ -65,7 +65,7 @@ Result<ServerImpl::FaceRequest> ServerImpl::ReadFaceRequest(Call& c) {
   if (f.purpose.empty())
     return Status::InvalidInput("field \"purpose\" is required: e.g. office-entry");
   if (f.image.empty())
-    return Status::InvalidInput("the image is empty; send a JPEG or PNG photo");
+    return Status::InvalidInput("the image is empty; send a JPEG, PNG, WebP or BMP photo");
   return f;
 }
 
@@ -182,7 +182,7 @@ void ServerImpl::Identify(Call& c) {
   if (f.purpose.empty())
     return Fail(c, Status::InvalidInput("field \"purpose\" is required: the identification purpose "
                                         "whose scope is searched, e.g. site-entry"));
-  if (f.image.empty()) return Fail(c, Status::InvalidInput("the image is empty; send a JPEG or PNG photo"));
+  if (f.image.empty()) return Fail(c, Status::InvalidInput("the image is empty; send a JPEG, PNG, WebP or BMP photo"));
   c.purpose = f.purpose;
   if (!DeviceMayAct(c, f)) return;
   if (!ChargeDecodeWork(c, {&f.image})) return;

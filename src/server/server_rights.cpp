@@ -298,7 +298,7 @@ void ServerImpl::CorrectSubject(Call& c) {
   }
   if (c.purpose.empty())
     return Fail(c, Status::InvalidInput("field \"purpose\" is required: the purpose whose templates are corrected"));
-  if (image.empty()) return Fail(c, Status::InvalidInput("the image is empty; send a JPEG or PNG photo"));
+  if (image.empty()) return Fail(c, Status::InvalidInput("the image is empty; send a JPEG, PNG, WebP or BMP photo"));
   if (!ChargeDecodeWork(c, {&image})) return;
   c.audited = true;
   auto r = svc.CorrectEnrolment(c.subject, c.purpose, image, session, rid, c.actor);

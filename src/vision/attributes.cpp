@@ -130,6 +130,8 @@ Result<std::vector<FaceAttributes>> RunAnalysis(EngineImpl& impl, const cv::Mat&
   FG_RETURN_IF_ERROR(EnsureAttributeNets(impl));
   auto t0 = Clock::now();
   const cv::Mat rgbf = ToFloatRgb(rgb);
+  // The SSD alone: the attribute and eye-state thresholds were measured on its boxes (the
+  // RFB-320 boxes move the landmarks enough to change eye states); Detect uses the cascade.
   FG_ASSIGN_OR_RETURN(
       std::vector<Detection> dets,
       DetectFaces(*impl.ssd, rgbf, impl.config.min_detection_score, impl.strategy));

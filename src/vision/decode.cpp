@@ -38,7 +38,7 @@ uint64_t DecodedImageCount() { return g_decode_calls.load(std::memory_order_rela
 Result<cv::Mat> DecodeImage(std::string_view bytes, const DecodeLimits& limits) {
   g_decode_calls.fetch_add(1, std::memory_order_relaxed);
   if (bytes.empty()) {
-    return Status::InvalidInput("the image is empty (0 bytes); send a JPEG or PNG photo");
+    return Status::InvalidInput("the image is empty (0 bytes); send a JPEG, PNG, WebP or BMP photo");
   }
   if (static_cast<int64_t>(bytes.size()) > limits.max_bytes) {
     return Status::InvalidInput("the image is " + Megabytes(bytes.size()) + ", above the " +
@@ -62,7 +62,8 @@ Result<cv::Mat> DecodeImage(std::string_view bytes, const DecodeLimits& limits) 
   try {
     const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
     // IMREAD_COLOR: grey and RGBA become 3 channels, 16-bit becomes 8-bit. Orientation
-    // is applied below from our own EXIF parse, the same for JPEG and PNG.
+    // is applied below from our own EXIF parse, the same for every format. OpenCV picks
+    // its decoder by the magic bytes, as ReadImageHeader did, never by a file name.
     bgr = cv::imdecode(buf, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
   } catch (const cv::Exception&) {
     bgr.release();

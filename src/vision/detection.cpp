@@ -58,6 +58,19 @@ cv::Rect2f SsdBoxToImage(const cv::Rect2f& n, float square_side, cv::Size image)
           static_cast<float>(std::max(0.0, bottom - top))};
 }
 
+cv::Rect2f RfbBoxToImage(const cv::Rect2f& n, const RfbBoxCalibration& c, cv::Size image) {
+  const double w = image.width, h = image.height;
+  const double bw = double(n.width) * w, bh = double(n.height) * h;
+  const double cx = (double(n.x) + n.width / 2.0) * w + c.dx * bw;
+  const double cy = (double(n.y) + n.height / 2.0) * h + c.dy * bh;
+  const double half_w = c.sw * bw / 2, half_h = c.sh * bh / 2;
+  const double left = std::clamp(cx - half_w, 0.0, w), right = std::clamp(cx + half_w, 0.0, w);
+  const double top = std::clamp(cy - half_h, 0.0, h), bottom = std::clamp(cy + half_h, 0.0, h);
+  return {static_cast<float>(left), static_cast<float>(top),
+          static_cast<float>(std::max(0.0, right - left)),
+          static_cast<float>(std::max(0.0, bottom - top))};
+}
+
 int NearestToCentre(const std::vector<Face>& faces, cv::Size image) {
   int best = -1;
   double best_d = std::numeric_limits<double>::infinity();

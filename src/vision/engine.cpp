@@ -1,4 +1,4 @@
-// vision::Engine: loads the three face-api nets once and runs detect,
+// vision::Engine: loads its nets once (detectors, landmarks, recognizer) and runs detect,
 // landmarks, align and embed under a Grant (REQ C1). Holds no per-call state,
 // so concurrent Detect/Extract calls are safe (the nets serialise their own
 // forwards).
@@ -56,12 +56,15 @@ Status CheckImage(const cv::Mat& rgb) {
 
 // Detect's detection stage, shared with DetectInArea: converts the image to float RGB (into
 // *rgbf, for the landmark stage) and gives the boxes of every face, in detector order.
-Result<std::vector<Detection>> DetectStage(nn::SsdNet& ssd, const cv::Mat& rgb, float min_score,
-                                           const DetectStrategy& strategy, cv::Mat* rgbf,
+// (A template because Engine::Impl is private to Engine.)
+template <class EngineImpl>
+Result<std::vector<Detection>> DetectStage(EngineImpl& impl, const cv::Mat& rgb, cv::Mat* rgbf,
                                            StageTimings* timings) {
   const auto t0 = Clock::now();
   *rgbf = ToFloatRgb(rgb);
-  FG_ASSIGN_OR_RETURN(std::vector<Detection> dets, DetectFaces(ssd, *rgbf, min_score, strategy));
+  FG_ASSIGN_OR_RETURN(std::vector<Detection> dets,
+                      DetectFaces(impl.rfb.get(), *impl.ssd, *rgbf, impl.config.min_detection_score,
+                                  impl.strategy));
   if (timings) timings->detect_ms = MsSince(t0);
   return dets;
 }
@@ -100,6 +103,9 @@ Result<std::unique_ptr<Engine>> Engine::Load(const EngineConfig& config) {
         package + "/fr_feature+five-point+" + projection_data::kSource;
     FG_ASSIGN_OR_RETURN(impl->feature, nn::FeatureNet::Load(files));
   }
+  if (config.detector == Detector::kRfbThenSsd) {
+    FG_ASSIGN_OR_RETURN(impl->rfb, nn::RfbNet::Load(files));
+  }
   FG_ASSIGN_OR_RETURN(impl->ssd, nn::SsdNet::Load(files));
   FG_ASSIGN_OR_RETURN(impl->landmarks, nn::LandmarkNet::Load(files));
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
@@ -111,8 +117,7 @@ Result<std::vector<Face>> Engine::Detect(const Grant& grant, const cv::Mat& rgb,
   FG_RETURN_IF_ERROR(CheckImage(rgb));
   cv::Mat rgbf;
   FG_ASSIGN_OR_RETURN(std::vector<Detection> dets,
-                      DetectStage(*impl_->ssd, rgb, impl_->config.min_detection_score, impl_->strategy,
-                                  &rgbf, timings));
+                      DetectStage(*impl_, rgb, &rgbf, timings));
   const auto t0 = Clock::now();
   std::vector<Face> faces;
   faces.reserve(dets.size());
@@ -134,8 +139,7 @@ Result<std::vector<Detection>> Engine::DetectInArea(const Grant& grant, const cv
   FG_RETURN_IF_ERROR(area.Check());
   cv::Mat rgbf;
   FG_ASSIGN_OR_RETURN(std::vector<Detection> dets,
-                      DetectStage(*impl_->ssd, rgb, impl_->config.min_detection_score, impl_->strategy,
-                                  &rgbf, timings));
+                      DetectStage(*impl_, rgb, &rgbf, timings));
   // A face outside the area goes no further than its box: no landmark, template or output (D2).
   const auto outside = std::remove_if(dets.begin(), dets.end(), [&](const Detection& d) {
     return !area.Contains(d.box, rgb.size());

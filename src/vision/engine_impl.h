@@ -29,6 +29,7 @@ struct LivenessNets {
 struct Engine::Impl {
   EngineConfig config;
   std::string model_version;
+  std::unique_ptr<nn::RfbNet> rfb;  // null with Detector::kSsd
   std::unique_ptr<nn::SsdNet> ssd;
   std::unique_ptr<nn::LandmarkNet> landmarks;
   std::unique_ptr<nn::RecognitionNet> recognition;  // Recognizer::kFaceApi

@@ -129,6 +129,7 @@ Result<std::vector<EyeState>> Engine::EyeStates(const AnalysisGrant& grant, cons
     return Status::InvalidInput("the image must be 8-bit RGB (CV_8UC3); convert the frame first");
   }
   const cv::Mat rgbf = ToFloatRgb(rgb);
+  // The SSD alone, as RunAnalysis: the eye-state thresholds were measured on its boxes.
   FG_ASSIGN_OR_RETURN(
       std::vector<Detection> dets,
       DetectFaces(*impl_->ssd, rgbf, impl_->config.min_detection_score, impl_->strategy));

@@ -51,6 +51,39 @@ Result<std::vector<Detection>> DetectFaces(nn::SsdNet& ssd, const cv::Mat& rgbf,
   return dets;
 }
 
+Result<std::vector<Detection>> DetectRfbPass(nn::RfbNet& rfb, const cv::Mat& rgbf, float min_score,
+                                             const RfbBoxCalibration& calibration) {
+  if (rgbf.empty() || rgbf.type() != CV_32FC3) {
+    return Status::InvalidInput("the image for detection must be non-empty CV_32FC3 RGB; use ToFloatRgb");
+  }
+  cv::Mat input;
+  cv::resize(rgbf, input, cv::Size(nn::RfbNet::kInputWidth, nn::RfbNet::kInputHeight), 0, 0,
+             cv::INTER_LINEAR);
+  FG_ASSIGN_OR_RETURN(nn::RfbNet::Output out, rfb.Run(input));
+  // NonMaxSuppression keeps scores > its bound; fr_detect.js keeps scores >= 0.65.
+  const float bound = std::nextafter(min_score, 0.f);
+  const std::vector<int> kept =
+      NonMaxSuppression(out.boxes, out.scores, kRfbMaxResults, kRfbIouThreshold, bound);
+  std::vector<Detection> dets;
+  for (int i : kept) {
+    Detection d;
+    d.box = RfbBoxToImage(out.boxes[i], calibration, rgbf.size());
+    d.score = out.scores[i];
+    if (d.box.width >= 1 && d.box.height >= 1) dets.push_back(d);
+  }
+  return dets;
+}
+
+Result<std::vector<Detection>> DetectFaces(nn::RfbNet* rfb, nn::SsdNet& ssd, const cv::Mat& rgbf,
+                                           float min_score, const DetectStrategy& strategy) {
+  if (rfb != nullptr) {
+    FG_ASSIGN_OR_RETURN(std::vector<Detection> dets,
+                        DetectRfbPass(*rfb, rgbf, std::max(min_score, kRfbMinScore)));
+    if (!dets.empty()) return dets;
+  }
+  return DetectFaces(ssd, rgbf, min_score, strategy);
+}
+
 Result<Landmarks68> DetectLandmarks(nn::LandmarkNet& net, const cv::Mat& rgbf,
                                     const cv::Rect2f& box) {
   cv::Rect used;

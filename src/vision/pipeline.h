@@ -10,6 +10,7 @@
 
 #include "nn/nets.h"
 #include "vision/align.h"
+#include "vision/detection.h"
 
 namespace facegate::vision {
 
@@ -40,6 +41,25 @@ struct DetectStrategy {
 // Plain pass, then the fallbacks of `strategy`. Boxes in image pixels, clipped.
 Result<std::vector<Detection>> DetectFaces(nn::SsdNet& ssd, const cv::Mat& rgbf, float min_score,
                                            const DetectStrategy& strategy);
+
+// faceplugin's RFB-320 settings (lib/fr_detect.js): face score >= 0.65, NMS overlap 0.4.
+inline constexpr float kRfbMinScore = 0.65f;
+inline constexpr float kRfbIouThreshold = 0.4f;
+inline constexpr int kRfbMaxResults = 100;
+
+// One pass of the RFB-320 detector on CV_32FC3 RGB 0..255: stretch to 320x240 (cv::resize,
+// bilinear, as lib/fr_detect.js), run, greedy NMS by score (IoU 0.4, score >= min_score, at
+// most 100), boxes to image pixels through `calibration` (RfbBoxToImage), clipped to the image.
+// fr_detect.js's own NMS keeps the top-most box of each cluster, not the best-scored; ours
+// keeps the best-scored (docs/vision.md).
+Result<std::vector<Detection>> DetectRfbPass(nn::RfbNet& rfb, const cv::Mat& rgbf, float min_score,
+                                             const RfbBoxCalibration& calibration = kRfbEngineBox);
+
+// The engine's detection: the RFB-320 pass first (score >= max(min_score, kRfbMinScore)); only
+// where it finds nothing, DetectFaces with the SSD above (plain pass and framed retries).
+// rfb == nullptr: the SSD alone. Boxes in image pixels, clipped, in detector order.
+Result<std::vector<Detection>> DetectFaces(nn::RfbNet* rfb, nn::SsdNet& ssd, const cv::Mat& rgbf,
+                                           float min_score, const DetectStrategy& strategy);
 
 // face-api's landmark flow: crop `box` (floored, clipped), pad to a square
 // (centred), TF-resize to 112, run, map back to image pixels.

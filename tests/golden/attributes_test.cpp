@@ -130,6 +130,7 @@ TEST(GoldenAnalysis, OnFaceApisDecodedPixelsGivesFaceApisAttributes) {
   config.model_dir = FACEGATE_MODELS;
   config.lock_file = FACEGATE_LOCK;
   config.min_detection_score = 0.5f;
+  config.detector = vision::Detector::kSsd;  // face-api's detector, as the reference ran
   auto engine = vision::Engine::Load(config);
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   const AnalysisGrant grant = policy::Gate::AuthorizeResearchAnalysis("golden");

@@ -51,6 +51,7 @@ std::unique_ptr<vision::Engine> LoadEngine() {
   config.min_detection_score = 0.5f;               // face-api's SsdMobilenetv1Options default
   config.recognizer = vision::Recognizer::kFaceApi;  // face-api's descriptor net
   config.align = vision::AlignMode::kFaceApiCrop;    // and its descriptor crop
+  config.detector = vision::Detector::kSsd;         // and its detector
   auto engine = vision::Engine::Load(config);
   if (!engine.ok()) {
     ADD_FAILURE() << engine.status().ToString();

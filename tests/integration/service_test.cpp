@@ -338,7 +338,7 @@ TEST_F(BadInputTest, CorruptTruncatedEmptyAndHugeFilesAreRejected) {
   std::string jpg = ReadAll(Facedata(kA1));
   ExpectRejected("", ErrorKind::kInvalidInput, "empty");
   ExpectRejected(jpg.substr(0, jpg.size() / 3), ErrorKind::kInvalidInput, "truncated");
-  ExpectRejected(std::string(5000, 'x'), ErrorKind::kInvalidInput, "not a JPEG or PNG");
+  ExpectRejected(std::string(5000, 'x'), ErrorKind::kInvalidInput, "not a JPEG, PNG, WebP or BMP");
   std::string ihdr = "IHDR" + Be32(20000) + Be32(20000) + std::string("\x08\x02\x00\x00\x00", 5);
   std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + Be32(13) + ihdr + Be32(Crc32(ihdr));
   ExpectRejected(png, ErrorKind::kInvalidInput, "20000x20000");

@@ -363,6 +363,6 @@ function featureChip(img, lm68) {
 
 module.exports = {
   tf, faceapi, init, decodeJpeg, imageTensor, defaultOptions, sha256, SAMPLES, DEMO_DIR, MODEL_DIR,
-  REPO_DIR, LOCK_FILE, loadHumanGraphModel, humanFaceBox, humanFaceCrop, humanModelsDir,
+  REPO_DIR, LOCK_FILE, cachedPackageDir, readLocked, loadHumanGraphModel, humanFaceBox, humanFaceCrop, humanModelsDir,
   loadFeatureNet, featureChip, fivePoints, similarityTransform, ARCFACE_POINTS, FEATURE_SIZE, FEATURE_DIM,
 };

@@ -71,7 +71,7 @@ TEST(DecodeImage, UnknownFormatIsRefused) {
   auto img = DecodeImage("GIF89a\x01\x00\x01\x00 this is not a photo");
   ASSERT_FALSE(img.ok());
   EXPECT_EQ(img.status().kind(), ErrorKind::kInvalidInput);
-  EXPECT_NE(img.status().message().find("not a JPEG or PNG"), std::string::npos);
+  EXPECT_NE(img.status().message().find("not a JPEG, PNG, WebP or BMP"), std::string::npos);
 }
 
 TEST(DecodeImage, TooManyBytesIsRefused) {
