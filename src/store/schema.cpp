@@ -345,7 +345,7 @@ CREATE TABLE sites (
   actor TEXT NOT NULL
 ){strict};
 )sql"},
-      {12, "template keys per subject and purpose", R"sql(
+      {14, "template keys per subject and purpose", R"sql(
 -- One data key per subject and purpose, wrapped by the master key (REQ S7): withdrawing one
 -- purpose shreds that purpose's templates in every copy, backups included, while the person's
 -- templates for other purposes stay readable. Deleting a row is the shredding.
@@ -361,7 +361,7 @@ CREATE TABLE purpose_keys (
 ALTER TABLE templates ADD COLUMN key_scope TEXT NOT NULL DEFAULT 'subject'
   CHECK (key_scope IN ('subject', 'purpose'));
 )sql"},
-      {13, "the lawful basis of each purpose", R"sql(
+      {15, "the lawful basis of each purpose", R"sql(
 -- PIPL 13's basis a purpose rests on, and the written justification any basis but consent
 -- needs (REQ C2, AN4). '' for purposes declared before: consent for verification and
 -- identification; an analysis purpose must record one before it runs.
@@ -370,7 +370,7 @@ ALTER TABLE purposes ADD COLUMN legal_basis TEXT NOT NULL DEFAULT ''
                          'disclosed_information', 'other_law'));
 ALTER TABLE purposes ADD COLUMN basis_justification TEXT NOT NULL DEFAULT '';
 )sql"},
-      {14, "transfers abroad", R"sql(
+      {16, "transfers abroad", R"sql(
 -- PIPL 38's mechanism per recipient outside mainland China (REQ S8): no transfer without one.
 CREATE TABLE transfer_bases (
   recipient {text_pk},
@@ -388,7 +388,7 @@ ALTER TABLE consents ADD COLUMN recipient_country TEXT NOT NULL DEFAULT '';
 ALTER TABLE consents ADD COLUMN recipient_contact TEXT NOT NULL DEFAULT '';
 ALTER TABLE consents ADD COLUMN recipient_rights TEXT NOT NULL DEFAULT '';
 )sql"},
-      {15, "audit retention: prune points that carry the chain forward", R"sql(
+      {17, "audit retention: prune points that carry the chain forward", R"sql(
 -- REQ S5: audit events older than the audit retention go, and the chain stays verifiable:
 -- a prune point records the last pruned event's seq and hash, which the first kept event's
 -- prev_hash must equal. Prune points are append-only; the delete trigger of migration 2 is
