@@ -53,6 +53,12 @@ struct PurposeRecord {
   std::string legal_mandate;              // recorded mandate allowing a face-only flow (REQ A1)
   UnixTime created_at = 0;
   LivenessRequirement liveness = LivenessRequirement::kOff;  // when a live face is required
+  // The lawful basis (PIPL 13; REQ C2, AN4): one of policy::LegalBases(); "" when declared
+  // before bases were recorded (consent for verification and identification; an analysis
+  // purpose must record one). Any basis but consent carries its written justification, which
+  // the purpose's notice states.
+  std::string legal_basis;
+  std::string basis_justification;
 };
 
 // A published, versioned notice for a purpose (REQ N1, N3).
@@ -84,6 +90,9 @@ struct ConsentRecord {
   // What it covers (REQ C8, P1); only kProcessing consents let the Gate grant face processing.
   ConsentKind kind = ConsentKind::kProcessing;
   std::string recipient;  // kDisclosure: the one third party named (REQ C8)
+  // kDisclosure to a recipient abroad (REQ S8, PIPL 39): where it is (ISO 3166-1 alpha-2), its
+  // contact and how the person exercises their rights against it, all told and consented to.
+  std::string recipient_country, recipient_contact, recipient_rights;
   std::string source;     // kImport: "public-photo" or "profile-picture" (REQ P1)
   bool minor = false;     // the subject was under 14 when it was given (REQ M1)
   std::string guardian;           // guardian consent: the guardian's identity (REQ M1)
@@ -140,6 +149,21 @@ struct SealedTemplate {
   std::string ciphertext;  // raw bytes (AEAD)
   UnixTime created_at = 0;
   UnixTime expires_at = 0;
+  // Sealed under the (subject, purpose) key (REQ S7), as Vault::Seal does; false: under the
+  // subject's key, as templates were sealed before keys were kept per purpose.
+  bool purpose_key = false;
+};
+
+// A recorded PIPL 38 mechanism for sending personal information to one recipient outside
+// mainland China (REQ S8): without it nothing goes to that recipient, whatever the consents.
+struct TransferBasisRecord {
+  std::string recipient;  // as disclosure consents and transfers name it
+  std::string country;    // ISO 3166-1 alpha-2 of where it processes the data, not "CN"
+  std::string mechanism;  // security_assessment | certification | standard_contract | law_or_treaty
+  std::string reference;  // the assessment, certificate or standard contract filing number
+  std::string contact;    // the recipient's contact for people exercising their rights
+  UnixTime recorded_at = 0;
+  std::string actor;
 };
 
 // A request of a person exercising a right (REQ R1, R2), tracked from receipt
@@ -256,6 +280,32 @@ struct AuditCheck {
   // chain was checked against: a recomputed chain or a cut tail breaks them.
   int64_t checkpoints = 0;
   int64_t anchored_seq = 0;  // the newest checkpoint's sequence number (0: none yet)
+  // Events up to this sequence number were pruned by retention (REQ S5); the chain is checked
+  // from the prune point, whose recorded hash the first kept event must chain onto (0: none).
+  int64_t pruned_through = 0;
+};
+
+// Where retention pruned the audit chain (REQ S5): the last pruned event's seq and hash, which
+// the first kept event's prev_hash must equal, so the chain stays verifiable without them.
+// Prune points are append-only, like the events.
+struct AuditPrunePoint {
+  int64_t seq = 0;        // 0: nothing was old enough to prune
+  std::string hash;       // the hash of event `seq`
+  UnixTime at = 0;        // when it was pruned
+  UnixTime before = 0;    // events older than this went
+  int64_t pruned = 0;     // events deleted by this prune
+  std::string actor;
+};
+
+// Records that ended long enough ago to go (REQ S5), counted by kind, from one sweep.
+struct EndedRecords {
+  int64_t consents = 0;          // withdrawn, spent or expired before the cutoff
+  int64_t consent_refusals = 0;  // refusals older than the cutoff (their quiet period is long over)
+  int64_t alternatives = 0;      // face-free transactions closed before the cutoff
+  int64_t rights_requests = 0;   // requests completed before the cutoff
+  int64_t restrictions = 0;      // restrictions lifted before the cutoff
+  int64_t capture_sessions = 0;  // device captures closed before the cutoff
+  std::vector<std::string> subjects;  // subject records with nothing left that needs them
 };
 
 // ---- Devices, capture sessions and sites (REQ D1-D7; docs/devices.md, docs/sites.md) ----

@@ -5,6 +5,7 @@
 
 #include <facegate/connectors.h>
 #include <facegate/records.h>
+#include <facegate/report_data.h>
 #include <facegate/status.h>
 #include <facegate/store.h>
 #include <facegate/vision.h>
@@ -55,7 +56,17 @@ struct Config {
   // The working-day calendar with the official holidays (data/holidays-cn.tsv, updated by the
   // operator); "" = $FACEGATE_HOLIDAYS, else the copy in the source tree.
   std::string holidays_file;
+  // Ended records (withdrawn or expired consents, refusals, closed transactions and captures,
+  // completed requests, lifted restrictions) and the subject records nothing needs any more are
+  // deleted this many days after they ended (REQ S5): kept as proof for the 3-year limitation
+  // period, then gone.
+  int64_t record_retention_days = 3 * 365;
+  // Audit events are pruned this many days after they were written (REQ S5), never fewer than
+  // kMinAuditRetentionDays: processing records are kept at least three years (PIPL 56).
+  int64_t audit_retention_days = 3 * 365;
 };
+// The shortest audit retention: records of processing are kept at least 3 years (PIPL 56).
+inline constexpr int64_t kMinAuditRetentionDays = 3 * 365;
 // The longest anything is kept: a purpose's retention and an "always" consent (REQ S5).
 inline constexpr int64_t kMaxRetentionDays = 3650;
 
@@ -184,6 +195,13 @@ struct SweepReport {
   std::vector<std::string> subjects;  // whose templates were deleted
   int64_t alternative_credentials_deleted = 0;  // expired PIN / card verifiers (REQ A4, S5)
   std::vector<int64_t> breaches_deleted;  // closed breach records past their expiry (REQ S5, S9)
+  EndedRecords ended;                     // records that ended record_retention_days ago (REQ S5)
+  AuditPrunePoint audit;                  // audit events older than audit_retention_days (REQ S5)
+  bool DeletedAnything() const {
+    return templates_deleted || alternative_credentials_deleted || !breaches_deleted.empty() || ended.consents ||
+           ended.consent_refusals || ended.alternatives || ended.rights_requests || ended.restrictions ||
+           ended.capture_sessions || !ended.subjects.empty() || audit.pruned;
+  }
 };
 
 // Aggregated attributes of an analysis run (REQ SC3, AN1, AN2): counts only;
@@ -316,6 +334,7 @@ struct VideoAnalyzeOptions {
   int k = 5;                 // REQ AN2: groups of fewer than k people are suppressed
   int64_t window_ms = 60'000;
   double sample_fps = 2;     // frames analysed per second of video (0: every frame)
+  std::string subject;       // the consenting person analysed, when the purpose rests on consent (REQ AN4)
 };
 
 // One attribute group in one window of a video (REQ AN2). Without tracking (which would link
@@ -351,6 +370,7 @@ struct DrowsinessOptions {
   double sample_fps = 0;      // 0: every frame (blinks need >= 20 fps)
   int64_t window_ms = 60'000;  // PERCLOS and event-count window
   int64_t min_observed_ms = 10'000;  // PERCLOS is reported once this much of the eyes was seen
+  std::string subject;  // the driver, when the purpose rests on the driver's consent (REQ AN4)
 };
 
 // An in-car alert: the drowsiness level rose (REQ AN1: an alert is an allowed output).
@@ -405,24 +425,6 @@ inline constexpr std::array<const char*, EvalEyesReport::kLabels> kEyeLabels = {
 inline constexpr std::array<const char*, EvalEyesReport::kPredicted> kEyePredictions = {
     "open", "closed", "one_closed", "unsure", "no_face"};
 
-// What the operator console's dashboard shows (src/service/dashboard.cpp; docs/ui.md): counts
-// from the store, nothing about any one person.
-struct DashboardReport {
-  int64_t people_with_face_data = 0;  // distinct subjects with a template (REQ F2)
-  static constexpr int64_t kFilingLine = 100'000;  // Measures 15: filing with the provincial CAC
-  std::vector<std::pair<std::string, int64_t>> refusals;  // requirement id -> refusals in the audit log
-  int64_t consent_refusals = 0;                           // people who said no (REQ C7)
-  struct AlternativeCount {
-    std::string method;
-    int64_t granted = 0, denied = 0, open = 0;
-  };
-  std::vector<AlternativeCount> alternatives;  // face-free transactions per method (REQ A2, C6)
-  int64_t rights_open = 0, rights_overdue = 0;  // open requests; those past their deadline (REQ R1)
-  int64_t rights_due_soon = 0;                  // open, not overdue, due within 3 days
-  std::vector<RightsRequestRecord> rights_due;  // open requests, soonest deadline first (at most 20)
-  UnixTime at = 0;                              // the service clock when counted
-};
-
 // ---- Devices, capture sessions and sites (REQ D1-D7; docs/devices.md, docs/sites.md) ----
 
 // What a device sent in one frame came to (POST /v1/sessions/{id}/frames).
@@ -464,42 +466,6 @@ struct WatchReport {
   std::vector<WatchEvent> events;
 };
 
-// What a new impact assessment says (REQ F1): the parts a person writes; the measures are
-// drawn from the configuration by the Service.
-struct AssessmentInput {
-  std::string target_kind = "purpose";  // "purpose" or "device"
-  std::string target;                   // purpose name or device id
-  std::string lawfulness;               // why lawful, legitimate and necessary (PIPL 56 (1))
-  std::vector<std::string> data_kinds;  // empty: "face image", "face template"
-  std::string impact;                   // impact on people's rights and the risks (PIPL 56 (2))
-  int64_t scope_size = 1000;            // most people the purpose may hold; growing past it is a change
-  std::string author;                   // who wrote it (a name; "" = the actor)
-};
-
-// The count of distinct people with face data against the filing marks (REQ F2, F3).
-struct FilingStatus {
-  int64_t people = 0;                   // this home's store (plus tenants' when asked)
-  std::vector<std::pair<std::string, int64_t>> by_tenant;  // "" = the home itself
-  int64_t filing_line = 100000;
-  std::vector<int64_t> marks;           // every mark checked, ascending
-  std::vector<FilingMarkRecord> crossed;  // recorded marks, ascending
-  std::vector<FilingMarkRecord> newly_crossed;  // crossed by this check
-  std::string due_date;                 // the filing's due date once the line is crossed, else ""
-  std::string warning;                  // the next mark is near, or the calendar ends before the due date
-};
-
-// The compliance report of one period (REQ F3), as data; reports.cpp renders it.
-struct ComplianceReport {
-  UnixTime from = 0, to = 0, made_at = 0;
-  AuditCheck audit;
-  PeriodCounts counts;
-  std::vector<ImpactAssessmentRecord> assessments;
-  std::vector<DeviceRecord> devices;
-  std::vector<SiteRecord> sites;
-  FilingStatus filing;
-  std::string eval_json;  // the accuracy results file's JSON ("" none)
-};
-
 class Service {
  public:
   // Opens the store (creating data_dir, database and master key on first run).
@@ -510,6 +476,11 @@ class Service {
   // Declares a purpose. Refused (REQ A1) without an alternative method unless a legal mandate is recorded.
   Status AddPurpose(const PurposeRecord& p, const std::string& actor);
   Result<std::vector<PurposeRecord>> ListPurposes();
+  // Records the lawful basis a purpose rests on (PIPL 13; REQ C2, AN4): checked as at
+  // declaration; a basis other than consent then needs a notice that states it before the
+  // purpose runs again (publish one: a new version, so earlier consents are asked again, C3).
+  Status SetPurposeBasis(const std::string& purpose, const std::string& basis, const std::string& justification,
+                         const std::string& actor);
   // Validates (REQ N1) and publishes a new version of the purpose's notice.
   Result<NoticeRecord> PublishNotice(const std::string& purpose, const std::string& text,
                                      const std::string& actor);
@@ -531,6 +502,9 @@ class Service {
     // `recipient`, or import of a photo from `source` (public-photo | profile-picture).
     ConsentKind kind = ConsentKind::kProcessing;
     std::string recipient, source;
+    // Disclosure to a recipient abroad (REQ S8, PIPL 39): where it is (ISO 3166-1 alpha-2), its
+    // contact and how the person exercises their rights against it, as the person was told.
+    std::string recipient_country, recipient_contact, recipient_rights;
     // Guardian consent (REQ M1): the guardian's identity and relation to the subject;
     // the only consent accepted for a subject under 14 by declared birth date.
     std::string guardian, guardian_relation;
@@ -674,8 +648,9 @@ class Service {
   // only the aggregate (in the audit log) (REQ SC3, AN1, AN2, AN4).
   // At most kMaxAnalyzeImages photos and kMaxAnalyzePixels pixels (from their headers) per
   // call, else kInvalidInput before anything is decoded.
+  // A purpose resting on consent names the consenting person analysed (`subject`, REQ AN4).
   Result<AnalyzeReport> Analyze(const std::string& purpose, const std::vector<std::string>& image_bytes,
-                                int k, const std::string& actor);
+                                int k, const std::string& actor, const std::string& subject = "");
   static constexpr size_t kMaxAnalyzeImages = 64;
   static constexpr int64_t kMaxAnalyzePixels = 100'000'000;
 
@@ -684,6 +659,19 @@ class Service {
   // store still holds, so a later withdrawal or expiry shreds the backup's copy
   // too (REQ S7). PostgreSQL: kInvalidInput naming the pg_dump equivalent. Audited.
   Status Backup(const std::string& path, const std::string& actor);
+  // The same for a backup that goes to `recipient` (its storage provider): one abroad (a PIPL 38
+  // mechanism recorded for it) is refused "S8" unless every person with data has a separate,
+  // active consent naming it as PIPL 39 asks. "" : kept here.
+  Status Backup(const std::string& path, const std::string& recipient, const std::string& actor);
+
+  // Records the PIPL 38 mechanism for one recipient outside mainland China (REQ S8), replacing
+  // an earlier record of it; audited. Nothing goes abroad without one.
+  Status RecordTransferBasis(const TransferBasisRecord& t, const std::string& actor);
+  Result<std::vector<TransferBasisRecord>> ListTransferBases();
+  // Ok when `recipient` is not abroad (no mechanism recorded), or every person holding data here
+  // has a separate, active disclosure consent naming it with its country, contact and rights
+  // (PIPL 39); kRefused "S8" counting those without, `what` naming the transfer in the message.
+  Status CheckTransferOfEveryone(const std::string& recipient, const std::string& what);
   // Analyses a video file or a camera for a purpose declared for analysis (REQ SC3, AN4):
   // per window, counts by age band, gender and expression, groups under k people suppressed
   // (REQ AN2). Frames are read, analysed in memory and dropped; none is written anywhere

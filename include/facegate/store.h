@@ -25,6 +25,13 @@ class Store {
   virtual Status AddPurpose(const PurposeRecord& p) = 0;
   virtual Result<PurposeRecord> GetPurpose(const std::string& name) = 0;  // kNotFound
   virtual Result<std::vector<PurposeRecord>> ListPurposes() = 0;
+  // PIPL 38 mechanisms per recipient abroad (REQ S8). Put replaces the recipient's record.
+  virtual Status PutTransferBasis(const TransferBasisRecord& t) = 0;
+  virtual Result<TransferBasisRecord> GetTransferBasis(const std::string& recipient) = 0;  // kNotFound
+  virtual Result<std::vector<TransferBasisRecord>> ListTransferBases() = 0;
+  // Records the lawful basis of a purpose and its justification (REQ C2, AN4); kNotFound.
+  virtual Status SetPurposeBasis(const std::string& name, const std::string& basis,
+                                 const std::string& justification) = 0;
 
   // Notices: the store assigns id and the next version for the purpose.
   virtual Result<NoticeRecord> PublishNotice(const NoticeRecord& n) = 0;
@@ -68,12 +75,26 @@ class Store {
   // (ids, subjects, purposes; the ciphertext fields are left empty) (REQ S5).
   virtual Result<std::vector<SealedTemplate>> DeleteExpiredTemplates(UnixTime now) = 0;
   virtual Result<int64_t> CountTemplates(const std::string& subject) = 0;
+  // The subject's templates for one purpose (whether that purpose's key still seals any).
+  virtual Result<int64_t> CountTemplates(const std::string& subject, const std::string& purpose) = 0;
 
   // Per-subject data keys, stored wrapped by the master key (REQ S4, S7).
   virtual Result<std::string> GetWrappedSubjectKey(const std::string& subject) = 0;  // kNotFound
   virtual Status PutWrappedSubjectKey(const std::string& subject, const std::string& wrapped) = 0;
-  // Crypto-shredding: every sealed copy of the subject's templates becomes unreadable (REQ S7).
+  // Crypto-shredding: every sealed copy of the subject's templates becomes unreadable (REQ S7);
+  // the subject's per-purpose keys go too.
   virtual Status DestroySubjectKey(const std::string& subject) = 0;
+  // Per subject-and-purpose data keys, wrapped by the master key: what seals templates since
+  // schema 12, so withdrawing one purpose shreds that purpose's copies only (REQ S7).
+  virtual Result<std::string> GetWrappedPurposeKey(const std::string& subject,
+                                                   const std::string& purpose) = 0;  // kNotFound
+  // kConflict when the pair has a key already (another writer made it first: read that one).
+  virtual Status PutWrappedPurposeKey(const std::string& subject, const std::string& purpose,
+                                      const std::string& wrapped) = 0;
+  // Crypto-shredding of one purpose's templates, backups included; true if a key was destroyed.
+  virtual Result<bool> DestroyPurposeKey(const std::string& subject, const std::string& purpose) = 0;
+  // Wrapped keys of either kind held: a database with any needs the master key that wrapped them.
+  virtual Result<int64_t> CountWrappedKeys() = 0;
 
   // Alternative (face-free) transactions (REQ A2, C6, D7). OpenAlternative assigns the id;
   // the purpose must exist (kNotFound).
@@ -261,6 +282,18 @@ class Store {
   virtual Result<AuditEvent> AppendAudit(const AuditEvent& e) = 0;
   virtual Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) = 0;
   virtual Result<AuditCheck> VerifyAudit() = 0;
+
+  // Retention of records (REQ S5; sql_store_expiry.cpp). Deletes, in one transaction, the
+  // consents, refusals, closed transactions, completed requests, lifted restrictions and
+  // closed captures that ended before `cutoff`, then every subject record created before it
+  // that nothing needs any more (no consent, template, key, credential, request, restriction,
+  // open transaction or breach notice left).
+  virtual Result<EndedRecords> DeleteEndedRecords(UnixTime cutoff) = 0;
+  // Deletes the audit events older than `before` (never the newest: the next event chains onto
+  // it) after recording a prune point that carries the chain forward, with the chain locked.
+  // pruned = 0 and no point recorded when nothing is old enough.
+  virtual Result<AuditPrunePoint> PruneAudit(UnixTime before, UnixTime at, const std::string& actor) = 0;
+  virtual Result<std::vector<AuditPrunePoint>> ListAuditPrunePoints() = 0;  // oldest first
 };
 
 // Opens (creating if needed) an SQLite store at `path` in WAL mode and runs

@@ -44,6 +44,9 @@ struct TenantCounts {
 struct EndOptions {
   // Return: the package goes to <return_to>/tenant-<name>/ (must not exist yet).
   std::string return_to;
+  // Who receives it, when named: a recipient abroad (a transfer basis recorded in the tenant's
+  // home) needs every person's separate consent naming it (REQ S8). "": the tenant itself, here.
+  std::string return_recipient;
   // Delete without return: an explicit choice, confirmed by repeating the name.
   bool delete_only = false;
   std::string confirm;

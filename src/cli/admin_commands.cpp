@@ -37,15 +37,13 @@ void RetentionCommands::Add(CLI::App& app) {
   // retention sweep
   auto* retention = app.add_subcommand("retention", "retention of templates (REQ S5, S7)");
   retention->require_subcommand(1);
-  auto* sweep = retention->add_subcommand("sweep", "delete every expired template and shred keys left unused");
+  auto* sweep = retention->add_subcommand("sweep", "delete every expired template and shred keys left unused; delete records that ended "
+                                            "(consents, requests, transactions) and prune the audit log past their keeping (REQ S5)");
   sweep->callback([&] {
     if (!open()) return;
     auto r = ctx.svc->SweepRetention(ctx.actor);
     if (!r.ok()) { rc = Report(ctx, r.status()); return; }
-    rc = Print(ctx, {{"ok", true}, {"templates_deleted", r->templates_deleted}, {"keys_destroyed", r->keys_destroyed},
-                     {"subjects", r->subjects}},
-               "retention sweep: " + std::to_string(r->templates_deleted) + " expired template(s) deleted, " +
-                   std::to_string(r->keys_destroyed) + " subject key(s) destroyed");
+    rc = Print(ctx, service::SweepJson(*r), service::SweepText(*r));
   });
 }
 
@@ -284,7 +282,8 @@ struct AdminCommands : Family {
 
   std::string pol_name, pol_value;
   std::string ds_subject, ds_purpose, ds_to, ds_key, ds_out;
-  std::string bk_file;
+  std::string bk_file, bk_to;
+  TransferBasisRecord tr;
 };
 
 void AdminCommands::Add(CLI::App& app) {
@@ -355,13 +354,57 @@ void AdminCommands::Add(CLI::App& app) {
   auto* backup = app.add_subcommand(
       "backup", "copy the SQLite database without subject keys: what is shredded later stays unreadable in the copy (REQ S7)");
   backup->add_option("file", bk_file, "the backup file to write (never overwritten)")->required();
+  backup->add_option("--to", bk_to,
+                     "the storage provider it goes to; one abroad (a recorded transfer basis) needs every "
+                     "person's separate consent naming it (REQ S8)");
   backup->callback([&] {
     if (!open()) return;
-    Status st = ctx.svc->Backup(bk_file, ctx.actor);
+    Status st = ctx.svc->Backup(bk_file, bk_to, ctx.actor);
     if (!st.ok()) { rc = Report(ctx, st); return; }
     rc = Print(ctx, {{"ok", true}, {"file", bk_file}, {"subject_keys", "excluded"}},
                "backup written to " + bk_file + " (sealed templates without subject keys: they open only "
                "with a key the live store still holds)");
+  });
+
+  // transfer record / list (REQ S8; PIPL 38, 39)
+  auto* transfer = app.add_subcommand(
+      "transfer", "PIPL 38 mechanisms for recipients outside mainland China: nothing goes abroad without one (REQ S8)");
+  transfer->require_subcommand(1);
+  auto* trec = transfer->add_subcommand("record", "record (or replace) the mechanism for one recipient abroad");
+  trec->add_option("recipient", tr.recipient, "as disclosure consents name it (--to)")->required();
+  trec->add_option("--country", tr.country, "ISO 3166-1 alpha-2 of where it processes the data, e.g. SG")->required();
+  trec->add_option("--mechanism", tr.mechanism,
+                   "security_assessment (CAC) | certification | standard_contract | law_or_treaty (PIPL 38)")
+      ->required();
+  trec->add_option("--reference", tr.reference, "the assessment, certificate or standard contract filing number")
+      ->required();
+  trec->add_option("--contact", tr.contact, "the recipient's contact, told to people (PIPL 39)")->required();
+  trec->footer(
+      "Each person's disclosure consent to this recipient must then name its country, contact and how to\n"
+      "exercise rights (consent give --kind disclosure --to R --recipient-country --recipient-contact\n"
+      "--recipient-rights); disclose, backup --to and tenant end --return-recipient check both.");
+  trec->callback([&] {
+    if (!open()) return;
+    Status st = ctx.svc->RecordTransferBasis(tr, ctx.actor);
+    if (!st.ok()) { rc = Report(ctx, st); return; }
+    rc = Print(ctx, {{"ok", true}, {"recipient", tr.recipient}, {"country", tr.country}, {"mechanism", tr.mechanism}},
+               "transfer basis recorded: " + tr.recipient + " (" + tr.country + "), " + tr.mechanism + " " +
+                   tr.reference);
+  });
+  auto* tlist = transfer->add_subcommand("list", "the recorded mechanisms");
+  tlist->callback([&] {
+    if (!open()) return;
+    auto r = ctx.svc->ListTransferBases();
+    if (!r.ok()) { rc = Report(ctx, r.status()); return; }
+    json arr = json::array();
+    std::string human;
+    for (const TransferBasisRecord& t : *r) {
+      arr.push_back({{"recipient", t.recipient}, {"country", t.country}, {"mechanism", t.mechanism},
+                     {"reference", t.reference}, {"contact", t.contact}, {"recorded_at", t.recorded_at},
+                     {"actor", t.actor}});
+      human += t.recipient + "\t" + t.country + "\t" + t.mechanism + "\t" + t.reference + "\n";
+    }
+    rc = Print(ctx, arr, human.empty() ? "no transfer basis recorded: nothing goes abroad" : human.substr(0, human.size() - 1));
   });
 }
 

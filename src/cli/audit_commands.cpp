@@ -31,7 +31,8 @@ void AuditCommands::Add(CLI::App& app) {
     auto r = ctx.svc->VerifyAudit();
     if (!r.ok()) { rc = Report(ctx, r.status()); return; }
     json j = {{"ok", r->intact}, {"intact", r->intact}, {"events", r->events},
-              {"checkpoints", r->checkpoints}, {"anchored_seq", r->anchored_seq}};
+              {"checkpoints", r->checkpoints}, {"anchored_seq", r->anchored_seq},
+              {"pruned_through", r->pruned_through}};
     if (!r->intact) {
       j["first_broken_seq"] = r->first_broken_seq;
       j["reason"] = r->reason;
@@ -40,7 +41,10 @@ void AuditCommands::Add(CLI::App& app) {
         r->checkpoints ? ", " + std::to_string(r->checkpoints) + " signed checkpoint(s) up to event " +
                              std::to_string(r->anchored_seq) + " agree"
                        : ", no signed checkpoint yet (facegate audit checkpoint)";
-    Print(ctx, j, r->intact ? "audit chain intact (" + std::to_string(r->events) + " events" + anchored + ")"
+    const std::string pruned = r->pruned_through ? ", from event " + std::to_string(r->pruned_through + 1) +
+                                                       " on: retention pruned the older ones (REQ S5)"
+                                                 : "";
+    Print(ctx, j, r->intact ? "audit chain intact (" + std::to_string(r->events) + " events" + pruned + anchored + ")"
                             : "audit chain BROKEN at event " + std::to_string(r->first_broken_seq) + ": " + r->reason);
     rc = r->intact ? kExitOk : kExitIntegrity;
   });

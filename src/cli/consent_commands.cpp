@@ -58,6 +58,12 @@ void ConsentCommands::Add(CLI::App& app) {
                     "to --to RECIPIENT, REQ C8) | import (a template from a --source photo, REQ P1)")
       ->check(CLI::IsMember({"processing", "disclosure", "import"}));
   cgive->add_option("--to", cr.recipient, "disclosure: the one processor the data may go to (REQ C8)");
+  cgive->add_option("--recipient-country", cr.recipient_country,
+                    "disclosure to a recipient abroad: where it is, ISO 3166-1 alpha-2 (e.g. SG; REQ S8)");
+  cgive->add_option("--recipient-contact", cr.recipient_contact,
+                    "disclosure abroad: the recipient's contact the person was told (PIPL 39)");
+  cgive->add_option("--recipient-rights", cr.recipient_rights,
+                    "disclosure abroad: how the person exercises their rights against the recipient (PIPL 39)");
   cgive->add_option("--source", cr.source, "import: public-photo | profile-picture (REQ P1)");
   cgive->add_option("--guardian", cr.guardian, "guardian consent: the guardian's identity (REQ M1)");
   cgive->add_option("--relation", cr.guardian_relation, "guardian consent: relation to the subject, e.g. mother (REQ M1)");

@@ -161,6 +161,7 @@ struct AnalyzeCommands : Family {
   std::string an_window = "60s", an_duration;
   double an_fps = -1;
   bool an_drowsy = false;
+  std::string an_subject;
 };
 
 void AnalyzeCommands::Add(CLI::App& app) {
@@ -173,6 +174,9 @@ void AnalyzeCommands::Add(CLI::App& app) {
   analyze->add_option("inputs", an_paths,
                       "photos or folders of photos (JPEG/PNG), or one video file (.mp4 .avi .mkv .mov "
                       ".webm .m4v; read through OpenCV/FFmpeg, never written)");
+  analyze->add_option("--subject", an_subject,
+                      "the consenting person analysed (e.g. the driver), when the purpose rests on consent "
+                      "(REQ AN4)");
   analyze->add_option("--k", an_k, "groups of fewer than k faces (video: k people) are suppressed (REQ AN2)");
   analyze->add_option("--camera", an_camera, "analyse camera N (/dev/videoN) instead of files; Ctrl-C stops");
   analyze->add_option("--window", an_window,
@@ -255,6 +259,7 @@ void AnalyzeCommands::Add(CLI::App& app) {
         o.window_ms = *window * 1000;
         o.min_observed_ms = std::min<int64_t>(o.min_observed_ms, o.window_ms);
         o.sample_fps = an_fps < 0 ? 0 : an_fps;
+        o.subject = an_subject;
         auto on_alert = [&](const service::DrowsinessAlert& a) {
           if (!ctx.as_json)
             std::cout << "ALERT at " << secs(a.t_ms) << ": drowsiness " << a.level << " - " << a.reason
@@ -285,6 +290,7 @@ void AnalyzeCommands::Add(CLI::App& app) {
       o.k = an_k;
       o.window_ms = *window * 1000;
       o.sample_fps = an_fps < 0 ? 2 : an_fps;
+      o.subject = an_subject;
       auto window_text = [&](const service::VideoWindow& w) {
         std::ostringstream h;
         h << "[" << secs(w.start_ms) << " - " << secs(w.end_ms) << "] " << w.frames << " frame(s), "
@@ -341,7 +347,7 @@ void AnalyzeCommands::Add(CLI::App& app) {
       if (!b.ok()) { rc = Report(ctx, b.status()); return; }
       images.push_back(std::move(b).value());
     }
-    auto r = ctx.svc->Analyze(an_purpose, images, an_k, ctx.actor);
+    auto r = ctx.svc->Analyze(an_purpose, images, an_k, ctx.actor, an_subject);
     if (!r.ok()) { rc = Report(ctx, r.status(), an_purpose); return; }
     json counts = json::object();
     std::ostringstream h;

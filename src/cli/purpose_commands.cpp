@@ -2,6 +2,7 @@
 
 #include "cli/cli_util.h"
 
+#include "policy/legal_basis.h"
 #include "policy/notice.h"
 #include "service/json_views.h"
 
@@ -27,7 +28,11 @@ struct PurposeCommands : Family {
     std::vector<std::string> alternatives;
     std::string liveness = "off";
     bool device_enrolment = false;
+    std::string basis, justification;
   } pa;
+  struct {
+    std::string name, basis, justification;
+  } pb;
   struct {
     std::string name, reason;
     float identify = 0;
@@ -52,6 +57,13 @@ void PurposeCommands::Add(CLI::App& app) {
   padd->add_option("--liveness", pa.liveness,
                    "require a live face (not a photo or screen) at: off | enrol | verify | both "
                    "(default off; docs/liveness.md)");
+  padd->add_option("--basis", pa.basis,
+                   "lawful basis (PIPL 13; REQ C2, AN4): consent (default for verification and "
+                   "identification) | statutory_duty | other_law | contract | public_health | news_reporting | "
+                   "disclosed_information; an analysis purpose must give one");
+  padd->add_option("--justification", pa.justification,
+                   "why a basis other than consent applies (the law and article); the notice must state it "
+                   "in a \"Legal basis:\" line");
   padd->add_flag("--device-enrolment", pa.device_enrolment,
                  "let device API keys enrol for this purpose (default: devices verify or identify only)");
   padd->callback([&] {
@@ -69,6 +81,8 @@ void PurposeCommands::Add(CLI::App& app) {
     p.alternatives = pa.alternatives;
     p.legal_mandate = pa.mandate;
     p.liveness = *live;
+    p.legal_basis = pa.basis;
+    p.basis_justification = pa.justification;
     Status st = ctx.svc->AddPurpose(p, ctx.actor);
     if (!st.ok()) { rc = Report(ctx, st, ""); return; }
     if (pa.device_enrolment) {
@@ -92,11 +106,37 @@ void PurposeCommands::Add(CLI::App& app) {
     json arr = json::array();
     std::string human;
     for (auto& p : *ps) {
+      const std::string basis = policy::EffectiveBasis(p);
       arr.push_back({{"name", p.name}, {"scenario", ToString(p.scenario)}, {"retention_days", p.retention_days},
-                     {"alternatives", p.alternatives}, {"liveness", ToString(p.liveness)}});
-      human += p.name + "\t" + ToString(p.scenario) + "\t" + std::to_string(p.retention_days) + "d\n";
+                     {"alternatives", p.alternatives}, {"liveness", ToString(p.liveness)},
+                     {"legal_basis", basis}, {"basis_justification", p.basis_justification}});
+      human += p.name + "\t" + ToString(p.scenario) + "\t" + std::to_string(p.retention_days) + "d\t" +
+               (basis.empty() ? "basis not recorded" : basis) + "\n";
     }
     rc = Print(ctx, arr, human.empty() ? "no purposes declared" : human.substr(0, human.size() - 1));
+  });
+
+  // purpose basis (REQ C2, AN4)
+  auto* pbasis = purpose->add_subcommand(
+      "basis", "record the lawful basis a purpose rests on (PIPL 13; REQ C2, AN4); then publish a notice that states it");
+  pbasis->add_option("name", pb.name, "the purpose")->required();
+  pbasis->add_option("basis", pb.basis,
+                     "consent | statutory_duty | other_law | contract | public_health | news_reporting | "
+                     "disclosed_information")
+      ->required();
+  pbasis->add_option("--justification", pb.justification,
+                     "why it applies (the law and article); required for any basis but consent");
+  pbasis->footer(
+      "A basis other than consent must be stated in the purpose's notice (\"Legal basis: <basis>: <justification>\"):\n"
+      "until a notice that states it is published, the purpose runs no face operation. Verification and\n"
+      "identification rest on consent unless a law requires them (statutory_duty, other_law).");
+  pbasis->callback([&] {
+    if (!open()) return;
+    Status st = ctx.svc->SetPurposeBasis(pb.name, pb.basis, pb.justification, ctx.actor);
+    if (!st.ok()) { rc = Report(ctx, st, pb.name); return; }
+    rc = Print(ctx, {{"ok", true}, {"purpose", pb.name}, {"legal_basis", pb.basis}},
+               "purpose " + pb.name + " rests on " + pb.basis +
+                   (pb.basis == "consent" ? std::string() : "; publish a notice stating it before it runs again"));
   });
 
   // purpose threshold (REQ SC2: the operator's stricter identification threshold)

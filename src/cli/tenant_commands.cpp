@@ -15,7 +15,7 @@ using service::FormatTime;
 namespace {
 
 struct TenantArgs {
-  std::string name, db, return_to, confirm;
+  std::string name, db, return_to, confirm, return_recipient;
   bool delete_only = false;
 };
 
@@ -115,6 +115,9 @@ void AddTenantCommands(CLI::App& app, TenantCliContext& ctx) {
       "while a serve holds the tenant; an interrupted end is finished by running it again");
   end->add_option("name", a->name, "the tenant")->required();
   end->add_option("--return-to", a->return_to, "folder the package is written into (as tenant-NAME/)");
+  end->add_option("--return-recipient", a->return_recipient,
+                  "who receives the package; one abroad (a transfer basis recorded for it) needs every "
+                  "person's separate consent naming it (REQ S8)");
   end->add_flag("--delete-only", a->delete_only, "delete without returning anything (needs --confirm NAME)");
   end->add_option("--confirm", a->confirm, "the tenant's name again, to confirm --delete-only");
   end->callback([a, &ctx] {
@@ -123,6 +126,7 @@ void AddTenantCommands(CLI::App& app, TenantCliContext& ctx) {
     tenants::TenantRegistry reg(*root);
     tenants::EndOptions o;
     o.return_to = a->return_to;
+    o.return_recipient = a->return_recipient;
     o.delete_only = a->delete_only;
     o.confirm = a->confirm;
     o.actor = *ctx.actor;

@@ -2,7 +2,9 @@
 
 #include <sodium.h>
 
+#include "policy/legal_basis.h"
 #include "policy/minors.h"
+#include "policy/transfer.h"
 
 #include <cctype>
 #include <chrono>
@@ -54,6 +56,8 @@ Result<Grant> Gate::AuthorizeScopeSearch(const std::string& purpose) {
       return Status::Refused("N1", "no notice is published for purpose '" + purpose + "'");
     return notice.status();
   }
+  // REQ C2: a purpose resting on a statutory duty runs only while its notice says so.
+  FG_RETURN_IF_ERROR(CheckNoticeStatesBasis(notice->text, p->scenario, EffectiveBasis(*p), p->basis_justification));
   FG_RETURN_IF_ERROR(RequireAssessment("purpose", purpose, notice->version));  // REQ F1
   return Grant(Operation::kIdentify, "", purpose, 0, NewGrantId());
 }
@@ -67,6 +71,11 @@ AnalysisGrant Gate::AuthorizeResearchAnalysis(const std::string& dataset) {
 }
 
 Result<AnalysisGrant> Gate::AuthorizeAnalysis(const std::string& purpose) {
+  return AuthorizeAnalysis(purpose, "", "");
+}
+
+Result<AnalysisGrant> Gate::AuthorizeAnalysis(const std::string& purpose, const std::string& subject,
+                                              const std::string& session) {
   auto p = store_.GetPurpose(purpose);
   if (!p.ok()) {
     if (p.status().kind() == ErrorKind::kNotFound)
@@ -84,6 +93,22 @@ Result<AnalysisGrant> Gate::AuthorizeAnalysis(const std::string& purpose) {
       return Status::Refused("AN4", "no notice is published for purpose '" + purpose +
                                         "'; notice applies in shops and public places too");
     return notice.status();
+  }
+  // REQ AN4: the lawful basis is recorded and, when it is not consent, justified in the notice.
+  const std::string basis = EffectiveBasis(*p);
+  if (basis.empty())
+    return Status::Refused("AN4", "analysis purpose '" + purpose +
+                                      "' records no lawful basis; record one with `facegate purpose basis " +
+                                      purpose + " BASIS --justification TEXT` (PIPL 13) and publish a notice "
+                                      "that states it");
+  FG_RETURN_IF_ERROR(CheckNoticeStatesBasis(notice->text, p->scenario, basis, p->basis_justification));
+  if (basis == "consent") {
+    // The person analysed (e.g. the driver of an in-car monitor) consented to this purpose.
+    if (subject.empty())
+      return Status::Refused("AN4", "analysis purpose '" + purpose +
+                                        "' rests on consent: name the consenting person analysed (subject), or "
+                                        "record another basis with its justification");
+    FG_RETURN_IF_ERROR(AnalysisConsent(subject, purpose, *notice, session));
   }
   FG_RETURN_IF_ERROR(RequireAssessment("purpose", purpose, notice->version));  // REQ F1
   return AnalysisGrant(purpose, NewGrantId());
@@ -135,6 +160,29 @@ Status Gate::RefuseIfRestricted(const std::string& subject) {
                 "(facegate rights lift)");
 }
 
+// REQ AN4: an active processing consent of `subject` for the analysis purpose, given for the
+// notice in force (an "only this time" one is spent by the run).
+Status Gate::AnalysisConsent(const std::string& subject, const std::string& purpose, const NoticeRecord& notice,
+                             const std::string& session) {
+  FG_RETURN_IF_ERROR(RefuseIfRestricted(subject));  // REQ R1
+  const UnixTime now = clock_();
+  FG_ASSIGN_OR_RETURN(bool child, IsChild(subject, now));
+  if (child) FG_RETURN_IF_ERROR(RefuseIfMinorsFaceOff(subject));
+  FG_ASSIGN_OR_RETURN(std::vector<ConsentRecord> consents, store_.ListConsents(subject, purpose));
+  for (const ConsentRecord& c : consents) {
+    if (c.kind != ConsentKind::kProcessing || c.withdrawn_at || now >= c.expires_at) continue;
+    if (c.notice_sha256 != notice.sha256 || (child && c.method != ConsentMethod::kGuardian)) continue;
+    if (c.option == ConsentOption::kWhileInUse && c.session != session) continue;
+    if (c.option == ConsentOption::kOnce) {
+      if (c.used_at || !store_.MarkConsentUsed(c.id, now).ok()) continue;
+    }
+    return Status::Ok();
+  }
+  return Status::Refused("AN4", "subject '" + subject + "' has no active consent for analysis purpose '" +
+                                    purpose + "' under the notice in force (version " +
+                                    std::to_string(notice.version) + "); ask for it, or offer the alternative");
+}
+
 Result<ConsentRecord> Gate::ActiveConsent(const std::string& subject, const std::string& purpose,
                                           Operation op, const std::string& session) {
   FG_RETURN_IF_ERROR(RefuseIfFaceFree(subject, purpose, session));  // first (REQ A2, D7)
@@ -159,6 +207,8 @@ Result<ConsentRecord> Gate::ActiveConsent(const std::string& subject, const std:
                                        "'; publish one and have it acknowledged before capture");
     return notice.status();
   }
+  // REQ C2: a purpose resting on a statutory duty runs only while its notice says so.
+  FG_RETURN_IF_ERROR(CheckNoticeStatesBasis(notice->text, p->scenario, EffectiveBasis(*p), p->basis_justification));
   FG_RETURN_IF_ERROR(RequireAssessment("purpose", purpose, notice->version));  // REQ F1
   if (subject.empty()) return Status::InvalidInput("a subject id is required for " + std::string(ToString(op)));
   auto consents = store_.ListConsents(subject, purpose);
@@ -257,6 +307,13 @@ Result<Grant> Gate::AuthorizeDisclosure(const std::string& subject, const std::s
   const UnixTime now = clock_();
   std::string why = "subject '" + subject + "' has no consent to hand face data for purpose '" +
                     purpose + "' to '" + recipient + "'";
+  // REQ S8: a recipient abroad needs its PIPL 38 mechanism and a consent that says so (PIPL 39).
+  std::optional<TransferBasisRecord> abroad;
+  if (auto b = store_.GetTransferBasis(recipient); b.ok())
+    abroad = *b;
+  else if (b.status().kind() != ErrorKind::kNotFound)
+    return b.status();
+  std::optional<Status> transfer_refusal;
   for (const ConsentRecord& c : consents) {  // newest first
     if (c.kind != ConsentKind::kDisclosure) continue;
     if (c.recipient != recipient) {
@@ -271,8 +328,13 @@ Result<Grant> Gate::AuthorizeDisclosure(const std::string& subject, const std::s
       why += "; consent " + std::to_string(c.id) + " was given for an older notice";
       continue;
     }
+    if (Status transfer = CheckTransferConsent(abroad, c); !transfer.ok()) {
+      if (!transfer_refusal) transfer_refusal = transfer;
+      continue;
+    }
     return Grant(Operation::kDisclose, subject, purpose, c.id, NewGrantId());
   }
+  if (transfer_refusal) return *transfer_refusal;
   return Status::Refused("C8", why + "; ask the person for a separate consent naming the recipient "
                                      "(consent give ... --kind disclosure --to RECIPIENT)");
 }

@@ -56,6 +56,11 @@ class Gate {
   // purpose declared with the analysis scenario and a published notice
   // (REQ SC3, AN1, AN4, N1). No per-person consent: nobody is identified.
   Result<AnalysisGrant> AuthorizeAnalysis(const std::string& purpose);
+  // The same, with the person analysed: a purpose resting on consent (REQ AN4) needs the
+  // active consent of `subject` for it (an "only this time" one is spent); any other basis
+  // needs its justification stated in the notice in force. kRefused "AN4" otherwise.
+  Result<AnalysisGrant> AuthorizeAnalysis(const std::string& purpose, const std::string& subject,
+                                          const std::string& session);
 
   // A research grant for evaluation on labelled data: in memory only, nothing
   // stored, no subject (REQ P3). The caller audits its use.
@@ -95,6 +100,9 @@ class Gate {
                           const std::string& session);
   // kRefused "R1" while the subject's processing is restricted at their request (data kept).
   Status RefuseIfRestricted(const std::string& subject);
+  // REQ AN4: Ok when `subject` has an active consent for the analysis purpose under `notice`.
+  Status AnalysisConsent(const std::string& subject, const std::string& purpose, const NoticeRecord& notice,
+                         const std::string& session);
   store::Store& store_;
   Clock clock_;
 };

@@ -22,6 +22,15 @@ const std::vector<NoticeField>& RequiredNoticeFields() {
   return kFields;
 }
 
+// Fields a notice carries when the purpose calls for them: the legal basis when the purpose
+// rests on another basis than consent (REQ C2, AN4).
+static const std::vector<NoticeField>& OptionalNoticeFields() {
+  static const std::vector<NoticeField> kFields = {
+      {"legal basis", {"Legal basis", "Lawful basis", "法律依据", "处理依据", "合法性基础"}},
+  };
+  return kFields;
+}
+
 namespace {
 
 std::string Lower(std::string s) {
@@ -123,7 +132,9 @@ std::string Escape(const std::string& s) {
 
 std::string NoticeFieldValue(const std::string& text, const std::string& key) {
   const std::vector<std::string> lines = Lines(text);
-  for (const NoticeField& f : RequiredNoticeFields()) {
+  std::vector<NoticeField> fields = RequiredNoticeFields();
+  for (const NoticeField& f : OptionalNoticeFields()) fields.push_back(f);
+  for (const NoticeField& f : fields) {
     if (f.key != key) continue;
     for (size_t i = 0; i < lines.size(); ++i) {
       for (const std::string& label : f.labels) {

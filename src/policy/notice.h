@@ -22,9 +22,8 @@ const std::vector<NoticeField>& RequiredNoticeFields();
 // heading) with text. Returns kRefused (REQ N1) listing every missing field.
 Status ValidateNotice(const std::string& text);
 
-// The text of a required field (key as in RequiredNoticeFields, e.g.
-// "processor"): the rest of its "Label: text" line, or the paragraph under
-// its heading. Empty when absent.
+// The text of a field (key as in RequiredNoticeFields, e.g. "processor", or "legal basis"):
+// the rest of its "Label: text" line, or the paragraph under its heading. Empty when absent.
 std::string NoticeFieldValue(const std::string& text, const std::string& key);
 
 // REQ N1: the storage period a notice states must be the purpose's retention. Reads the first

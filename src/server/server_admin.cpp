@@ -50,13 +50,9 @@ void ServerImpl::SweepRetention(Call& c) {
   c.action = "retention.sweep";
   auto r = svc.SweepRetention(c.actor);
   // The Service audits failures and sweeps that deleted something; an idle sweep is audited here.
-  c.audited = !r.ok() || r->templates_deleted > 0;
+  c.audited = !r.ok() || r->DeletedAnything();
   if (!r.ok()) return Fail(c, r.status());
-  SendJson(c.res, 200,
-           {{"ok", true},
-            {"templates_deleted", r->templates_deleted},
-            {"keys_destroyed", r->keys_destroyed},
-            {"subjects", r->subjects}});
+  SendJson(c.res, 200, service::SweepJson(*r));
 }
 
 static json RuleJson(const policy::Rule& r) {

@@ -57,7 +57,8 @@ void ServerImpl::VerifyAudit(Call& c) {
             {"intact", r->intact},
             {"events", r->events},
             {"checkpoints", r->checkpoints},
-            {"anchored_seq", r->anchored_seq}};
+            {"anchored_seq", r->anchored_seq},
+            {"pruned_through", r->pruned_through}};
   if (!r->intact) {
     j["first_broken_seq"] = r->first_broken_seq;
     j["reason"] = r->reason;

@@ -88,6 +88,9 @@ void ServerImpl::GiveConsent(Call& c) {
                      "guardian consents, disclosure and import consents are recorded by an operator");
   for (auto [field, dest] : {std::pair<const char*, std::string*>{"recipient", &r.recipient},
                              {"source", &r.source},
+                             {"recipient_country", &r.recipient_country},
+                             {"recipient_contact", &r.recipient_contact},
+                             {"recipient_rights", &r.recipient_rights},
                              {"guardian", &r.guardian},
                              {"guardian_relation", &r.guardian_relation}}) {
     auto v = Str(*body, field, false);

@@ -221,7 +221,7 @@ void ServerImpl::Analyze(Call& c) {
   c.action = "analyze";
   const char* kHint =
       R"({"purpose": "shop-count", "k": 5, "images_base64": ["<base64 of a JPEG>", ...]} or multipart/form-data with fields purpose, k and one or more files "image")";
-  std::string purpose, device;
+  std::string purpose, device, subject;
   int64_t k = 5;
   std::vector<std::string> images;
   if (c.req.is_multipart_form_data()) {
@@ -230,6 +230,7 @@ void ServerImpl::Analyze(Call& c) {
     };
     purpose = field("purpose");
     device = field("device");
+    subject = field("subject");
     const std::string k_s = field("k");
     if (!k_s.empty()) {
       size_t pos = 0;
@@ -254,12 +255,14 @@ void ServerImpl::Analyze(Call& c) {
     if (!body.ok()) return Fail(c, body.status());
     auto p = Str(*body, "purpose", false);
     auto d = Str(*body, "device", false);
+    auto s = Str(*body, "subject", false);
     auto kk = Int(*body, "k", false);
     auto list = StrList(*body, "images_base64");
-    for (const Status& st : {p.status(), d.status(), kk.status(), list.status()})
+    for (const Status& st : {p.status(), d.status(), s.status(), kk.status(), list.status()})
       if (!st.ok()) return Fail(c, st);
     purpose = *p;
     device = *d;
+    subject = *s;
     if (body->contains("k") && !(*body)["k"].is_null()) k = *kk;
     if (list->empty())
       return Fail(c, Status::InvalidInput(std::string("field \"images_base64\" is required: a "
@@ -285,7 +288,7 @@ void ServerImpl::Analyze(Call& c) {
   for (const std::string& img : images) all.push_back(&img);
   if (!ChargeDecodeWork(c, all)) return;
   c.audited = true;
-  auto r = svc.Analyze(purpose, images, static_cast<int>(k), c.actor);
+  auto r = svc.Analyze(purpose, images, static_cast<int>(k), c.actor, subject);
   for (std::string& img : images)
     sodium_memzero(img.data(), img.size());  // REQ AN1: no frame kept
   if (!r.ok()) return Fail(c, r.status());

@@ -152,6 +152,7 @@ struct ServerImpl {
   void AddPurpose(Call& c);
   void GetPurpose(Call& c);
   void SetThreshold(Call& c);
+  void SetPurposeBasis(Call& c);
   void PublishNotice(Call& c);
   void GetNotice(Call& c);
 

@@ -1,5 +1,6 @@
 // Purposes and notices: declaring and reading purposes, the operator's identification threshold
 // (REQ SC2), and publishing and showing the notice in its accessible forms (REQ N1, N2).
+#include "policy/legal_basis.h"
 #include "policy/notice.h"
 #include "server/server_impl.h"
 #include "service/json_views.h"
@@ -20,6 +21,8 @@ json PurposeJson(const PurposeRecord& p) {
             {"created_at", FormatTime(p.created_at)}};
   if (!p.legal_mandate.empty()) j["legal_mandate"] = p.legal_mandate;
   j["liveness"] = ToString(p.liveness);
+  j["legal_basis"] = policy::EffectiveBasis(p);  // "" : an analysis purpose that records none yet
+  if (!p.basis_justification.empty()) j["basis_justification"] = p.basis_justification;
   return j;
 }
 
@@ -44,6 +47,7 @@ const std::vector<RouteEntry>& PurposeRoutes() {
       // kiosks show it (device keys)
       {{"GET", "/v1/purposes/{name}/notice", Access::kGate}, &ServerImpl::GetNotice},
       {{"POST", "/v1/purposes/{name}/threshold", Access::kAdmin}, &ServerImpl::SetThreshold},
+      {{"POST", "/v1/purposes/{name}/basis", Access::kAdmin}, &ServerImpl::SetPurposeBasis},
   };
   return routes;
 }
@@ -91,6 +95,12 @@ void ServerImpl::AddPurpose(Call& c) {
     return Fail(c, Status::InvalidInput("liveness '" + *live_s +
                                         "' is not one of off, enrol, verify, both"));
   p.liveness = *live;
+  auto basis = Str(*body, "legal_basis", false);
+  if (!basis.ok()) return Fail(c, basis.status());
+  p.legal_basis = *basis;
+  auto justification = Str(*body, "basis_justification", false);
+  if (!justification.ok()) return Fail(c, justification.status());
+  p.basis_justification = *justification;
   bool device_enrolment = false;
   if (auto it = body->find("device_enrolment"); it != body->end() && !it->is_null()) {
     if (!it->is_boolean())
@@ -214,6 +224,25 @@ void ServerImpl::GetNotice(Call& c) {
     j["text"] = policy::NoticeLargePrintHtml(
         n->text, "Notice: " + n->purpose + " (version " + std::to_string(n->version) + ")", alts);
   SendJson(c.res, 200, j);
+}
+
+// Records the lawful basis of a purpose (REQ C2, AN4), admins only: a basis other than consent
+// needs a notice that states it before the purpose runs again.
+void ServerImpl::SetPurposeBasis(Call& c) {
+  c.action = "purpose.basis";
+  c.purpose = c.req.matches[1];
+  auto body = ParseBody(c.req, R"({"legal_basis": "statutory_duty", "basis_justification": "<the law and article>"})");
+  if (!body.ok()) return Fail(c, body.status());
+  auto basis = Str(*body, "legal_basis", true,
+                   "one of consent, statutory_duty, other_law, contract, public_health, news_reporting, "
+                   "disclosed_information");
+  if (!basis.ok()) return Fail(c, basis.status());
+  auto justification = Str(*body, "basis_justification", false);
+  if (!justification.ok()) return Fail(c, justification.status());
+  c.audited = true;
+  Status st = svc.SetPurposeBasis(c.purpose, *basis, *justification, c.actor);
+  if (!st.ok()) return Fail(c, st);
+  SendJson(c.res, 200, {{"ok", true}, {"purpose", c.purpose}, {"legal_basis", *basis}});
 }
 
 }  // namespace facegate::server

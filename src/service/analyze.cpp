@@ -59,7 +59,7 @@ float Correlation(const std::vector<float>& a, const std::vector<float>& b) {
 }  // namespace
 
 Result<AnalyzeReport> Service::Analyze(const std::string& purpose, const std::vector<std::string>& images,
-                                       int k, const std::string& actor) {
+                                       int k, const std::string& actor, const std::string& subject) {
   auto& I = *impl_;
   const char* act = "analyze";
   if (k < 2)
@@ -79,8 +79,8 @@ Result<AnalyzeReport> Service::Analyze(const std::string& purpose, const std::ve
                   Status::InvalidInput("the photos of one call hold " + std::to_string(pixels / 1'000'000) +
                                        " megapixels, above the " + std::to_string(kMaxAnalyzePixels / 1'000'000) +
                                        " MP a call may decode: send fewer or smaller photos per call"));
-  auto grant = I.gate->AuthorizeAnalysis(purpose);
-  if (!grant.ok()) return I.Fail(actor, act, "", purpose, grant.status());
+  auto grant = I.gate->AuthorizeAnalysis(purpose, subject, "");
+  if (!grant.ok()) return I.Fail(actor, act, subject, purpose, grant.status());
   FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());
   AnalyzeReport rep;
   rep.k = k;

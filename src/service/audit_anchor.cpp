@@ -76,16 +76,19 @@ Result<std::optional<AuditEvent>> Service::AuditHead() {
     if (v.empty() || v.front().seq != seq) return std::optional<AuditEvent>();
     return std::optional<AuditEvent>(std::move(v.front()));
   };
-  // Sequence numbers count up from 1 without gaps: double, then bisect.
-  FG_ASSIGN_OR_RETURN(std::optional<AuditEvent> lo_event, at(1));
-  if (!lo_event) return lo_event;
-  int64_t lo = 1, hi = 2;
+  // Sequence numbers count up without gaps from the first kept event (1, or the one after a
+  // retention prune point, REQ S5): step out doubling, then bisect.
+  FG_ASSIGN_OR_RETURN(std::vector<AuditEvent> first, I.store->ListAudit(0, 1));
+  if (first.empty()) return std::optional<AuditEvent>();
+  std::optional<AuditEvent> lo_event = std::move(first.front());
+  int64_t lo = lo_event->seq, step = 1, hi = lo + step;
   for (;;) {
     FG_ASSIGN_OR_RETURN(std::optional<AuditEvent> e, at(hi));
     if (!e) break;
     lo = hi;
     lo_event = std::move(e);
-    hi *= 2;
+    step *= 2;
+    hi = lo + step;
   }
   while (hi - lo > 1) {
     const int64_t mid = lo + (hi - lo) / 2;
@@ -177,6 +180,16 @@ Result<AuditCheck> Service::VerifyAudit() {
     }
     ++check.checkpoints;
     check.anchored_seq = std::max(check.anchored_seq, seq);
+    if (seq <= check.pruned_through) {
+      // Retention pruned that event (REQ S5): the prune point recorded its hash when it was
+      // there; one that names this very event must agree with the checkpoint.
+      FG_ASSIGN_OR_RETURN(std::vector<AuditPrunePoint> points, I.store->ListAuditPrunePoints());
+      for (const AuditPrunePoint& p : points)
+        if (p.seq == seq && p.hash != hash)
+          broken(seq, "the audit prune point at event " + std::to_string(seq) + " differs from the checkpoint of " +
+                          FormatTime(at) + ": the chain was rewritten before it was pruned");
+      continue;
+    }
     FG_ASSIGN_OR_RETURN(std::vector<AuditEvent> ev, I.store->ListAudit(seq - 1, 1));
     if (ev.empty() || ev.front().seq != seq) {
       broken(seq, "the chain ends before event " + std::to_string(seq) + ", which the checkpoint of " +

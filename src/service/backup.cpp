@@ -60,8 +60,8 @@ Status WriteKeylessCopy(const std::string& db_path, const std::string& out) {
   }
   st = SqliteRun(copy,
                  "PRAGMA journal_mode=DELETE; PRAGMA secure_delete=ON; DELETE FROM subject_keys; "
-                 "VACUUM;",
-                 "removing subject keys from the backup");
+                 "DELETE FROM purpose_keys; VACUUM;",
+                 "removing the data keys from the backup");
   sqlite3_close_v2(copy);
   if (st.ok()) {
     fs::rename(tmp, out, ec);
@@ -74,13 +74,17 @@ Status WriteKeylessCopy(const std::string& db_path, const std::string& out) {
 }  // namespace
 
 Status Service::Backup(const std::string& path, const std::string& actor) {
+  return Backup(path, "", actor);
+}
+
+Status Service::Backup(const std::string& path, const std::string& recipient, const std::string& actor) {
   auto& I = *impl_;
   const char* act = "backup";
   if (IsPostgresConninfo(I.config.database))
     return I.Fail(actor, act, "", "",
                   Status::InvalidInput("facegate backup copies the embedded SQLite database; for "
-                                       "PostgreSQL run pg_dump --exclude-table-data=subject_keys, "
-                                       "which keeps the same rule (backups carry no keys, REQ S7)"));
+                                       "PostgreSQL run pg_dump --exclude-table-data=subject_keys "
+                                       "--exclude-table-data=purpose_keys, which keeps the same rule (backups carry no keys, REQ S7)"));
   if (path.empty())
     return I.Fail(actor, act, "", "", Status::InvalidInput("give the backup file to write"));
   std::error_code ec;
@@ -88,8 +92,15 @@ Status Service::Backup(const std::string& path, const std::string& actor) {
     return I.Fail(actor, act, "", "",
                   Status::Conflict("backup file " + path +
                                    " exists; give a new file name, nothing was overwritten"));
+  // REQ S8: a backup sent abroad is a transfer of everyone's data.
+  if (!recipient.empty()) {
+    Status transfer = CheckTransferOfEveryone(recipient, "a backup for '" + recipient + "'");
+    if (!transfer.ok()) return I.Fail(actor, act, "", "", transfer, {{"recipient", recipient}});
+  }
   Status st = WriteKeylessCopy(I.config.data_dir + "/facegate.db", path);
-  I.Audit(actor, act, "", "", st, {{"file", path}, {"subject_keys", "excluded"}});
+  json d = {{"file", path}, {"subject_keys", "excluded"}, {"purpose_keys", "excluded"}};
+  if (!recipient.empty()) d["recipient"] = recipient;
+  I.Audit(actor, act, "", "", st, d);
   return st;
 }
 

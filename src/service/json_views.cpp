@@ -241,4 +241,35 @@ nlohmann::json WatchReportJson(const WatchReport& r) {
           {"events", events}};
 }
 
+nlohmann::json SweepJson(const SweepReport& r) {
+  const EndedRecords& e = r.ended;
+  return {{"ok", true},
+          {"templates_deleted", r.templates_deleted},
+          {"keys_destroyed", r.keys_destroyed},
+          {"subjects", r.subjects},
+          {"alternative_credentials_deleted", r.alternative_credentials_deleted},
+          {"breaches_deleted", r.breaches_deleted},
+          {"records_deleted",
+           {{"consents", e.consents},
+            {"consent_refusals", e.consent_refusals},
+            {"alternatives", e.alternatives},
+            {"rights_requests", e.rights_requests},
+            {"restrictions", e.restrictions},
+            {"capture_sessions", e.capture_sessions},
+            {"subject_records", e.subjects.size()}}},
+          {"audit_events_pruned", r.audit.pruned},
+          {"audit_pruned_through", r.audit.seq}};
+}
+
+std::string SweepText(const SweepReport& r) {
+  const EndedRecords& e = r.ended;
+  const int64_t records = e.consents + e.consent_refusals + e.alternatives + e.rights_requests + e.restrictions +
+                          e.capture_sessions;
+  return "retention sweep: " + std::to_string(r.templates_deleted) + " expired template(s) deleted, " +
+         std::to_string(r.keys_destroyed) + " key(s) destroyed, " + std::to_string(records) +
+         " ended record(s) and " + std::to_string(e.subjects.size()) + " subject record(s) deleted, " +
+         std::to_string(r.audit.pruned) + " audit event(s) pruned" +
+         (r.audit.pruned ? " (the chain goes on from event " + std::to_string(r.audit.seq) + ")" : "");
+}
+
 }  // namespace facegate::service

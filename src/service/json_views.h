@@ -23,6 +23,10 @@ nlohmann::json RightsRequestJson(const RightsRequestRecord& r, UnixTime now);
 // A breach with its step times and next steps; with its affected people (REQ S9; breach.cpp).
 nlohmann::json BreachRecordJson(const BreachRecord& b);
 nlohmann::json BreachViewJson(const BreachView& v);
+// What a retention sweep deleted (REQ S5, S7): templates, keys, ended records, pruned audit.
+nlohmann::json SweepJson(const SweepReport& r);
+// The same in a line for people.
+std::string SweepText(const SweepReport& r);
 // Per-stage milliseconds of an engine call.
 nlohmann::json TimingsJson(const vision::StageTimings& t);
 // A face's quality: overall level, each measure's value, score and level, and the advice.

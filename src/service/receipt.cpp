@@ -57,6 +57,8 @@ Result<std::string> Service::ConsentReceipt(int64_t consent_id, const std::strin
         {"withdrawn_at", c->withdrawn_at ? json(*c->withdrawn_at) : json(nullptr)},
         {"used_at", c->used_at ? json(*c->used_at) : json(nullptr)},
         {"legal_basis", c->legal_basis},
+        // REQ C2: a basis other than consent is shown with the written justification the notice states.
+        {"basis_justification", c->legal_basis == "consent" ? "" : p->basis_justification},
         {"evidence", c->evidence},
         {"kind", ToString(c->kind)},
         {"source", c->source},

@@ -13,8 +13,10 @@
 
 #include "policy/gate.h"
 #include "policy/minors.h"
+#include "policy/legal_basis.h"
 #include "policy/notice.h"
 #include "policy/rules.h"
+#include "policy/transfer.h"
 #include "service/json_views.h"
 #include "service/paths.h"
 #include "service/liveness_check.h"
@@ -100,15 +102,8 @@ Status Service::Impl::OpenVaultChecked(const std::string& key_path) {
   if (!fs::exists(key_path, ec)) {
     bool wrapped_keys = false;
     if (!recorded) {
-      FG_ASSIGN_OR_RETURN(std::vector<std::string> subjects, I.store->ListSubjects());
-      for (const std::string& subject : subjects) {
-        auto w = I.store->GetWrappedSubjectKey(subject);
-        if (w.ok()) {
-          wrapped_keys = true;
-          break;
-        }
-        if (w.status().kind() != ErrorKind::kNotFound) return w.status();
-      }
+      FG_ASSIGN_OR_RETURN(int64_t keys, I.store->CountWrappedKeys());
+      wrapped_keys = keys > 0;
     }
     if (recorded || wrapped_keys)
       return Status(ErrorKind::kIntegrity,
@@ -207,6 +202,18 @@ Status Service::AddPurpose(const PurposeRecord& in, const std::string& actor) {
                                         "non-face alternative (e.g. --alternative staff-card), or a "
                                         "recorded legal mandate (--legal-mandate)"),
                   d);
+  // REQ C2, AN4: the lawful basis. Consent by default for face identity; an analysis purpose
+  // says which basis it rests on.
+  if (p.legal_basis.empty() && p.scenario != Scenario::kAnalysis) p.legal_basis = "consent";
+  if (p.legal_basis.empty())
+    return I.Fail(actor, "purpose.add", "", p.name,
+                  Status::Refused("AN4", "an analysis purpose records its lawful basis (PIPL 13): give "
+                                         "--basis consent (the people analysed consent) or another basis "
+                                         "with --justification saying why it applies"),
+                  d);
+  d["legal_basis"] = p.legal_basis;
+  Status basis = policy::CheckLegalBasis(p.scenario, p.legal_basis, p.basis_justification);
+  if (!basis.ok()) return I.Fail(actor, "purpose.add", "", p.name, basis, d);
   Status st = I.store->AddPurpose(p);
   I.Audit(actor, "purpose.add", "", p.name, st, d);
   return st;
@@ -226,6 +233,9 @@ Result<NoticeRecord> Service::PublishNotice(const std::string& purpose, const st
   // REQ N1: the storage period people read is the one the purpose applies.
   Status period = policy::CheckStoragePeriod(text, p->retention_days);
   if (!period.ok()) return I.Fail(actor, "notice.publish", "", purpose, period);
+  // REQ C2, AN4: a basis other than consent is stated, with its justification.
+  Status basis = policy::CheckNoticeStatesBasis(text, p->scenario, policy::EffectiveBasis(*p), p->basis_justification);
+  if (!basis.ok()) return I.Fail(actor, "notice.publish", "", purpose, basis);
   // REQ N3: publishing the text already in force changes nothing (same version,
   // consents keep covering); any other text is a new version that consents given
   // for the old one do not cover (REQ C3).
@@ -351,6 +361,18 @@ Result<ConsentRecord> Service::GiveConsent(const ConsentRequest& r, const std::s
     return I.Fail(actor, act, r.subject, r.purpose,
                   Status::InvalidInput("--to names the recipient of a disclosure consent; add --kind "
                                        "disclosure or leave it out"));
+  // REQ S8, PIPL 39: a recipient abroad is named with where it is, its contact and the rights.
+  if (r.kind == ConsentKind::kDisclosure) {
+    std::string country = r.recipient_country;
+    if (country.empty())
+      if (auto b = I.store->GetTransferBasis(r.recipient); b.ok()) country = b->country;
+    Status fields = policy::ValidateTransferConsentFields(country, r.recipient_contact, r.recipient_rights);
+    if (!fields.ok()) return I.Fail(actor, act, r.subject, r.purpose, fields);
+  } else if (!r.recipient_country.empty()) {
+    return I.Fail(actor, act, r.subject, r.purpose,
+                  Status::InvalidInput("the recipient's country belongs to a disclosure consent; add --kind "
+                                       "disclosure or leave it out"));
+  }
   if (r.kind == ConsentKind::kImport && r.source != "public-photo" && r.source != "profile-picture")
     return I.Fail(actor, act, r.subject, r.purpose,
                   Status::InvalidInput("an import consent names the photo's source: --source "
@@ -379,12 +401,18 @@ Result<ConsentRecord> Service::GiveConsent(const ConsentRequest& r, const std::s
   c.session = r.session;
   c.kind = r.kind;
   c.recipient = r.recipient;
+  c.recipient_country = r.recipient_country;
+  c.recipient_contact = r.recipient_contact;
+  c.recipient_rights = r.recipient_rights;
   c.source = r.source;
   c.minor = child;
   c.guardian = r.guardian;
   c.guardian_relation = r.guardian_relation;
   c.given_at = at;
   c.expires_at = c.given_at + valid;
+  // REQ C2: the record carries the basis the processing rests on (consent unless a law requires it).
+  c.legal_basis = policy::EffectiveBasis(*p);
+  if (c.legal_basis.empty()) c.legal_basis = "consent";
   Result<ConsentRecord> out = Status::Internal("consent not recorded");
   Status st = I.store->Transaction([&]() -> Status {
     FG_RETURN_IF_ERROR(I.store->EnsureSubject(r.subject, c.given_at));
@@ -418,8 +446,11 @@ Result<WithdrawResult> Service::WithdrawConsent(const std::string& subject, cons
       ++res.consents_withdrawn;
     }
     FG_ASSIGN_OR_RETURN(res.templates_deleted, I.store->DeleteTemplates(subject, purpose));
+    // The purpose's own key goes, whatever the person keeps for other purposes: its sealed copies,
+    // backups included, are unreadable from now on (REQ S7).
+    FG_ASSIGN_OR_RETURN(res.key_destroyed, I.store->DestroyPurposeKey(subject, purpose));
     FG_ASSIGN_OR_RETURN(int64_t left, I.store->CountTemplates(subject));
-    if (left == 0) {
+    if (left == 0) {  // and the subject key of templates sealed before keys were per purpose
       FG_RETURN_IF_ERROR(I.store->DestroySubjectKey(subject));
       res.key_destroyed = true;
     }

@@ -122,7 +122,7 @@ struct Service::Impl {
   // The checks, grant, video and engine both video analyses start with (video.cpp).
   Result<OpenedVideo> OpenForVideoAnalysis(const std::string& actor, const char* act,
                                            const std::string& purpose, const VideoInput& input,
-                                           double sample_fps);
+                                           double sample_fps, const std::string& subject);
 
   Result<vision::Engine*> Engine() {
     std::lock_guard<std::mutex> lock(engine_mu);
@@ -143,6 +143,8 @@ struct Service::Impl {
     Status st = store->Transaction([&]() -> Status {
       FG_ASSIGN_OR_RETURN(int64_t n, store->DeleteTemplates(subject, purpose));
       (void)n;
+      FG_ASSIGN_OR_RETURN(bool destroyed, store->DestroyPurposeKey(subject, purpose));
+      (void)destroyed;
       FG_ASSIGN_OR_RETURN(int64_t left, store->CountTemplates(subject));
       if (left == 0) FG_RETURN_IF_ERROR(store->DestroySubjectKey(subject));
       return Status::Ok();

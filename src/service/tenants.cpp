@@ -760,6 +760,14 @@ Result<EndReport> TenantRegistry::End(const std::string& name, const EndOptions&
     }
     hold.emplace(TenantLease(*fd));
   }
+  // REQ S8: a package for a recipient abroad carries everyone's data across the border.
+  if (!o.delete_only && !o.return_recipient.empty() && home_exists) {
+    service::Config cfg = base_;
+    cfg.data_dir = home;
+    cfg.database = t.database;
+    FG_ASSIGN_OR_RETURN(std::unique_ptr<service::Service> svc, service::Service::Open(cfg));
+    FG_RETURN_IF_ERROR(svc->CheckTransferOfEveryone(o.return_recipient, "tenant " + Quote(name) + "'s return package"));
+  }
 
   EndReport rep;
   rep.resumed = t.state == "ending";

@@ -83,14 +83,15 @@ struct OpenedVideo {
 
 Result<OpenedVideo> Service::Impl::OpenForVideoAnalysis(const std::string& actor, const char* act,
                                                         const std::string& purpose,
-                                                        const VideoInput& input, double sample_fps) {
+                                                        const VideoInput& input, double sample_fps,
+                                                        const std::string& subject) {
   Service::Impl& I = *this;
   if (!(sample_fps >= 0 && sample_fps <= 1000))
     return I.Fail(actor, act, "", purpose,
                   Status::InvalidInput("the sampling rate must lie in 0..1000 frames per second (0: every frame)"));
   if (Status st = CheckVideoInput(input); !st.ok()) return I.Fail(actor, act, "", purpose, st);
-  auto grant = I.gate->AuthorizeAnalysis(purpose);
-  if (!grant.ok()) return I.Fail(actor, act, "", purpose, grant.status());
+  auto grant = I.gate->AuthorizeAnalysis(purpose, subject, "");
+  if (!grant.ok()) return I.Fail(actor, act, subject, purpose, grant.status());
   auto reader = OpenVideo(input, sample_fps);
   if (!reader.ok()) return I.Fail(actor, act, "", purpose, reader.status(), {{"grant", grant->id()}});
   auto eng = I.Engine();
@@ -112,7 +113,7 @@ Result<VideoAnalyzeReport> Service::AnalyzeVideo(const std::string& purpose, con
     return I.Fail(actor, act, "", purpose,
                   Status::InvalidInput("the time window must be at least 1 s (e.g. --window 60s)"));
   FG_ASSIGN_OR_RETURN(OpenedVideo opened,
-                      I.OpenForVideoAnalysis(actor, act, purpose, input, options.sample_fps));
+                      I.OpenForVideoAnalysis(actor, act, purpose, input, options.sample_fps, options.subject));
   const AnalysisGrant* grant = &opened.grant;
   vision::Engine* eng = opened.engine;
   vision::VideoReader& video = *opened.reader;
@@ -207,7 +208,7 @@ Result<DrowsinessVideoReport> Service::Drowsiness(const std::string& purpose, co
                   Status::InvalidInput("the drowsiness window must be at least 1 s and no shorter "
                                        "than the observation it needs (e.g. --window 60s)"));
   FG_ASSIGN_OR_RETURN(OpenedVideo opened,
-                      I.OpenForVideoAnalysis(actor, act, purpose, input, options.sample_fps));
+                      I.OpenForVideoAnalysis(actor, act, purpose, input, options.sample_fps, options.subject));
   const AnalysisGrant* grant = &opened.grant;
   vision::Engine* eng = opened.engine;
   vision::VideoReader& video = *opened.reader;

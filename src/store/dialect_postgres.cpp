@@ -374,6 +374,27 @@ CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
 CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
   FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();
 )sql"},
+      {"audit_prunable", R"sql(CREATE FUNCTION audit_events_prunable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF OLD.seq <= (SELECT COALESCE(MAX(seq), 0) FROM audit_prune_points) THEN
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION 'audit_events is append-only (REQ S6); only events behind a prune point go (REQ S5)';
+END
+$$;
+DROP TRIGGER audit_events_no_delete ON audit_events;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+  FOR EACH ROW EXECUTE FUNCTION audit_events_prunable();
+CREATE FUNCTION audit_prune_points_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_prune_points is append-only (REQ S5)';
+END
+$$;
+CREATE TRIGGER audit_prune_points_no_change BEFORE UPDATE OR DELETE ON audit_prune_points
+  FOR EACH ROW EXECUTE FUNCTION audit_prune_points_append_only();
+CREATE TRIGGER audit_prune_points_no_truncate BEFORE TRUNCATE ON audit_prune_points
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_prune_points_append_only();
+)sql"},
       {"template_version_triggers", R"sql(CREATE FUNCTION templates_bump_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN

@@ -245,6 +245,15 @@ BEGIN SELECT RAISE(ABORT, 'audit_events is append-only (REQ S6)'); END;
 CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'audit_events is append-only (REQ S6)'); END;
 )sql"},
+      {"audit_prunable", R"sql(DROP TRIGGER audit_events_no_delete;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+WHEN OLD.seq > COALESCE((SELECT MAX(seq) FROM audit_prune_points), 0)
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only (REQ S6); only events behind a prune point go (REQ S5)'); END;
+CREATE TRIGGER audit_prune_points_no_update BEFORE UPDATE ON audit_prune_points
+BEGIN SELECT RAISE(ABORT, 'audit_prune_points is append-only (REQ S5)'); END;
+CREATE TRIGGER audit_prune_points_no_delete BEFORE DELETE ON audit_prune_points
+BEGIN SELECT RAISE(ABORT, 'audit_prune_points is append-only (REQ S5)'); END;
+)sql"},
       {"template_version_triggers", R"sql(CREATE TRIGGER templates_version_on_insert AFTER INSERT ON templates BEGIN
   INSERT INTO purpose_template_versions (purpose, version) VALUES (NEW.purpose, 1)
     ON CONFLICT (purpose) DO UPDATE SET version = version + 1;

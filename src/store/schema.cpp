@@ -390,6 +390,63 @@ CREATE TABLE filing_marks (
   actor TEXT NOT NULL
 ){strict};
 )sql"},
+      {14, "template keys per subject and purpose", R"sql(
+-- One data key per subject and purpose, wrapped by the master key (REQ S7): withdrawing one
+-- purpose shreds that purpose's templates in every copy, backups included, while the person's
+-- templates for other purposes stay readable. Deleting a row is the shredding.
+CREATE TABLE purpose_keys (
+  subject TEXT NOT NULL REFERENCES subjects(id),
+  purpose TEXT NOT NULL REFERENCES purposes(name),
+  wrapped {blob} NOT NULL,
+  created_at {int} NOT NULL,
+  PRIMARY KEY (subject, purpose)
+){strict};
+-- Which key sealed a template: 'purpose' (its subject and purpose's key) from this version on,
+-- 'subject' for templates sealed earlier under the subject's key.
+ALTER TABLE templates ADD COLUMN key_scope TEXT NOT NULL DEFAULT 'subject'
+  CHECK (key_scope IN ('subject', 'purpose'));
+)sql"},
+      {15, "the lawful basis of each purpose", R"sql(
+-- PIPL 13's basis a purpose rests on, and the written justification any basis but consent
+-- needs (REQ C2, AN4). '' for purposes declared before: consent for verification and
+-- identification; an analysis purpose must record one before it runs.
+ALTER TABLE purposes ADD COLUMN legal_basis TEXT NOT NULL DEFAULT ''
+  CHECK (legal_basis IN ('', 'consent', 'contract', 'statutory_duty', 'public_health', 'news_reporting',
+                         'disclosed_information', 'other_law'));
+ALTER TABLE purposes ADD COLUMN basis_justification TEXT NOT NULL DEFAULT '';
+)sql"},
+      {16, "transfers abroad", R"sql(
+-- PIPL 38's mechanism per recipient outside mainland China (REQ S8): no transfer without one.
+CREATE TABLE transfer_bases (
+  recipient {text_pk},
+  country TEXT NOT NULL CHECK (length(country) = 2 AND country <> 'CN'),
+  mechanism TEXT NOT NULL
+    CHECK (mechanism IN ('security_assessment', 'certification', 'standard_contract', 'law_or_treaty')),
+  reference TEXT NOT NULL,
+  contact TEXT NOT NULL,
+  recorded_at {int} NOT NULL,
+  actor TEXT NOT NULL
+){strict};
+-- PIPL 39: a disclosure consent for a recipient abroad names where it is, its contact and how
+-- the person exercises their rights against it ('' for a recipient in mainland China).
+ALTER TABLE consents ADD COLUMN recipient_country TEXT NOT NULL DEFAULT '';
+ALTER TABLE consents ADD COLUMN recipient_contact TEXT NOT NULL DEFAULT '';
+ALTER TABLE consents ADD COLUMN recipient_rights TEXT NOT NULL DEFAULT '';
+)sql"},
+      {17, "audit retention: prune points that carry the chain forward", R"sql(
+-- REQ S5: audit events older than the audit retention go, and the chain stays verifiable:
+-- a prune point records the last pruned event's seq and hash, which the first kept event's
+-- prev_hash must equal. Prune points are append-only; the delete trigger of migration 2 is
+-- replaced by one that lets only events behind a recorded point go.
+CREATE TABLE audit_prune_points (
+  seq {int} PRIMARY KEY,
+  hash TEXT NOT NULL CHECK (hash <> ''),
+  at {int} NOT NULL,
+  before_at {int} NOT NULL,
+  pruned {int} NOT NULL CHECK (pruned > 0),
+  actor TEXT NOT NULL
+){strict};
+{audit_prunable})sql"},
   };
   return kMigrations;
 }

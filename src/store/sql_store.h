@@ -107,10 +107,21 @@ class SqlStore final : public Store {
   Result<int64_t> DeleteTemplates(const std::string& subject, const std::string& purpose) override;
   Result<std::vector<SealedTemplate>> DeleteExpiredTemplates(UnixTime now) override;
   Result<int64_t> CountTemplates(const std::string& subject) override;
+  Result<int64_t> CountTemplates(const std::string& subject, const std::string& purpose) override;
 
   Result<std::string> GetWrappedSubjectKey(const std::string& subject) override;
   Status PutWrappedSubjectKey(const std::string& subject, const std::string& wrapped) override;
   Status DestroySubjectKey(const std::string& subject) override;
+  Result<std::string> GetWrappedPurposeKey(const std::string& subject, const std::string& purpose) override;
+  Status PutWrappedPurposeKey(const std::string& subject, const std::string& purpose,
+                              const std::string& wrapped) override;
+  Result<bool> DestroyPurposeKey(const std::string& subject, const std::string& purpose) override;
+  Result<int64_t> CountWrappedKeys() override;
+  Status SetPurposeBasis(const std::string& name, const std::string& basis,
+                         const std::string& justification) override;
+  Status PutTransferBasis(const TransferBasisRecord& t) override;
+  Result<TransferBasisRecord> GetTransferBasis(const std::string& recipient) override;
+  Result<std::vector<TransferBasisRecord>> ListTransferBases() override;
 
   Result<int64_t> OpenAlternative(const AlternativeRecord& a) override;
   Result<AlternativeRecord> GetAlternative(int64_t id) override;
@@ -214,6 +225,10 @@ class SqlStore final : public Store {
   Result<AuditEvent> AppendAudit(const AuditEvent& e) override;
   Result<std::vector<AuditEvent>> ListAudit(int64_t after_seq, int64_t limit) override;
   Result<AuditCheck> VerifyAudit() override;
+  // Retention of records and of the audit chain (sql_store_expiry.cpp; REQ S5).
+  Result<EndedRecords> DeleteEndedRecords(UnixTime cutoff) override;
+  Result<AuditPrunePoint> PruneAudit(UnixTime before, UnixTime at, const std::string& actor) override;
+  Result<std::vector<AuditPrunePoint>> ListAuditPrunePoints() override;
 
  private:
   // kNotFound, saying how to declare or register it, when it does not exist.

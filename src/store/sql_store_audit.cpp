@@ -102,6 +102,17 @@ Result<AuditCheck> SqlStore::VerifyAudit() {
     int64_t expected_seq = 1;
     int64_t after = 0;
     std::string prev = kGenesisHash;
+    // Retention pruned the chain's start (REQ S5): it goes on from the newest prune point.
+    FG_RETURN_IF_ERROR(db_.Query("SELECT seq, hash FROM audit_prune_points ORDER BY seq DESC LIMIT 1", Params(),
+                                 "reading the audit prune point",
+                                 [&](const Row& row) {
+                                   check.pruned_through = row.Int(0);
+                                   after = check.pruned_through;
+                                   expected_seq = after + 1;
+                                   prev = row.Text(1);
+                                   return Status::Ok();
+                                 })
+                           .status());
     auto verify = [&](const Row& row) -> Status {
       AuditEvent e = ReadAudit(row);
       after = e.seq;

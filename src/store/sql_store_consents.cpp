@@ -13,7 +13,7 @@ namespace sqlstore {
 const char* const kConsentColumns =
     "id, subject, purpose, notice_id, notice_sha256, option, method, evidence, given_at, "
     "expires_at, withdrawn_at, used_at, session, legal_basis, kind, recipient, source, minor, "
-    "guardian, guardian_relation";
+    "guardian, guardian_relation, recipient_country, recipient_contact, recipient_rights";
 
 Result<ConsentRecord> ReadConsent(const Row& row) {
   ConsentRecord c;
@@ -42,6 +42,9 @@ Result<ConsentRecord> ReadConsent(const Row& row) {
   c.minor = row.Bool(17);
   c.guardian = row.Text(18);
   c.guardian_relation = row.Text(19);
+  c.recipient_country = row.Text(20);
+  c.recipient_contact = row.Text(21);
+  c.recipient_rights = row.Text(22);
   return c;
 }
 
@@ -94,11 +97,15 @@ Result<ConsentRecord> SqlStore::AddConsent(const ConsentRecord& in) {
         .Text(c.source)
         .Bool(c.minor)
         .Text(c.guardian)
-        .Text(c.guardian_relation);
+        .Text(c.guardian_relation)
+        .Text(c.recipient_country)
+        .Text(c.recipient_contact)
+        .Text(c.recipient_rights);
     return db_.Query("INSERT INTO consents (subject, purpose, notice_id, notice_sha256, option, method, "
                      "evidence, given_at, expires_at, withdrawn_at, used_at, session, legal_basis, kind, "
-                     "recipient, source, minor, guardian, guardian_relation) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                     "recipient, source, minor, guardian, guardian_relation, recipient_country, "
+                     "recipient_contact, recipient_rights) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                      p, "adding a consent of subject " + Quote(c.subject),
                      [&](const Row& row) {
                        c.id = row.Int(0);

@@ -21,7 +21,7 @@ Status SqlStore::AddPurpose(const PurposeRecord& p) {
     return Status::InvalidInput("purpose " + Quote(p.name) + " has negative retention_days");
   }
   auto r = Write("INSERT INTO purposes (name, scenario, retention_days, alternatives, legal_mandate, "
-                 "created_at, liveness) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 "created_at, liveness, legal_basis, basis_justification) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  Params()
                      .Text(p.name)
                      .Text(ToString(p.scenario))
@@ -29,7 +29,9 @@ Status SqlStore::AddPurpose(const PurposeRecord& p) {
                      .Text(nlohmann::json(p.alternatives).dump())
                      .Text(p.legal_mandate)
                      .Int(p.created_at ? p.created_at : Now())
-                     .Text(ToString(p.liveness)),
+                     .Text(ToString(p.liveness))
+                     .Text(p.legal_basis)
+                     .Text(p.basis_justification),
                  "adding purpose " + Quote(p.name));
   if (r.ok()) return Status::Ok();
   if (r.status().kind() == ErrorKind::kConflict) {
@@ -39,8 +41,18 @@ Status SqlStore::AddPurpose(const PurposeRecord& p) {
   return r.status();
 }
 
+Status SqlStore::SetPurposeBasis(const std::string& name, const std::string& basis,
+                                 const std::string& justification) {
+  FG_ASSIGN_OR_RETURN(int64_t n, Write("UPDATE purposes SET legal_basis = ?, basis_justification = ? WHERE name = ?",
+                                       Params().Text(basis).Text(justification).Text(name),
+                                       "recording the legal basis of purpose " + Quote(name)));
+  if (n == 0) return Status::NotFound("purpose " + Quote(name) + " does not exist: declare it first");
+  return Status::Ok();
+}
+
 static const char* const kPurposeColumns =
-    "name, scenario, retention_days, alternatives, legal_mandate, created_at, liveness";
+    "name, scenario, retention_days, alternatives, legal_mandate, created_at, liveness, legal_basis, "
+    "basis_justification";
 
 static Result<PurposeRecord> ReadPurpose(const Row& row) {
   PurposeRecord p;
@@ -61,6 +73,8 @@ static Result<PurposeRecord> ReadPurpose(const Row& row) {
     return sqlstore::Edited("purpose " + Quote(p.name), "unknown liveness requirement " + Quote(row.Text(6)));
   }
   p.liveness = *liveness;
+  p.legal_basis = row.Text(7);
+  p.basis_justification = row.Text(8);
   return p;
 }
 

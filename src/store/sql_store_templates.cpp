@@ -19,6 +19,7 @@ SealedTemplate sqlstore::ReadTemplate(const Row& row) {
   t.ciphertext = row.Bytes(5);
   t.created_at = row.Int(6);
   t.expires_at = row.Int(7);
+  t.purpose_key = row.Text(8) == "purpose";
   return t;
 }
 
@@ -33,7 +34,7 @@ Result<int64_t> SqlStore::PutTemplate(const SealedTemplate& t) {
     FG_RETURN_IF_ERROR(RequireSubject(t.subject));
     FG_RETURN_IF_ERROR(RequirePurpose(t.purpose));
     return db_.Query("INSERT INTO templates (subject, purpose, model, nonce, ciphertext, created_at, "
-                     "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                     "expires_at, key_scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                      Params()
                          .Text(t.subject)
                          .Text(t.purpose)
@@ -41,7 +42,8 @@ Result<int64_t> SqlStore::PutTemplate(const SealedTemplate& t) {
                          .Bytes(t.nonce)
                          .Bytes(t.ciphertext)
                          .Int(t.created_at ? t.created_at : Now())
-                         .Int(t.expires_at),
+                         .Int(t.expires_at)
+                         .Text(t.purpose_key ? "purpose" : "subject"),
                      "storing a template of subject " + Quote(t.subject),
                      [&](const Row& row) {
                        id = row.Int(0);
@@ -61,7 +63,7 @@ Result<std::vector<SealedTemplate>> SqlStore::ReadTemplates(const std::string& s
 }
 
 static const std::string kTemplateSelect =
-    "SELECT id, subject, purpose, model, nonce, ciphertext, created_at, expires_at FROM templates ";
+    "SELECT id, subject, purpose, model, nonce, ciphertext, created_at, expires_at, key_scope FROM templates ";
 
 Result<std::vector<SealedTemplate>> SqlStore::GetTemplates(const std::string& subject,
                                                            const std::string& purpose) {
@@ -149,6 +151,19 @@ Result<int64_t> SqlStore::CountTemplates(const std::string& subject) {
   return n;
 }
 
+Result<int64_t> SqlStore::CountTemplates(const std::string& subject, const std::string& purpose) {
+  int64_t n = 0;
+  FG_RETURN_IF_ERROR(db_.Query("SELECT COUNT(*) FROM templates WHERE subject = ? AND purpose = ?",
+                               Params().Text(subject).Text(purpose),
+                               "counting templates of " + Quote(subject) + " for " + Quote(purpose),
+                               [&](const Row& row) {
+                                 n = row.Int(0);
+                                 return Status::Ok();
+                               })
+                         .status());
+  return n;
+}
+
 // ---- subject keys ----
 
 Result<std::string> SqlStore::GetWrappedSubjectKey(const std::string& subject) {
@@ -186,9 +201,71 @@ Status SqlStore::DestroySubjectKey(const std::string& subject) {
     FG_RETURN_IF_ERROR(db_.Exec("DELETE FROM subject_keys WHERE subject = ?", Params().Text(subject),
                                 "destroying the key of subject " + Quote(subject))
                            .status());
+    FG_RETURN_IF_ERROR(db_.Exec("DELETE FROM purpose_keys WHERE subject = ?", Params().Text(subject),
+                                "destroying the purpose keys of subject " + Quote(subject))
+                           .status());
     db_.conn().KeyDestroyed();
     return Status::Ok();
   });
+}
+
+// ---- keys per subject and purpose (REQ S7) ----
+
+Result<std::string> SqlStore::GetWrappedPurposeKey(const std::string& subject, const std::string& purpose) {
+  std::string wrapped;
+  FG_ASSIGN_OR_RETURN(int64_t rows,
+                      db_.Query("SELECT wrapped FROM purpose_keys WHERE subject = ? AND purpose = ?",
+                                Params().Text(subject).Text(purpose),
+                                "reading the key of subject " + Quote(subject) + " for " + Quote(purpose),
+                                [&](const Row& row) {
+                                  wrapped = row.Bytes(0);
+                                  return Status::Ok();
+                                }));
+  if (rows > 0) return wrapped;
+  return Status::NotFound("no key for subject " + Quote(subject) + " and purpose " + Quote(purpose) +
+                          ": none was made yet, or it was destroyed (templates shredded, REQ S7)");
+}
+
+Status SqlStore::PutWrappedPurposeKey(const std::string& subject, const std::string& purpose,
+                                      const std::string& wrapped) {
+  if (wrapped.empty()) return Status::InvalidInput("wrapped key is empty");
+  return db_.Transaction([&]() -> Status {
+    FG_RETURN_IF_ERROR(RequireSubject(subject));
+    FG_RETURN_IF_ERROR(RequirePurpose(purpose));
+    auto r = db_.Exec("INSERT INTO purpose_keys (subject, purpose, wrapped, created_at) VALUES (?, ?, ?, ?)",
+                      Params().Text(subject).Text(purpose).Bytes(wrapped).Int(Now()),
+                      "storing the key of subject " + Quote(subject) + " for " + Quote(purpose));
+    if (r.ok()) return Status::Ok();
+    if (r.status().kind() == ErrorKind::kConflict)
+      return Status::Conflict("subject " + Quote(subject) + " already has a key for purpose " + Quote(purpose) +
+                              ": read it with GetWrappedPurposeKey");
+    return r.status();
+  });
+}
+
+Result<bool> SqlStore::DestroyPurposeKey(const std::string& subject, const std::string& purpose) {
+  int64_t n = 0;
+  Status s = db_.Transaction([&]() -> Status {
+    FG_ASSIGN_OR_RETURN(n, db_.Exec("DELETE FROM purpose_keys WHERE subject = ? AND purpose = ?",
+                                    Params().Text(subject).Text(purpose),
+                                    "destroying the key of subject " + Quote(subject) + " for " + Quote(purpose)));
+    if (n > 0) db_.conn().KeyDestroyed();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return n > 0;
+}
+
+Result<int64_t> SqlStore::CountWrappedKeys() {
+  int64_t n = 0;
+  FG_RETURN_IF_ERROR(db_.Query("SELECT (SELECT COUNT(*) FROM subject_keys) + (SELECT COUNT(*) FROM purpose_keys)",
+                               Params(), "counting the wrapped keys",
+                               [&](const Row& row) {
+                                 n = row.Int(0);
+                                 return Status::Ok();
+                               })
+                         .status());
+  return n;
 }
 
 }  // namespace facegate::store

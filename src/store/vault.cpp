@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "store/fs_util.h"
 #include "store/vault_crypto.h"
@@ -70,21 +71,21 @@ Status CreateMasterKeyIfMissing(const std::string& path) {
   return Status::Ok();
 }
 
-// Loads the subject's key, or makes, wraps and stores one on first use.
-Result<SecretKey> LoadOrMakeSubjectKey(const SecretKey& master, Store& store,
-                                       const std::string& subject, UnixTime now) {
-  Result<std::string> wrapped = store.GetWrappedSubjectKey(subject);
-  if (wrapped.ok()) return UnwrapKey(master, *wrapped, subject);
+// Loads the key of the subject and purpose, or makes, wraps and stores one on first use (REQ S7).
+Result<SecretKey> LoadOrMakePurposeKey(const SecretKey& master, Store& store, const std::string& subject,
+                                       const std::string& purpose, UnixTime now) {
+  Result<std::string> wrapped = store.GetWrappedPurposeKey(subject, purpose);
+  if (wrapped.ok()) return UnwrapKey(master, *wrapped, subject, purpose);
   if (wrapped.status().kind() != ErrorKind::kNotFound) return wrapped.status();
   FG_RETURN_IF_ERROR(store.EnsureSubject(subject, now));
   FG_ASSIGN_OR_RETURN(SecretKey key, SecretKey::Random());
-  FG_ASSIGN_OR_RETURN(std::string mine, WrapKey(master, key, subject));
-  Status put = store.PutWrappedSubjectKey(subject, mine);
+  FG_ASSIGN_OR_RETURN(std::string mine, WrapKey(master, key, subject, purpose));
+  Status put = store.PutWrappedPurposeKey(subject, purpose, mine);
   if (put.ok()) return key;
   if (put.kind() != ErrorKind::kConflict) return put;
-  // Another thread or process made the subject's key first: use that one.
-  FG_ASSIGN_OR_RETURN(std::string theirs, store.GetWrappedSubjectKey(subject));
-  return UnwrapKey(master, theirs, subject);
+  // Another thread or process made the key first: use that one.
+  FG_ASSIGN_OR_RETURN(std::string theirs, store.GetWrappedPurposeKey(subject, purpose));
+  return UnwrapKey(master, theirs, subject, purpose);
 }
 
 }  // namespace
@@ -177,7 +178,8 @@ Result<SealedTemplate> Vault::Seal(const Grant& grant, Store& store, const Templ
   const std::string& subject = grant.subject();
   const std::string& purpose = grant.purpose();
   FG_ASSIGN_OR_RETURN(SecretKey master, SecretKey::FromBytes(master_key_));
-  FG_ASSIGN_OR_RETURN(SecretKey key, LoadOrMakeSubjectKey(master, store, subject, now));
+  // REQ S7: a key per subject and purpose, so withdrawing this purpose shreds these copies only.
+  FG_ASSIGN_OR_RETURN(SecretKey key, LoadOrMakePurposeKey(master, store, subject, purpose, now));
 
   std::string plain = EncodeTemplateValues(t.values());
   // REQ S3, S4: the AD binds the blob to subject, purpose and model.
@@ -193,6 +195,7 @@ Result<SealedTemplate> Vault::Seal(const Grant& grant, Store& store, const Templ
   out.ciphertext = std::move(sealed->ciphertext);
   out.created_at = now;
   out.expires_at = expires_at;
+  out.purpose_key = true;
   return out;
 }
 
@@ -233,22 +236,32 @@ Result<std::vector<Template>> Vault::OpenAll(const Grant& grant, Store& store, c
   if (sealed.empty() && held > 0)
     return Status::NotFound("subject " + Quote(subject) + "'s templates for purpose " + Quote(purpose) +
                             " have expired (REQ S5): enrol again");
-  Result<std::string> wrapped = store.GetWrappedSubjectKey(subject);
-  if (!wrapped.ok() && wrapped.status().kind() != ErrorKind::kNotFound) return wrapped.status();
   if (sealed.empty()) {
     return Status::NotFound("subject " + Quote(subject) + " has no templates for purpose " +
                             Quote(purpose) + ": enrol first");
   }
-  if (!wrapped.ok()) {
-    return Status::NotFound("no key for subject " + Quote(subject) +
-                            ": templates were shredded (REQ S7); enrol again with a new consent");
-  }
+  // The keys that sealed them: the subject and purpose's (REQ S7), and for templates sealed
+  // before keys were kept per purpose, the subject's. A destroyed key means shredded copies.
   FG_ASSIGN_OR_RETURN(SecretKey master, SecretKey::FromBytes(master_key_));
-  FG_ASSIGN_OR_RETURN(SecretKey key, UnwrapKey(master, *wrapped, subject));
+  std::optional<SecretKey> purpose_key, subject_key;
+  for (const SealedTemplate& s : sealed) {
+    std::optional<SecretKey>& slot = s.purpose_key ? purpose_key : subject_key;
+    if (slot) continue;
+    Result<std::string> wrapped =
+        s.purpose_key ? store.GetWrappedPurposeKey(subject, purpose) : store.GetWrappedSubjectKey(subject);
+    if (!wrapped.ok() && wrapped.status().kind() == ErrorKind::kNotFound)
+      return Status::NotFound("no key for subject " + Quote(subject) + " and purpose " + Quote(purpose) +
+                              ": its templates were shredded (REQ S7); enrol again with a new consent");
+    if (!wrapped.ok()) return wrapped.status();
+    FG_ASSIGN_OR_RETURN(SecretKey k, s.purpose_key ? UnwrapKey(master, *wrapped, subject, purpose)
+                                                   : UnwrapKey(master, *wrapped, subject));
+    slot.emplace(std::move(k));
+  }
 
   std::vector<Template> out;
   out.reserve(sealed.size());
   for (const SealedTemplate& s : sealed) {
+    const SecretKey& key = s.purpose_key ? *purpose_key : *subject_key;
     Result<std::string> plain =
         OpenBytes(key, s.nonce, s.ciphertext, TemplateAd(subject, purpose, s.model));
     if (!plain.ok()) {

@@ -99,13 +99,14 @@ Result<std::string> OpenBytes(const SecretKey& key, std::string_view nonce,
 }
 
 Result<std::string> WrapKey(const SecretKey& master, const SecretKey& subject_key,
-                            std::string_view subject) {
-  FG_ASSIGN_OR_RETURN(SealedBytes s, SealBytes(master, subject_key.view(), SubjectKeyAd(subject)));
+                            std::string_view subject, std::string_view purpose) {
+  const std::string ad = purpose.empty() ? SubjectKeyAd(subject) : PurposeKeyAd(subject, purpose);
+  FG_ASSIGN_OR_RETURN(SealedBytes s, SealBytes(master, subject_key.view(), ad));
   return s.nonce + s.ciphertext;
 }
 
 Result<SecretKey> UnwrapKey(const SecretKey& master, std::string_view wrapped,
-                            std::string_view subject) {
+                            std::string_view subject, std::string_view purpose) {
   if (wrapped.size() != kNonceBytes + kKeyBytes + kTagBytes) {
     return Status::Integrity("wrapped key of subject '" + std::string(subject) + "' has " +
                              std::to_string(wrapped.size()) + " bytes, expected " +
@@ -113,9 +114,11 @@ Result<SecretKey> UnwrapKey(const SecretKey& master, std::string_view wrapped,
                              ": the record is damaged; restore the database from backup");
   }
   Result<std::string> plain = OpenBytes(master, wrapped.substr(0, kNonceBytes),
-                                        wrapped.substr(kNonceBytes), SubjectKeyAd(subject));
+                                        wrapped.substr(kNonceBytes),
+                                        purpose.empty() ? SubjectKeyAd(subject) : PurposeKeyAd(subject, purpose));
   if (!plain.ok()) {
     return Status::Integrity("the key of subject '" + std::string(subject) +
+                             (purpose.empty() ? "" : "' for purpose '" + std::string(purpose)) +
                              "' does not unwrap: the master key file is not the one that wrapped "
                              "it (restore the right master key) or the record was altered");
   }
@@ -137,6 +140,14 @@ std::string SubjectKeyAd(std::string_view subject) {
   std::string ad;
   AppendField(ad, "facegate.subject-key.v1");
   AppendField(ad, subject);
+  return ad;
+}
+
+std::string PurposeKeyAd(std::string_view subject, std::string_view purpose) {
+  std::string ad;
+  AppendField(ad, "facegate.purpose-key.v1");
+  AppendField(ad, subject);
+  AppendField(ad, purpose);
   return ad;
 }
 

@@ -57,19 +57,22 @@ Result<SealedBytes> SealBytes(const SecretKey& key, std::string_view plaintext,
 Result<std::string> OpenBytes(const SecretKey& key, std::string_view nonce,
                               std::string_view ciphertext, std::string_view ad);
 
-// Wraps a subject key with the master key, bound to the subject id (REQ S4, S7).
+// Wraps a data key with the master key, bound to the subject id and, for a per-purpose key
+// (REQ S7), the purpose; an empty purpose is the subject's key (REQ S4, S7).
 // Format: nonce (24) || ciphertext (32) || tag (16).
 Result<std::string> WrapKey(const SecretKey& master, const SecretKey& subject_key,
-                            std::string_view subject);
-// kIntegrity when the master key or subject differs or the bytes were altered.
+                            std::string_view subject, std::string_view purpose = {});
+// kIntegrity when the master key, subject or purpose differs or the bytes were altered.
 Result<SecretKey> UnwrapKey(const SecretKey& master, std::string_view wrapped,
-                            std::string_view subject);
+                            std::string_view subject, std::string_view purpose = {});
 
 // Associated data for a template: binds subject, purpose and model, so a blob
 // moved to another subject, purpose or model fails to open (REQ S3, S4).
 std::string TemplateAd(std::string_view subject, std::string_view purpose, std::string_view model);
 // Associated data for a wrapped subject key.
 std::string SubjectKeyAd(std::string_view subject);
+// Associated data for a wrapped key of one subject and purpose (REQ S7).
+std::string PurposeKeyAd(std::string_view subject, std::string_view purpose);
 
 // Template values <-> kTemplatePlaintextBytes little-endian float32 bytes.
 std::string EncodeTemplateValues(const std::array<float, kTemplateDim>& values);

@@ -88,8 +88,10 @@ class AnalysisVideoTest : public ::testing::Test {
     p.name = "shop-count";
     p.scenario = Scenario::kAnalysis;
     p.retention_days = 30;
+    p.legal_basis = kAnalysisBasis;  // REQ AN4
+    p.basis_justification = kAnalysisJustification;
     ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
-    ASSERT_TRUE(svc_->PublishNotice("shop-count", NoticeKeptFor(30), "test").ok());
+    ASSERT_TRUE(svc_->PublishNotice("shop-count", AnalysisNoticeKeptFor(30), "test").ok());
     ApproveAssessment(*svc_, "shop-count");  // REQ F1
   }
   void TearDown() override {

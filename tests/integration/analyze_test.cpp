@@ -23,6 +23,8 @@ class AnalyzeTest : public ::testing::Test {
     p.name = "shop-count";
     p.scenario = Scenario::kAnalysis;
     p.retention_days = 30;
+    p.legal_basis = kAnalysisBasis;  // REQ AN4
+    p.basis_justification = kAnalysisJustification;
     ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
   }
   void TearDown() override {
@@ -49,7 +51,7 @@ TEST_F(AnalyzeTest, AN4_NeedsAPublishedNotice) {
 }
 
 TEST_F(AnalyzeTest, AN2_GroupsUnderKAreSuppressedAndOnlyAggregatesAreLogged) {
-  ASSERT_TRUE(svc_->PublishNotice("shop-count", NoticeKeptFor(30), "test").ok());
+  ASSERT_TRUE(svc_->PublishNotice("shop-count", AnalysisNoticeKeptFor(30), "test").ok());
   ApproveAssessment(*svc_, "shop-count");  // REQ F1
   auto r2 = svc_->Analyze("shop-count", Photos(), 2, "test");
   ASSERT_TRUE(r2.ok()) << r2.status().ToString();
@@ -97,7 +99,7 @@ TEST_F(AnalyzeTest, SC3_VerificationPurposeCannotBeAnalysed) {
 }
 
 TEST_F(AnalyzeTest, SC3_AN1_AnAnalysisLeavesNoIdentityTemplateOrImageAnywhere) {
-  ASSERT_TRUE(svc_->PublishNotice("shop-count", NoticeKeptFor(30), "test").ok());
+  ASSERT_TRUE(svc_->PublishNotice("shop-count", AnalysisNoticeKeptFor(30), "test").ok());
   ApproveAssessment(*svc_, "shop-count");  // REQ F1
   auto photos = Photos();
   auto r = svc_->Analyze("shop-count", photos, 2, "test");

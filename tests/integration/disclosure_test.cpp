@@ -174,5 +174,75 @@ TEST_F(DisclosureTest, P1_PublicOrProfilePictureNeedsASeparateConsentNamingItsSo
   EXPECT_EQ(*svc_->store().CountTemplates("S3"), 0);
 }
 
+// REQ S8 (PIPL 38, 39): nothing crosses the border by default. A disclosure to a recipient abroad
+// needs its PIPL 38 mechanism recorded and, per person, a separate consent naming the recipient,
+// where it is, its contact and the person's rights; a backup sent abroad needs that of everyone.
+TEST_F(DisclosureTest, S8_ATransferAbroadNeedsItsMechanismAndAConsentNamingCountryContactAndRights) {
+  REQUIREMENT("S8");
+  ASSERT_TRUE(Consent("S1").ok());
+  ASSERT_TRUE(svc_->Enrol("S1", "office-entry", Photo(1), "", "test").ok());
+  ASSERT_TRUE(Consent("S1", ConsentKind::kDisclosure, "acme-sg").ok());
+  ASSERT_TRUE(Disclose("S1", "acme-sg").ok());  // a recipient in mainland China: as before (C8)
+
+  // The mechanism, checked: never for CN, a known mechanism, its reference and the contact.
+  TransferBasisRecord t;
+  t.recipient = "acme-sg";
+  t.country = "CN";
+  t.mechanism = "standard_contract";
+  t.reference = "SC-2026-0042";
+  t.contact = "dpo@acme.example.sg";
+  EXPECT_EQ(svc_->RecordTransferBasis(t, "test").kind(), ErrorKind::kInvalidInput);
+  t.country = "SG";
+  t.mechanism = "handshake";
+  EXPECT_EQ(svc_->RecordTransferBasis(t, "test").kind(), ErrorKind::kInvalidInput);
+  t.mechanism = "standard_contract";
+  ASSERT_TRUE(svc_->RecordTransferBasis(t, "test").ok());
+
+  // Now acme-sg is abroad: the earlier consent did not tell the person so.
+  auto untold = Disclose("S1", "acme-sg");
+  ASSERT_FALSE(untold.ok());
+  EXPECT_EQ(untold.status().requirement(), "S8") << untold.status().ToString();
+  // A consent naming it abroad without its contact and the rights is refused when given.
+  service::Service::ConsentRequest r;
+  r.subject = "S1";
+  r.purpose = "office-entry";
+  r.notice_id = notice_;
+  r.option = ConsentOption::kAlways;
+  r.kind = ConsentKind::kDisclosure;
+  r.recipient = "acme-sg";
+  r.recipient_country = "SG";
+  EXPECT_EQ(svc_->GiveConsent(r, "test").status().requirement(), "S8");
+  r.recipient_contact = t.contact;
+  r.recipient_rights = "write to dpo@acme.example.sg to access, correct or delete; or to our contact";
+  auto told = svc_->GiveConsent(r, "test");
+  ASSERT_TRUE(told.ok()) << told.status().ToString();
+  EXPECT_EQ(told->recipient_country, "SG");
+  ASSERT_TRUE(Disclose("S1", "acme-sg").ok());
+
+  // A consent that says the recipient is abroad, with no mechanism recorded for it: refused.
+  r.recipient = "beta-us";
+  r.recipient_country = "US";
+  ASSERT_TRUE(svc_->GiveConsent(r, "test").ok());
+  auto unbased = Disclose("S1", "beta-us");
+  ASSERT_FALSE(unbased.ok());
+  EXPECT_EQ(unbased.status().requirement(), "S8");
+  EXPECT_NE(unbased.status().message().find("transfer record"), std::string::npos) << unbased.status().message();
+
+  // A backup for acme-sg carries everyone's data: S2 never consented to it.
+  ASSERT_TRUE(Consent("S2").ok());
+  ASSERT_TRUE(svc_->Enrol("S2", "office-entry", Lfw("Alan_Greenspan", 1), "", "test").ok());
+  const std::string abroad = (home_ / "for-acme.db").string();
+  Status b = svc_->Backup(abroad, "acme-sg", "test");
+  EXPECT_EQ(b.requirement(), "S8") << b.ToString();
+  EXPECT_NE(b.message().find("1 person"), std::string::npos) << b.message();
+  EXPECT_FALSE(std::filesystem::exists(abroad));
+  EXPECT_TRUE(svc_->Backup((home_ / "here.db").string(), "", "test").ok());  // kept here: no transfer
+  r.subject = "S2";
+  r.recipient = "acme-sg";
+  r.recipient_country = "SG";
+  ASSERT_TRUE(svc_->GiveConsent(r, "test").ok());
+  EXPECT_TRUE(svc_->Backup(abroad, "acme-sg", "test").ok());
+}
+
 }  // namespace
 }  // namespace facegate

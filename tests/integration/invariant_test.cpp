@@ -360,6 +360,11 @@ TEST_P(InvariantTest, C1_C4_C5_A2_R1_S7_NoTemplateIsProducedStoredOrMatchedWitho
             EXPECT_TRUE(model.Keeps(x, p, now_))
                 << t->size() << " template(s) of " << x << " for " << p << " kept without consent\n"
                 << log.str();
+          } else if (svc_->store().GetWrappedPurposeKey(x, p).ok()) {
+            // Shredding is per purpose: a template withdrawn or expired is unreadable in every copy
+            // even while the person keeps templates for the other purpose (REQ S7).
+            REQUIREMENT("S7");
+            ADD_FAILURE() << "key of " << x << " for " << p << " kept with no template left\n" << log.str();
           }
         }
         auto count = svc_->store().CountTemplates(x);

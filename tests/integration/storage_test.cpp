@@ -163,6 +163,7 @@ TEST_F(StorageTest, S7_WithdrawalReachesStoreIndexKeyAndBackups) {
   // the backup holds the sealed templates and no key at all
   EXPECT_EQ(RawCount(backup, "SELECT COUNT(*) FROM templates WHERE subject = 'P1'"), 2);
   EXPECT_EQ(RawCount(backup, "SELECT COUNT(*) FROM subject_keys"), 0);
+  EXPECT_EQ(RawCount(backup, "SELECT COUNT(*) FROM purpose_keys"), 0);
   auto old = store::OpenSqliteStore(backup);
   ASSERT_TRUE(old.ok()) << old.status().ToString();
   auto vault = store::Vault::Open((home_ / "master.key").string());
@@ -187,6 +188,59 @@ TEST_F(StorageTest, S7_WithdrawalReachesStoreIndexKeyAndBackups) {
   auto kept = vault->OpenAll(*grant, svc_->store(), "P2");
   ASSERT_TRUE(kept.ok()) << kept.status().ToString();
   EXPECT_EQ(kept->size(), 4u);
+}
+
+// REQ S7 with two purposes: a person withdraws one purpose and keeps another. The withdrawn
+// purpose's copies in a backup made before are unreadable even with every key the live
+// database still holds, while the kept purpose's copies in the same backup open: keys are per
+// subject and purpose, so shredding one purpose leaves the other's key alone.
+TEST_F(StorageTest, S7_WithdrawingOnePurposeShredsItsCopiesWhileTheOtherPurposeStaysReadable) {
+  Declare("site-entry", Scenario::kIdentification);
+  Consent("P1", "site-entry");
+  Declare("canteen", Scenario::kIdentification);
+  Consent("P1", "canteen");
+  for (const char* purpose : {"site-entry", "canteen"})
+    for (int k : {1, 2}) ASSERT_TRUE(svc_->Enrol("P1", purpose, Lfw("Ai_Sugiyama", k), "", "test").ok());
+  EXPECT_EQ(RawCount((home_ / "facegate.db").string(), "SELECT COUNT(*) FROM purpose_keys"), 2);
+  const std::string backup = (home_ / "before-withdrawal.db").string();
+  ASSERT_TRUE(svc_->Backup(backup, "test").ok());
+
+  REQUIREMENT("S7");
+  auto w = svc_->WithdrawConsent("P1", "site-entry", "test");
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ(w->templates_deleted, 2);
+  EXPECT_TRUE(w->key_destroyed);  // although P1 keeps templates for the canteen
+  EXPECT_EQ(*svc_->store().CountTemplates("P1"), 2);
+  EXPECT_EQ(svc_->store().GetWrappedPurposeKey("P1", "site-entry").status().kind(), ErrorKind::kNotFound);
+  EXPECT_TRUE(svc_->store().GetWrappedPurposeKey("P1", "canteen").ok());
+
+  // The backup's sealed copies of both purposes, put back into the live store, which holds
+  // every key still in existence: the withdrawn purpose's cannot be opened, the kept one's can.
+  auto old = store::OpenSqliteStore(backup);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(RawCount(backup, "SELECT COUNT(*) FROM templates WHERE purpose = 'site-entry'"), 2);
+  auto vault = store::Vault::Open((home_ / "master.key").string());
+  ASSERT_TRUE(vault.ok());
+  policy::Gate gate(svc_->store());
+  for (const char* purpose : {"site-entry", "canteen"}) {
+    auto sealed = (*old)->GetTemplates("P1", purpose);
+    ASSERT_TRUE(sealed.ok());
+    ASSERT_EQ(sealed->size(), 2u);
+    for (SealedTemplate t : *sealed) {
+      EXPECT_TRUE(t.purpose_key);
+      ASSERT_TRUE(svc_->store().PutTemplate(t).ok());
+    }
+  }
+  auto withdrawn_grant = gate.AuthorizeScopeSearch("site-entry");
+  ASSERT_TRUE(withdrawn_grant.ok()) << withdrawn_grant.status().ToString();
+  auto shredded = vault->OpenAll(*withdrawn_grant, svc_->store(), "P1");
+  EXPECT_EQ(shredded.status().kind(), ErrorKind::kNotFound) << shredded.status().ToString();
+  EXPECT_NE(shredded.status().message().find("S7"), std::string::npos);
+  auto kept_grant = gate.AuthorizeScopeSearch("canteen");
+  ASSERT_TRUE(kept_grant.ok()) << kept_grant.status().ToString();
+  auto kept = vault->OpenAll(*kept_grant, svc_->store(), "P1");
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->size(), 4u);  // the live two and the backup's two
 }
 
 // REQ P3: an evaluation run is research: its audit event is tagged with a

@@ -282,6 +282,25 @@ TEST_F(GateTest, AN4_AnalysisNeedsAPublishedNotice) {
   ASSERT_FALSE(g.ok());
   EXPECT_EQ(g.status().requirement(), "AN4");
   Publish("shop-count");
+  // Declared before bases were recorded: refused until its basis is (REQ AN4).
+  auto unrecorded = gate_->AuthorizeAnalysis("shop-count");
+  ASSERT_FALSE(unrecorded.ok());
+  EXPECT_EQ(unrecorded.status().requirement(), "AN4");
+  EXPECT_NE(unrecorded.status().message().find("purpose basis"), std::string::npos) << unrecorded.status().message();
+  ASSERT_TRUE(store_->SetPurposeBasis("shop-count", "consent", "").ok());
+  auto anonymous = gate_->AuthorizeAnalysis("shop-count");  // consent: of whom?
+  ASSERT_FALSE(anonymous.ok());
+  EXPECT_EQ(anonymous.status().requirement(), "AN4");
+  const std::string why = "Fire Protection Law of the PRC, art. 28: crowd numbers within capacity";
+  ASSERT_TRUE(store_->SetPurposeBasis("shop-count", "other_law", why).ok());
+  auto unstated = gate_->AuthorizeAnalysis("shop-count");  // the notice does not state it yet
+  ASSERT_FALSE(unstated.ok());
+  EXPECT_EQ(unstated.status().requirement(), "AN4");
+  NoticeRecord n;
+  n.purpose = "shop-count";
+  n.text = "Legal basis: other_law: " + why + "\n";
+  n.sha256 = NoticeDigest(n.text);
+  ASSERT_TRUE(store_->PublishNotice(n).ok());
   auto ok = gate_->AuthorizeAnalysis("shop-count");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->purpose(), "shop-count");

@@ -83,14 +83,20 @@ class RestApi : public ::testing::Test {
   // A purpose with a published notice; returns the notice id.
   int64_t Purpose(httplib::Client& c, const std::string& name,
                   const std::string& scenario = "verification") {
-    auto r = PostJson(c, "/v1/purposes", operator_,
-                      {{"name", name},
-                       {"scenario", scenario},
-                       {"retention_days", 365},
-                       {"alternatives", {"staff-card", "pin"}}});
+    json body = {{"name", name},
+                 {"scenario", scenario},
+                 {"retention_days", 365},
+                 {"alternatives", {"staff-card", "pin"}}};
+    if (scenario == "analysis") {  // REQ AN4: the basis examples/notice-shop-count.md states
+      body["legal_basis"] = "other_law";
+      body["basis_justification"] =
+          "Fire Protection Law of the PRC, art. 28: the venue keeps crowd numbers within its certified capacity";
+    }
+    auto r = PostJson(c, "/v1/purposes", operator_, body);
     EXPECT_TRUE(r && (r->status == 201 || r->status == 409)) << (r ? r->body : "no response");
-    std::string text =
-        ReadFileBytes(std::string(FACEGATE_SOURCE_DIR) + "/examples/notice-office-entry.md");
+    std::string text = ReadFileBytes(std::string(FACEGATE_SOURCE_DIR) +
+                                     (scenario == "analysis" ? "/examples/notice-shop-count.md"
+                                                             : "/examples/notice-office-entry.md"));
     auto n = PostJson(c, "/v1/purposes/" + name + "/notices", operator_, {{"text", text}});
     EXPECT_EQ(n->status, 201) << n->body;
     EXPECT_TRUE(::facegate::testing::ApproveAssessmentInStore(svc_->store(), name).ok());  // REQ F1

@@ -9,6 +9,8 @@
 
 #include "store_backends.h"
 
+#include "../../support/requirement.h"
+
 namespace facegate::store {
 namespace {
 
@@ -124,6 +126,62 @@ TEST_P(AuditChainTest, ProgramCannotEditOrDeleteEvents) {
   EXPECT_NE(err.find("append-only"), std::string::npos) << err;
   EXPECT_FALSE(db_->RawExec("DELETE FROM audit_events WHERE seq = 1"));
   EXPECT_TRUE(Verify().intact);
+}
+
+TEST_P(AuditChainTest, S5_PruningCarriesTheChainForwardAndOnlyPrunedEventsGo) {
+  for (int i = 1; i <= 6; ++i) {
+    AuditEvent e = Event("verify", Numbered("S", i));
+    e.at = 100 * i;
+    ASSERT_TRUE(store_->AppendAudit(e).ok());
+  }
+  auto none = store_->PruneAudit(100, 1000, "sweeper");  // nothing older than 100
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->pruned, 0);
+  EXPECT_TRUE(store_->ListAuditPrunePoints()->empty());
+
+  auto p = store_->PruneAudit(350, 1000, "sweeper");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  REQUIREMENT("S5");
+  EXPECT_EQ(p->seq, 3);
+  EXPECT_EQ(p->pruned, 3);
+  AuditCheck c = Verify();
+  EXPECT_TRUE(c.intact) << c.reason;
+  EXPECT_EQ(c.pruned_through, 3);
+  EXPECT_EQ(c.events, 3);
+  EXPECT_EQ(store_->ListAudit(0, 0)->front().seq, 4);
+
+  // Only events behind a prune point go; the points themselves are append-only.
+  std::string err;
+  EXPECT_FALSE(db_->RawExec("DELETE FROM audit_events WHERE seq = 5", &err));
+  EXPECT_NE(err.find("append-only"), std::string::npos) << err;
+  EXPECT_FALSE(db_->RawExec("DELETE FROM audit_prune_points", &err));
+  EXPECT_FALSE(db_->RawExec("UPDATE audit_prune_points SET hash = 'x'", &err));
+  EXPECT_NE(err.find("append-only"), std::string::npos) << err;
+
+  // The newest event stays whatever its age: the next one chains onto it.
+  auto all = store_->PruneAudit(10'000, 1000, "sweeper");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->seq, 5);
+  EXPECT_EQ(all->pruned, 2);
+  ASSERT_TRUE(store_->AppendAudit(Event("verify")).ok());
+  c = Verify();
+  EXPECT_TRUE(c.intact) << c.reason;
+  EXPECT_EQ(c.events, 2);
+  EXPECT_EQ(c.pruned_through, 5);
+}
+
+TEST_P(AuditChainTest, S5_AnEventCutAfterThePrunePointIsStillNamed) {
+  for (int i = 1; i <= 5; ++i) {
+    AuditEvent e = Event("verify", Numbered("S", i));
+    e.at = 100 * i;
+    ASSERT_TRUE(store_->AppendAudit(e).ok());
+  }
+  ASSERT_TRUE(store_->PruneAudit(250, 1000, "sweeper").ok());  // events 1, 2
+  Tamper("DELETE FROM audit_events WHERE seq = 3");  // the first kept one
+  AuditCheck c = Verify();
+  EXPECT_FALSE(c.intact);
+  EXPECT_EQ(c.first_broken_seq, 4);
+  EXPECT_NE(c.reason.find("expected 3"), std::string::npos) << c.reason;
 }
 
 TEST_P(AuditChainTest, EditedEventIsNamed) {

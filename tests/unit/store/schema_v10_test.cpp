@@ -173,6 +173,9 @@ TEST_P(SchemaV10, ADatabaseTheEarlierStoresWroteOpensReadsBackAndVerifies) {
   EXPECT_EQ((*templates)[0].model, "model-1");
   EXPECT_EQ((*templates)[0].nonce, nonce);
   EXPECT_EQ((*templates)[0].ciphertext, ciphertext);
+  // Sealed before keys were kept per purpose: opened with the subject key it was sealed under.
+  EXPECT_FALSE((*templates)[0].purpose_key);
+  EXPECT_TRUE(store->GetWrappedSubjectKey("S1").ok());
   EXPECT_EQ(*store->GetWrappedSubjectKey("S1"), wrapped);
   EXPECT_EQ(*store->PurposeTemplateVersion("office-entry"), 1) << "the earlier version trigger ran";
   auto threshold = store->GetIdentifyThreshold("office-entry");

@@ -31,9 +31,10 @@ std::string ColumnCount(const std::string& backend, const std::string& table) {
 TEST_P(StoreSeparation, S3_TemplatesHoldNoIdentityAndSubjectsNoBiometrics) {
   const std::string b = db_->backend();
   const std::string template_columns =
-      "'id', 'subject', 'purpose', 'model', 'nonce', 'ciphertext', 'created_at', 'expires_at'";
+      "'id', 'subject', 'purpose', 'model', 'nonce', 'ciphertext', 'created_at', 'expires_at', "
+      "'key_scope'";  // key_scope: which data key sealed it (REQ S7), nothing of the person
   REQUIREMENT("S3");
-  ASSERT_EQ(db_->RawInt(ColumnCount(b, "templates")), 8);
+  ASSERT_EQ(db_->RawInt(ColumnCount(b, "templates")), 9);
   EXPECT_EQ(db_->RawInt(ColumnsNotIn(b, "templates", template_columns)), 0)
       << "the templates table gained a column: identity data belongs in subjects (REQ S3)";
   // subjects: the identity side has no sealed data and no model

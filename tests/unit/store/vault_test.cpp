@@ -4,6 +4,8 @@
 #include <facegate/vault.h>
 #include <gtest/gtest.h>
 
+#include "../../support/requirement.h"
+
 #include "test_grants.h"
 
 namespace facegate::store {
@@ -69,16 +71,20 @@ TEST_F(VaultTest, SealedTemplateOpensToTheSameValuesAndModel) {
   EXPECT_FLOAT_EQ((*all)[0].DistanceTo((*all)[1]), 0.0f);
 }
 
-TEST_F(VaultTest, FirstSealMakesAWrappedSubjectKey) {  // REQ S4
+TEST_F(VaultTest, FirstSealMakesAWrappedKeyOfTheSubjectAndPurpose) {  // REQ S4, S7
   Template t = MustTemplate("S1", "office-entry", KnownValues());
   Grant enrol = MustGrant(Operation::kEnrol, "S2", "office-entry");
-  EXPECT_EQ(store_->GetWrappedSubjectKey("S2").status().kind(), ErrorKind::kNotFound);
-  ASSERT_TRUE(vault_->Seal(enrol, *store_, t, kNow, kNow + 10).ok());
-  auto wrapped = store_->GetWrappedSubjectKey("S2");
+  EXPECT_EQ(store_->GetWrappedPurposeKey("S2", "office-entry").status().kind(), ErrorKind::kNotFound);
+  auto sealed = vault_->Seal(enrol, *store_, t, kNow, kNow + 10);
+  ASSERT_TRUE(sealed.ok());
+  EXPECT_TRUE(sealed->purpose_key);
+  auto wrapped = store_->GetWrappedPurposeKey("S2", "office-entry");
   ASSERT_TRUE(wrapped.ok());
   EXPECT_EQ(wrapped->size(), kNonceBytes + kKeyBytes + kTagBytes);
+  EXPECT_EQ(store_->GetWrappedSubjectKey("S2").status().kind(), ErrorKind::kNotFound)
+      << "new templates are sealed per purpose, never under a subject-wide key";
   ASSERT_TRUE(vault_->Seal(enrol, *store_, t, kNow, kNow + 10).ok());
-  EXPECT_EQ(*store_->GetWrappedSubjectKey("S2"), *wrapped) << "one key per subject";
+  EXPECT_EQ(*store_->GetWrappedPurposeKey("S2", "office-entry"), *wrapped) << "one key per subject and purpose";
 }
 
 TEST_F(VaultTest, SealingNeedsAnEnrolmentGrant) {  // REQ C1
@@ -127,6 +133,31 @@ TEST_F(VaultTest, DestroyedSubjectKeyMakesTemplatesUnreadable) {  // REQ S7
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().kind(), ErrorKind::kNotFound);
   EXPECT_NE(r.status().message().find("shredded"), std::string::npos) << r.status().message();
+}
+
+TEST_F(VaultTest, DestroyedPurposeKeyShredsThatPurposeOnly) {  // REQ S7
+  Template t = MustTemplate("S1", "office-entry", KnownValues());
+  for (const char* purpose : {"office-entry", "canteen"}) {
+    Grant enrol = MustGrant(Operation::kEnrol, "S1", purpose);
+    auto sealed = vault_->Seal(enrol, *store_, t, kNow, kNow + 10);
+    ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+    ASSERT_TRUE(store_->PutTemplate(*sealed).ok());
+  }
+  REQUIREMENT("S7");
+  auto destroyed = store_->DestroyPurposeKey("S1", "canteen");
+  ASSERT_TRUE(destroyed.ok());
+  EXPECT_TRUE(*destroyed);
+  EXPECT_FALSE(*store_->DestroyPurposeKey("S1", "canteen")) << "idempotent: nothing left to destroy";
+  Grant canteen = MustGrant(Operation::kVerify, "S1", "canteen");
+  auto gone = vault_->OpenAll(canteen, *store_, "S1");
+  EXPECT_EQ(gone.status().kind(), ErrorKind::kNotFound);
+  EXPECT_NE(gone.status().message().find("shredded"), std::string::npos) << gone.status().message();
+  // The other purpose opens: the planted template under the subject key, the sealed one under
+  // its purpose key.
+  Grant office = MustGrant(Operation::kVerify, "S1", "office-entry");
+  auto kept = vault_->OpenAll(office, *store_, "S1");
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->size(), 2u);
 }
 
 TEST_F(VaultTest, BlobMovedToAnotherPurposeOrSubjectFailsToOpen) {  // REQ S3, S4
