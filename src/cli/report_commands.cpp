@@ -3,6 +3,7 @@
 #include <facegate/reports.h>
 
 #include "cli/cli_util.h"
+#include "service/json_views.h"
 #include "service/workdays.h"
 
 #include <ctime>
@@ -12,28 +13,6 @@
 namespace facegate::cli {
 
 namespace {
-
-json AssessmentJson(const ImpactAssessmentRecord& a) {
-  json j = {{"id", a.id},
-            {"target_kind", a.target_kind},
-            {"target", a.target},
-            {"status", a.status},
-            {"lawfulness", a.lawfulness},
-            {"data_kinds", a.data_kinds},
-            {"impact", a.impact},
-            {"measures", json::parse(a.measures, nullptr, false)},
-            {"author", a.author},
-            {"created_at", a.created_at},
-            {"approver", a.approver},
-            {"notice_version", a.notice_version},
-            {"scope_size", a.scope_size},
-            {"due_reason", a.due_reason},
-            {"document_sha256", a.document_sha256},
-            {"keep_until", a.keep_until}};
-  if (a.approved_at) j["approved_at"] = *a.approved_at;
-  if (a.due_at) j["due_at"] = *a.due_at;
-  return j;
-}
 
 std::string AssessmentLine(const ImpactAssessmentRecord& a) {
   std::string s = "assessment " + std::to_string(a.id) + " of " + a.target_kind + " " + a.target + ": " + a.status;
@@ -90,7 +69,7 @@ void ReportCommands::Add(CLI::App& app) {
     in.target_kind = device ? "device" : "purpose";
     auto r = ctx.svc->CreateAssessment(in, ctx.actor);
     if (!r.ok()) { rc = Report(ctx, r.status(), device ? "" : in.target); return; }
-    rc = Print(ctx, AssessmentJson(*r), AssessmentLine(*r));
+    rc = Print(ctx, service::AssessmentJson(*r), AssessmentLine(*r));
   });
   auto* aa = as->add_subcommand("approve", "a second person approves a draft or due assessment (REQ F1)");
   aa->add_option("id", id, "the assessment")->required();
@@ -99,7 +78,7 @@ void ReportCommands::Add(CLI::App& app) {
     if (!open()) return;
     auto r = ctx.svc->ApproveAssessment(id, approver, ctx.actor);
     if (!r.ok()) { rc = Report(ctx, r.status()); return; }
-    rc = Print(ctx, AssessmentJson(*r), AssessmentLine(*r) + ", document sha256 " + r->document_sha256);
+    rc = Print(ctx, service::AssessmentJson(*r), AssessmentLine(*r) + ", document sha256 " + r->document_sha256);
   });
   auto* al = as->add_subcommand("list", "the assessments, newest first");
   al->add_option("--purpose", list_purpose, "only those of this purpose");
@@ -112,7 +91,7 @@ void ReportCommands::Add(CLI::App& app) {
     json arr = json::array();
     std::string human;
     for (const auto& a : *r) {
-      arr.push_back(AssessmentJson(a));
+      arr.push_back(service::AssessmentJson(a));
       human += AssessmentLine(a) + "\n";
     }
     rc = Print(ctx, {{"ok", true}, {"assessments", arr}}, human.empty() ? "no impact assessment yet" : human.substr(0, human.size() - 1));
@@ -123,7 +102,7 @@ void ReportCommands::Add(CLI::App& app) {
     if (!open()) return;
     auto r = ctx.svc->GetAssessment(id);
     if (!r.ok()) { rc = Report(ctx, r.status()); return; }
-    rc = Print(ctx, AssessmentJson(*r), service::Service::AssessmentDocument(*r) + "Status: " + r->status +
+    rc = Print(ctx, service::AssessmentJson(*r), service::Service::AssessmentDocument(*r) + "Status: " + r->status +
                                             (r->due_reason.empty() ? "" : " (" + r->due_reason + ")"));
   });
 

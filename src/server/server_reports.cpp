@@ -4,6 +4,7 @@
 
 #include "server/request.h"
 #include "server/server_impl.h"
+#include "service/json_views.h"
 #include "service/workdays.h"
 
 namespace facegate::server {
@@ -22,27 +23,6 @@ const std::vector<RouteEntry>& ReportRoutes() {
 }
 
 namespace {
-
-json AssessmentView(const ImpactAssessmentRecord& a) {
-  json j = {{"id", a.id},
-            {"target_kind", a.target_kind},
-            {"target", a.target},
-            {"status", a.status},
-            {"lawfulness", a.lawfulness},
-            {"data_kinds", a.data_kinds},
-            {"impact", a.impact},
-            {"measures", json::parse(a.measures, nullptr, false)},
-            {"author", a.author},
-            {"created", service::ChinaDate(a.created_at)},
-            {"approver", a.approver},
-            {"notice_version", a.notice_version},
-            {"scope_size", a.scope_size},
-            {"due_reason", a.due_reason},
-            {"document_sha256", a.document_sha256},
-            {"keep_until", service::ChinaDate(a.keep_until)}};
-  if (a.approved_at) j["approved"] = service::ChinaDate(*a.approved_at);
-  return j;
-}
 
 std::string Format(const httplib::Request& req) {
   return req.has_param("format") ? req.get_param_value("format") : "json";
@@ -97,7 +77,7 @@ void ServerImpl::CreateAssessment(Call& c) {
   c.audited = true;
   auto r = svc.CreateAssessment(in, c.actor);
   if (!r.ok()) return Fail(c, r.status());
-  SendJson(c.res, 201, AssessmentView(*r));
+  SendJson(c.res, 201, service::AssessmentJson(*r));
 }
 
 void ServerImpl::ListAssessments(Call& c) {
@@ -108,7 +88,7 @@ void ServerImpl::ListAssessments(Call& c) {
                                !device.empty() ? device : purpose);
   if (!r.ok()) return Fail(c, r.status());
   json items = json::array();
-  for (const ImpactAssessmentRecord& a : *r) items.push_back(AssessmentView(a));
+  for (const ImpactAssessmentRecord& a : *r) items.push_back(service::AssessmentJson(a));
   SendJson(c.res, 200, {{"ok", true}, {"items", items}, {"total", items.size()}});
 }
 
@@ -118,7 +98,7 @@ void ServerImpl::GetAssessment(Call& c) {
   if (!id.ok()) return Fail(c, id.status());
   auto r = svc.GetAssessment(*id);
   if (!r.ok()) return Fail(c, r.status());
-  json j = AssessmentView(*r);
+  json j = service::AssessmentJson(*r);
   j["document"] = service::Service::AssessmentDocument(*r);
   SendJson(c.res, 200, j);
 }
@@ -134,7 +114,7 @@ void ServerImpl::ApproveAssessment(Call& c) {
   c.audited = true;
   auto r = svc.ApproveAssessment(*id, *approver, c.actor);
   if (!r.ok()) return Fail(c, r.status());
-  SendJson(c.res, 200, AssessmentView(*r));
+  SendJson(c.res, 200, service::AssessmentJson(*r));
 }
 
 void ServerImpl::FilingReport(Call& c) {
@@ -153,7 +133,7 @@ void ServerImpl::PiaReport(Call& c) {
   auto r = svc.ListAssessments(purpose.empty() ? "" : "purpose", purpose);
   if (!r.ok()) return Fail(c, r.status());
   json items = json::array();
-  for (const ImpactAssessmentRecord& a : *r) items.push_back(AssessmentView(a));
+  for (const ImpactAssessmentRecord& a : *r) items.push_back(service::AssessmentJson(a));
   const std::string format = Format(c.req);
   SendReport(c, format, json{{"ok", true}, {"items", items}}.dump(2),
              format == "json" ? "" : reports::AssessmentsHtml(*r, Now()));

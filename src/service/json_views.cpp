@@ -1,6 +1,7 @@
 #include "service/json_views.h"
 
 #include "policy/rules.h"
+#include "service/workdays.h"
 
 #include <ctime>
 #include <iomanip>
@@ -270,6 +271,28 @@ std::string SweepText(const SweepReport& r) {
          " ended record(s) and " + std::to_string(e.subjects.size()) + " subject record(s) deleted, " +
          std::to_string(r.audit.pruned) + " audit event(s) pruned" +
          (r.audit.pruned ? " (the chain goes on from event " + std::to_string(r.audit.seq) + ")" : "");
+}
+
+nlohmann::json AssessmentJson(const ImpactAssessmentRecord& a) {
+  nlohmann::json j = {{"id", a.id},
+                      {"target_kind", a.target_kind},
+                      {"target", a.target},
+                      {"status", a.status},
+                      {"lawfulness", a.lawfulness},
+                      {"data_kinds", a.data_kinds},
+                      {"impact", a.impact},
+                      {"measures", nlohmann::json::parse(a.measures, nullptr, false)},
+                      {"author", a.author},
+                      {"created", ChinaDate(a.created_at)},
+                      {"approver", a.approver},
+                      {"notice_version", a.notice_version},
+                      {"scope_size", a.scope_size},
+                      {"due_reason", a.due_reason},
+                      {"document_sha256", a.document_sha256},
+                      {"keep_until", ChinaDate(a.keep_until)}};
+  if (a.approved_at) j["approved"] = ChinaDate(*a.approved_at);
+  if (a.due_at) j["due"] = ChinaDate(*a.due_at);
+  return j;
 }
 
 }  // namespace facegate::service

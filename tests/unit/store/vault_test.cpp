@@ -135,7 +135,7 @@ TEST_F(VaultTest, DestroyedSubjectKeyMakesTemplatesUnreadable) {  // REQ S7
   EXPECT_NE(r.status().message().find("shredded"), std::string::npos) << r.status().message();
 }
 
-TEST_F(VaultTest, DestroyedPurposeKeyShredsThatPurposeOnly) {  // REQ S7
+TEST_F(VaultTest, S7_DestroyedPurposeKeyShredsThatPurposeOnly) {  // REQ S7
   Template t = MustTemplate("S1", "office-entry", KnownValues());
   for (const char* purpose : {"office-entry", "canteen"}) {
     Grant enrol = MustGrant(Operation::kEnrol, "S1", purpose);
