@@ -70,6 +70,7 @@ TEST_F(LegalBasisTest, C2_AnotherBasisNeedsAJustificationTheNoticeStatesAndTheRe
   auto stated = svc_->PublishNotice("door", std::string(kNoticeText) + "Legal basis: statutory_duty: " + kStatute + "\n",
                                     "test");
   ASSERT_TRUE(stated.ok()) << stated.status().ToString();
+  ApproveAssessment(*svc_, "door");  // REQ F1
 
   // The person's record carries the basis, and the receipt its justification.
   auto c = ConsentAlways(*svc_, "S1", "door", stated->id);
@@ -86,6 +87,7 @@ TEST_F(LegalBasisTest, C2_AnotherBasisNeedsAJustificationTheNoticeStatesAndTheRe
   ASSERT_TRUE(svc_->AddPurpose(Purpose("canteen", Scenario::kVerification, "", ""), "test").ok());
   auto n = svc_->PublishNotice("canteen", kNoticeText, "test");
   ASSERT_TRUE(n.ok()) << n.status().ToString();
+  ApproveAssessment(*svc_, "canteen");  // REQ F1
   ASSERT_TRUE(ConsentAlways(*svc_, "S1", "canteen", n->id).ok());
   ASSERT_TRUE(svc_->Enrol("S1", "canteen", Lfw("Ai_Sugiyama", 1), "", "test").ok());
   EXPECT_EQ(svc_->SetPurposeBasis("canteen", "statutory_duty", "", "test").requirement(), "C2");
@@ -107,12 +109,14 @@ TEST_F(LegalBasisTest, AN4_AnAnalysisPurposeRecordsItsBasisAndTheGateChecksIt) {
       svc_->AddPurpose(Purpose("shop-count", Scenario::kAnalysis, kAnalysisBasis, kAnalysisJustification), "test").ok());
   EXPECT_EQ(svc_->PublishNotice("shop-count", NoticeKeptFor(365), "test").status().requirement(), "AN4");
   ASSERT_TRUE(svc_->PublishNotice("shop-count", AnalysisNoticeKeptFor(365), "test").ok());
+  ApproveAssessment(*svc_, "shop-count");  // REQ F1
   ASSERT_TRUE(svc_->Analyze("shop-count", Photos(), 2, "test").ok());
 
   // Resting on consent (an in-car monitor): the driver analysed must have consented.
   ASSERT_TRUE(svc_->AddPurpose(Purpose("cabin", Scenario::kAnalysis, "consent", ""), "test").ok());
   auto n = svc_->PublishNotice("cabin", NoticeKeptFor(365), "test");
   ASSERT_TRUE(n.ok()) << n.status().ToString();
+  ApproveAssessment(*svc_, "cabin");  // REQ F1
   auto anonymous = svc_->Analyze("cabin", Photos(), 2, "test");
   EXPECT_EQ(anonymous.status().requirement(), "AN4") << anonymous.status().ToString();
   auto unconsented = svc_->Analyze("cabin", Photos(), 2, "test", "driver-1");
@@ -127,6 +131,7 @@ TEST_F(LegalBasisTest, AN4_AnAnalysisPurposeRecordsItsBasisAndTheGateChecksIt) {
   ASSERT_TRUE(svc_->SetPurposeBasis("cabin", kAnalysisBasis, kAnalysisJustification, "test").ok());
   EXPECT_EQ(svc_->Analyze("cabin", Photos(), 2, "test").status().requirement(), "AN4");
   ASSERT_TRUE(svc_->PublishNotice("cabin", AnalysisNoticeKeptFor(365), "test").ok());
+  ApproveAssessment(*svc_, "cabin");  // the new notice version made it due (REQ F1)
   EXPECT_TRUE(svc_->Analyze("cabin", Photos(), 2, "test").ok());
 }
 
