@@ -429,7 +429,7 @@ TEST_F(RestApi, M3_AChildsConsentsAreReadOnlyByAKeyAnAdminApproved) {
 TEST_F(RestApi, AKioskDeviceKeyReadsTheNoticeAndRecordsRefusalsForItsOwnPurposesOnly) {
   auto c = Client();
   Purpose(c, "lobby");
-  Purpose(c, "vault");
+  const int64_t vault_notice = Purpose(c, "vault");
   auto own = c.Get("/v1/purposes/lobby/notice?format=large-print", Auth(kiosk_));
   ASSERT_EQ(own->status, 200) << own->body;
   auto other = c.Get("/v1/purposes/vault/notice", Auth(kiosk_));
@@ -460,9 +460,17 @@ TEST_F(RestApi, AKioskDeviceKeyReadsTheNoticeAndRecordsRefusalsForItsOwnPurposes
           ->status,
       403);
   // Listing stays with operators (role matrix, docs/api.md); a kiosk reads the receipts of its
-  // own purposes' consents only (KioskApi.C4_*), and there is no consent 1 here.
+  // own purposes' consents only (KioskApi.C4_*): another purpose's is refused, an unknown id is
+  // not found.
   EXPECT_EQ(c.Get("/v1/subjects/K1/consents", Auth(kiosk_))->status, 403);
-  EXPECT_EQ(c.Get("/v1/consents/1/receipt", Auth(kiosk_))->status, 404);
+  auto vault_consent = PostJson(
+      c, "/v1/consents", operator_,
+      {{"subject", "K2"}, {"purpose", "vault"}, {"notice_id", vault_notice}, {"option", "always"}});
+  ASSERT_EQ(vault_consent->status, 201) << vault_consent->body;
+  const int64_t vault_cid = Body(vault_consent)["consent"]["id"];
+  EXPECT_EQ(c.Get("/v1/consents/" + std::to_string(vault_cid) + "/receipt", Auth(kiosk_))->status,
+            403);
+  EXPECT_EQ(c.Get("/v1/consents/987654321/receipt", Auth(kiosk_))->status, 404);
   EXPECT_EQ(c.Get("/v1/purposes", Auth(kiosk_))->status, 403);
   EXPECT_GE(Audited("notice.get", kiosk_), 2) << "reads and denials are audited with the key id";
 }
