@@ -93,20 +93,21 @@ int main(int argc, char** argv) {
   if (!engine_or.ok()) return Fail(engine_or.status().ToString());
   vision::Engine& engine = **engine_or;
   const AnalysisGrant grant = policy::Gate::AuthorizeResearchAnalysis("bench");
+  const InferenceGrant eyes = policy::Gate::AuthorizeResearchInference("bench", SensitiveInference::kDrowsiness);
 
   nlohmann::json out;
   for (const bool faceapi : {true, false}) {
     const vision::AnalysisOptions opts = faceapi ? vision::AnalysisOptions::FaceApi() : vision::AnalysisOptions{};
     size_t faces = 0;
     for (int w = 0; w < warmup; ++w) {
-      auto r = engine.AnalyzeFrame(grant, rgb, opts);
+      auto r = engine.AnalyzeFrame(grant, eyes, rgb, opts);
       if (!r.ok()) return Fail(r.status().ToString());
     }
     std::vector<double> total, detect, landmarks, crops, nets;
     for (int r = 0; r < reps; ++r) {
       vision::StageTimings t;
       const auto t0 = Clock::now();
-      auto res = engine.AnalyzeFrame(grant, rgb, opts, &t);
+      auto res = engine.AnalyzeFrame(grant, eyes, rgb, opts, &t);
       total.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
       if (!res.ok()) return Fail(res.status().ToString());
       faces = res->size();

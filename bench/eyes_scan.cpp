@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "eyes_scan: %s\n", engine.status().ToString().c_str());
     return 1;
   }
-  const AnalysisGrant grant = policy::Gate::AuthorizeResearchAnalysis("eyes-scan");
+  const InferenceGrant grant =
+      policy::Gate::AuthorizeResearchInference("eyes-scan", SensitiveInference::kDrowsiness);
   for (std::string rel; std::getline(std::cin, rel);) {
     if (rel.empty()) continue;
     auto rgb = vision::ReadImageFile(std::string(argv[1]) + "/" + rel);

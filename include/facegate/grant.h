@@ -80,4 +80,35 @@ class AnalysisGrant {
   std::string id_;
 };
 
+// Inferences beyond age, gender and expression that the catalogue lists as sensitive (REQ AN3;
+// policy/inference.h): off for every purpose until switched on for it with a declared use, a
+// notice that names it and an approved impact assessment.
+enum class SensitiveInference {
+  kDrowsiness,  // eye closure, blinks, yawns: a state of the body, only for driving safety
+};
+const char* ToString(SensitiveInference i);
+
+// Authorization for one sensitive inference under an analysis purpose (REQ AN3). The engine
+// calls that infer it (eye state) take an InferenceGrant, never an AnalysisGrant, so a purpose
+// that did not switch the inference on cannot run it: that does not compile.
+class InferenceGrant {
+ public:
+  InferenceGrant(const InferenceGrant&) = delete;
+  InferenceGrant& operator=(const InferenceGrant&) = delete;
+  InferenceGrant(InferenceGrant&&) = default;
+  InferenceGrant& operator=(InferenceGrant&&) = default;
+
+  const std::string& purpose() const { return purpose_; }
+  const std::string& id() const { return id_; }
+  SensitiveInference inference() const { return inference_; }
+
+ private:
+  friend class policy::Gate;
+  InferenceGrant(std::string purpose, std::string id, SensitiveInference inference)
+      : purpose_(std::move(purpose)), id_(std::move(id)), inference_(inference) {}
+  std::string purpose_;
+  std::string id_;
+  SensitiveInference inference_;
+};
+
 }  // namespace facegate

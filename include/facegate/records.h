@@ -166,6 +166,20 @@ struct TransferBasisRecord {
   std::string actor;
 };
 
+// A sensitive inference switched on for an analysis purpose (REQ AN3; policy/inference.h): the
+// use it serves (drowsiness: "driving_safety" only) and why it is necessary, from when and by
+// whom; `disabled_at` once switched off again. Kept as history: a purpose's record of what it ran.
+struct InferenceRecord {
+  std::string purpose;
+  std::string inference;     // as ToString(SensitiveInference) names it, e.g. "drowsiness"
+  std::string declared_use;  // e.g. "driving_safety"
+  std::string justification;
+  UnixTime enabled_at = 0;
+  std::string enabled_by;
+  std::optional<UnixTime> disabled_at;
+  std::string disabled_by;
+};
+
 // A request of a person exercising a right (REQ R1, R2), tracked from receipt
 // to completion against its statutory deadline.
 struct RightsRequestRecord {

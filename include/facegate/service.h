@@ -481,6 +481,16 @@ class Service {
   // purpose runs again (publish one: a new version, so earlier consents are asked again, C3).
   Status SetPurposeBasis(const std::string& purpose, const std::string& basis, const std::string& justification,
                          const std::string& actor);
+  // Switches a sensitive inference (REQ AN3; policy/inference.h, e.g. "drowsiness") on for an
+  // analysis purpose, for a use the catalogue allows, with its written justification; marks the
+  // purpose's impact assessments due (F1). It runs once the notice in force names it and an
+  // assessment is approved again. Audited, kept as history.
+  Status EnableInference(const std::string& purpose, const std::string& inference, const std::string& use,
+                         const std::string& justification, const std::string& actor);
+  // Switches it off (kNotFound when it was not on). Audited.
+  Status DisableInference(const std::string& purpose, const std::string& inference, const std::string& actor);
+  // The switch-ons of `purpose` ("" = every purpose), oldest first, those ended included.
+  Result<std::vector<InferenceRecord>> ListInferences(const std::string& purpose);
   // Validates (REQ N1) and publishes a new version of the purpose's notice.
   Result<NoticeRecord> PublishNotice(const std::string& purpose, const std::string& text,
                                      const std::string& actor);

@@ -29,6 +29,16 @@ class Store {
   virtual Status PutTransferBasis(const TransferBasisRecord& t) = 0;
   virtual Result<TransferBasisRecord> GetTransferBasis(const std::string& recipient) = 0;  // kNotFound
   virtual Result<std::vector<TransferBasisRecord>> ListTransferBases() = 0;
+  // Sensitive inferences per analysis purpose (REQ AN3; sql_store_inferences.cpp). Enable
+  // records a switch-on (ending the one in force, kept as history); Disable ends the one in
+  // force (false when none was); InForce is nullopt when it is off; List gives the history of
+  // `purpose` ("" = all), oldest first.
+  virtual Status EnableInference(const InferenceRecord& r) = 0;
+  virtual Result<bool> DisableInference(const std::string& purpose, const std::string& inference, UnixTime at,
+                                        const std::string& actor) = 0;
+  virtual Result<std::optional<InferenceRecord>> InferenceInForce(const std::string& purpose,
+                                                                  const std::string& inference) = 0;
+  virtual Result<std::vector<InferenceRecord>> ListInferences(const std::string& purpose) = 0;
   // Records the lawful basis of a purpose and its justification (REQ C2, AN4); kNotFound.
   virtual Status SetPurposeBasis(const std::string& name, const std::string& basis,
                                  const std::string& justification) = 0;

@@ -149,8 +149,9 @@ class Engine {
                                               const AnalysisOptions& options,
                                               StageTimings* timings = nullptr);
   // Eye openness and mouth opening of every face, largest first (vision/eyes.cpp); ratios and
-  // scores only, never the landmarks they come from (REQ AN1). See EyeState below.
-  Result<std::vector<EyeState>> EyeStates(const AnalysisGrant& grant, const cv::Mat& rgb);
+  // scores only, never the landmarks they come from (REQ AN1). A sensitive inference (REQ AN3):
+  // it takes the drowsiness InferenceGrant, never an AnalysisGrant. See EyeState below.
+  Result<std::vector<EyeState>> EyeStates(const InferenceGrant& grant, const cv::Mat& rgb);
   // Is this detected face a live person or a photo/screen held up? Runs human-models'
   // anti-spoof and liveness nets on human's crop of the face (vision/liveness.cpp). A face
   // operation: it takes a Grant (REQ C1), never an AnalysisGrant. See LivenessResult below.
@@ -162,7 +163,8 @@ class Engine {
   // Attributes and eye state of every face, largest first, from one detection and one
   // landmark run per face: what a frame of the analysis scenario needs (bench/bench_analysis).
   // The same values as Analyze and EyeStates called apart; still no landmark leaves (REQ AN1).
-  Result<std::vector<FrameAnalysis>> AnalyzeFrame(const AnalysisGrant& grant, const cv::Mat& rgb,
+  Result<std::vector<FrameAnalysis>> AnalyzeFrame(const AnalysisGrant& grant, const InferenceGrant& drowsiness,
+                                                  const cv::Mat& rgb,
                                                   const AnalysisOptions& options,
                                                   StageTimings* timings = nullptr);
   // Model identity recorded with every template and decision.

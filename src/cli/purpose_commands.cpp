@@ -2,6 +2,7 @@
 
 #include "cli/cli_util.h"
 
+#include "policy/inference.h"
 #include "policy/legal_basis.h"
 #include "policy/notice.h"
 #include "service/json_views.h"
@@ -33,6 +34,10 @@ struct PurposeCommands : Family {
   struct {
     std::string name, basis, justification;
   } pb;
+  struct {
+    std::string name, inference, use, justification;
+    bool off = false;
+  } pi;
   struct {
     std::string name, reason;
     float identify = 0;
@@ -137,6 +142,50 @@ void PurposeCommands::Add(CLI::App& app) {
     rc = Print(ctx, {{"ok", true}, {"purpose", pb.name}, {"legal_basis", pb.basis}},
                "purpose " + pb.name + " rests on " + pb.basis +
                    (pb.basis == "consent" ? std::string() : "; publish a notice stating it before it runs again"));
+  });
+
+  // purpose inference (REQ AN3)
+  std::string catalogue;
+  for (const policy::InferenceInfo& i : policy::SensitiveInferences()) {
+    std::string uses;
+    for (const std::string& u : i.allowed_uses) uses += (uses.empty() ? "" : ", ") + u;
+    catalogue += "  " + i.name + ": " + i.what + "; only for " + uses + "\n";
+  }
+  auto* pinf = purpose->add_subcommand(
+      "inference",
+      "switch a sensitive inference on or off for an analysis purpose, or list what is on (REQ AN3); "
+      "age, gender and expression need no switch");
+  pinf->add_option("name", pi.name, "the analysis purpose (omit to list every purpose's)");
+  pinf->add_option("inference", pi.inference, "the inference, e.g. drowsiness (omit to list)");
+  pinf->add_option("--use", pi.use, "the use it serves, one the catalogue allows (e.g. driving_safety)");
+  pinf->add_option("--justification", pi.justification, "why it is necessary for that use (required to switch on)");
+  pinf->add_flag("--off", pi.off, "switch it off");
+  pinf->footer("The catalogue:\n" + catalogue +
+               "Switched on, it runs once the purpose's notice names it (\"Sensitive inferences: drowsiness, ...\")\n"
+               "and its impact assessment, marked due by the switch, is approved again (REQ F1).");
+  pinf->callback([&] {
+    if (!open()) return;
+    if (pi.inference.empty()) {
+      auto list = ctx.svc->ListInferences(pi.name);
+      if (!list.ok()) { rc = Report(ctx, list.status(), pi.name); return; }
+      json arr = json::array();
+      std::string human;
+      for (const InferenceRecord& r : *list) {
+        arr.push_back(service::InferenceJson(r));
+        human += r.purpose + "\t" + r.inference + "\t" + r.declared_use + "\t" +
+                 (r.disabled_at ? "off since " + service::FormatTime(*r.disabled_at)
+                                : "on since " + service::FormatTime(r.enabled_at)) + "\n";
+      }
+      rc = Print(ctx, arr, human.empty() ? "no sensitive inference was switched on" : human.substr(0, human.size() - 1));
+      return;
+    }
+    Status st = pi.off ? ctx.svc->DisableInference(pi.name, pi.inference, ctx.actor)
+                       : ctx.svc->EnableInference(pi.name, pi.inference, pi.use, pi.justification, ctx.actor);
+    if (!st.ok()) { rc = Report(ctx, st, pi.name); return; }
+    rc = Print(ctx, {{"ok", true}, {"purpose", pi.name}, {"inference", pi.inference}, {"in_force", !pi.off}},
+               pi.off ? pi.inference + " is off for " + pi.name
+                      : pi.inference + " is on for " + pi.name + " (" + pi.use +
+                            "); name it in the notice and have the impact assessment approved before it runs");
   });
 
   // purpose threshold (REQ SC2: the operator's stricter identification threshold)

@@ -49,6 +49,12 @@ const char* ToString(Operation op) {
   }
   return "?";
 }
+const char* ToString(SensitiveInference i) {
+  switch (i) {
+    case SensitiveInference::kDrowsiness: return "drowsiness";
+  }
+  return "?";
+}
 
 std::optional<Scenario> ParseScenario(const std::string& s) {
   for (auto v : {Scenario::kVerification, Scenario::kIdentification, Scenario::kAnalysis})

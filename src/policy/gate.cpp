@@ -2,10 +2,12 @@
 
 #include <sodium.h>
 
+#include "policy/inference.h"
 #include "policy/legal_basis.h"
 #include "policy/minors.h"
 #include "policy/transfer.h"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <ctime>
@@ -68,6 +70,31 @@ Result<ConsentRecord> Gate::CandidateConsent(const std::string& subject, const s
 
 AnalysisGrant Gate::AuthorizeResearchAnalysis(const std::string& dataset) {
   return AnalysisGrant("research:" + dataset, NewGrantId());
+}
+
+InferenceGrant Gate::AuthorizeResearchInference(const std::string& dataset, SensitiveInference inference) {
+  return InferenceGrant("research:" + dataset, NewGrantId(), inference);
+}
+
+Result<InferenceGrant> Gate::AuthorizeInference(const std::string& purpose, SensitiveInference inference,
+                                                const std::string& subject, const std::string& session) {
+  const InferenceInfo& info = InferenceOf(inference);
+  FG_ASSIGN_OR_RETURN(std::optional<InferenceRecord> on, store_.InferenceInForce(purpose, info.name));
+  if (!on)
+    return Status::Refused("AN3", "the sensitive inference '" + info.name + "' is off for purpose '" + purpose +
+                                      "': switch it on with `facegate purpose inference " + purpose + " " +
+                                      info.name + " --use " + info.allowed_uses.front() +
+                                      " --justification TEXT`, name it in the notice and have the impact "
+                                      "assessment approved");
+  if (std::find(info.allowed_uses.begin(), info.allowed_uses.end(), on->declared_use) == info.allowed_uses.end())
+    return Status::Refused("AN3", "purpose '" + purpose + "' switched '" + info.name + "' on for '" +
+                                      on->declared_use + "', a use it may no longer serve; switch it on again for " +
+                                      info.allowed_uses.front());
+  auto notice = store_.LatestNotice(purpose);
+  if (notice.ok()) FG_RETURN_IF_ERROR(CheckNoticeStatesInference(notice->text, info));
+  // No notice yet: AuthorizeAnalysis names what is missing (AN4).
+  FG_ASSIGN_OR_RETURN(AnalysisGrant analysis, AuthorizeAnalysis(purpose, subject, session));
+  return InferenceGrant(purpose, analysis.id(), inference);
 }
 
 Result<AnalysisGrant> Gate::AuthorizeAnalysis(const std::string& purpose) {

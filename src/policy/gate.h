@@ -62,11 +62,20 @@ class Gate {
   Result<AnalysisGrant> AuthorizeAnalysis(const std::string& purpose, const std::string& subject,
                                           const std::string& session);
 
+  // Authorizes a sensitive inference (REQ AN3) under an analysis purpose: it is switched on for
+  // the purpose for a use the catalogue allows (policy/inference.h), the notice in force names
+  // it, and everything AuthorizeAnalysis asks holds (basis, consent, approved assessment, F1).
+  // kRefused "AN3" naming what to do otherwise; nothing is spent before the AN3 checks pass.
+  Result<InferenceGrant> AuthorizeInference(const std::string& purpose, SensitiveInference inference,
+                                            const std::string& subject, const std::string& session);
+
   // A research grant for evaluation on labelled data: in memory only, nothing
   // stored, no subject (REQ P3). The caller audits its use.
   static Grant AuthorizeResearch(const std::string& dataset);
   // The same for evaluating attribute models on labelled data (REQ P3).
   static AnalysisGrant AuthorizeResearchAnalysis(const std::string& dataset);
+  // The same for evaluating a sensitive inference's model on labelled data (REQ P3, AN3).
+  static InferenceGrant AuthorizeResearchInference(const std::string& dataset, SensitiveInference inference);
 
   // The consent a Grant rests on, if still active now (kRefused otherwise).
   // Refuses "A2" first while an alternative transaction of subject, purpose

@@ -23,10 +23,12 @@ const std::vector<NoticeField>& RequiredNoticeFields() {
 }
 
 // Fields a notice carries when the purpose calls for them: the legal basis when the purpose
-// rests on another basis than consent (REQ C2, AN4).
+// rests on another basis than consent (REQ C2, AN4); the sensitive inferences the purpose
+// switched on, each named with its use (REQ AN3, policy/inference.h).
 static const std::vector<NoticeField>& OptionalNoticeFields() {
   static const std::vector<NoticeField> kFields = {
       {"legal basis", {"Legal basis", "Lawful basis", "法律依据", "处理依据", "合法性基础"}},
+      {"inferences", {"Sensitive inferences", "Inferences", "敏感推断", "推断内容"}},
   };
   return kFields;
 }

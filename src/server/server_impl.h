@@ -153,6 +153,9 @@ struct ServerImpl {
   void GetPurpose(Call& c);
   void SetThreshold(Call& c);
   void SetPurposeBasis(Call& c);
+  void ListInferences(Call& c);
+  void EnableInference(Call& c);
+  void DisableInference(Call& c);
   void PublishNotice(Call& c);
   void GetNotice(Call& c);
 

@@ -48,6 +48,9 @@ const std::vector<RouteEntry>& PurposeRoutes() {
       {{"GET", "/v1/purposes/{name}/notice", Access::kGate}, &ServerImpl::GetNotice},
       {{"POST", "/v1/purposes/{name}/threshold", Access::kAdmin}, &ServerImpl::SetThreshold},
       {{"POST", "/v1/purposes/{name}/basis", Access::kAdmin}, &ServerImpl::SetPurposeBasis},
+      {{"GET", "/v1/purposes/{name}/inferences", Access::kPurposes}, &ServerImpl::ListInferences},
+      {{"POST", "/v1/purposes/{name}/inferences/{inference}", Access::kAdmin}, &ServerImpl::EnableInference},
+      {{"POST", "/v1/purposes/{name}/inferences/{inference}/off", Access::kAdmin}, &ServerImpl::DisableInference},
   };
   return routes;
 }
@@ -243,6 +246,44 @@ void ServerImpl::SetPurposeBasis(Call& c) {
   Status st = svc.SetPurposeBasis(c.purpose, *basis, *justification, c.actor);
   if (!st.ok()) return Fail(c, st);
   SendJson(c.res, 200, {{"ok", true}, {"purpose", c.purpose}, {"legal_basis", *basis}});
+}
+
+// The sensitive inferences of a purpose, those switched off included (REQ AN3).
+void ServerImpl::ListInferences(Call& c) {
+  c.action = "purpose.inference.list";
+  c.purpose = c.req.matches[1];
+  auto list = svc.ListInferences(c.purpose);
+  if (!list.ok()) return Fail(c, list.status());
+  json arr = json::array();
+  for (const InferenceRecord& r : *list) arr.push_back(service::InferenceJson(r));
+  SendJson(c.res, 200, {{"purpose", c.purpose}, {"inferences", arr}});
+}
+
+// Switches a sensitive inference on for an analysis purpose (REQ AN3, F1), admins only.
+void ServerImpl::EnableInference(Call& c) {
+  c.action = "purpose.inference.on";
+  c.purpose = c.req.matches[1];
+  const std::string inference = c.req.matches[2];
+  auto body = ParseBody(c.req, R"({"use": "driving_safety", "justification": "<why it is necessary>"})");
+  if (!body.ok()) return Fail(c, body.status());
+  auto use = Str(*body, "use", true, "the use it serves, e.g. driving_safety");
+  if (!use.ok()) return Fail(c, use.status());
+  auto justification = Str(*body, "justification", true, "why it is necessary for that use");
+  if (!justification.ok()) return Fail(c, justification.status());
+  c.audited = true;
+  Status st = svc.EnableInference(c.purpose, inference, *use, *justification, c.actor);
+  if (!st.ok()) return Fail(c, st);
+  SendJson(c.res, 200, {{"ok", true}, {"purpose", c.purpose}, {"inference", inference}, {"in_force", true}});
+}
+
+void ServerImpl::DisableInference(Call& c) {
+  c.action = "purpose.inference.off";
+  c.purpose = c.req.matches[1];
+  const std::string inference = c.req.matches[2];
+  c.audited = true;
+  Status st = svc.DisableInference(c.purpose, inference, c.actor);
+  if (!st.ok()) return Fail(c, st);
+  SendJson(c.res, 200, {{"ok", true}, {"purpose", c.purpose}, {"inference", inference}, {"in_force", false}});
 }
 
 }  // namespace facegate::server

@@ -43,7 +43,10 @@ std::vector<float> Thumbnail(const cv::Mat& rgb, const cv::Rect2f& box, bool mir
   double mean = 0, norm = 0;
   for (float x : v) mean += x;
   mean /= v.size();
-  for (float& x : v) norm += (x -= static_cast<float>(mean)) * x;
+  for (float& x : v) {
+    x -= static_cast<float>(mean);
+    norm += x * x;
+  }
   if (norm <= 1e-6) return {};
   for (float& x : v) x /= static_cast<float>(std::sqrt(norm));
   return v;

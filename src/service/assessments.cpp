@@ -68,6 +68,16 @@ static Result<json> MeasuresFor(store::Store& store, const Config& config, const
       if (std::find(d.purposes.begin(), d.purposes.end(), target) != d.purposes.end())
         ds.push_back({{"id", d.id}, {"mode", ToString(d.mode)}, {"status", ToString(d.status)}});
     m["devices"] = ds;
+    // REQ AN3: the sensitive inferences in force are part of what is assessed.
+    FG_ASSIGN_OR_RETURN(std::vector<InferenceRecord> inferences, store.ListInferences(target));
+    json in = json::array();
+    for (const InferenceRecord& r : inferences)
+      if (!r.disabled_at)
+        in.push_back({{"inference", r.inference}, {"use", r.declared_use}, {"justification", r.justification}});
+    if (p.scenario == Scenario::kAnalysis) {
+      m["legal_basis"] = p.legal_basis;
+      m["sensitive_inferences"] = in;
+    }
     return m;
   }
   FG_ASSIGN_OR_RETURN(DeviceRecord d, store.GetDevice(target));

@@ -97,7 +97,7 @@ Result<EvalEyesReport> Service::EvalEyes(const std::string& eyes_file, const std
                                          const std::string& actor) {
   FG_ASSIGN_OR_RETURN(std::vector<EyeSample> samples, ReadEyeSamples(eyes_file));
   FG_ASSIGN_OR_RETURN(vision::Engine * eng, engine());
-  const AnalysisGrant grant = policy::Gate::AuthorizeResearchAnalysis(eyes_file);
+  const InferenceGrant grant = policy::Gate::AuthorizeResearchInference(eyes_file, SensitiveInference::kDrowsiness);
   std::vector<int> predicted(samples.size(), 4);  // 4: no face
   std::atomic<size_t> next{0};
   std::mutex mu;

@@ -273,6 +273,18 @@ std::string SweepText(const SweepReport& r) {
          (r.audit.pruned ? " (the chain goes on from event " + std::to_string(r.audit.seq) + ")" : "");
 }
 
+nlohmann::json InferenceJson(const InferenceRecord& r) {
+  return {{"purpose", r.purpose},
+          {"inference", r.inference},
+          {"use", r.declared_use},
+          {"justification", r.justification},
+          {"in_force", !r.disabled_at.has_value()},
+          {"enabled_at", FormatTime(r.enabled_at)},
+          {"enabled_by", r.enabled_by},
+          {"disabled_at", r.disabled_at ? nlohmann::json(FormatTime(*r.disabled_at)) : nlohmann::json(nullptr)},
+          {"disabled_by", r.disabled_by}};
+}
+
 nlohmann::json AssessmentJson(const ImpactAssessmentRecord& a) {
   nlohmann::json j = {{"id", a.id},
                       {"target_kind", a.target_kind},

@@ -27,6 +27,8 @@ nlohmann::json BreachViewJson(const BreachView& v);
 nlohmann::json SweepJson(const SweepReport& r);
 // The same in a line for people.
 std::string SweepText(const SweepReport& r);
+// A sensitive inference switched on for a purpose (REQ AN3); disabled_at null while in force.
+nlohmann::json InferenceJson(const InferenceRecord& r);
 // An impact assessment (REQ F1) with its dates as China Standard Time days (YYYY-MM-DD).
 nlohmann::json AssessmentJson(const ImpactAssessmentRecord& a);
 // Per-stage milliseconds of an engine call.

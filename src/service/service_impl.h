@@ -119,10 +119,12 @@ struct Service::Impl {
   // Counts the people with face data and records the marks crossed (REQ F2; filing.cpp).
   Result<FilingStatus> CheckFiling(const std::string& actor, bool across_tenants);
 
-  // The checks, grant, video and engine both video analyses start with (video.cpp).
+  // The checks, grant, video and engine both video analyses start with (video.cpp). With
+  // `inference`, the grant is for that sensitive inference (REQ AN3), not plain analysis.
   Result<OpenedVideo> OpenForVideoAnalysis(const std::string& actor, const char* act,
                                            const std::string& purpose, const VideoInput& input,
-                                           double sample_fps, const std::string& subject);
+                                           double sample_fps, const std::string& subject,
+                                           std::optional<SensitiveInference> inference = std::nullopt);
 
   Result<vision::Engine*> Engine() {
     std::lock_guard<std::mutex> lock(engine_mu);

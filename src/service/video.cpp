@@ -76,27 +76,40 @@ Result<std::unique_ptr<vision::VideoReader>> OpenVideo(const VideoInput& in, dou
 // `act`: a sampling rate and an input that make sense, the analysis grant (REQ SC3), the
 // video (a wrong path or an absent camera is answered before the models load), the engine.
 struct OpenedVideo {
-  AnalysisGrant grant;
+  std::optional<AnalysisGrant> grant;       // counts and attributes
+  std::optional<InferenceGrant> inference;  // or a sensitive inference (REQ AN3)
   std::unique_ptr<vision::VideoReader> reader;
   vision::Engine* engine = nullptr;
+  const std::string& grant_id() const { return grant ? grant->id() : inference->id(); }
 };
 
 Result<OpenedVideo> Service::Impl::OpenForVideoAnalysis(const std::string& actor, const char* act,
                                                         const std::string& purpose,
                                                         const VideoInput& input, double sample_fps,
-                                                        const std::string& subject) {
+                                                        const std::string& subject,
+                                                        std::optional<SensitiveInference> inference) {
   Service::Impl& I = *this;
   if (!(sample_fps >= 0 && sample_fps <= 1000))
     return I.Fail(actor, act, "", purpose,
                   Status::InvalidInput("the sampling rate must lie in 0..1000 frames per second (0: every frame)"));
   if (Status st = CheckVideoInput(input); !st.ok()) return I.Fail(actor, act, "", purpose, st);
-  auto grant = I.gate->AuthorizeAnalysis(purpose, subject, "");
-  if (!grant.ok()) return I.Fail(actor, act, subject, purpose, grant.status());
+  OpenedVideo opened;
+  if (inference) {
+    auto grant = I.gate->AuthorizeInference(purpose, *inference, subject, "");
+    if (!grant.ok()) return I.Fail(actor, act, subject, purpose, grant.status());
+    opened.inference.emplace(std::move(*grant));
+  } else {
+    auto grant = I.gate->AuthorizeAnalysis(purpose, subject, "");
+    if (!grant.ok()) return I.Fail(actor, act, subject, purpose, grant.status());
+    opened.grant.emplace(std::move(*grant));
+  }
   auto reader = OpenVideo(input, sample_fps);
-  if (!reader.ok()) return I.Fail(actor, act, "", purpose, reader.status(), {{"grant", grant->id()}});
+  if (!reader.ok()) return I.Fail(actor, act, "", purpose, reader.status(), {{"grant", opened.grant_id()}});
   auto eng = I.Engine();
-  if (!eng.ok()) return I.Fail(actor, act, "", purpose, eng.status(), {{"grant", grant->id()}});
-  return OpenedVideo{std::move(*grant), std::move(*reader), *eng};
+  if (!eng.ok()) return I.Fail(actor, act, "", purpose, eng.status(), {{"grant", opened.grant_id()}});
+  opened.reader = std::move(*reader);
+  opened.engine = *eng;
+  return opened;
 }
 
 Result<VideoAnalyzeReport> Service::AnalyzeVideo(const std::string& purpose, const VideoInput& input,
@@ -114,7 +127,7 @@ Result<VideoAnalyzeReport> Service::AnalyzeVideo(const std::string& purpose, con
                   Status::InvalidInput("the time window must be at least 1 s (e.g. --window 60s)"));
   FG_ASSIGN_OR_RETURN(OpenedVideo opened,
                       I.OpenForVideoAnalysis(actor, act, purpose, input, options.sample_fps, options.subject));
-  const AnalysisGrant* grant = &opened.grant;
+  const AnalysisGrant* grant = &*opened.grant;
   vision::Engine* eng = opened.engine;
   vision::VideoReader& video = *opened.reader;
 
@@ -208,8 +221,9 @@ Result<DrowsinessVideoReport> Service::Drowsiness(const std::string& purpose, co
                   Status::InvalidInput("the drowsiness window must be at least 1 s and no shorter "
                                        "than the observation it needs (e.g. --window 60s)"));
   FG_ASSIGN_OR_RETURN(OpenedVideo opened,
-                      I.OpenForVideoAnalysis(actor, act, purpose, input, options.sample_fps, options.subject));
-  const AnalysisGrant* grant = &opened.grant;
+                      I.OpenForVideoAnalysis(actor, act, purpose, input, options.sample_fps, options.subject,
+                                             SensitiveInference::kDrowsiness));
+  const InferenceGrant* grant = &*opened.inference;
   vision::Engine* eng = opened.engine;
   vision::VideoReader& video = *opened.reader;
 

@@ -447,6 +447,24 @@ CREATE TABLE audit_prune_points (
   actor TEXT NOT NULL
 ){strict};
 {audit_prunable})sql"},
+      {18, "sensitive inferences switched on per purpose", R"sql(
+-- REQ AN3: an inference beyond age, gender and expression (policy/inference.h) runs only for a
+-- purpose that switched it on for an allowed use with its justification. Kept as history: a
+-- switch-off sets disabled_at; at most one row per purpose and inference is in force.
+CREATE TABLE purpose_inferences (
+  id {id_pk},
+  purpose TEXT NOT NULL REFERENCES purposes(name),
+  inference TEXT NOT NULL CHECK (inference <> ''),
+  declared_use TEXT NOT NULL CHECK (declared_use <> ''),
+  justification TEXT NOT NULL,
+  enabled_at {int} NOT NULL,
+  enabled_by TEXT NOT NULL,
+  disabled_at {int},
+  disabled_by TEXT NOT NULL DEFAULT ''
+){strict};
+CREATE UNIQUE INDEX purpose_inferences_in_force ON purpose_inferences (purpose, inference)
+  WHERE disabled_at IS NULL;
+)sql"},
   };
   return kMigrations;
 }

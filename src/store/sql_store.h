@@ -119,6 +119,12 @@ class SqlStore final : public Store {
   Result<int64_t> CountWrappedKeys() override;
   Status SetPurposeBasis(const std::string& name, const std::string& basis,
                          const std::string& justification) override;
+  Status EnableInference(const InferenceRecord& r) override;
+  Result<bool> DisableInference(const std::string& purpose, const std::string& inference, UnixTime at,
+                                const std::string& actor) override;
+  Result<std::optional<InferenceRecord>> InferenceInForce(const std::string& purpose,
+                                                          const std::string& inference) override;
+  Result<std::vector<InferenceRecord>> ListInferences(const std::string& purpose) override;
   Status PutTransferBasis(const TransferBasisRecord& t) override;
   Result<TransferBasisRecord> GetTransferBasis(const std::string& recipient) override;
   Result<std::vector<TransferBasisRecord>> ListTransferBases() override;

@@ -184,10 +184,14 @@ Result<std::vector<FaceAttributes>> Engine::Analyze(const AnalysisGrant& grant, 
 }
 
 Result<std::vector<FrameAnalysis>> Engine::AnalyzeFrame(const AnalysisGrant& grant,
+                                                        const InferenceGrant& drowsiness,
                                                         const cv::Mat& rgb,
                                                         const AnalysisOptions& options,
                                                         StageTimings* timings) {
-  (void)grant;  // as in Analyze: the type is the authorization
+  // As in Analyze and EyeStates, the types are the authorization; both must be of one purpose
+  // and the second for the inference eye state serves (REQ AN3).
+  if (drowsiness.inference() != SensitiveInference::kDrowsiness || drowsiness.purpose() != grant.purpose())
+    return Status::Refused("AN3", "eye state needs the drowsiness grant of the same purpose as the analysis");
   std::vector<EyeState> eyes;
   FG_ASSIGN_OR_RETURN(std::vector<FaceAttributes> attrs,
                       RunAnalysis(*impl_, rgb, options, timings, &eyes));

@@ -121,9 +121,12 @@ EyeState MeasureEyes(const cv::Mat& rgb, const Landmarks68& lm, const EyeThresho
   return s;
 }
 
-Result<std::vector<EyeState>> Engine::EyeStates(const AnalysisGrant& grant, const cv::Mat& rgb) {
-  // The AnalysisGrant's type is the authorization (only policy::Gate makes one, REQ SC3).
-  (void)grant;
+Result<std::vector<EyeState>> Engine::EyeStates(const InferenceGrant& grant, const cv::Mat& rgb) {
+  // The InferenceGrant's type is the authorization (only policy::Gate makes one, for a purpose
+  // that switched drowsiness on, REQ AN3); it must be for the inference eye state serves.
+  if (grant.inference() != SensitiveInference::kDrowsiness)
+    return Status::Refused("AN3", std::string("eye state serves the drowsiness inference, not ") +
+                                      ToString(grant.inference()));
   if (rgb.empty()) return Status::InvalidInput("the image is empty; decode a frame first");
   if (rgb.type() != CV_8UC3) {
     return Status::InvalidInput("the image must be 8-bit RGB (CV_8UC3); convert the frame first");

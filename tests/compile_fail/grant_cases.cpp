@@ -18,8 +18,11 @@ void Use(vision::Engine& engine, const cv::Mat& rgb, const vision::Face& face) {
   (void)t;
   (void)live;
   AnalysisGrant a = policy::Gate::AuthorizeResearchAnalysis("control");
-  auto frame = engine.AnalyzeFrame(a, rgb, vision::AnalysisOptions{});
+  InferenceGrant d = policy::Gate::AuthorizeResearchInference("control", SensitiveInference::kDrowsiness);
+  auto frame = engine.AnalyzeFrame(a, d, rgb, vision::AnalysisOptions{});
+  auto eyes = engine.EyeStates(d, rgb);
   (void)frame;
+  (void)eyes;
 #elif defined(CASE_CONSTRUCT_GRANT)
   Grant g(Operation::kEnrol, "S1", "office-entry", 1, "forged");
   (void)engine.Extract(g, rgb, face);
@@ -46,10 +49,17 @@ void Use(vision::Engine& engine, const cv::Mat& rgb, const vision::Face& face) {
   (void)engine.Liveness(a, rgb, face, vision::LivenessThresholds{});
 #elif defined(CASE_ANALYZE_FRAME_WITH_A_VERIFICATION_GRANT)
   Grant g = policy::Gate::AuthorizeResearch("control");
-  (void)engine.AnalyzeFrame(g, rgb, vision::AnalysisOptions{});
+  InferenceGrant d = policy::Gate::AuthorizeResearchInference("control", SensitiveInference::kDrowsiness);
+  (void)engine.AnalyzeFrame(g, d, rgb, vision::AnalysisOptions{});
 #elif defined(CASE_CONSTRUCT_ANALYSIS_GRANT)
   AnalysisGrant a("shop-count", "forged");
   (void)a;
+#elif defined(CASE_ANALYSIS_GRANT_INFERS_EYE_STATE)
+  AnalysisGrant a = policy::Gate::AuthorizeResearchAnalysis("control");
+  (void)engine.EyeStates(a, rgb);
+#elif defined(CASE_CONSTRUCT_INFERENCE_GRANT)
+  InferenceGrant d("driver-monitor", "forged", SensitiveInference::kDrowsiness);
+  (void)d;
 #elif defined(CASE_CONSTRUCT_TEMPLATE)
   Template t(std::array<float, kTemplateDim>{}, "forged");
   (void)t;

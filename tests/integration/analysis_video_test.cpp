@@ -120,6 +120,34 @@ class AnalysisVideoTest : public ::testing::Test {
     *closed = vision::CloseEyes(*open, faces->front().landmarks, left, right);
     return true;
   }
+  // An in-car driver monitor (REQ AN3): an analysis purpose resting on the road-safety law, its
+  // notice naming the drowsiness inference when `named`, drowsiness switched on for driving safety
+  // and the assessment approved after the switch.
+  void DeclareDriverMonitor(bool named = true) {
+    PurposeRecord p;
+    p.name = "car-driver";
+    p.scenario = Scenario::kAnalysis;
+    p.retention_days = 30;
+    p.alternatives = {"manual-check"};
+    p.legal_basis = "other_law";
+    p.basis_justification = kDriverJustification;
+    ASSERT_TRUE(svc_->AddPurpose(p, "test").ok());
+    ASSERT_TRUE(svc_->PublishNotice("car-driver", DriverNotice(named), "test").ok());
+    ApproveAssessment(*svc_, "car-driver");
+    Status on = svc_->EnableInference("car-driver", "drowsiness", "driving_safety", kDriverNeed, "test");
+    ASSERT_TRUE(on.ok()) << on.ToString();
+    ApproveAssessment(*svc_, "car-driver");  // the switch made it due (F1)
+  }
+  static constexpr const char* kDriverJustification =
+      "Road Traffic Safety Law of the PRC, art. 22: no one may drive while too fatigued to drive safely";
+  static constexpr const char* kDriverNeed =
+      "warn the driver of a coach at the first signs of drowsiness, in the vehicle only";
+  static std::string DriverNotice(bool named) {
+    std::string t = NoticeKeptFor(30) + "Legal basis: other_law: " + kDriverJustification + "\n";
+    if (named) t += "Sensitive inferences: drowsiness (eye closure, blinks, yawns), for driving safety only\n";
+    return t;
+  }
+
   fs::path home_, work_, tmp_;
   std::string old_tmpdir_;
   bool had_tmpdir_ = false;
@@ -246,6 +274,7 @@ TEST_F(AnalysisVideoTest, AN2_BadVideoInputGetsAClearError) {
 // Open 1 s, blink 200 ms, open 1 s, blink 300 ms, open 1 s, closed 1.5 s, open 0.5 s at
 // 10 fps (docs/drowsiness.md), through `facegate analyze PURPOSE video.avi --drowsiness`.
 TEST_F(AnalysisVideoTest, AN3_DrowsinessFromAVideoCountsBlinksAndRaisesAnAlert) {
+  DeclareDriverMonitor();
   cv::Mat open, closed;
   ASSERT_TRUE(OpenAndClosed("lfw/Rafael_Ramirez/Rafael_Ramirez_0001.jpg", &open, &closed));
   std::vector<cv::Mat> frames;
@@ -254,13 +283,13 @@ TEST_F(AnalysisVideoTest, AN3_DrowsinessFromAVideoCountsBlinksAndRaisesAnAlert) 
   const fs::path video = work_ / "drive.avi";
   ASSERT_TRUE(WriteVideo(video, frames, 10));
 
-  auto cli = RunCli(home_, "analyze shop-count '" + video.string() + "' --drowsiness --window 10s");
+  auto cli = RunCli(home_, "analyze car-driver '" + video.string() + "' --drowsiness --window 10s");
   EXPECT_EQ(cli.exit_code, 0) << cli.out;
   EXPECT_NE(cli.out.find("ALERT at"), std::string::npos) << cli.out;
   EXPECT_NE(cli.out.find("drowsiness high"), std::string::npos) << cli.out;
   EXPECT_NE(cli.out.find("blinks 2"), std::string::npos) << cli.out;
 
-  auto js = RunCli(home_, "--json analyze shop-count '" + video.string() + "' --drowsiness --window 10s", false);
+  auto js = RunCli(home_, "--json analyze car-driver '" + video.string() + "' --drowsiness --window 10s", false);
   ASSERT_EQ(js.exit_code, 0) << js.out;
   auto j = nlohmann::json::parse(js.out);
   EXPECT_EQ(j["frames"], 55);
@@ -279,7 +308,7 @@ TEST_F(AnalysisVideoTest, AN3_DrowsinessFromAVideoCountsBlinksAndRaisesAnAlert) 
   ASSERT_TRUE(WriteVideo(awake, std::vector<cv::Mat>(30, open), 10));
   service::VideoInput in;
   in.file = awake.string();
-  auto r = svc_->Drowsiness("shop-count", in, {}, "test");
+  auto r = svc_->Drowsiness("car-driver", in, {}, "test");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->frames, 30);
   EXPECT_EQ(r->blinks, 0);
@@ -302,6 +331,94 @@ TEST_F(AnalysisVideoTest, AN3_DrowsinessFromAVideoCountsBlinksAndRaisesAnAlert) 
   fs::remove(video);
   fs::remove(awake);
   ExpectNothingWritten();
+}
+
+// REQ AN3: drowsiness is a sensitive inference. It runs under no purpose that did not switch it
+// on; it may be switched on only for an analysis purpose and for driving safety, with a
+// justification; switching it on makes the assessment due; it runs once the notice in force
+// names it and the assessment is approved again; switched off, it stops. Fails on 64d82b9: any
+// analysis purpose ran drowsiness.
+TEST_F(AnalysisVideoTest, AN3_DrowsinessRunsOnlyWhenSwitchedOnForDrivingSafetyNamedInTheNoticeAndAssessed) {
+  cv::Mat open, closed;
+  ASSERT_TRUE(OpenAndClosed("lfw/Rafael_Ramirez/Rafael_Ramirez_0001.jpg", &open, &closed));
+  const fs::path video = work_ / "drive.avi";
+  ASSERT_TRUE(WriteVideo(video, std::vector<cv::Mat>(10, open), 10));
+  service::VideoInput in;
+  in.file = video.string();
+  auto refused = [&](const std::string& purpose, const std::string& req, const std::string& words) {
+    auto r = svc_->Drowsiness(purpose, in, {}, "test");
+    ASSERT_FALSE(r.ok()) << purpose << " ran drowsiness";
+    EXPECT_EQ(r.status().requirement(), req) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(words), std::string::npos) << r.status().ToString();
+  };
+
+  // A counting purpose never switched it on: refused, and saying how to switch it on.
+  REQUIREMENT("AN3");
+  refused("shop-count", "AN3", "facegate purpose inference shop-count drowsiness --use driving_safety");
+  auto counts = svc_->AnalyzeVideo("shop-count", in, {}, "test");  // age, gender, expression: no switch
+  EXPECT_TRUE(counts.ok()) << counts.status().ToString();
+
+  // Only for driving safety, only under analysis, only catalogued inferences, with a justification.
+  Status workplace = svc_->EnableInference("shop-count", "drowsiness", "workplace_monitoring", kDriverNeed, "test");
+  EXPECT_EQ(workplace.requirement(), "AN3") << workplace.ToString();
+  EXPECT_NE(workplace.message().find("driving_safety"), std::string::npos) << workplace.ToString();
+  EXPECT_EQ(svc_->EnableInference("shop-count", "health", "driving_safety", kDriverNeed, "test").kind(),
+            ErrorKind::kInvalidInput);
+  EXPECT_EQ(svc_->EnableInference("shop-count", "drowsiness", "driving_safety", "safety", "test").requirement(),
+            "AN3");
+  DeclareWithNotice(*svc_, "door");
+  EXPECT_EQ(svc_->EnableInference("door", "drowsiness", "driving_safety", kDriverNeed, "test").requirement(),
+            "AN3");
+  auto none = svc_->ListInferences("");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty()) << "a refused switch left a record";
+
+  // Switched on for driving safety, but the notice does not name it: refused.
+  DeclareDriverMonitor(false);
+  refused("car-driver", "AN3", "Sensitive inferences:");
+  // The notice names it: a new notice version makes the assessment due (F1) until approved again.
+  ASSERT_TRUE(svc_->PublishNotice("car-driver", DriverNotice(true), "test").ok());
+  refused("car-driver", "F1", "car-driver");
+  ApproveAssessment(*svc_, "car-driver");
+  auto ran = svc_->Drowsiness("car-driver", in, {}, "test");
+  ASSERT_TRUE(ran.ok()) << ran.status().ToString();
+  EXPECT_EQ(ran->frames, 10);
+  // The approved assessment carries the inference among its measures.
+  auto assessed = svc_->ListAssessments("purpose", "car-driver");
+  ASSERT_TRUE(assessed.ok() && !assessed->empty());
+  EXPECT_NE(assessed->front().measures.find("\"inference\":\"drowsiness\""), std::string::npos)
+      << assessed->front().measures;
+
+  // Switched off: refused again; the history keeps both ends, and both switches are audited.
+  ASSERT_TRUE(svc_->DisableInference("car-driver", "drowsiness", "test").ok());
+  refused("car-driver", "AN3", "is off");
+  EXPECT_EQ(svc_->DisableInference("car-driver", "drowsiness", "test").kind(), ErrorKind::kNotFound);
+  auto history = svc_->ListInferences("car-driver");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].declared_use, "driving_safety");
+  EXPECT_TRUE((*history)[0].disabled_at.has_value());
+  auto events = svc_->ListAudit(0, 0);
+  ASSERT_TRUE(events.ok());
+  int on = 0, off = 0, refusals = 0;
+  for (const AuditEvent& e : *events) {
+    on += e.action == "purpose.inference.on" && e.outcome == "ok";
+    off += e.action == "purpose.inference.off" && e.outcome == "ok";
+    refusals += e.action == "analyze.drowsiness" && e.outcome != "ok";
+  }
+  EXPECT_EQ(on, 1);
+  EXPECT_EQ(off, 1);
+  EXPECT_EQ(refusals, 4);
+
+  // The CLI lists the history and refuses a workplace switch naming AN3.
+  auto listed = RunCli(home_, "purpose inference car-driver");
+  EXPECT_EQ(listed.exit_code, 0) << listed.out;
+  EXPECT_NE(listed.out.find("driving_safety"), std::string::npos) << listed.out;
+  auto cli = RunCli(home_, std::string("purpose inference car-driver drowsiness --use workplace_monitoring "
+                                       "--justification '") + kDriverNeed + "'");
+  EXPECT_NE(cli.exit_code, 0) << cli.out;
+  EXPECT_NE(cli.out.find("AN3"), std::string::npos) << cli.out;
+  fs::remove(video);
 }
 
 // ---- Research evaluations (REQ P3) -----------------------------------------------------------

@@ -542,5 +542,31 @@ TEST_F(RestApi, RulesAreServedWithoutAKeyWithTheirCitations) {
   EXPECT_NE(Body(none)["message"].get<std::string>().find("/v1/rules"), std::string::npos);
 }
 
+// REQ AN3 over HTTP: only an admin switches a sensitive inference on, for driving safety only;
+// the history is listed, and switching off is a route of its own.
+TEST_F(RestApi, AN3_AnAdminSwitchesDrowsinessOnForDrivingSafetyOnlyAndTheHistoryIsListed) {
+  auto c = Client();
+  Purpose(c, "fleet", "analysis");
+  const json body = {{"use", "driving_safety"},
+                     {"justification", "warn coach drivers at the first signs of drowsiness"}};
+  EXPECT_EQ(PostJson(c, "/v1/purposes/fleet/inferences/drowsiness", operator_, body)->status, 403);
+  auto workplace = PostJson(c, "/v1/purposes/fleet/inferences/drowsiness", admin_,
+                            {{"use", "workplace_monitoring"}, {"justification", body["justification"]}});
+  ASSERT_EQ(workplace->status, 422) << workplace->body;
+  REQUIREMENT("AN3");
+  EXPECT_NE(Body(workplace)["message"].get<std::string>().find("driving_safety"), std::string::npos);
+  auto on = PostJson(c, "/v1/purposes/fleet/inferences/drowsiness", admin_, body);
+  ASSERT_EQ(on->status, 200) << on->body;
+  EXPECT_EQ(Body(on)["in_force"], true);
+  auto list = c.Get("/v1/purposes/fleet/inferences", Auth(operator_));
+  ASSERT_EQ(list->status, 200) << list->body;
+  ASSERT_EQ(Body(list)["inferences"].size(), 1u);
+  EXPECT_EQ(Body(list)["inferences"][0]["use"], "driving_safety");
+  EXPECT_EQ(Body(list)["inferences"][0]["in_force"], true);
+  ASSERT_EQ(c.Post("/v1/purposes/fleet/inferences/drowsiness/off", Auth(admin_), "", "")->status, 200);
+  EXPECT_EQ(c.Post("/v1/purposes/fleet/inferences/drowsiness/off", Auth(admin_), "", "")->status, 404);
+  EXPECT_EQ(Body(c.Get("/v1/purposes/fleet/inferences", Auth(operator_)))["inferences"][0]["in_force"], false);
+}
+
 }  // namespace
 }  // namespace facegate::server

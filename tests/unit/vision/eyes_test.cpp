@@ -187,12 +187,14 @@ const char* kLfwPhoto = "Rafael_Ramirez/Rafael_Ramirez_0001.jpg";
 // One pass for a video frame gives what the two calls give apart (bench/bench_analysis times it).
 TEST_F(EyeStatesTest, AnalyzeFrameGivesTheSameAsAnalyzeAndEyeStates) {
   const AnalysisGrant grant = policy::Gate::AuthorizeResearchAnalysis("test");
+  const InferenceGrant drowsiness =
+      policy::Gate::AuthorizeResearchInference("test", SensitiveInference::kDrowsiness);
   auto img = ReadImageFile(Lfw(kLfwPhoto));
   ASSERT_TRUE(img.ok());
   const AnalysisOptions opts;
-  auto frame = engine_->AnalyzeFrame(grant, *img, opts);
+  auto frame = engine_->AnalyzeFrame(grant, drowsiness, *img, opts);
   auto attrs = engine_->Analyze(grant, *img, opts);
-  auto eyes = engine_->EyeStates(grant, *img);
+  auto eyes = engine_->EyeStates(drowsiness, *img);
   ASSERT_TRUE(frame.ok() && attrs.ok() && eyes.ok());
   ASSERT_FALSE(frame->empty());
   ASSERT_EQ(frame->size(), attrs->size());
@@ -207,11 +209,17 @@ TEST_F(EyeStatesTest, AnalyzeFrameGivesTheSameAsAnalyzeAndEyeStates) {
     EXPECT_EQ(f.eyes.state, (*eyes)[i].state);
     EXPECT_EQ(f.eyes.box, (*eyes)[i].box);
   }
-  EXPECT_EQ(engine_->AnalyzeFrame(grant, cv::Mat(), opts).status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_EQ(engine_->AnalyzeFrame(grant, drowsiness, cv::Mat(), opts).status().kind(), ErrorKind::kInvalidInput);
+  // REQ AN3: the two grants must be of one purpose.
+  const InferenceGrant other =
+      policy::Gate::AuthorizeResearchInference("other", SensitiveInference::kDrowsiness);
+  auto mixed = engine_->AnalyzeFrame(grant, other, *img, opts);
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_EQ(mixed.status().requirement(), "AN3");
 }
 
 TEST_F(EyeStatesTest, RejectsAnEmptyFrame) {
-  const AnalysisGrant grant = policy::Gate::AuthorizeResearchAnalysis("test");
+  const InferenceGrant grant = policy::Gate::AuthorizeResearchInference("test", SensitiveInference::kDrowsiness);
   auto r = engine_->EyeStates(grant, cv::Mat());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidInput);
@@ -222,7 +230,7 @@ TEST_F(EyeStatesTest, RejectsAnEmptyFrame) {
 // thresholds were chosen on these), and the state each gets. FACEGATE_EYES_HELDOUT=1 runs
 // the next 40 people instead, which the thresholds never saw.
 TEST_F(EyeStatesTest, EarSeparatesOpenFromSyntheticClosedEyesOnLfw) {
-  const AnalysisGrant grant = policy::Gate::AuthorizeResearchAnalysis("test");
+  const InferenceGrant grant = policy::Gate::AuthorizeResearchInference("test", SensitiveInference::kDrowsiness);
   std::vector<float> open_ears, closed_ears, open_scores, closed_scores;
   int n = 0, open_right = 0, closed_right = 0, open_as_closed = 0, closed_as_open = 0;
   std::vector<float> mars;
@@ -321,7 +329,8 @@ TEST_F(EyeStatesTest, DrowsinessIsRaisedOnASyntheticVideoWithBlinksAndALongClosu
                               {cv::IMWRITE_JPEG_QUALITY, 85}));
     }
 
-    const AnalysisGrant grant = policy::Gate::AuthorizeResearchAnalysis("test");
+    const InferenceGrant grant =
+        policy::Gate::AuthorizeResearchInference("test", SensitiveInference::kDrowsiness);
     DrowsinessConfig config;
     config.window_ms = 10'000;
     config.min_observed_ms = 2'000;
