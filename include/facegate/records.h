@@ -180,6 +180,20 @@ struct InferenceRecord {
   std::string disabled_by;
 };
 
+// One fixed calendar window of an analysis purpose's statistics (REQ AN2): the photos analysed
+// in it are tallied while it is open, and its groups of at least k faces are released once,
+// after it ends; the raw tallies go then. Nothing is shown of an open window but its size.
+struct AnalysisWindowRecord {
+  std::string purpose;
+  UnixTime start = 0, end = 0;  // [start, end), aligned on China Standard Time
+  int k = 5;                    // the largest k asked for by a request of the window
+  int64_t requests = 0, images = 0;
+  std::optional<UnixTime> released_at;  // unset while open
+  int64_t faces = -1;                   // released total; -1 while open or under k
+  std::vector<std::pair<std::string, int64_t>> counts;  // released groups of k or more
+  std::vector<std::string> suppressed;                  // groups of 1..k-1 faces, withheld
+};
+
 // A request of a person exercising a right (REQ R1, R2), tracked from receipt
 // to completion against its statutory deadline.
 struct RightsRequestRecord {

@@ -64,6 +64,14 @@ struct Config {
   // Audit events are pruned this many days after they were written (REQ S5), never fewer than
   // kMinAuditRetentionDays: processing records are kept at least three years (PIPL 56).
   int64_t audit_retention_days = 3 * 365;
+  // REQ AN2: analysis statistics are tallied per fixed calendar window of this many seconds
+  // (China Standard Time; it must divide a day, at least 60) and released once it ends.
+  // From $FACEGATE_ANALYSIS_WINDOW (seconds).
+  int64_t analysis_window_seconds = 3600;
+  // REQ AN2: a picture counted for a purpose is not counted again for this long (the same
+  // photos resent in a later window add nothing, so two windows cannot be subtracted either);
+  // the pictures' hashes are deleted after it. From $FACEGATE_ANALYSIS_REPEAT_HORIZON (seconds).
+  int64_t analysis_repeat_horizon_seconds = 86400;
 };
 // The shortest audit retention: records of processing are kept at least 3 years (PIPL 56).
 inline constexpr int64_t kMinAuditRetentionDays = 3 * 365;
@@ -204,18 +212,18 @@ struct SweepReport {
   }
 };
 
-// Aggregated attributes of an analysis run (REQ SC3, AN1, AN2): counts only;
-// every group of fewer than k faces is suppressed and reported as such.
+// What one analysis request took in (REQ SC3, AN1, AN2). Its faces are tallied into the
+// purpose's open calendar window; the window's groups of at least k faces are released once,
+// after it ends (Service::AnalysisStatistics), so no two answers differ by one person.
 struct AnalyzeReport {
   int64_t images = 0, images_unreadable = 0;
-  int64_t faces = 0;  // total, shown only when >= k
+  int64_t faces = 0;  // faces taken in, shown only when >= k
   int k = 5;
-  // group name ("age:20-39", "gender:female", "expression:happy") -> count (>= k only)
-  std::vector<std::pair<std::string, int64_t>> counts;
-  std::vector<std::string> suppressed;  // groups with 1..k-1 faces, count withheld
-  // Faces left out as the same picture as one already counted (sent again, re-encoded,
-  // rescaled, mirrored): one picture sent k times never makes a group of k (REQ AN2).
+  // Faces left out as the same picture as one already counted in this window, by this request
+  // or an earlier one (sent again, re-encoded, rescaled, mirrored): one picture sent k times,
+  // at once or one by one, never makes a group of k (REQ AN2).
   int64_t repeated_faces = 0;
+  UnixTime window_start = 0, window_end = 0;  // the window the faces went into
 };
 
 // The identity-side record of a subject with the age it implies (REQ M1, S3).
@@ -661,6 +669,11 @@ class Service {
   // A purpose resting on consent names the consenting person analysed (`subject`, REQ AN4).
   Result<AnalyzeReport> Analyze(const std::string& purpose, const std::vector<std::string>& image_bytes,
                                 int k, const std::string& actor, const std::string& subject = "");
+  // The statistics of an analysis purpose (REQ AN2): its calendar windows starting in [from, to),
+  // oldest first; each ended one released first (groups of at least k faces, the rest
+  // withheld and named), the open one with its size only. Releases are audited.
+  Result<std::vector<AnalysisWindowRecord>> AnalysisStatistics(const std::string& purpose, UnixTime from,
+                                                               UnixTime to, const std::string& actor);
   static constexpr size_t kMaxAnalyzeImages = 64;
   static constexpr int64_t kMaxAnalyzePixels = 100'000'000;
 

@@ -39,6 +39,27 @@ class Store {
   virtual Result<std::optional<InferenceRecord>> InferenceInForce(const std::string& purpose,
                                                                   const std::string& inference) = 0;
   virtual Result<std::vector<InferenceRecord>> ListInferences(const std::string& purpose) = 0;
+  // Analysis statistics per calendar window (REQ AN2; sql_store_analysis.cpp). AddToAnalysisWindow
+  // opens the window if needed and adds one request: its photos, its groups' counts (raising k
+  // to the request's), and the hashes of the pictures it counted; kConflict if the window was
+  // released already. AnalysisSeen gives the hashes counted in windows of `purpose` starting at
+  // or after `since`. ReleaseAnalysisWindow writes the released numbers of `w` while it is still
+  // open (false if another caller released it first) and deletes its tallies.
+  // ForgetAnalysisPictures deletes the hashes of windows that started before `before` and
+  // returns how many. EndedAnalysisWindows: open windows of `purpose`
+  // ("" = all) that ended by `now`. ListAnalysisWindows: windows starting in [from, to), oldest
+  // first, open ones without numbers.
+  virtual Status AddToAnalysisWindow(const AnalysisWindowRecord& w, const std::vector<std::pair<std::string, int64_t>>& groups,
+                                     const std::vector<std::string>& hashes) = 0;
+  virtual Result<std::vector<std::string>> AnalysisSeen(const std::string& purpose, UnixTime since) = 0;
+  virtual Result<int64_t> ForgetAnalysisPictures(UnixTime before) = 0;
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> AnalysisTallies(const std::string& purpose,
+                                                                               UnixTime start) = 0;
+  virtual Result<bool> ReleaseAnalysisWindow(const AnalysisWindowRecord& w) = 0;
+  virtual Result<std::vector<AnalysisWindowRecord>> EndedAnalysisWindows(const std::string& purpose,
+                                                                         UnixTime now) = 0;
+  virtual Result<std::vector<AnalysisWindowRecord>> ListAnalysisWindows(const std::string& purpose, UnixTime from,
+                                                                        UnixTime to) = 0;
   // Records the lawful basis of a purpose and its justification (REQ C2, AN4); kNotFound.
   virtual Status SetPurposeBasis(const std::string& name, const std::string& basis,
                                  const std::string& justification) = 0;

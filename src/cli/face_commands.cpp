@@ -4,12 +4,14 @@
 
 #include "service/json_views.h"
 #include "service/liveness_check.h"
+#include "service/workdays.h"
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cmath>
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <functional>
 #include <iomanip>
@@ -162,9 +164,48 @@ struct AnalyzeCommands : Family {
   double an_fps = -1;
   bool an_drowsy = false;
   std::string an_subject;
+  std::string st_purpose, st_from, st_to;
 };
 
 void AnalyzeCommands::Add(CLI::App& app) {
+  // statistics: the released calendar windows of an analysis purpose (REQ AN2)
+  auto* stats = app.add_subcommand(
+      "statistics",
+      "the counts of an analysis purpose per calendar window: each window's groups of at least k faces, "
+      "released once it has ended; the open window shows only its size (REQ AN2)");
+  stats->add_option("purpose", st_purpose, "a purpose declared with --scenario analysis")->required();
+  stats->add_option("--from", st_from, "first day, YYYY-MM-DD (China Standard Time; default 7 days ago)");
+  stats->add_option("--to", st_to, "last day, YYYY-MM-DD, inclusive (default today)");
+  stats->footer("Windows last $FACEGATE_ANALYSIS_WINDOW seconds (default 3600), aligned on China Standard\n"
+                "Time. A window is released at the first call after it ends (this command, an analysis,\n"
+                "or the retention sweep); its raw tallies are deleted then (docs/analysis-video.md).");
+  stats->callback([&] {
+    if (!open()) return;
+    const UnixTime now = static_cast<UnixTime>(std::time(nullptr));
+    const int64_t today = (now + 8 * 3600) / 86400;
+    int64_t from_day = today - 7, to_day = today;
+    if (!st_from.empty() && !service::ParseCivilDate(st_from, &from_day)) {
+      rc = Report(ctx, Status::InvalidInput("--from '" + st_from + "' must be a date YYYY-MM-DD"));
+      return;
+    }
+    if (!st_to.empty() && !service::ParseCivilDate(st_to, &to_day)) {
+      rc = Report(ctx, Status::InvalidInput("--to '" + st_to + "' must be a date YYYY-MM-DD"));
+      return;
+    }
+    auto r = ctx.svc->AnalysisStatistics(st_purpose, from_day * 86400 - 8 * 3600, (to_day + 1) * 86400 - 8 * 3600,
+                                         ctx.actor);
+    if (!r.ok()) { rc = Report(ctx, r.status(), st_purpose); return; }
+    json arr = json::array();
+    std::string human;
+    for (const AnalysisWindowRecord& w : *r) {
+      arr.push_back(service::AnalysisWindowJson(w));
+      human += service::AnalysisWindowText(w) + "\n";
+    }
+    rc = Print(ctx, {{"purpose", st_purpose}, {"windows", arr}},
+               human.empty() ? "no photo was analysed for " + st_purpose + " in the period"
+                             : human.substr(0, human.size() - 1));
+  });
+
   // analyze (photos, a video file or a camera; counts or drowsiness)
   auto* analyze = app.add_subcommand(
       "analyze",
@@ -334,7 +375,9 @@ void AnalyzeCommands::Add(CLI::App& app) {
         for (const auto& e : std::filesystem::recursive_directory_iterator(p, ec)) {
           std::string ext = e.path().extension().string();
           for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-          if (e.is_regular_file() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png")) files.push_back(e.path().string());
+          if (e.is_regular_file() &&
+              (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".bmp"))
+            files.push_back(e.path().string());
         }
       } else {
         files.push_back(p);
@@ -349,19 +392,20 @@ void AnalyzeCommands::Add(CLI::App& app) {
     }
     auto r = ctx.svc->Analyze(an_purpose, images, an_k, ctx.actor, an_subject);
     if (!r.ok()) { rc = Report(ctx, r.status(), an_purpose); return; }
-    json counts = json::object();
+    AnalysisWindowRecord w;
+    w.start = r->window_start;
+    w.end = r->window_end;
+    std::string when = service::AnalysisWindowText(w);
+    when = when.substr(0, when.find("  "));
     std::ostringstream h;
-    h << r->images << " photo(s), " << (r->faces > 0 ? std::to_string(r->faces) : std::string("fewer than k"))
-      << " face(s); groups under k=" << r->k << " suppressed (REQ AN2)";
-    for (auto& [name, n] : r->counts) {
-      counts[name] = n;
-      h << "\n  " << name << "\t" << n;
-    }
-    for (auto& name : r->suppressed) h << "\n  " << name << "\t<" << r->k;
-    rc = Print(ctx, {{"ok", true}, {"images", r->images}, {"images_unreadable", r->images_unreadable},
-                     {"faces", r->faces > 0 ? json(r->faces) : json(nullptr)}, {"k", r->k}, {"counts", counts},
-                     {"suppressed", r->suppressed}},
-               h.str());
+    h << r->images << " photo(s), " << (r->faces > 0 ? std::to_string(r->faces) : std::string("fewer than k="))
+      << (r->faces > 0 ? "" : std::to_string(r->k)) << " face(s) taken into the window " << when << " ("
+      << r->repeated_faces << " repeated picture(s) not counted again). Its counts, groups under k="
+      << r->k << " withheld, are released once it ends (REQ AN2): facegate statistics " << an_purpose;
+    json j = service::AnalyzeReportJson(*r);
+    j["ok"] = true;
+    j["purpose"] = an_purpose;
+    rc = Print(ctx, j, h.str());
   });
 }
 

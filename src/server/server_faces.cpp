@@ -215,8 +215,9 @@ void ServerImpl::Identify(Call& c) {
   SendJson(c.res, 200, DecisionView(c, j));
 }
 
-// Counts by age band, gender and expression for an analysis purpose; groups under k are
-// suppressed and nothing per face is returned or kept (REQ SC3, AN1, AN2, AN4).
+// Takes photos into an analysis purpose's open calendar window: counts by age band, gender and
+// expression are released per window once it ends (GET /v1/purposes/{name}/statistics), groups
+// under k withheld; nothing per face is returned or kept (REQ SC3, AN1, AN2, AN4).
 void ServerImpl::Analyze(Call& c) {
   c.action = "analyze";
   const char* kHint =
@@ -292,18 +293,10 @@ void ServerImpl::Analyze(Call& c) {
   for (std::string& img : images)
     sodium_memzero(img.data(), img.size());  // REQ AN1: no frame kept
   if (!r.ok()) return Fail(c, r.status());
-  json counts = json::object();
-  for (auto& [name, n] : r->counts) counts[name] = n;
-  SendJson(c.res, 200,
-           {{"ok", true},
-            {"purpose", purpose},
-            {"images", r->images},
-            {"images_unreadable", r->images_unreadable},
-            {"faces", r->faces > 0 ? json(r->faces) : json(nullptr)},
-            {"k", r->k},
-            {"counts", counts},
-            {"suppressed", r->suppressed},
-            {"repeated_faces", r->repeated_faces}});
+  json j = service::AnalyzeReportJson(*r);
+  j["ok"] = true;
+  j["purpose"] = purpose;
+  SendJson(c.res, 200, j);
 }
 
 }  // namespace facegate::server

@@ -154,6 +154,7 @@ struct ServerImpl {
   void SetThreshold(Call& c);
   void SetPurposeBasis(Call& c);
   void ListInferences(Call& c);
+  void AnalysisStatistics(Call& c);
   void EnableInference(Call& c);
   void DisableInference(Call& c);
   void PublishNotice(Call& c);

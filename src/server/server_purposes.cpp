@@ -4,6 +4,9 @@
 #include "policy/notice.h"
 #include "server/server_impl.h"
 #include "service/json_views.h"
+#include "service/workdays.h"
+
+#include <ctime>
 
 namespace facegate::server {
 
@@ -49,6 +52,7 @@ const std::vector<RouteEntry>& PurposeRoutes() {
       {{"POST", "/v1/purposes/{name}/threshold", Access::kAdmin}, &ServerImpl::SetThreshold},
       {{"POST", "/v1/purposes/{name}/basis", Access::kAdmin}, &ServerImpl::SetPurposeBasis},
       {{"GET", "/v1/purposes/{name}/inferences", Access::kPurposes}, &ServerImpl::ListInferences},
+      {{"GET", "/v1/purposes/{name}/statistics", Access::kDashboard}, &ServerImpl::AnalysisStatistics},
       {{"POST", "/v1/purposes/{name}/inferences/{inference}", Access::kAdmin}, &ServerImpl::EnableInference},
       {{"POST", "/v1/purposes/{name}/inferences/{inference}/off", Access::kAdmin}, &ServerImpl::DisableInference},
   };
@@ -246,6 +250,27 @@ void ServerImpl::SetPurposeBasis(Call& c) {
   Status st = svc.SetPurposeBasis(c.purpose, *basis, *justification, c.actor);
   if (!st.ok()) return Fail(c, st);
   SendJson(c.res, 200, {{"ok", true}, {"purpose", c.purpose}, {"legal_basis", *basis}});
+}
+
+// The released statistics of an analysis purpose per calendar window (REQ AN2): ?from= and
+// ?to= are days YYYY-MM-DD (China Standard Time, inclusive), by default the last 7 days.
+void ServerImpl::AnalysisStatistics(Call& c) {
+  c.action = "analyze.statistics";
+  c.purpose = c.req.matches[1];
+  const int64_t today = (static_cast<int64_t>(std::time(nullptr)) + 8 * 3600) / 86400;
+  int64_t from = today - 7, to = today;
+  for (auto [name, day] : {std::pair<const char*, int64_t*>{"from", &from}, {"to", &to}}) {
+    if (!c.req.has_param(name)) continue;
+    const std::string v = c.req.get_param_value(name);
+    if (!service::ParseCivilDate(v, day))
+      return Fail(c, Status::InvalidInput(std::string("?") + name + "='" + v +
+                                          "' must be a date YYYY-MM-DD, e.g. ?from=2026-12-01&to=2026-12-07"));
+  }
+  auto r = svc.AnalysisStatistics(c.purpose, from * 86400 - 8 * 3600, (to + 1) * 86400 - 8 * 3600, c.actor);
+  if (!r.ok()) return Fail(c, r.status());
+  json arr = json::array();
+  for (const AnalysisWindowRecord& w : *r) arr.push_back(service::AnalysisWindowJson(w));
+  SendJson(c.res, 200, {{"purpose", c.purpose}, {"windows", arr}});
 }
 
 // The sensitive inferences of a purpose, those switched off included (REQ AN3).

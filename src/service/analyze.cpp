@@ -7,11 +7,14 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include <opencv2/imgproc.hpp>
 
+#include "service/json_views.h"
 #include "service/service_impl.h"
 #include "vision/image_header.h"
+#include "vision/picture_hash.h"
 
 namespace facegate::service {
 
@@ -59,6 +62,22 @@ float Correlation(const std::vector<float>& a, const std::vector<float>& b) {
   return static_cast<float>(d);
 }
 
+// The calendar window of `now`: [start, start + seconds), aligned on China Standard Time.
+std::pair<UnixTime, UnixTime> WindowOf(UnixTime now, int64_t seconds) {
+  constexpr int64_t kCst = 8 * 3600;
+  int64_t t = now + kCst;
+  int64_t start = (t >= 0 ? t / seconds : (t - seconds + 1) / seconds) * seconds - kCst;
+  return {start, start + seconds};
+}
+
+// One photo's faces as a worker leaves them for the counting.
+struct PhotoFaces {
+  bool ok = false;
+  std::vector<vision::FaceAttributes> faces;
+  std::vector<std::pair<std::vector<float>, std::vector<float>>> looks;  // as is, mirrored
+  std::vector<std::pair<std::string, std::string>> hashes;               // as is, mirrored
+};
+
 }  // namespace
 
 Result<AnalyzeReport> Service::Analyze(const std::string& purpose, const std::vector<std::string>& images,
@@ -85,51 +104,77 @@ Result<AnalyzeReport> Service::Analyze(const std::string& purpose, const std::ve
   auto grant = I.gate->AuthorizeAnalysis(purpose, subject, "");
   if (!grant.ok()) return I.Fail(actor, act, subject, purpose, grant.status());
   FG_ASSIGN_OR_RETURN(vision::Engine * eng, I.Engine());
-  AnalyzeReport rep;
-  rep.k = k;
-  std::map<std::string, int64_t> groups;
-  // REQ AN2: one picture sent k times is one face, not k, or its group would be shown with
-  // one person in it. Faces are compared by appearance (Thumbnail), never by template.
-  std::vector<std::vector<float>> seen;
-  int64_t repeats = 0;
+  // Windows that ended are released before this request joins the open one (REQ AN2).
+  FG_RETURN_IF_ERROR(I.ReleaseEndedWindows(purpose, actor));
+
   // One worker per core; per-face attributes stay inside this function (REQ AN1).
-  std::mutex mu;
+  std::vector<PhotoFaces> photos(images.size());
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i; (i = next++) < images.size();) {
+      PhotoFaces& p = photos[i];
       auto rgb = vision::DecodeImage(images[i]);
-      std::vector<vision::FaceAttributes> faces;
-      bool ok = rgb.ok();
-      std::vector<std::pair<std::vector<float>, std::vector<float>>> looks;  // as is, mirrored
-      if (ok) {
-        auto r = eng->Analyze(*grant, *rgb);
-        ok = r.ok();
-        if (ok) faces = std::move(r).value();
-        for (const vision::FaceAttributes& f : faces)
-          looks.emplace_back(Thumbnail(*rgb, f.box, false), Thumbnail(*rgb, f.box, true));
-        rgb->setTo(cv::Scalar::all(0));  // no frame is kept
+      if (!rgb.ok()) continue;
+      auto r = eng->Analyze(*grant, *rgb);
+      p.ok = r.ok();
+      if (p.ok) p.faces = std::move(r).value();
+      for (const vision::FaceAttributes& f : p.faces) {
+        p.looks.emplace_back(Thumbnail(*rgb, f.box, false), Thumbnail(*rgb, f.box, true));
+        p.hashes.emplace_back(vision::PictureHash(*rgb, f.box, false), vision::PictureHash(*rgb, f.box, true));
       }
-      std::lock_guard<std::mutex> lock(mu);
+      rgb->setTo(cv::Scalar::all(0));  // no frame is kept
+    }
+  };
+  const unsigned n = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (unsigned w = 0; w < n; ++w) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+
+  AnalyzeReport rep;
+  rep.k = k;
+  std::tie(rep.window_start, rep.window_end) = WindowOf(I.Now(), I.config.analysis_window_seconds);
+  std::map<std::string, int64_t> groups;
+  std::vector<std::string> counted;  // hashes of the pictures this request counted
+  Status added;
+  {
+    // REQ AN2: one picture sent k times, in one request or in several within the repeat
+    // horizon, is one face, not k, or its group would be released with one person in it; and
+    // photos resent in a later window add nothing, so two windows cannot be subtracted. Faces
+    // are compared by appearance (thumbnail within the request, difference hash across
+    // requests), never by template.
+    std::lock_guard<std::mutex> lock(I.analysis_mu);
+    FG_ASSIGN_OR_RETURN(std::vector<std::string> seen_hashes,
+                        I.store->AnalysisSeen(purpose, rep.window_start - I.config.analysis_repeat_horizon_seconds));
+    std::vector<std::vector<float>> seen;
+    int64_t repeats = 0;
+    for (PhotoFaces& p : photos) {
       ++rep.images;
-      if (!ok) {
+      if (!p.ok) {
         ++rep.images_unreadable;
         continue;
       }
-      for (size_t fi = 0; fi < faces.size(); ++fi) {
-        const vision::FaceAttributes& f = faces[fi];
-        const auto& [look, mirrored] = looks[fi];
+      for (size_t fi = 0; fi < p.faces.size(); ++fi) {
+        const vision::FaceAttributes& f = p.faces[fi];
+        const auto& [look, mirrored] = p.looks[fi];
+        const auto& [hash, hash_mirrored] = p.hashes[fi];
         bool repeat = false;
         for (const std::vector<float>& s : seen)
-          if (Correlation(look, s) >= kSamePictureCorrelation ||
-              Correlation(mirrored, s) >= kSamePictureCorrelation) {
+          if (Correlation(look, s) >= kSamePictureCorrelation || Correlation(mirrored, s) >= kSamePictureCorrelation) {
             repeat = true;
             break;
           }
+        for (size_t h = 0; !repeat && h < seen_hashes.size(); ++h)
+          repeat = vision::PictureHashDistance(hash, seen_hashes[h]) <= vision::kSamePictureBits ||
+                   vision::PictureHashDistance(hash_mirrored, seen_hashes[h]) <= vision::kSamePictureBits;
         if (repeat) {
           ++repeats;
           continue;
         }
         if (!look.empty()) seen.push_back(look);
+        if (!hash.empty()) {
+          seen_hashes.push_back(hash);
+          counted.push_back(hash);
+        }
         ++rep.faces;
         ++groups[AgeBand(f.age)];
         ++groups[f.p_female >= 0.5f ? "gender:female" : "gender:male"];
@@ -139,30 +184,78 @@ Result<AnalyzeReport> Service::Analyze(const std::string& purpose, const std::ve
         ++groups[std::string("expression:") + vision::kExpressionLabels[best]];
       }
     }
-  };
-  const unsigned n = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> pool;
-  for (unsigned w = 0; w < n; ++w) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
-  for (std::vector<float>& s : seen) std::fill(s.begin(), s.end(), 0.0f);
-  rep.repeated_faces = repeats;
-  // REQ AN2: a group of fewer than k faces is withheld, the total too.
-  json shown = json::object();
-  for (const auto& [name, n] : groups) {
-    if (n >= k) {
-      rep.counts.emplace_back(name, n);
-      shown[name] = n;
-    } else {
-      rep.suppressed.push_back(name);
-    }
+    for (std::vector<float>& s : seen) std::fill(s.begin(), s.end(), 0.0f);
+    for (PhotoFaces& p : photos)
+      for (auto& [a, b] : p.looks) {
+        std::fill(a.begin(), a.end(), 0.0f);
+        std::fill(b.begin(), b.end(), 0.0f);
+      }
+    rep.repeated_faces = repeats;
+    if (rep.faces > 0) groups["total"] = rep.faces;
+    AnalysisWindowRecord w;
+    w.purpose = purpose;
+    w.start = rep.window_start;
+    w.end = rep.window_end;
+    w.k = k;
+    w.images = rep.images;
+    added = I.store->AddToAnalysisWindow(w, {groups.begin(), groups.end()}, counted);
   }
   const int64_t total = rep.faces >= k ? rep.faces : -1;
-  // No answer without its audit record (REQ S6).
-  FG_RETURN_IF_ERROR(I.Audit(actor, act, "", purpose, Status::Ok(),
-                             {{"grant", grant->id()}, {"images", rep.images}, {"faces", total}, {"k", k},
-                              {"counts", shown}, {"suppressed", rep.suppressed}, {"repeated_faces", repeats}}));
+  json detail = {{"grant", grant->id()}, {"images", rep.images}, {"faces", total}, {"k", k},
+                 {"repeated_faces", rep.repeated_faces}, {"window_start", FormatTime(rep.window_start)}};
+  if (!added.ok()) return I.Fail(actor, act, "", purpose, added, detail);
+  // No answer without its audit record (REQ S6); the counts wait for the window's release.
+  FG_RETURN_IF_ERROR(I.Audit(actor, act, "", purpose, Status::Ok(), detail));
   if (total < 0) rep.faces = 0;
   return rep;
+}
+
+Status Service::Impl::ReleaseEndedWindows(const std::string& purpose, const std::string& actor) {
+  FG_RETURN_IF_ERROR(store->ForgetAnalysisPictures(Now() - config.analysis_repeat_horizon_seconds).status());
+  FG_ASSIGN_OR_RETURN(std::vector<AnalysisWindowRecord> ended, store->EndedAnalysisWindows(purpose, Now()));
+  for (AnalysisWindowRecord& w : ended) {
+    FG_ASSIGN_OR_RETURN(auto tallies, store->AnalysisTallies(w.purpose, w.start));
+    w.counts.clear();
+    w.suppressed.clear();
+    w.faces = -1;
+    json shown = json::object();
+    for (const auto& [g, n] : tallies) {
+      if (g == "total") {
+        if (n >= w.k) w.faces = n;
+      } else if (n >= w.k) {
+        w.counts.emplace_back(g, n);
+        shown[g] = n;
+      } else {
+        w.suppressed.push_back(g);
+      }
+    }
+    w.released_at = Now();
+    FG_ASSIGN_OR_RETURN(bool mine, store->ReleaseAnalysisWindow(w));
+    if (!mine) continue;  // another node released it
+    FG_RETURN_IF_ERROR(Audit(actor, "analyze.window", "", w.purpose, Status::Ok(),
+                             {{"start", FormatTime(w.start)}, {"end", FormatTime(w.end)}, {"k", w.k},
+                              {"requests", w.requests}, {"images", w.images},
+                              {"faces", w.faces >= 0 ? json(w.faces) : json(nullptr)}, {"counts", shown},
+                              {"suppressed", w.suppressed}}));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<AnalysisWindowRecord>> Service::AnalysisStatistics(const std::string& purpose, UnixTime from,
+                                                                      UnixTime to, const std::string& actor) {
+  auto& I = *impl_;
+  auto p = I.store->GetPurpose(purpose);
+  if (!p.ok()) {
+    if (p.status().kind() == ErrorKind::kNotFound)
+      return Status::NotFound("purpose '" + purpose + "' does not exist; `facegate purpose list` shows them");
+    return p.status();
+  }
+  if (p->scenario != Scenario::kAnalysis)
+    return Status::InvalidInput("purpose '" + purpose + "' is declared for " + ToString(p->scenario) +
+                                "; statistics belong to analysis purposes");
+  if (to <= from) return Status::InvalidInput("the period is empty: 'to' must come after 'from'");
+  FG_RETURN_IF_ERROR(I.ReleaseEndedWindows(purpose, actor));
+  return I.store->ListAnalysisWindows(purpose, from, to);
 }
 
 }  // namespace facegate::service

@@ -3,6 +3,7 @@
 #include "policy/rules.h"
 #include "service/workdays.h"
 
+#include <cstdio>
 #include <ctime>
 #include <iomanip>
 #include <sstream>
@@ -271,6 +272,47 @@ std::string SweepText(const SweepReport& r) {
          " ended record(s) and " + std::to_string(e.subjects.size()) + " subject record(s) deleted, " +
          std::to_string(r.audit.pruned) + " audit event(s) pruned" +
          (r.audit.pruned ? " (the chain goes on from event " + std::to_string(r.audit.seq) + ")" : "");
+}
+
+nlohmann::json AnalyzeReportJson(const AnalyzeReport& r) {
+  return {{"images", r.images},
+          {"images_unreadable", r.images_unreadable},
+          {"faces", r.faces > 0 ? nlohmann::json(r.faces) : nlohmann::json(nullptr)},
+          {"k", r.k},
+          {"repeated_faces", r.repeated_faces},
+          {"window", {{"start", FormatTime(r.window_start)}, {"end", FormatTime(r.window_end)}}}};
+}
+
+nlohmann::json AnalysisWindowJson(const AnalysisWindowRecord& w) {
+  nlohmann::json counts = nlohmann::json::object();
+  for (const auto& [g, n] : w.counts) counts[g] = n;
+  return {{"purpose", w.purpose},
+          {"start", FormatTime(w.start)},
+          {"end", FormatTime(w.end)},
+          {"released", w.released_at.has_value()},
+          {"released_at", w.released_at ? nlohmann::json(FormatTime(*w.released_at)) : nlohmann::json(nullptr)},
+          {"k", w.k},
+          {"requests", w.requests},
+          {"images", w.images},
+          {"faces", w.faces >= 0 ? nlohmann::json(w.faces) : nlohmann::json(nullptr)},
+          {"counts", counts},
+          {"suppressed", w.suppressed}};
+}
+
+std::string AnalysisWindowText(const AnalysisWindowRecord& w) {
+  auto hm = [](UnixTime t) {
+    const int64_t s = ((t + 8 * 3600) % 86400 + 86400) % 86400;
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%02d:%02d", static_cast<int>(s / 3600), static_cast<int>(s / 60 % 60));
+    return std::string(buf);
+  };
+  std::string out = ChinaDate(w.start) + " " + hm(w.start) + "-" + hm(w.end) + " CST  " +
+                    std::to_string(w.requests) + " request(s), " + std::to_string(w.images) + " photo(s)";
+  if (!w.released_at) return out + "; open, released after " + hm(w.end);
+  out += ", k=" + std::to_string(w.k) + ": " + (w.faces >= 0 ? std::to_string(w.faces) : "fewer than k") + " face(s)";
+  for (const auto& [g, n] : w.counts) out += "\n    " + g + "\t" + std::to_string(n);
+  for (const std::string& g : w.suppressed) out += "\n    " + g + "\t<" + std::to_string(w.k) + " (withheld)";
+  return out;
 }
 
 nlohmann::json InferenceJson(const InferenceRecord& r) {

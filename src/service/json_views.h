@@ -27,6 +27,14 @@ nlohmann::json BreachViewJson(const BreachView& v);
 nlohmann::json SweepJson(const SweepReport& r);
 // The same in a line for people.
 std::string SweepText(const SweepReport& r);
+// What an analysis request took in (REQ AN2): photos, faces (null under k), repeats, and the
+// calendar window its faces went into, released when it ends.
+nlohmann::json AnalyzeReportJson(const AnalyzeReport& r);
+// A calendar window of analysis statistics (REQ AN2): released windows with their groups of at
+// least k faces and the groups withheld; an open one with its size and when it ends.
+nlohmann::json AnalysisWindowJson(const AnalysisWindowRecord& w);
+// The same in a line for people (times in China Standard Time).
+std::string AnalysisWindowText(const AnalysisWindowRecord& w);
 // A sensitive inference switched on for a purpose (REQ AN3); disabled_at null while in force.
 nlohmann::json InferenceJson(const InferenceRecord& r);
 // An impact assessment (REQ F1) with its dates as China Standard Time days (YYYY-MM-DD).

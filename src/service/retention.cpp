@@ -47,6 +47,9 @@ Result<SweepReport> Service::SweepRetention(const std::string& actor) {
                     {"alternative_credentials_deleted", rep.alternative_credentials_deleted}});
   });
   if (!st.ok()) return I.Fail(actor, "retention.sweep", "", "", st);
+  // Analysis windows that ended are released and their raw tallies deleted (REQ AN2).
+  if (Status released = I.ReleaseEndedWindows("", actor); !released.ok())
+    return I.Fail(actor, "retention.sweep", "", "", released);
   // Closed breach records past their expiry, with their affected people (REQ S5, S9).
   auto breaches = I.store->DeleteExpiredBreaches(now);
   if (!breaches.ok()) return I.Fail(actor, "retention.sweep", "", "", breaches.status());

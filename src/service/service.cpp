@@ -58,6 +58,9 @@ Config DefaultConfig() {
     }
   }
   if (const char* h = std::getenv("FACEGATE_HOLIDAYS")) c.holidays_file = h;
+  if (const char* w = std::getenv("FACEGATE_ANALYSIS_WINDOW")) c.analysis_window_seconds = std::atoll(w);
+  if (const char* h = std::getenv("FACEGATE_ANALYSIS_REPEAT_HORIZON"))
+    c.analysis_repeat_horizon_seconds = std::atoll(h);
   return c;
 }
 
@@ -144,6 +147,16 @@ Service::~Service() = default;
 Result<std::unique_ptr<Service>> Service::Open(const Config& config) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
+  if (config.analysis_window_seconds < 60 || 86400 % config.analysis_window_seconds != 0)
+    return Status::InvalidInput("the analysis window of " + std::to_string(config.analysis_window_seconds) +
+                                " s must be at least 60 s and divide a day (e.g. 900, 3600, 86400; "
+                                "FACEGATE_ANALYSIS_WINDOW): statistics are released per calendar window (REQ AN2)");
+  if (config.analysis_repeat_horizon_seconds < config.analysis_window_seconds ||
+      config.analysis_repeat_horizon_seconds > 7 * 86400)
+    return Status::InvalidInput("the analysis repeat horizon of " +
+                                std::to_string(config.analysis_repeat_horizon_seconds) +
+                                " s must be at least one analysis window and at most 7 days "
+                                "(FACEGATE_ANALYSIS_REPEAT_HORIZON; REQ AN2)");
   std::error_code ec;
   fs::create_directories(config.data_dir, ec);
   if (ec)

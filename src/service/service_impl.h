@@ -45,6 +45,9 @@ struct Service::Impl {
   std::optional<store::Vault> vault;
   std::unique_ptr<policy::Gate> gate;
   std::mutex engine_mu;
+  // Serialises the counting of analysis requests into a window (REQ AN2; analyze.cpp), so a
+  // picture sent by two concurrent requests is counted once.
+  std::mutex analysis_mu;
   std::unique_ptr<vision::Engine> engine;
   // Identification scopes (REQ SC2), made on first use; see Scopes().
   std::once_flag scopes_once;
@@ -118,6 +121,10 @@ struct Service::Impl {
   void AfterEnrol(const std::string& subject, const std::string& purpose, const std::string& actor);
   // Counts the people with face data and records the marks crossed (REQ F2; filing.cpp).
   Result<FilingStatus> CheckFiling(const std::string& actor, bool across_tenants);
+
+  // Releases the ended analysis windows of `purpose` ("" = all): groups of at least k faces
+  // kept, the rest withheld, raw tallies deleted; audited (REQ AN2; analyze.cpp).
+  Status ReleaseEndedWindows(const std::string& purpose, const std::string& actor);
 
   // The checks, grant, video and engine both video analyses start with (video.cpp). With
   // `inference`, the grant is for that sensitive inference (REQ AN3), not plain analysis.

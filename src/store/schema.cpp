@@ -465,6 +465,41 @@ CREATE TABLE purpose_inferences (
 CREATE UNIQUE INDEX purpose_inferences_in_force ON purpose_inferences (purpose, inference)
   WHERE disabled_at IS NULL;
 )sql"},
+      {19, "analysis statistics per calendar window", R"sql(
+-- REQ AN2: photos analysed for a purpose are tallied per fixed calendar window and its groups
+-- of at least k faces are released once, after the window ends, so two answers can never be
+-- subtracted to single out one face. The raw tallies live only while the window is open: release
+-- deletes them. The pictures' gradient hashes (to count a picture sent again once, in this window
+-- or a later one within the repeat horizon) are deleted once the horizon has passed.
+CREATE TABLE analysis_windows (
+  purpose TEXT NOT NULL REFERENCES purposes(name),
+  start_at {int} NOT NULL,
+  end_at {int} NOT NULL CHECK (end_at > start_at),
+  k {int} NOT NULL CHECK (k >= 2),
+  requests {int} NOT NULL DEFAULT 0,
+  images {int} NOT NULL DEFAULT 0,
+  released_at {int},
+  faces {int},
+  counts TEXT NOT NULL DEFAULT '{}',
+  suppressed TEXT NOT NULL DEFAULT '[]',
+  PRIMARY KEY (purpose, start_at)
+){strict};
+CREATE TABLE analysis_tallies (
+  purpose TEXT NOT NULL,
+  start_at {int} NOT NULL,
+  grp TEXT NOT NULL,
+  n {int} NOT NULL CHECK (n >= 0),
+  PRIMARY KEY (purpose, start_at, grp),
+  FOREIGN KEY (purpose, start_at) REFERENCES analysis_windows(purpose, start_at)
+){strict};
+CREATE TABLE analysis_seen (
+  purpose TEXT NOT NULL,
+  start_at {int} NOT NULL,
+  hash TEXT NOT NULL,
+  FOREIGN KEY (purpose, start_at) REFERENCES analysis_windows(purpose, start_at)
+){strict};
+CREATE INDEX analysis_seen_by_window ON analysis_seen (purpose, start_at);
+)sql"},
   };
   return kMigrations;
 }

@@ -119,6 +119,16 @@ class SqlStore final : public Store {
   Result<int64_t> CountWrappedKeys() override;
   Status SetPurposeBasis(const std::string& name, const std::string& basis,
                          const std::string& justification) override;
+  Status AddToAnalysisWindow(const AnalysisWindowRecord& w, const std::vector<std::pair<std::string, int64_t>>& groups,
+                             const std::vector<std::string>& hashes) override;
+  Result<std::vector<std::string>> AnalysisSeen(const std::string& purpose, UnixTime since) override;
+  Result<int64_t> ForgetAnalysisPictures(UnixTime before) override;
+  Result<std::vector<std::pair<std::string, int64_t>>> AnalysisTallies(const std::string& purpose,
+                                                                       UnixTime start) override;
+  Result<bool> ReleaseAnalysisWindow(const AnalysisWindowRecord& w) override;
+  Result<std::vector<AnalysisWindowRecord>> EndedAnalysisWindows(const std::string& purpose, UnixTime now) override;
+  Result<std::vector<AnalysisWindowRecord>> ListAnalysisWindows(const std::string& purpose, UnixTime from,
+                                                                UnixTime to) override;
   Status EnableInference(const InferenceRecord& r) override;
   Result<bool> DisableInference(const std::string& purpose, const std::string& inference, UnixTime at,
                                 const std::string& actor) override;

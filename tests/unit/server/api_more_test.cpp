@@ -485,7 +485,7 @@ std::vector<std::string> AnalyzePhotos() {
   return out;
 }
 
-TEST_F(RestApi, AN2_AnalyzeOverHttpAnswersCountsWithGroupsUnderKSuppressed) {
+TEST_F(RestApi, AN2_AnalyzeOverHttpTakesPhotosIntoAWindowAndItsStatisticsShowNoCountWhileItIsOpen) {
   auto c = Client();
   Purpose(c, "footfall", "analysis");
   httplib::MultipartFormDataItems items = {{"purpose", "footfall", "", ""}, {"k", "2", "", ""}};
@@ -494,33 +494,49 @@ TEST_F(RestApi, AN2_AnalyzeOverHttpAnswersCountsWithGroupsUnderKSuppressed) {
   ASSERT_EQ(r->status, 200) << r->body;
   json j = Body(r);
   EXPECT_EQ(j["images"], 6);
-  EXPECT_GE(j["faces"].get<int64_t>(), 5);
-  ASSERT_FALSE(j["counts"].empty());
+  const int64_t faces = j["faces"].get<int64_t>();
+  EXPECT_GE(faces, 5);
   REQUIREMENT("AN2");
-  for (auto& [name, n] : j["counts"].items()) EXPECT_GE(n.get<int64_t>(), 2) << name;
+  EXPECT_FALSE(j.contains("counts")) << r->body;
   EXPECT_FALSE(j.contains("subject"));
+  ASSERT_TRUE(j["window"].is_object()) << r->body;
+  EXPECT_LT(j["window"]["start"].get<std::string>(), j["window"]["end"].get<std::string>());
 
-  // The same photos as base64 JSON with k = 10: every group is withheld, the total too.
+  // The same photos as base64 JSON with k = 10: all repeats, nothing taken in.
   json photos = json::array();
   for (const std::string& p : AnalyzePhotos()) photos.push_back(ToBase64(p));
   auto r10 = PostJson(c, "/v1/analyze", operator_,
                       {{"purpose", "footfall"}, {"k", 10}, {"images_base64", photos}});
   ASSERT_EQ(r10->status, 200) << r10->body;
-  EXPECT_TRUE(Body(r10)["counts"].empty());
   EXPECT_TRUE(Body(r10)["faces"].is_null());
-  EXPECT_FALSE(Body(r10)["suppressed"].empty());
+  EXPECT_EQ(Body(r10)["repeated_faces"], faces);
+
+  // The statistics: the open window, its size only; auditors read them, kiosks do not.
+  auto stats = c.Get("/v1/purposes/footfall/statistics", Auth(auditor_));
+  ASSERT_EQ(stats->status, 200) << stats->body;
+  const json w = Body(stats)["windows"][0];
+  EXPECT_EQ(w["released"], false);
+  EXPECT_TRUE(w["counts"].empty());
+  EXPECT_TRUE(w["faces"].is_null());
+  EXPECT_EQ(w["k"], 10);
+  EXPECT_EQ(w["images"], 12);
+  EXPECT_EQ(c.Get("/v1/purposes/footfall/statistics", Auth(kiosk_))->status, 403);
+  auto bad = c.Get("/v1/purposes/footfall/statistics?from=yesterday", Auth(operator_));
+  ASSERT_EQ(bad->status, 400);
+  EXPECT_NE(Body(bad)["message"].get<std::string>().find("YYYY-MM-DD"), std::string::npos);
 
   auto k1 = PostJson(c, "/v1/analyze", operator_,
                      {{"purpose", "footfall"}, {"k", 1}, {"images_base64", photos}});
   ASSERT_EQ(k1->status, 400);
   EXPECT_NE(Body(k1)["message"].get<std::string>().find("AN2"), std::string::npos);
   EXPECT_EQ(PostJson(c, "/v1/analyze", operator_, {{"purpose", "footfall"}})->status, 400);
-  // A verification purpose may not be analysed (REQ SC3).
+  // A verification purpose may not be analysed (REQ SC3), nor has statistics.
   Purpose(c, "door");
   auto sc3 =
       PostJson(c, "/v1/analyze", operator_, {{"purpose", "door"}, {"images_base64", photos}});
   ASSERT_EQ(sc3->status, 422) << sc3->body;
   EXPECT_EQ(Body(sc3)["requirement"], "SC3");
+  EXPECT_EQ(c.Get("/v1/purposes/door/statistics", Auth(operator_))->status, 400);
   EXPECT_EQ(Audited("analyze", operator_), 5);
 }
 
