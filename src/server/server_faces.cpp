@@ -209,8 +209,8 @@ void ServerImpl::Identify(Call& c) {
   if (Truthy(c.req, "timings")) j["timings"] = TimingsJson(r->timings);
   if (r->liveness) j["liveness"] = service::LivenessJson(*r->liveness);
   // "Unknown" names nobody, and says nothing of how near the nearest member came: that
-  // distance would tell a photo's holder whether its person is enrolled (it stays in the
-  // audit log for admins and auditors).
+  // distance would tell a photo's holder whether its person is enrolled. Only an admin is told
+  // it, in this answer; it is kept nowhere, not in the audit nor the server log (REQ D3).
   if (!r->identified && !IsAdmin(c)) j["distance"] = nullptr;
   SendJson(c.res, 200, DecisionView(c, j));
 }

@@ -399,6 +399,30 @@ TEST_F(Attack, S6_ControlCharactersInAUrlCannotForgeAServerLogLine) {
   EXPECT_TRUE(escaped) << "the request's line was not logged with its control characters escaped";
 }
 
+// REQ D3 over HTTP: a 1:N non-match leaves its distance nowhere. An admin is told it in the
+// answer; the server's log and the audit details never hold it.
+TEST_F(Attack, D3_AnUnknownFaceOverHttpLeavesItsDistanceNeitherInTheServerLogNorInTheAudit) {
+  Consent("D3-member", "site");
+  ASSERT_EQ(PostFace("/v1/enrol", operator_, "D3-member", "site", Photo("Ai_Sugiyama", 1))->status, 201);
+  const size_t lines_before = log_->Copy().size();
+  auto r = PostFace("/v1/identify", admin_, "", "site", Photo("Alan_Greenspan", 1));
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json j = Body(r);
+  REQUIREMENT("D3");
+  ASSERT_EQ(j["identified"], false) << r->body;
+  ASSERT_TRUE(j["distance"].is_number()) << "an admin is told the distance: " << r->body;
+  const std::string distance = j["distance"].dump().substr(0, 6);  // "0.9123": 4 decimals
+  const std::vector<std::string> lines = log_->Copy();
+  ASSERT_GT(lines.size(), lines_before) << "the identification was not logged at all";
+  for (const std::string& l : lines) {
+    EXPECT_EQ(l.find(distance), std::string::npos) << l;
+    EXPECT_EQ(l.find("distance"), std::string::npos) << l;
+  }
+  auto events = svc_->ListAudit(0, 0);
+  ASSERT_TRUE(events.ok());
+  for (const AuditEvent& e : *events) EXPECT_EQ(e.detail.find(distance), std::string::npos) << e.action << ": " << e.detail;
+}
+
 // ---- Medium 11: k-anonymity defeated by sending one photo k times ----
 
 TEST_F(Attack, AN2_OnePhotoSentKTimesNeverMakesAGroupOfK) {
