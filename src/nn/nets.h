@@ -84,6 +84,24 @@ class RfbNet {
   std::unique_ptr<DnnRunner> runner_;
 };
 
+// faceplugin's eye-state net (model/fr_eye.onnx, in the feature net's package): a 24x24 grey
+// crop of one eye, 0..1, to a softmax over two classes; lib/fr_eye.js places the crop from the
+// 68 landmarks. Golden-tested and measured on facedata/eyes; Engine::EyeStates does not run it
+// yet (docs/drowsiness.md, "The eye net").
+class EyeNet {
+ public:
+  static constexpr int kInputSize = 24;
+  static Result<std::unique_ptr<EyeNet>> Load(const ModelFiles& files);
+  ~EyeNet();
+  // input: CV_32FC1 24x24 grey 0..1. Output: the softmax of the two classes, in the net's
+  // order (class 0 closed, class 1 open: measured in docs/drowsiness.md). kInvalidInput otherwise.
+  Result<std::array<float, 2>> Run(const cv::Mat& grey24);
+
+ private:
+  explicit EyeNet(std::unique_ptr<DnnRunner> runner);
+  std::unique_ptr<DnnRunner> runner_;
+};
+
 // 68-point face landmarks (iBUG 300-W order).
 class LandmarkNet {
  public:
