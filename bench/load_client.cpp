@@ -252,6 +252,18 @@ int main(int argc, char** argv) {
       {{"text", ReadFile(fs::path(FACEGATE_SOURCE_DIR) / "examples/notice-office-entry.md")}});
   if (a.status != 201) Die("POST notices", a);
   const int64_t notice_id = json::parse(a.body).at("notice_id").get<int64_t>();
+  // REQ F1: nothing is enrolled or matched before an impact assessment of the purpose is
+  // written and approved by a second person.
+  a = admin.Json("POST", "/v1/assessments",
+                 {{"target", o.purpose},
+                  {"author", "load benchmark"},
+                  {"lawfulness", "consent of each person enrolled (PIPL 13, 29)"},
+                  {"impact", "sensitive data of the people enrolled; risks: leak, misidentification"}});
+  if (a.status != 201) Die("POST /v1/assessments", a);
+  const int64_t assessment = json::parse(a.body).at("id").get<int64_t>();
+  a = admin.Json("POST", "/v1/assessments/" + std::to_string(assessment) + "/approve",
+                 {{"approver", "load benchmark approver"}});
+  if (a.status != 200) Die("POST /v1/assessments/{id}/approve", a);
   auto consent = [&](Api& api, const std::string& subject) {
     return api.Json("POST", "/v1/consents",
                     {{"subject", subject},
