@@ -182,7 +182,7 @@ void AnalyzeCommands::Add(CLI::App& app) {
   stats->callback([&] {
     if (!open()) return;
     const UnixTime now = static_cast<UnixTime>(std::time(nullptr));
-    const int64_t today = (now + 8 * 3600) / 86400;
+    const int64_t today = service::ChinaDay(now);
     int64_t from_day = today - 7, to_day = today;
     if (!st_from.empty() && !service::ParseCivilDate(st_from, &from_day)) {
       rc = Report(ctx, Status::InvalidInput("--from '" + st_from + "' must be a date YYYY-MM-DD"));
@@ -192,8 +192,8 @@ void AnalyzeCommands::Add(CLI::App& app) {
       rc = Report(ctx, Status::InvalidInput("--to '" + st_to + "' must be a date YYYY-MM-DD"));
       return;
     }
-    auto r = ctx.svc->AnalysisStatistics(st_purpose, from_day * 86400 - 8 * 3600, (to_day + 1) * 86400 - 8 * 3600,
-                                         ctx.actor);
+    auto r = ctx.svc->AnalysisStatistics(st_purpose, service::ChinaDayStart(from_day),
+                                         service::ChinaDayStart(to_day + 1), ctx.actor);
     if (!r.ok()) { rc = Report(ctx, r.status(), st_purpose); return; }
     json arr = json::array();
     std::string human;

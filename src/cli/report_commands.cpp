@@ -34,7 +34,7 @@ Status WriteText(const std::string& path, const std::string& text) {
 bool ParseDay(const std::string& s, bool next, UnixTime* out) {
   int64_t days = 0;
   if (!service::ParseCivilDate(s, &days)) return false;
-  *out = (days + (next ? 1 : 0)) * 86400 - 8 * 3600;
+  *out = service::ChinaDayStart(days + (next ? 1 : 0));
   return true;
 }
 

@@ -43,12 +43,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-size_t Chars(const std::string& s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
-    return (c & 0xC0) != 0x80 && c != ' ' && c != '\n' && c != '\t';
-  }));
-}
-
 }  // namespace
 
 Status CheckInferenceSwitch(Scenario scenario, const std::string& name, const std::string& use,
@@ -65,7 +59,7 @@ Status CheckInferenceSwitch(Scenario scenario, const std::string& name, const st
   if (std::find(info->allowed_uses.begin(), info->allowed_uses.end(), use) == info->allowed_uses.end())
     return Status::Refused("AN3", "the inference '" + name + "' may serve only " + Join(info->allowed_uses) +
                                       ", not '" + use + "': " + info->what);
-  if (Chars(justification) < kMinJustification)
+  if (!IsWrittenJustification(justification))
     return Status::Refused("AN3", "switching '" + name + "' on needs a written justification (at least " +
                                       std::to_string(kMinJustification) +
                                       " characters) saying why it is necessary for " + use);

@@ -52,6 +52,10 @@ std::string Collapse(const std::string& s) {
 
 }  // namespace
 
+bool IsWrittenJustification(const std::string& text) {
+  return Chars(Collapse(text)) >= kMinJustification;
+}
+
 Status CheckLegalBasis(Scenario scenario, const std::string& basis, const std::string& justification) {
   if (std::find(LegalBases().begin(), LegalBases().end(), basis) == LegalBases().end())
     return Status::InvalidInput("legal basis '" + basis + "' is not one of PIPL 13's: " + BasisList());
@@ -62,7 +66,7 @@ Status CheckLegalBasis(Scenario scenario, const std::string& basis, const std::s
                                      "(PIPL 29; SPC 2, 4): declare the basis 'consent', or 'statutory_duty' / "
                                      "'other_law' naming the law, not '" +
                                      basis + "'");
-  if (Chars(Collapse(justification)) < kMinJustification)
+  if (!IsWrittenJustification(justification))
     return Status::Refused(Req(scenario), "the legal basis '" + basis +
                                               "' needs a written justification (at least " +
                                               std::to_string(kMinJustification) +

@@ -19,6 +19,9 @@ const std::vector<std::string>& LegalBases();
 
 // The shortest written justification accepted for a basis other than consent, in characters.
 constexpr size_t kMinJustification = 20;
+// Whether `text` is a written justification: at least kMinJustification characters (a UTF-8
+// sequence counts as one, runs of white space as one). Also asked of a sensitive inference's.
+bool IsWrittenJustification(const std::string& text);
 
 // Checks a declared basis for a purpose of `scenario`: a basis of LegalBases(); any other
 // basis than consent with a written justification of at least kMinJustification characters

@@ -257,7 +257,7 @@ void ServerImpl::SetPurposeBasis(Call& c) {
 void ServerImpl::AnalysisStatistics(Call& c) {
   c.action = "analyze.statistics";
   c.purpose = c.req.matches[1];
-  const int64_t today = (static_cast<int64_t>(std::time(nullptr)) + 8 * 3600) / 86400;
+  const int64_t today = service::ChinaDay(static_cast<UnixTime>(std::time(nullptr)));
   int64_t from = today - 7, to = today;
   for (auto [name, day] : {std::pair<const char*, int64_t*>{"from", &from}, {"to", &to}}) {
     if (!c.req.has_param(name)) continue;
@@ -266,7 +266,7 @@ void ServerImpl::AnalysisStatistics(Call& c) {
       return Fail(c, Status::InvalidInput(std::string("?") + name + "='" + v +
                                           "' must be a date YYYY-MM-DD, e.g. ?from=2026-12-01&to=2026-12-07"));
   }
-  auto r = svc.AnalysisStatistics(c.purpose, from * 86400 - 8 * 3600, (to + 1) * 86400 - 8 * 3600, c.actor);
+  auto r = svc.AnalysisStatistics(c.purpose, service::ChinaDayStart(from), service::ChinaDayStart(to + 1), c.actor);
   if (!r.ok()) return Fail(c, r.status());
   json arr = json::array();
   for (const AnalysisWindowRecord& w : *r) arr.push_back(service::AnalysisWindowJson(w));

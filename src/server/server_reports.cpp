@@ -34,7 +34,7 @@ Result<UnixTime> Day(const httplib::Request& req, const char* name, bool next) {
   int64_t days = 0;
   if (!service::ParseCivilDate(v, &days))
     return Status::InvalidInput(std::string("?") + name + "= must be a date YYYY-MM-DD, e.g. ?from=2026-01-01&to=2026-03-31");
-  return (days + (next ? 1 : 0)) * 86400 - 8 * 3600;
+  return service::ChinaDayStart(days + (next ? 1 : 0));
 }
 
 }  // namespace

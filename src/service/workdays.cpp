@@ -44,12 +44,14 @@ bool ParseCivilDate(const std::string& s, int64_t* days) {
   return true;
 }
 
-std::string ChinaDate(UnixTime t) {
+int64_t ChinaDay(UnixTime t) {
   const int64_t local = t + 8 * 3600;
   int64_t days = local / 86400;
   if (local % 86400 < 0) --days;
-  return CivilFromDays(days);
+  return days;
 }
+
+std::string ChinaDate(UnixTime t) { return CivilFromDays(ChinaDay(t)); }
 
 Result<WorkdayCalendar> WorkdayCalendar::Load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -19,6 +19,10 @@ std::string CivilFromDays(int64_t days);
 bool ParseCivilDate(const std::string& s, int64_t* days);
 // The date in China Standard Time (UTC+8) of a Unix time, "YYYY-MM-DD".
 std::string ChinaDate(UnixTime t);
+// The day number (days since 1970-01-01) in China Standard Time of a Unix time, and the Unix
+// time of a day's 00:00 China Standard Time.
+int64_t ChinaDay(UnixTime t);
+inline UnixTime ChinaDayStart(int64_t days) { return days * 86400 - 8 * 3600; }
 
 class WorkdayCalendar {
  public:

@@ -3,6 +3,8 @@
 
 #include <ctime>
 
+#include <nlohmann/json.hpp>
+
 #include "store/schema.h"
 
 namespace facegate::store {
@@ -18,6 +20,15 @@ UnixTime Now() {
 
 std::string Quote(const std::string& s) {
   return "'" + s + "'";
+}
+
+std::vector<std::string> ParseStringList(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  std::vector<std::string> out;
+  if (j.is_array())
+    for (const auto& e : j)
+      if (e.is_string()) out.push_back(e.get<std::string>());
+  return out;
 }
 
 Status Edited(const std::string& record, const std::string& what) {

@@ -65,6 +65,9 @@ auto Assign(std::optional<T>& out, Read read) {
   };
 }
 
+// The strings of a JSON array stored in a TEXT column; anything else in it is skipped.
+std::vector<std::string> ParseStringList(const std::string& json_text);
+
 // kIntegrity: "`record` has `what`: the database was edited; restore from backup".
 Status Edited(const std::string& record, const std::string& what);
 

@@ -28,10 +28,7 @@ AnalysisWindowRecord ReadWindow(const Row& row) {
   if (counts.is_object())
     for (const auto& [g, n] : counts.items())
       if (n.is_number_integer()) w.counts.emplace_back(g, n.get<int64_t>());
-  auto suppressed = nlohmann::json::parse(row.Text(9), nullptr, false);
-  if (suppressed.is_array())
-    for (const auto& g : suppressed)
-      if (g.is_string()) w.suppressed.push_back(g.get<std::string>());
+  w.suppressed = sqlstore::ParseStringList(row.Text(9));
   return w;
 }
 

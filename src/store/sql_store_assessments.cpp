@@ -13,15 +13,6 @@ using sqlstore::Quote;
 
 namespace {
 
-std::vector<std::string> ParseKinds(const std::string& text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  std::vector<std::string> out;
-  if (j.is_array())
-    for (const auto& e : j)
-      if (e.is_string()) out.push_back(e.get<std::string>());
-  return out;
-}
-
 constexpr const char* kAssessmentColumns =
     "id, target_kind, target, lawfulness, data_kinds, impact, measures, author, created_at, status, approver, "
     "approved_at, notice_version, scope_size, due_reason, due_at, document_sha256, keep_until";
@@ -32,7 +23,7 @@ ImpactAssessmentRecord ReadAssessment(const Row& row) {
   a.target_kind = row.Text(1);
   a.target = row.Text(2);
   a.lawfulness = row.Text(3);
-  a.data_kinds = ParseKinds(row.Text(4));
+  a.data_kinds = sqlstore::ParseStringList(row.Text(4));
   a.impact = row.Text(5);
   a.measures = row.Text(6);
   a.author = row.Text(7);

@@ -12,15 +12,6 @@ using sqlstore::Quote;
 
 static std::string JsonList(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
 
-static std::vector<std::string> ParseList(const std::string& text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  std::vector<std::string> out;
-  if (j.is_array())
-    for (const auto& e : j)
-      if (e.is_string()) out.push_back(e.get<std::string>());
-  return out;
-}
-
 static const char* const kBreachColumns =
     "id, detected_at, opened_at, actor, description, cause, harm, measures, individual_advice, "
     "contact, window_from, window_to, kinds, purposes, status, assessed_at, authority_notified_at, "
@@ -58,8 +49,8 @@ static BreachRecord ReadBreach(const Row& row) {
   b.contact = row.Text(9);
   b.window_from = row.Int(10);
   b.window_to = row.Int(11);
-  b.kinds = ParseList(row.Text(12));
-  b.purposes = ParseList(row.Text(13));
+  b.kinds = sqlstore::ParseStringList(row.Text(12));
+  b.purposes = sqlstore::ParseStringList(row.Text(13));
   b.status = row.Text(14);
   b.assessed_at = row.OptInt(15);
   b.authority_notified_at = row.OptInt(16);
@@ -170,7 +161,7 @@ Result<std::vector<BreachAffectedRecord>> SqlStore::ListBreachAffected(int64_t b
                                  BreachAffectedRecord a;
                                  a.breach_id = row.Int(0);
                                  a.subject = row.Text(1);
-                                 a.kinds = ParseList(row.Text(2));
+                                 a.kinds = sqlstore::ParseStringList(row.Text(2));
                                  a.notified_at = row.OptInt(3);
                                  out.push_back(std::move(a));
                                  return Status::Ok();

@@ -34,15 +34,6 @@ DeviceSignage ParseSignage(const std::string& text) {
   return s;
 }
 
-std::vector<std::string> ParseList(const std::string& text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  std::vector<std::string> out;
-  if (j.is_array())
-    for (const auto& e : j)
-      if (e.is_string()) out.push_back(e.get<std::string>());
-  return out;
-}
-
 constexpr const char* kDeviceColumns =
     "id, name, site, zone, passage, location_type, mode, presence_trigger, purposes, public_security, area, "
     "capture_timeout_s, signage, status, status_reason, created_at, updated_at, actor";
@@ -57,7 +48,7 @@ DeviceRecord ReadDevice(const Row& row) {
   d.location_type = row.Text(5);
   d.mode = ParseDeviceMode(row.Text(6)).value_or(DeviceMode::kTriggered);
   d.presence_trigger = row.Bool(7);
-  d.purposes = ParseList(row.Text(8));
+  d.purposes = sqlstore::ParseStringList(row.Text(8));
   d.public_security = row.Bool(9);
   d.area = row.Text(10);
   d.capture_timeout_s = row.Int(11);

@@ -361,8 +361,29 @@ function featureChip(img, lm68) {
   };
 }
 
+// Where a golden generator writes, and whether it need run: OUTDIR from `argv` (created), the
+// stamp (the generator, this file, the npm lock and models.lock), and upToDate when
+// OUTDIR/indexName already carries that stamp and --force was not given.
+function goldenTarget(argv, generatorFile, indexName, usage) {
+  const force = argv.includes('--force');
+  const pos = argv.filter((a) => !a.startsWith('--'));
+  if (pos.length !== 1) usage('OUTDIR is required');
+  const outdir = path.resolve(pos[0]);
+  fs.mkdirSync(outdir, { recursive: true });
+  const stamp = sha256(generatorFile) + sha256(path.join(__dirname, 'lib.js')) +
+                sha256(path.join(__dirname, 'package-lock.json')) + sha256(LOCK_FILE);
+  const indexFile = path.join(outdir, indexName);
+  let upToDate = false;
+  if (!force && fs.existsSync(indexFile)) {
+    try {
+      upToDate = JSON.parse(fs.readFileSync(indexFile, 'utf8')).stamp === stamp;
+    } catch (e) { /* regenerate */ }
+  }
+  return { outdir, stamp, indexFile, upToDate };
+}
+
 module.exports = {
   tf, faceapi, init, decodeJpeg, imageTensor, defaultOptions, sha256, SAMPLES, DEMO_DIR, MODEL_DIR,
-  REPO_DIR, LOCK_FILE, cachedPackageDir, readLocked, loadHumanGraphModel, humanFaceBox, humanFaceCrop, humanModelsDir,
+  REPO_DIR, LOCK_FILE, goldenTarget, cachedPackageDir, readLocked, loadHumanGraphModel, humanFaceBox, humanFaceCrop, humanModelsDir,
   loadFeatureNet, featureChip, fivePoints, similarityTransform, ARCFACE_POINTS, FEATURE_SIZE, FEATURE_DIM,
 };

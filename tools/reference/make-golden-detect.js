@@ -108,23 +108,11 @@ function iou(a, b) {  // [x1, y1, x2, y2]
 }
 
 async function main() {
-  const args = process.argv.slice(2);
-  const force = args.includes('--force');
-  const pos = args.filter((a) => !a.startsWith('--'));
-  if (pos.length !== 1) usage('OUTDIR is required');
-  const outdir = path.resolve(pos[0]);
-  fs.mkdirSync(outdir, { recursive: true });
-
-  const stamp = ref.sha256(__filename) + ref.sha256(path.join(__dirname, 'lib.js')) +
-                ref.sha256(path.join(__dirname, 'package-lock.json')) + ref.sha256(ref.LOCK_FILE);
-  const indexFile = path.join(outdir, 'detect.json');
-  if (!force && fs.existsSync(indexFile)) {
-    try {
-      if (JSON.parse(fs.readFileSync(indexFile, 'utf8')).stamp === stamp) {
-        console.log(`make-golden-detect: ${indexFile} is up to date`);
-        return;
-      }
-    } catch (e) { /* regenerate */ }
+  const { outdir, stamp, indexFile, upToDate } =
+      ref.goldenTarget(process.argv.slice(2), __filename, 'detect.json', usage);
+  if (upToDate) {
+    console.log(`make-golden-detect: ${indexFile} is up to date`);
+    return;
   }
 
   const t0 = Date.now();

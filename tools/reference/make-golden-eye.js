@@ -43,22 +43,11 @@ function patch(img, x0, y0) {
 }
 
 async function main() {
-  const args = process.argv.slice(2);
-  const force = args.includes('--force');
-  const pos = args.filter((a) => !a.startsWith('--'));
-  if (pos.length !== 1) usage('OUTDIR is required');
-  const outdir = path.resolve(pos[0]);
-  fs.mkdirSync(outdir, { recursive: true });
-  const stamp = ref.sha256(__filename) + ref.sha256(path.join(__dirname, 'lib.js')) +
-                ref.sha256(path.join(__dirname, 'package-lock.json')) + ref.sha256(ref.LOCK_FILE);
-  const indexFile = path.join(outdir, 'eye.json');
-  if (!force && fs.existsSync(indexFile)) {
-    try {
-      if (JSON.parse(fs.readFileSync(indexFile, 'utf8')).stamp === stamp) {
-        console.log(`make-golden-eye: ${indexFile} is up to date`);
-        return;
-      }
-    } catch (e) { /* regenerate */ }
+  const { outdir, stamp, indexFile, upToDate } =
+      ref.goldenTarget(process.argv.slice(2), __filename, 'eye.json', usage);
+  if (upToDate) {
+    console.log(`make-golden-eye: ${indexFile} is up to date`);
+    return;
   }
   const ort = require('onnxruntime-node');
   const { dir, version } = ref.cachedPackageDir(PACKAGE);
