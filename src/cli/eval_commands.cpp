@@ -1,6 +1,7 @@
 #include "cli/eval_commands.h"
 
 #include "cli/cli_util.h"
+#include "service/json_views.h"
 
 #include <iomanip>
 #include <sstream>
@@ -24,7 +25,28 @@ struct EvalCommands : Family {
   bool ea_faceapi = false, ea_list = false;
   std::string ee_file, ee_root = ".";
   bool ee_list = false;
+  std::string el_file, el_root = ".", el_net = "fr_liveness", el_calibrate;
+  double el_bpcer = 0.05;
+  bool el_list = false;
 };
+
+// One table of `eval liveness`: a row per label, then the ACER.
+std::string LivenessTable(const vision::LivenessFigures& f) {
+  std::ostringstream h;
+  h << std::fixed;
+  h << "| kind | images | no face | REAL | SPOOF | UNSURE | APCER / BPCER | ROC AUC (live vs kind) |\n"
+    << "|---|---|---|---|---|---|---|---|\n";
+  for (const auto& k : f.kinds) {
+    h << "| " << k.kind << " | " << k.images << " | " << k.no_face << " | " << k.real << " | " << k.spoof << " | "
+      << k.unsure << " | " << (k.kind == "live" ? "BPCER " : "APCER ") << std::setprecision(1) << 100 * k.error_rate
+      << "% | ";
+    if (k.kind != "live") h << std::setprecision(3) << k.auc << " ";
+    h << "|\n";
+  }
+  h << std::setprecision(1) << "ACER (worst APCER " << 100 * f.worst_apcer << "% + BPCER " << 100 * f.bpcer
+    << "%) / 2: " << 100 * f.acer << "%";
+  return h.str();
+}
 
 void EvalCommands::Add(CLI::App& app) {
   // eval verify
@@ -181,6 +203,52 @@ void EvalCommands::Add(CLI::App& app) {
       for (int p = 0; p < service::EvalEyesReport::kPredicted; ++p) h << std::right << std::setw(12) << r.confusion[l][p];
     }
     if (ee_list)
+      for (auto& p : r.no_face_paths) h << "\nno face: " << p;
+    rc = Print(ctx, j, h.str());
+  });
+
+  // eval liveness
+  auto* evl = eval->add_subcommand(
+      "liveness", "presentation-attack detection on LIST.tsv (path TAB live|print|replay|<attack kind> TAB "
+                  "subject=ID), ISO/IEC 30107-3: APCER per attack kind, BPCER, ACER, ROC AUC; thresholds "
+                  "calibrated on some subjects and reported on the others (docs/liveness.md)");
+  evl->add_option("list", el_file, "labelled images; paths relative to --root")->required();
+  evl->add_option("--root", el_root, "folder the paths are relative to");
+  evl->add_option("--net", el_net, "fr_liveness (the engine's check) or human (human-models' two nets)")
+      ->check(CLI::IsMember({"fr_liveness", "human"}));
+  evl->add_option("--calibrate", el_calibrate,
+                  "comma-separated subjects whose images set the thresholds (default: the first half of the "
+                  "subjects in sorted order); the others are held out");
+  evl->add_option("--target-bpcer", el_bpcer, "share of live faces the calibrated threshold may refuse")
+      ->check(CLI::Range(0.0, 0.99));
+  evl->add_flag("--list-missing", el_list, "list the images where no face was found");
+  evl->callback([&] {
+    if (!open()) return;
+    service::EvalLivenessOptions o;
+    o.net = el_net;
+    o.target_bpcer = el_bpcer;
+    std::stringstream subjects(el_calibrate);
+    for (std::string s; std::getline(subjects, s, ',');)
+      if (!s.empty()) o.calibration_subjects.push_back(s);
+    auto res = ctx.svc->EvalLiveness(el_file, el_root, ctx.actor, o);
+    if (!res.ok()) { rc = Report(ctx, res.status()); return; }
+    const service::EvalLivenessReport& r = *res;
+    json j = service::EvalLivenessJson(r);
+    j["ok"] = true;
+    auto join = [](const std::vector<std::string>& v) {
+      std::string out;
+      for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+      return out;
+    };
+    std::ostringstream h;
+    h << std::fixed << std::setprecision(3);
+    h << r.images << " images; net " << r.net << "; thresholds in force: SPOOF below " << r.thresholds.spoof_below
+      << ", REAL from " << r.thresholds.real_from << "\n\nEvery image at these thresholds:\n"
+      << LivenessTable(r.at_thresholds) << "\n\nCalibrated on subjects " << join(r.calibration_subjects)
+      << " for BPCER <= " << std::setprecision(1) << 100 * r.target_bpcer << "%: SPOOF below " << std::setprecision(4)
+      << r.calibrated.spoof_below << ", REAL from " << r.calibrated.real_from << "\n\nHeld-out subjects ("
+      << join(r.held_out_subjects) << ") at the calibrated thresholds:\n" << LivenessTable(r.held_out);
+    if (el_list)
       for (auto& p : r.no_face_paths) h << "\nno face: " << p;
     rc = Print(ctx, j, h.str());
   });

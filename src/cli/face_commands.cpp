@@ -90,8 +90,7 @@ void FaceCommands::Add(CLI::App& app) {
     h << (r->match ? "MATCH" : "NO MATCH") << ": distance " << std::fixed << std::setprecision(4) << r->distance
       << (r->match ? " <= " : " > ") << "threshold " << r->threshold << " (" << r->model << ")";
     if (r->liveness)
-      h << "\nliveness " << vision::ToString(r->liveness->verdict) << " (anti-spoof " << r->liveness->antispoof
-        << ", liveness " << r->liveness->liveness << ")";
+      h << "\nliveness " << vision::ToString(r->liveness->verdict) << " (score " << r->liveness->score << ")";
     h << "\nprobe quality: " << vision::ToString(r->quality.overall);
     for (auto& a : r->quality.advice) h << "\n  " << a;
     if (!r->alternatives.empty()) {

@@ -102,6 +102,27 @@ class EyeNet {
   std::unique_ptr<DnnRunner> runner_;
 };
 
+// faceplugin's presentation-attack net (model/fr_liveness.onnx): a 128x128 RGB crop of the face
+// with context around it (lib/fr_liveness.js; vision::FrLivenessBox) -> softmax over three
+// classes; class 0 is a live face (measured on facedata/liveness: the other two score prints and
+// replays). The engine's liveness check (docs/liveness.md).
+class FrLivenessNet {
+ public:
+  static constexpr int kInputSize = 128;
+  static constexpr int kClasses = 3;
+  static constexpr int kLiveClass = 0;
+  static Result<std::unique_ptr<FrLivenessNet>> Load(const ModelFiles& files);
+  ~FrLivenessNet();
+  // input: CV_32FC3 128x128 BGR 0..255 (vision::FrLivenessInput). Output: the softmax over the
+  // three classes.
+  // kInvalidInput for another size or type.
+  Result<std::array<float, kClasses>> Run(const cv::Mat& rgb255);
+
+ private:
+  explicit FrLivenessNet(std::unique_ptr<DnnRunner> runner);
+  std::unique_ptr<DnnRunner> runner_;
+};
+
 // 68-point face landmarks (iBUG 300-W order).
 class LandmarkNet {
  public:

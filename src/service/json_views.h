@@ -14,6 +14,9 @@
 
 namespace facegate::service {
 
+// `eval liveness`'s figures: thresholds, per-kind APCER / BPCER and AUC, calibration and the
+// held-out subjects (docs/liveness.md; eval_liveness.cpp).
+nlohmann::json EvalLivenessJson(const EvalLivenessReport& r);
 // ISO 8601 UTC, e.g. "2026-11-26T10:02:20Z".
 std::string FormatTime(UnixTime t);
 // A consent record with times formatted; withdrawn_at / used_at null when unset.

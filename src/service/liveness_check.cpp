@@ -5,9 +5,7 @@
 namespace facegate::service {
 
 nlohmann::json LivenessJson(const vision::LivenessResult& r) {
-  return {{"verdict", vision::ToString(r.verdict)},
-          {"antispoof", r.antispoof},
-          {"liveness", r.liveness}};
+  return {{"verdict", vision::ToString(r.verdict)}, {"score", r.score}};
 }
 
 Status RequireLiveness(vision::Engine& engine, const Grant& grant, const cv::Mat& rgb,

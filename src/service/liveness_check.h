@@ -20,7 +20,7 @@ Status RequireLiveness(vision::Engine& engine, const Grant& grant, const cv::Mat
                        const vision::LivenessThresholds& thresholds,
                        std::optional<vision::LivenessResult>* out);
 
-// {"verdict": "real|spoof|unsure", "antispoof": p, "liveness": p}: the CLI's --json, the REST
+// {"verdict": "real|spoof|unsure", "score": p}: the CLI's --json, the REST
 // API and the audit detail use this one shape.
 nlohmann::json LivenessJson(const vision::LivenessResult& r);
 

@@ -22,7 +22,8 @@ struct AttributeNets {
 
 // The liveness nets, loaded on the first Liveness call (vision/liveness.cpp).
 struct LivenessNets {
-  std::unique_ptr<nn::AntiSpoofNet> antispoof;
+  std::unique_ptr<nn::FrLivenessNet> fr;  // the shipped check
+  std::unique_ptr<nn::AntiSpoofNet> antispoof;  // human-models' two, for measurement
   std::unique_ptr<nn::LivenessNet> liveness;
 };
 

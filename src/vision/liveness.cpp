@@ -1,10 +1,14 @@
-// Engine::Liveness: human's anti-spoof and liveness nets on human's face crop, placed by our
-// detector's box (docs/liveness.md). A face operation, so it takes a Grant (REQ C1).
+// Engine::Liveness: faceplugin's fr_liveness net on its crop with context, placed by our
+// detector's box; Engine::ScoreLiveness adds human-models' anti-spoof and liveness nets on
+// human's face crop, for measurement (docs/liveness.md). Face operations: they take a Grant
+// (REQ C1).
 #include "vision/liveness.h"
 
 #include <algorithm>
 #include <cmath>
 #include <mutex>
+
+#include <opencv2/imgproc.hpp>
 
 #include "nn/model_files.h"
 #include "nn/nets.h"
@@ -13,9 +17,11 @@
 
 namespace facegate::vision {
 
-// Default thresholds, chosen on bench/liveness_eval's scores (docs/liveness.md).
-const float kDefaultLivenessSpoofBelow = 0.1f;
-const float kDefaultLivenessRealFrom = 0.5f;
+// Default thresholds: `facegate eval liveness ../shared/facedata/liveness.tsv` calibrates them
+// on NUAA subjects 0001-0004 (real_from: 5% of their live faces below it; spoof_below: 1%) and
+// reports the other subjects (docs/liveness.md, "Real attacks").
+const float kDefaultLivenessSpoofBelow = 0.0091f;
+const float kDefaultLivenessRealFrom = 0.1007f;
 
 const char* ToString(LivenessVerdict v) {
   switch (v) {
@@ -78,9 +84,35 @@ cv::Mat HumanFaceCrop(const cv::Mat& rgbf, const cv::Vec4f& box, int size) {
   return out;
 }
 
-LivenessVerdict JudgeLiveness(float antispoof, float liveness, const LivenessThresholds& t) {
-  if (antispoof < t.spoof_below || liveness < t.spoof_below) return LivenessVerdict::kSpoof;
-  if (antispoof >= t.real_from && liveness >= t.real_from) return LivenessVerdict::kReal;
+cv::Rect FrLivenessBox(const cv::Rect2f& b) {
+  // alignLivenessImage's box, kFrLivenessContext times the detector's about its centre. The
+  // library shrinks and shifts it to stay inside the image; we keep it whole and fill what lies
+  // outside with black (FrLivenessInput), which separates attacks better (docs/liveness.md).
+  const float cx = b.x + b.width / 2, cy = b.y + b.height / 2;
+  const float w = b.width * kFrLivenessContext, h = b.height * kFrLivenessContext;
+  return cv::Rect(static_cast<int>(std::floor(cx - w / 2)), static_cast<int>(std::floor(cy - h / 2)),
+                  std::max(static_cast<int>(w), 1), std::max(static_cast<int>(h), 1));
+}
+
+cv::Mat FrLivenessInput(const cv::Mat& rgb, const cv::Rect2f& box) {
+  const cv::Rect want = FrLivenessBox(box);
+  const cv::Rect inside = want & cv::Rect(0, 0, rgb.cols, rgb.rows);
+  // The box on a black canvas, the image's part copied in; BGR, as the net was trained.
+  cv::Mat canvas(want.size(), CV_8UC3, cv::Scalar::all(0));
+  if (!inside.empty()) {
+    cv::Mat part;
+    cv::cvtColor(rgb(inside), part, cv::COLOR_RGB2BGR);
+    part.copyTo(canvas(inside - want.tl()));
+  }
+  cv::Mat face, out;
+  cv::resize(canvas, face, cv::Size(nn::FrLivenessNet::kInputSize, nn::FrLivenessNet::kInputSize));
+  face.convertTo(out, CV_32FC3);
+  return out;
+}
+
+LivenessVerdict JudgeLiveness(float score, const LivenessThresholds& t) {
+  if (score < t.spoof_below) return LivenessVerdict::kSpoof;
+  if (score >= t.real_from) return LivenessVerdict::kReal;
   return LivenessVerdict::kUnsure;
 }
 
@@ -93,11 +125,34 @@ Status LivenessThresholds::Check() const {
   return Status::Ok();
 }
 
-Result<LivenessResult> Engine::Liveness(const Grant& grant, const cv::Mat& rgb, const Face& face,
-                                        const LivenessThresholds& thresholds) {
-  // Every Grant operation processes a face (REQ C1); an AnalysisGrant cannot be passed.
-  (void)grant;
-  FG_RETURN_IF_ERROR(thresholds.Check());
+namespace {
+
+// The nets, loaded once on first use; a load error is kept and returned to every caller. A
+// template so it can take the engine's private Impl without naming it.
+template <typename EngineImpl>
+Status LoadLivenessNets(EngineImpl& I) {
+  std::call_once(I.liveness_once, [&] {
+    auto files = nn::ModelFiles::Open(I.config.model_dir, I.config.lock_file);
+    if (!files.ok()) {
+      I.liveness_status = files.status();
+      return;
+    }
+    auto fr = nn::FrLivenessNet::Load(*files);
+    auto antispoof = fr.ok() ? nn::AntiSpoofNet::Load(*files) : Result<std::unique_ptr<nn::AntiSpoofNet>>(fr.status());
+    auto liveness = antispoof.ok() ? nn::LivenessNet::Load(*files)
+                                   : Result<std::unique_ptr<nn::LivenessNet>>(antispoof.status());
+    if (!liveness.ok()) {
+      I.liveness_status = liveness.status();
+      return;
+    }
+    I.liveness.fr = std::move(fr).value();
+    I.liveness.antispoof = std::move(antispoof).value();
+    I.liveness.liveness = std::move(liveness).value();
+  });
+  return I.liveness_status;
+}
+
+Status CheckLivenessInput(const cv::Mat& rgb, const Face& face) {
   if (rgb.empty() || rgb.type() != CV_8UC3) {
     return Status::InvalidInput("the image must be 8-bit RGB (CV_8UC3); use DecodeImage");
   }
@@ -105,38 +160,41 @@ Result<LivenessResult> Engine::Liveness(const Grant& grant, const cv::Mat& rgb, 
   if (!(b.width > 0 && b.height > 0) || !std::isfinite(b.x) || !std::isfinite(b.y)) {
     return Status::InvalidInput("the face has no valid detection box; pass a face from Detect");
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<LivenessResult> Engine::Liveness(const Grant& grant, const cv::Mat& rgb, const Face& face,
+                                        const LivenessThresholds& thresholds) {
+  // Every Grant operation processes a face (REQ C1); an AnalysisGrant cannot be passed.
+  (void)grant;
+  FG_RETURN_IF_ERROR(thresholds.Check());
+  FG_RETURN_IF_ERROR(CheckLivenessInput(rgb, face));
   auto& I = *impl_;
-  std::call_once(I.liveness_once, [&] {
-    auto files = nn::ModelFiles::Open(I.config.model_dir, I.config.lock_file);
-    if (!files.ok()) {
-      I.liveness_status = files.status();
-      return;
-    }
-    auto antispoof = nn::AntiSpoofNet::Load(*files);
-    if (!antispoof.ok()) {
-      I.liveness_status = antispoof.status();
-      return;
-    }
-    auto liveness = nn::LivenessNet::Load(*files);
-    if (!liveness.ok()) {
-      I.liveness_status = liveness.status();
-      return;
-    }
-    I.liveness.antispoof = std::move(antispoof).value();
-    I.liveness.liveness = std::move(liveness).value();
-  });
-  FG_RETURN_IF_ERROR(I.liveness_status);
-  const cv::Mat crop = HumanFaceCrop(ToFloatRgb(rgb), HumanFaceBox(b));
-  const cv::Mat in128 = ResizeBilinearTf(crop, nn::AntiSpoofNet::kInputSize,
-                                         nn::AntiSpoofNet::kInputSize);
-  const cv::Mat in32 = ResizeBilinearTf(crop, nn::LivenessNet::kInputSize,
-                                        nn::LivenessNet::kInputSize);
+  FG_RETURN_IF_ERROR(LoadLivenessNets(I));
+  FG_ASSIGN_OR_RETURN(auto p, I.liveness.fr->Run(FrLivenessInput(rgb, face.detection.box)));
   LivenessResult r;
-  FG_ASSIGN_OR_RETURN(r.antispoof, I.liveness.antispoof->Run(in128));
-  FG_ASSIGN_OR_RETURN(auto live, I.liveness.liveness->Run(in32));
-  r.liveness = live[0];
-  r.verdict = JudgeLiveness(r.antispoof, r.liveness, thresholds);
+  r.score = p[nn::FrLivenessNet::kLiveClass];
+  r.verdict = JudgeLiveness(r.score, thresholds);
   return r;
+}
+
+Result<LivenessScores> Engine::ScoreLiveness(const Grant& grant, const cv::Mat& rgb, const Face& face) {
+  (void)grant;  // a face operation (REQ C1)
+  FG_RETURN_IF_ERROR(CheckLivenessInput(rgb, face));
+  auto& I = *impl_;
+  FG_RETURN_IF_ERROR(LoadLivenessNets(I));
+  LivenessScores s;
+  FG_ASSIGN_OR_RETURN(auto p, I.liveness.fr->Run(FrLivenessInput(rgb, face.detection.box)));
+  s.fr_liveness = p[nn::FrLivenessNet::kLiveClass];
+  const cv::Mat crop = HumanFaceCrop(ToFloatRgb(rgb), HumanFaceBox(face.detection.box));
+  const cv::Mat in128 = ResizeBilinearTf(crop, nn::AntiSpoofNet::kInputSize, nn::AntiSpoofNet::kInputSize);
+  const cv::Mat in32 = ResizeBilinearTf(crop, nn::LivenessNet::kInputSize, nn::LivenessNet::kInputSize);
+  FG_ASSIGN_OR_RETURN(s.antispoof, I.liveness.antispoof->Run(in128));
+  FG_ASSIGN_OR_RETURN(auto live, I.liveness.liveness->Run(in32));
+  s.liveness = live[0];
+  return s;
 }
 
 }  // namespace facegate::vision

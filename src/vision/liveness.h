@@ -1,5 +1,5 @@
-// Liveness steps (Engine::Liveness, vision/liveness.cpp): human's face crop and the verdict
-// rule, in a header so the golden and unit tests can check each step.
+// Liveness steps (Engine::Liveness, vision/liveness.cpp): fr_liveness's and human's face crops
+// and the verdict rule, in a header so the golden and unit tests can check each step.
 #pragma once
 
 #include <facegate/vision.h>
@@ -22,7 +22,19 @@ cv::Vec4f HumanFaceBox(const cv::Rect2f& detection_box);
 // `size` x `size`, bilinear, zeros outside the image, then / 255: human's face tensor.
 cv::Mat HumanFaceCrop(const cv::Mat& rgbf, const cv::Vec4f& box, int size = kHumanFaceTensor);
 
-// The verdict of the two scores under `t` (docs/liveness.md).
-LivenessVerdict JudgeLiveness(float antispoof, float liveness, const LivenessThresholds& t);
+// The context fr_liveness sees around a face: lib/fr_liveness.js's alignLivenessImage scale.
+inline constexpr float kFrLivenessContext = 2.7f;
+// The crop box of a detector box: kFrLivenessContext times its size about its centre (never
+// empty; may reach past the image).
+cv::Rect FrLivenessBox(const cv::Rect2f& detection_box);
+
+// The 128x128 CV_32FC3 0..255 input of nn::FrLivenessNet for a face in an 8-bit RGB image:
+// FrLivenessBox's crop, black where it reaches past the image, in BGR order, bilinear resize.
+// Two measured departures from lib/fr_liveness.js, which shrinks the box into the image and
+// feeds RGB (docs/liveness.md, "The crop").
+cv::Mat FrLivenessInput(const cv::Mat& rgb, const cv::Rect2f& detection_box);
+
+// The verdict of the score under `t` (docs/liveness.md).
+LivenessVerdict JudgeLiveness(float score, const LivenessThresholds& t);
 
 }  // namespace facegate::vision

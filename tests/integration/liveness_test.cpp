@@ -4,6 +4,9 @@
 #include <facegate/service.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <filesystem>
 
 #include "../support/requirement.h"
 #include "testutil.h"
@@ -92,8 +95,8 @@ TEST_F(LivenessServiceTest, S6_RealVerdictPassesAndIsReportedAndAudited) {
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   ASSERT_TRUE(e->liveness.has_value());
   EXPECT_EQ(e->liveness->verdict, vision::LivenessVerdict::kReal);
-  EXPECT_GE(e->liveness->antispoof, 0.f);
-  EXPECT_LE(e->liveness->liveness, 1.f);
+  EXPECT_GE(e->liveness->score, 0.f);
+  EXPECT_LE(e->liveness->score, 1.f);
   nlohmann::json d = LastAudit("enrol");
   ASSERT_TRUE(d.contains("liveness")) << d.dump();
   EXPECT_EQ(d["liveness"]["verdict"], "real");
@@ -227,6 +230,77 @@ TEST_F(LivenessServiceTest, CliPurposeAddTakesLivenessAndRefusesAnUnknownValue) 
   auto bad = RunCli(home_, "purpose add gate2 --retention 30d --alternative staff-card --liveness sometimes");
   EXPECT_EQ(bad.exit_code, 2) << bad.out;
   EXPECT_NE(bad.out.find("off, enrol, verify, both"), std::string::npos) << bad.out;
+}
+
+// `facegate eval liveness` (REQ P3): real webcam frames of two NUAA subjects from facedata, one
+// calibrating and one held out, and an image with no face; figures per kind, audited, the CLI too.
+TEST_F(LivenessServiceTest, P3_EvalLivenessReportsApcerPerKindOnHeldOutSubjectsAndIsAudited) {
+  Open(vision::LivenessThresholds{});
+  const std::filesystem::path work = home_ / "eval";
+  std::filesystem::create_directories(work);
+  std::filesystem::create_symlink(Facedata("liveness"), work / "liveness");
+  std::string lines = "# path<TAB>label<TAB>subject\n";
+  for (const char* l : {"0751", "0756", "0761"}) lines += std::string("liveness/nuaa-") + l + ".jpg\tlive\tsubject=0001\n";
+  for (const char* l : {"0911", "0916", "0921"}) lines += std::string("liveness/nuaa-") + l + ".jpg\tprint\tsubject=0001\n";
+  for (const char* l : {"0871", "0876", "0881"}) lines += std::string("liveness/nuaa-") + l + ".jpg\tlive\tsubject=0007\n";
+  for (const char* l : {"1031", "1036", "1041"}) lines += std::string("liveness/nuaa-") + l + ".jpg\tprint\tsubject=0007\n";
+  cv::imwrite((work / "empty.png").string(), cv::Mat(120, 160, CV_8UC3, cv::Scalar(90, 120, 150)));
+  lines += "empty.png\treplay\tsubject=0007\n";
+  const std::string file = (work / "list.tsv").string();
+  WriteAll(file, lines);
+
+  auto r = svc_->EvalLiveness(file, work.string(), "test");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->net, "fr_liveness");
+  EXPECT_EQ(r->images, 13);
+  EXPECT_EQ(r->calibration_subjects, std::vector<std::string>({"0001"}));
+  EXPECT_EQ(r->held_out_subjects, std::vector<std::string>({"0007"}));
+  ASSERT_EQ(r->held_out.kinds.size(), 3u);  // live, print, replay
+  EXPECT_EQ(r->held_out.kinds[0].kind, "live");
+  EXPECT_EQ(r->held_out.kinds[0].images, 3);
+  EXPECT_EQ(r->held_out.kinds[1].kind, "print");
+  EXPECT_EQ(r->held_out.kinds[1].real, 0);  // no printed photo passes
+  EXPECT_EQ(r->held_out.kinds[2].kind, "replay");
+  EXPECT_EQ(r->held_out.kinds[2].no_face, 1);  // apart, not an error of either kind
+  EXPECT_EQ(r->no_face_paths, std::vector<std::string>({"empty.png"}));
+  // At the shipped thresholds every live frame here is REAL and no print is.
+  EXPECT_EQ(r->at_thresholds.kinds[0].real, 6);
+  EXPECT_EQ(r->at_thresholds.kinds[1].real, 0);
+  EXPECT_GT(r->at_thresholds.kinds[1].auc, 0.9);
+  EXPECT_LE(r->calibrated.spoof_below, r->calibrated.real_from);
+
+  service::EvalLivenessOptions human;
+  human.net = "human";
+  human.calibration_subjects = {"0007"};
+  auto h = svc_->EvalLiveness(file, work.string(), "test", human);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  EXPECT_EQ(h->held_out_subjects, std::vector<std::string>({"0001"}));
+  service::EvalLivenessOptions unknown;
+  unknown.calibration_subjects = {"0099"};
+  auto u = svc_->EvalLiveness(file, work.string(), "test", unknown);
+  EXPECT_EQ(u.status().kind(), ErrorKind::kInvalidInput);
+  EXPECT_NE(u.status().message().find("0099"), std::string::npos) << u.status().message();
+
+  auto cli = RunCli(home_, "--json eval liveness '" + file + "' --root '" + work.string() + "'", false);
+  ASSERT_EQ(cli.exit_code, 0) << cli.out;
+  const auto j = nlohmann::json::parse(cli.out);
+  EXPECT_EQ(j["held_out"]["kinds"][1]["apcer"], 0.0);
+  auto text = RunCli(home_, "eval liveness '" + file + "' --root '" + work.string() + "' --net human");
+  EXPECT_EQ(text.exit_code, 0) << text.out;
+  EXPECT_NE(text.out.find("APCER"), std::string::npos) << text.out;
+  EXPECT_EQ(RunCli(home_, "eval liveness '" + file + "' --net other").exit_code, 2);
+
+  REQUIREMENT("P3");
+  int n = 0;
+  auto events = svc_->ListAudit(0, 0);
+  ASSERT_TRUE(events.ok());
+  for (const AuditEvent& e : *events)
+    if (e.action == "eval.liveness") {
+      ++n;
+      EXPECT_EQ(e.purpose.rfind("research:", 0), 0u) << e.purpose;
+      EXPECT_EQ(e.detail.find("nuaa"), std::string::npos) << "no path in the audit: " << e.detail;
+    }
+  EXPECT_EQ(n, 4);  // the two service calls that ran and the two CLI runs
 }
 
 }  // namespace

@@ -131,6 +131,22 @@ function readLocked(pkg, dir, rel) {
   return bytes;
 }
 
+// An ONNX Runtime session on a pinned model file (refused unless its sha256 equals models.lock),
+// CPU, one thread, sequential, ORT's default optimisation: the golden scripts' settings. The
+// graph must have one input "input" and one output "output".
+async function lockedOnnxSession(pkg, rel) {
+  const ort = require('onnxruntime-node');
+  const { dir, version } = cachedPackageDir(pkg);
+  const options = { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1,
+                    executionMode: 'sequential', graphOptimizationLevel: 'all' };
+  const session = await ort.InferenceSession.create(readLocked(pkg, dir, rel), options);
+  if (session.inputNames.join() !== 'input' || session.outputNames.join() !== 'output') {
+    throw new Error(`${rel}: expected input "input" and output "output", got ` +
+                    `${session.inputNames} -> ${session.outputNames}`);
+  }
+  return { ort, session, version, options };
+}
+
 // Loads models/<name>.json of human-models as a tfjs GraphModel (weights from the same folder).
 async function loadHumanGraphModel(name) {
   const { dir } = humanModelsDir();
@@ -384,6 +400,6 @@ function goldenTarget(argv, generatorFile, indexName, usage) {
 
 module.exports = {
   tf, faceapi, init, decodeJpeg, imageTensor, defaultOptions, sha256, SAMPLES, DEMO_DIR, MODEL_DIR,
-  REPO_DIR, LOCK_FILE, goldenTarget, cachedPackageDir, readLocked, loadHumanGraphModel, humanFaceBox, humanFaceCrop, humanModelsDir,
+  REPO_DIR, LOCK_FILE, goldenTarget, cachedPackageDir, readLocked, lockedOnnxSession, loadHumanGraphModel, humanFaceBox, humanFaceCrop, humanModelsDir,
   loadFeatureNet, featureChip, fivePoints, similarityTransform, ARCFACE_POINTS, FEATURE_SIZE, FEATURE_DIM,
 };

@@ -49,16 +49,7 @@ async function main() {
     console.log(`make-golden-eye: ${indexFile} is up to date`);
     return;
   }
-  const ort = require('onnxruntime-node');
-  const { dir, version } = ref.cachedPackageDir(PACKAGE);
-  const bytes = ref.readLocked(PACKAGE, dir, MODEL);  // refused unless its sha256 equals models.lock
-  const options = { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1,
-                    executionMode: 'sequential', graphOptimizationLevel: 'all' };
-  const session = await ort.InferenceSession.create(bytes, options);
-  if (session.inputNames.join() !== 'input' || session.outputNames.join() !== 'output') {
-    throw new Error(`${MODEL}: expected input "input" and output "output", got ` +
-                    `${session.inputNames} -> ${session.outputNames}`);
-  }
+  const { ort, session, version, options } = await ref.lockedOnnxSession(PACKAGE, MODEL);
   const inputs = [];
   for (const s of ref.SAMPLES) {
     const img = ref.decodeJpeg(path.join(ref.DEMO_DIR, `${s}.jpg`));
