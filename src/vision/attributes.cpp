@@ -130,11 +130,12 @@ Result<std::vector<FaceAttributes>> RunAnalysis(EngineImpl& impl, const cv::Mat&
   FG_RETURN_IF_ERROR(EnsureAttributeNets(impl));
   auto t0 = Clock::now();
   const cv::Mat rgbf = ToFloatRgb(rgb);
-  // The SSD alone: the attribute and eye-state thresholds were measured on its boxes (the
-  // RFB-320 boxes move the landmarks enough to change eye states); Detect uses the cascade.
-  FG_ASSIGN_OR_RETURN(
-      std::vector<Detection> dets,
-      DetectFaces(*impl.ssd, rgbf, impl.config.min_detection_score, impl.strategy));
+  // The SSD first: the attribute and eye-state thresholds were measured on its boxes (the
+  // RFB-320 boxes move the landmarks enough to change eye states); RFB-320 only where it finds
+  // nothing (tight crops). Detect runs the other way round.
+  FG_ASSIGN_OR_RETURN(std::vector<Detection> dets,
+                      DetectFacesSsdFirst(*impl.ssd, impl.rfb.get(), rgbf, impl.config.min_detection_score,
+                                          impl.strategy));
   if (timings) timings->detect_ms = MsSince(t0);
   std::sort(dets.begin(), dets.end(),
             [](const Detection& a, const Detection& b) { return a.box.area() > b.box.area(); });

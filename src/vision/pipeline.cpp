@@ -84,6 +84,13 @@ Result<std::vector<Detection>> DetectFaces(nn::RfbNet* rfb, nn::SsdNet& ssd, con
   return DetectFaces(ssd, rgbf, min_score, strategy);
 }
 
+Result<std::vector<Detection>> DetectFacesSsdFirst(nn::SsdNet& ssd, nn::RfbNet* rfb, const cv::Mat& rgbf,
+                                                   float min_score, const DetectStrategy& strategy) {
+  FG_ASSIGN_OR_RETURN(std::vector<Detection> dets, DetectFaces(ssd, rgbf, min_score, strategy));
+  if (!dets.empty() || rfb == nullptr) return dets;
+  return DetectRfbPass(*rfb, rgbf, std::max(min_score, kRfbMinScore));
+}
+
 Result<Landmarks68> DetectLandmarks(nn::LandmarkNet& net, const cv::Mat& rgbf,
                                     const cv::Rect2f& box) {
   cv::Rect used;

@@ -61,6 +61,13 @@ Result<std::vector<Detection>> DetectRfbPass(nn::RfbNet& rfb, const cv::Mat& rgb
 Result<std::vector<Detection>> DetectFaces(nn::RfbNet* rfb, nn::SsdNet& ssd, const cv::Mat& rgbf,
                                            float min_score, const DetectStrategy& strategy);
 
+// The analysis scenario's detection: DetectFaces with the SSD first (the attribute nets and
+// eye-state limits were measured on its boxes); only where it finds nothing, the RFB-320 pass,
+// which finds the faces of tight crops the SSD misses (docs/attributes.md). rfb == nullptr:
+// the SSD alone.
+Result<std::vector<Detection>> DetectFacesSsdFirst(nn::SsdNet& ssd, nn::RfbNet* rfb, const cv::Mat& rgbf,
+                                                   float min_score, const DetectStrategy& strategy);
+
 // face-api's landmark flow: crop `box` (floored, clipped), pad to a square
 // (centred), TF-resize to 112, run, map back to image pixels.
 Result<Landmarks68> DetectLandmarks(nn::LandmarkNet& net, const cv::Mat& rgbf,
