@@ -145,6 +145,29 @@ TEST_F(AnalyzeTest, FindsNoFaceInAPlainImage) {
   EXPECT_TRUE(faces->empty());
 }
 
+// A UTKFace crop cut tight to the face, where the SSD and its framed retries find nothing: the
+// RFB-320 fallback finds it, so it gets an age and gender (docs/attributes.md: no face on
+// facedata/utkface 9 -> 2 of 400).
+TEST_F(AnalyzeTest, ATightCropTheSsdMissesIsFoundByTheRfbFallback) {
+  const AnalysisGrant grant = policy::Gate::AuthorizeResearchAnalysis("utkface-unit-test");
+  auto img = ReadImageFile(std::string(FACEGATE_FACEDATA) + "/utkface/17_0_0_20170104011953696.jpg.chip.jpg");
+  ASSERT_TRUE(img.ok()) << img.status().ToString();
+  EngineConfig ssd_only;
+  ssd_only.model_dir = FACEGATE_MODELS;
+  ssd_only.lock_file = FACEGATE_LOCK;
+  ssd_only.detector = Detector::kSsd;
+  auto ssd = Engine::Load(ssd_only);
+  ASSERT_TRUE(ssd.ok()) << ssd.status().ToString();
+  auto without = (*ssd)->Analyze(grant, *img);
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  EXPECT_TRUE(without->empty()) << "the SSD now finds this face: pick another crop it misses";
+  auto with = engine_->Analyze(grant, *img);
+  ASSERT_TRUE(with.ok()) << with.status().ToString();
+  ASSERT_EQ(with->size(), 1u);
+  EXPECT_GT((*with)[0].age, 5.f);
+  EXPECT_LT((*with)[0].age, 40.f);  // a 17-year-old
+}
+
 // ---- eval attributes bookkeeping ----------------------------------------------------------------
 
 TEST(AgeBands, FollowTheIssuesBands) {
