@@ -121,6 +121,33 @@ EyeState MeasureEyes(const cv::Mat& rgb, const Landmarks68& lm, const EyeThresho
   return s;
 }
 
+namespace {
+
+// Detection, landmarks and eye openness of every face of `rgb`, largest first. The SSD first, as
+// RunAnalysis: the eye-state thresholds were measured on its boxes; RFB-320 only where it finds
+// nothing. The landmarks are used for the ratios, then dropped (REQ AN1).
+template <class EngineImpl>
+Result<std::vector<EyeState>> MeasureAllEyes(EngineImpl& impl, const cv::Mat& rgb) {
+  const cv::Mat rgbf = ToFloatRgb(rgb);
+  FG_ASSIGN_OR_RETURN(std::vector<Detection> dets,
+                      DetectFacesSsdFirst(*impl.ssd, impl.rfb.get(), rgbf, impl.config.min_detection_score,
+                                          impl.strategy));
+  std::sort(dets.begin(), dets.end(),
+            [](const Detection& a, const Detection& b) { return a.box.area() > b.box.area(); });
+  std::vector<EyeState> out;
+  out.reserve(dets.size());
+  for (const Detection& d : dets) {
+    FG_ASSIGN_OR_RETURN(const Landmarks68 lm, DetectLandmarks(*impl.landmarks, rgbf, d.box));
+    EyeState s = MeasureEyes(rgb, lm);
+    s.box = d.box;
+    s.detection_score = d.score;
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<EyeState>> Engine::EyeStates(const InferenceGrant& grant, const cv::Mat& rgb) {
   // The InferenceGrant's type is the authorization (only policy::Gate makes one, for a purpose
   // that switched drowsiness on, REQ AN3); it must be for the inference eye state serves.
@@ -131,23 +158,26 @@ Result<std::vector<EyeState>> Engine::EyeStates(const InferenceGrant& grant, con
   if (rgb.type() != CV_8UC3) {
     return Status::InvalidInput("the image must be 8-bit RGB (CV_8UC3); convert the frame first");
   }
-  const cv::Mat rgbf = ToFloatRgb(rgb);
-  // The SSD alone, as RunAnalysis: the eye-state thresholds were measured on its boxes.
-  FG_ASSIGN_OR_RETURN(
-      std::vector<Detection> dets,
-      DetectFaces(*impl_->ssd, rgbf, impl_->config.min_detection_score, impl_->strategy));
-  std::sort(dets.begin(), dets.end(),
-            [](const Detection& a, const Detection& b) { return a.box.area() > b.box.area(); });
-  std::vector<EyeState> out;
-  out.reserve(dets.size());
-  for (const Detection& d : dets) {
-    // Used for the ratios, then dropped with this scope (REQ AN1).
-    FG_ASSIGN_OR_RETURN(const Landmarks68 lm, DetectLandmarks(*impl_->landmarks, rgbf, d.box));
-    EyeState s = MeasureEyes(rgb, lm);
-    s.box = d.box;
-    s.detection_score = d.score;
-    out.push_back(s);
+  FG_ASSIGN_OR_RETURN(std::vector<EyeState> out, MeasureAllEyes(*impl_, rgb));
+  auto judged = [](const std::vector<EyeState>& faces) {
+    return std::count_if(faces.begin(), faces.end(),
+                         [](const EyeState& f) { return f.state != EyeOpenness::kUnsure; });
+  };
+  const auto upright = judged(out);
+  if (upright > 0) return out;
+  // No face whose eyes could be judged: a head upside down (a driver leaning back, a phone held
+  // the wrong way; the detectors often find it, the landmarks do not) is looked at once more,
+  // turned 180 degrees. That answer is taken if it judges more eyes; its boxes are turned back.
+  cv::Mat turned;
+  cv::rotate(rgb, turned, cv::ROTATE_180);
+  FG_ASSIGN_OR_RETURN(std::vector<EyeState> down, MeasureAllEyes(*impl_, turned));
+  if (judged(down) <= upright && !out.empty()) return out;
+  if (down.empty()) return out;
+  for (EyeState& s : down) {
+    s.box.x = static_cast<float>(rgb.cols) - s.box.x - s.box.width;
+    s.box.y = static_cast<float>(rgb.rows) - s.box.y - s.box.height;
   }
+  out = std::move(down);
   return out;
 }
 

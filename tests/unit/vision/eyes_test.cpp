@@ -218,6 +218,26 @@ TEST_F(EyeStatesTest, AnalyzeFrameGivesTheSameAsAnalyzeAndEyeStates) {
   EXPECT_EQ(mixed.status().requirement(), "AN3");
 }
 
+// A face upside down is looked for once more turned 180 degrees (facedata/eyes has such heads):
+// it is found, its box is given in the frame as sent, and its eyes read as the upright face's.
+TEST_F(EyeStatesTest, AnUpsideDownFaceIsFoundAndItsBoxTurnedBack) {
+  const InferenceGrant grant = policy::Gate::AuthorizeResearchInference("test", SensitiveInference::kDrowsiness);
+  auto img = ReadImageFile(Lfw(kLfwPhoto));
+  ASSERT_TRUE(img.ok());
+  cv::Mat turned;
+  cv::rotate(*img, turned, cv::ROTATE_180);
+  auto upright = engine_->EyeStates(grant, *img);
+  auto down = engine_->EyeStates(grant, turned);
+  ASSERT_TRUE(upright.ok() && down.ok());
+  ASSERT_EQ(upright->size(), 1u);
+  ASSERT_EQ(down->size(), 1u);
+  const cv::Rect2f& b = (*upright)[0].box;
+  const cv::Rect2f want(img->cols - b.x - b.width, img->rows - b.y - b.height, b.width, b.height);
+  const cv::Rect2f& got = (*down)[0].box;
+  EXPECT_GT((want & got).area() / (want | got).area(), 0.8f) << "box " << got << " expected near " << want;
+  EXPECT_EQ((*down)[0].state, (*upright)[0].state);
+}
+
 TEST_F(EyeStatesTest, RejectsAnEmptyFrame) {
   const InferenceGrant grant = policy::Gate::AuthorizeResearchInference("test", SensitiveInference::kDrowsiness);
   auto r = engine_->EyeStates(grant, cv::Mat());
