@@ -105,12 +105,9 @@ Result<AgeGenderNet::Output> AgeGenderNet::Run(const cv::Mat& rgb112) {
   }
   Output o;
   o.age = outs[0].ptr<float>()[0];
-  // tf.softmax: exp(x - max) / sum, in float32.
-  const float* logits = outs[1].ptr<float>();
-  const float m = std::max(logits[0], logits[1]);
-  const float e0 = std::exp(logits[0] - m), e1 = std::exp(logits[1] - m);
-  o.p_male = e0 / (e0 + e1);
-  o.p_female = e1 / (e0 + e1);
+  const std::array<float, 2> p = SoftmaxOf<2>(outs[1].ptr<float>());  // tf.softmax
+  o.p_male = p[0];
+  o.p_female = p[1];
   return o;
 }
 

@@ -41,13 +41,7 @@ Result<std::array<float, ExpressionNet::kClasses>> ExpressionNet::Run(const cv::
   if (outs[0].total() != kClasses) {
     return Status::Internal("expression net returned a wrong-size output");
   }
-  const float* logits = outs[0].ptr<float>();
-  const float m = *std::max_element(logits, logits + kClasses);
-  std::array<float, kClasses> p;
-  float sum = 0;
-  for (int i = 0; i < kClasses; ++i) sum += p[i] = std::exp(logits[i] - m);
-  for (float& v : p) v /= sum;
-  return p;
+  return SoftmaxOf<kClasses>(outs[0].ptr<float>());
 }
 
 }  // namespace facegate::nn

@@ -31,10 +31,7 @@ Result<std::array<float, 2>> EyeNet::Run(const cv::Mat& grey) {
   if (outs.size() != 1 || outs[0].total() != 2)
     return Status::Internal("EyeNet: the eye net returned an output of unexpected size; expected 2 values; "
                             "reinstall the models (scripts/install-models.sh)");
-  const float* o = outs[0].ptr<float>();
-  const float m = std::max(o[0], o[1]);
-  const float e0 = std::exp(o[0] - m), e1 = std::exp(o[1] - m);
-  return std::array<float, 2>{e0 / (e0 + e1), e1 / (e0 + e1)};
+  return SoftmaxOf<2>(outs[0].ptr<float>());
 }
 
 }  // namespace facegate::nn

@@ -37,13 +37,7 @@ Result<std::array<float, FrLivenessNet::kClasses>> FrLivenessNet::Run(const cv::
   if (outs.size() != 1 || outs[0].total() != kClasses)
     return Status::Internal("FrLivenessNet: the liveness net returned an output of unexpected size; expected 3 "
                             "values; reinstall the models (scripts/install-models.sh)");
-  const float* o = outs[0].ptr<float>();
-  const float m = std::max({o[0], o[1], o[2]});
-  std::array<float, kClasses> p{};
-  float sum = 0;
-  for (int c = 0; c < kClasses; ++c) sum += p[c] = std::exp(o[c] - m);
-  for (float& v : p) v /= sum;
-  return p;
+  return SoftmaxOf<kClasses>(outs[0].ptr<float>());
 }
 
 }  // namespace facegate::nn

@@ -6,7 +6,9 @@
 
 #include <facegate/status.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <memory>
 #include <opencv2/core.hpp>
 #include <string>
@@ -15,6 +17,19 @@
 #include "nn/model_files.h"
 
 namespace facegate::nn {
+
+// The softmax of N logits as TF and the JavaScript references compute it: exp(x - max) / sum,
+// in float. The nets with a class output share it.
+template <size_t N>
+std::array<float, N> SoftmaxOf(const float* logits) {
+  float m = logits[0];
+  for (size_t i = 1; i < N; ++i) m = std::max(m, logits[i]);
+  std::array<float, N> p{};
+  float sum = 0;
+  for (size_t i = 0; i < N; ++i) sum += p[i] = std::exp(logits[i] - m);
+  for (float& v : p) v /= sum;
+  return p;
+}
 
 class DnnRunner;
 

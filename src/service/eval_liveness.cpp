@@ -60,9 +60,10 @@ Result<EvalLivenessReport> Service::EvalLiveness(const std::string& list_file, c
   FG_ASSIGN_OR_RETURN(std::vector<vision::LivenessSample> samples, vision::ReadLivenessSamples(list_file));
   std::set<std::string> subjects;
   for (const auto& s : samples) subjects.insert(s.subject);
-  std::vector<std::string> calibrate = options.calibration_subjects.empty()
-                                           ? vision::DefaultCalibrationSubjects(samples)
-                                           : options.calibration_subjects;
+  const std::vector<std::string> calibrate = options.calibration_subjects.empty()
+                                                 ? vision::DefaultCalibrationSubjects(samples)
+                                                 : options.calibration_subjects;
+  const std::set<std::string> calibrating(calibrate.begin(), calibrate.end());
   for (const auto& c : calibrate)
     if (!subjects.count(c))
       return Status::InvalidInput("calibration subject '" + c + "' is not in " + list_file +
@@ -109,11 +110,10 @@ Result<EvalLivenessReport> Service::EvalLiveness(const std::string& list_file, c
   rep.at_thresholds = vision::MeasureLiveness(samples, outcomes, {}, rep.thresholds);
   rep.calibration_subjects = calibrate;
   for (const auto& s : subjects)
-    if (std::find(calibrate.begin(), calibrate.end(), s) == calibrate.end()) rep.held_out_subjects.push_back(s);
+    if (!calibrating.count(s)) rep.held_out_subjects.push_back(s);
   std::vector<size_t> cal, held;
   for (size_t i = 0; i < samples.size(); ++i) {
-    const bool in = std::find(calibrate.begin(), calibrate.end(), samples[i].subject) != calibrate.end();
-    (in ? cal : held).push_back(i);
+    (calibrating.count(samples[i].subject) ? cal : held).push_back(i);
     if (!outcomes[i].found) rep.no_face_paths.push_back(samples[i].path);
   }
   rep.target_bpcer = options.target_bpcer;

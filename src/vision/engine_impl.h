@@ -20,10 +20,11 @@ struct AttributeNets {
   std::unique_ptr<nn::ExpressionNet> expression;
 };
 
-// The liveness nets, loaded on the first Liveness call (vision/liveness.cpp).
+// The liveness nets (vision/liveness.cpp): the shipped check, loaded on the first Liveness or
+// ScoreLiveness call; human-models' two, for measurement, on the first ScoreLiveness call only.
 struct LivenessNets {
-  std::unique_ptr<nn::FrLivenessNet> fr;  // the shipped check
-  std::unique_ptr<nn::AntiSpoofNet> antispoof;  // human-models' two, for measurement
+  std::unique_ptr<nn::FrLivenessNet> fr;
+  std::unique_ptr<nn::AntiSpoofNet> antispoof;
   std::unique_ptr<nn::LivenessNet> liveness;
 };
 
@@ -42,9 +43,9 @@ struct Engine::Impl {
   Status attributes_status = Status::Ok();
   AttributeNets attributes;
 
-  // Liveness nets: loaded once, under liveness_once; liveness_status keeps a load error.
-  std::once_flag liveness_once;
-  Status liveness_status = Status::Ok();
+  // Liveness nets: each group loaded once, under its once_flag; its status keeps a load error.
+  std::once_flag liveness_once, human_liveness_once;
+  Status liveness_status = Status::Ok(), human_liveness_status = Status::Ok();
   LivenessNets liveness;
 };
 

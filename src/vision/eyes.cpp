@@ -163,16 +163,15 @@ Result<std::vector<EyeState>> Engine::EyeStates(const InferenceGrant& grant, con
     return std::count_if(faces.begin(), faces.end(),
                          [](const EyeState& f) { return f.state != EyeOpenness::kUnsure; });
   };
-  const auto upright = judged(out);
-  if (upright > 0) return out;
+  if (judged(out) > 0) return out;
   // No face whose eyes could be judged: a head upside down (a driver leaning back, a phone held
   // the wrong way; the detectors often find it, the landmarks do not) is looked at once more,
-  // turned 180 degrees. That answer is taken if it judges more eyes; its boxes are turned back.
+  // turned 180 degrees. That answer is taken if it judges some eyes, or finds the only faces;
+  // its boxes are turned back.
   cv::Mat turned;
   cv::rotate(rgb, turned, cv::ROTATE_180);
   FG_ASSIGN_OR_RETURN(std::vector<EyeState> down, MeasureAllEyes(*impl_, turned));
-  if (judged(down) <= upright && !out.empty()) return out;
-  if (down.empty()) return out;
+  if (judged(down) == 0 && !(out.empty() && !down.empty())) return out;
   for (EyeState& s : down) {
     s.box.x = static_cast<float>(rgb.cols) - s.box.x - s.box.width;
     s.box.y = static_cast<float>(rgb.rows) - s.box.y - s.box.height;

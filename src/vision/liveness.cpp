@@ -127,29 +127,34 @@ Status LivenessThresholds::Check() const {
 
 namespace {
 
-// The nets, loaded once on first use; a load error is kept and returned to every caller. A
-// template so it can take the engine's private Impl without naming it.
-template <typename EngineImpl>
-Status LoadLivenessNets(EngineImpl& I) {
-  std::call_once(I.liveness_once, [&] {
+// Runs `load(files)` once under `once`; its error, or a model-files error, is kept in `status`
+// and returned to every caller. A template so it can take the engine's private Impl.
+template <typename EngineImpl, typename Load>
+Status LoadOnce(EngineImpl& I, std::once_flag& once, Status& status, Load load) {
+  std::call_once(once, [&] {
     auto files = nn::ModelFiles::Open(I.config.model_dir, I.config.lock_file);
-    if (!files.ok()) {
-      I.liveness_status = files.status();
-      return;
-    }
-    auto fr = nn::FrLivenessNet::Load(*files);
-    auto antispoof = fr.ok() ? nn::AntiSpoofNet::Load(*files) : Result<std::unique_ptr<nn::AntiSpoofNet>>(fr.status());
-    auto liveness = antispoof.ok() ? nn::LivenessNet::Load(*files)
-                                   : Result<std::unique_ptr<nn::LivenessNet>>(antispoof.status());
-    if (!liveness.ok()) {
-      I.liveness_status = liveness.status();
-      return;
-    }
-    I.liveness.fr = std::move(fr).value();
-    I.liveness.antispoof = std::move(antispoof).value();
-    I.liveness.liveness = std::move(liveness).value();
+    status = files.ok() ? load(*files) : files.status();
   });
-  return I.liveness_status;
+  return status;
+}
+
+// The shipped net: all that Liveness needs.
+template <typename EngineImpl>
+Status LoadLivenessNet(EngineImpl& I) {
+  return LoadOnce(I, I.liveness_once, I.liveness_status, [&](const nn::ModelFiles& files) -> Status {
+    FG_ASSIGN_OR_RETURN(I.liveness.fr, nn::FrLivenessNet::Load(files));
+    return Status::Ok();
+  });
+}
+
+// human-models' two nets, only for measurement (ScoreLiveness).
+template <typename EngineImpl>
+Status LoadHumanLivenessNets(EngineImpl& I) {
+  return LoadOnce(I, I.human_liveness_once, I.human_liveness_status, [&](const nn::ModelFiles& files) -> Status {
+    FG_ASSIGN_OR_RETURN(I.liveness.antispoof, nn::AntiSpoofNet::Load(files));
+    FG_ASSIGN_OR_RETURN(I.liveness.liveness, nn::LivenessNet::Load(files));
+    return Status::Ok();
+  });
 }
 
 Status CheckLivenessInput(const cv::Mat& rgb, const Face& face) {
@@ -172,7 +177,7 @@ Result<LivenessResult> Engine::Liveness(const Grant& grant, const cv::Mat& rgb, 
   FG_RETURN_IF_ERROR(thresholds.Check());
   FG_RETURN_IF_ERROR(CheckLivenessInput(rgb, face));
   auto& I = *impl_;
-  FG_RETURN_IF_ERROR(LoadLivenessNets(I));
+  FG_RETURN_IF_ERROR(LoadLivenessNet(I));
   FG_ASSIGN_OR_RETURN(auto p, I.liveness.fr->Run(FrLivenessInput(rgb, face.detection.box)));
   LivenessResult r;
   r.score = p[nn::FrLivenessNet::kLiveClass];
@@ -184,7 +189,8 @@ Result<LivenessScores> Engine::ScoreLiveness(const Grant& grant, const cv::Mat& 
   (void)grant;  // a face operation (REQ C1)
   FG_RETURN_IF_ERROR(CheckLivenessInput(rgb, face));
   auto& I = *impl_;
-  FG_RETURN_IF_ERROR(LoadLivenessNets(I));
+  FG_RETURN_IF_ERROR(LoadLivenessNet(I));
+  FG_RETURN_IF_ERROR(LoadHumanLivenessNets(I));
   LivenessScores s;
   FG_ASSIGN_OR_RETURN(auto p, I.liveness.fr->Run(FrLivenessInput(rgb, face.detection.box)));
   s.fr_liveness = p[nn::FrLivenessNet::kLiveClass];
