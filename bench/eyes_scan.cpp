@@ -1,6 +1,5 @@
 // Lists the eye state Engine::EyeStates gives each photo (the face nearest the centre), to find
-// candidates for a hand-labelled eyes file (docs/drowsiness.md: how tests/data/eyes-lfw.tsv was
-// labelled). Research grant, nothing stored. Usage: eyes_scan ROOT < paths.txt
+// the photos a labelled eyes file should hold, or those it judges wrong. Research grant, nothing stored. Usage: eyes_scan ROOT < paths.txt
 // Prints path TAB state TAB left_open TAB right_open (state "no_face" when none was found).
 #include <facegate/vision.h>
 

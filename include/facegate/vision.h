@@ -184,18 +184,18 @@ class Engine {
 }  // namespace facegate::vision
 
 // ---- Eye state (analysis scenario: driver drowsiness; REQ AN1, AN3) ------------------------
-// Engine::EyeStates gives per face the eye aspect ratios and mouth opening computed from the
-// 68 landmarks and an appearance openness of each eye (docs/drowsiness.md); the landmarks
+// Engine::EyeStates gives per face each eye's P(open) from faceplugin's eye net on a crop placed
+// by the 68 landmarks, and the eye and mouth aspect ratios (docs/drowsiness.md); the landmarks
 // themselves stay inside the engine.
 
 namespace facegate::vision {
 
-// The state of both eyes, judged from their openness scores.
+// The state of both eyes, judged from their P(open) (vision::ClassifyEyes).
 enum class EyeOpenness {
   kOpen,       // both eyes open
   kClosed,     // both eyes closed
-  kOneClosed,  // one eye closed, the other open (a wink, or a turned head)
-  kUnsure,     // a score in the band between the thresholds, or a face too small or too turned
+  kOneClosed,  // one eye surely closed, the other surely open (a wink)
+  kUnsure,     // eyes too small, or one far wider than the other (head turned)
 };
 const char* ToString(EyeOpenness openness);
 
@@ -206,9 +206,8 @@ struct EyeState {
   float left_ear = 0;          // eye aspect ratio of the eye on the image's left (iBUG 36-41)
   float right_ear = 0;         // eye aspect ratio of the eye on the image's right (iBUG 42-47)
   float mar = 0;               // mouth aspect ratio of the inner lips (iBUG 60-67); yawns
-  // Share of each eye's landmark outline whose colour is not eyelid skin (sclera, iris, pupil):
-  // the openness `state` is judged on, because face-api's landmarks keep an open-eye shape on
-  // closed eyes, so the EARs barely move (docs/drowsiness.md).
+  // P(open) of each eye from the eye net, 0..1: what `state` is judged on. Not the EARs:
+  // face-api's landmarks keep an open-eye shape on closed eyes (docs/drowsiness.md).
   float left_open = 0;
   float right_open = 0;
   EyeOpenness state = EyeOpenness::kUnsure;

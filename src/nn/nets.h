@@ -100,9 +100,8 @@ class RfbNet {
 };
 
 // faceplugin's eye-state net (model/fr_eye.onnx, in the feature net's package): a 24x24 grey
-// crop of one eye, 0..1, to a softmax over two classes; lib/fr_eye.js places the crop from the
-// 68 landmarks. Golden-tested and measured on facedata/eyes; Engine::EyeStates does not run it
-// yet (docs/drowsiness.md, "The eye net").
+// crop of one eye, 0..1, to a softmax over two classes. Engine::EyeStates judges eyes with it
+// on crops placed from the 68 landmarks (vision::EyeCrop; docs/drowsiness.md).
 class EyeNet {
  public:
   static constexpr int kInputSize = 24;

@@ -128,6 +128,10 @@ Result<std::vector<FaceAttributes>> RunAnalysis(EngineImpl& impl, const cv::Mat&
   FG_RETURN_IF_ERROR(CheckAnalysisImage(rgb));
   FG_RETURN_IF_ERROR(CheckOptions(options));
   FG_RETURN_IF_ERROR(EnsureAttributeNets(impl));
+  nn::EyeNet* eye_net = nullptr;
+  if (eyes) {
+    FG_ASSIGN_OR_RETURN(eye_net, EnsureEyeNet(impl));
+  }
   auto t0 = Clock::now();
   const cv::Mat rgbf = ToFloatRgb(rgb);
   // The SSD first: the attribute and eye-state thresholds were measured on its boxes (the
@@ -157,7 +161,7 @@ Result<std::vector<FaceAttributes>> RunAnalysis(EngineImpl& impl, const cv::Mat&
     a.box = d.box;
     a.detection_score = d.score;
     if (eyes) {
-      EyeState e = MeasureEyes(rgb, landmarks);
+      FG_ASSIGN_OR_RETURN(EyeState e, MeasureEyes(*eye_net, rgb, landmarks));
       e.box = d.box;
       e.detection_score = d.score;
       eyes->push_back(e);

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "nn/model_files.h"
 #include "nn/nets.h"
 #include "vision/pipeline.h"
 
@@ -47,6 +48,27 @@ struct Engine::Impl {
   std::once_flag liveness_once, human_liveness_once;
   Status liveness_status = Status::Ok(), human_liveness_status = Status::Ok();
   LivenessNets liveness;
+
+  // The eye net (vision/eyes.cpp): loaded on the first EyeStates or AnalyzeFrame, under eye_once.
+  std::once_flag eye_once;
+  Status eye_status = Status::Ok();
+  std::unique_ptr<nn::EyeNet> eye;
 };
+
+// The eye net, loaded once; the load error, if any, every time after.
+// (A template over the engine's private Impl, which only Engine's members can name.)
+template <class EngineImpl>
+Result<nn::EyeNet*> EnsureEyeNet(EngineImpl& impl) {
+  std::call_once(impl.eye_once, [&impl] {
+    auto load = [&impl]() -> Status {
+      FG_ASSIGN_OR_RETURN(nn::ModelFiles files, nn::ModelFiles::Open(impl.config.model_dir, impl.config.lock_file));
+      FG_ASSIGN_OR_RETURN(impl.eye, nn::EyeNet::Load(files));
+      return Status::Ok();
+    };
+    impl.eye_status = load();
+  });
+  FG_RETURN_IF_ERROR(impl.eye_status);
+  return impl.eye.get();
+}
 
 }  // namespace facegate::vision

@@ -1,25 +1,31 @@
-// Eye openness and mouth opening from the 68 landmarks and the eye's pixels (Engine::EyeStates).
-// The ratios and shares are scale-free, so one set of thresholds serves every face size; how
-// they were calibrated is in docs/drowsiness.md. Pure functions, testable without the nets.
+// Eye state from faceplugin's eye net on crops placed by the 68 landmarks, and the mouth opening
+// (Engine::EyeStates, Engine::AnalyzeFrame). How the crop and the thresholds were chosen, and
+// what they give on real photos and clips, is in docs/drowsiness.md.
 #pragma once
 
+#include <facegate/status.h>
+#include <array>
 #include <facegate/vision.h>
 
+#include "nn/nets.h"
 #include "vision/align.h"
 
 namespace facegate::vision {
 
-// Thresholds of ClassifyEyes on the appearance openness (EyeState::left_open/right_open). An
-// eye is closed below closed_below, open above open_above, and neither in between. Calibrated on
-// LFW photos and their synthetic closed-eye versions (docs/drowsiness.md).
+// How ClassifyEyes turns the two eyes' P(open) into a state. Chosen on facedata/eyes, the two
+// real clips and open LFW eyes (docs/drowsiness.md, "Eye state").
 struct EyeThresholds {
-  float closed_below = 0.40f;
-  float open_above = 0.45f;
-  float min_eye_width_px = 12;      // narrower eyes: too few pixels to judge -> kUnsure
-  float max_width_asymmetry = 2.f;  // wider eye / narrower eye above this: head turned -> kUnsure
-  float skin_distance = 0.25f;      // colour distance from the skin reference, relative to it,
-                                    // beyond which a pixel is not skin
+  float open_from = 0.5f;            // mean P(open) of the two eyes at or above this: open
+  float wink_shut_below = 0.01f;     // one eye this surely shut while the other is
+  float wink_open_above = 0.99f;     // this surely open: one_closed (a wink), not a mean
+  float min_eye_width_px = 4;        // narrower eyes: too few pixels to judge -> kUnsure
+  float max_width_asymmetry = 2.f;   // wider eye / narrower eye above this: head turned -> kUnsure
 };
+
+// The crop sizes, in eye widths, over which EyeOpenProbability averages the net.
+inline constexpr std::array<float, 1> kEyeCropScales = {1.6f};
+// UprightConfidence at or above which EyeStates takes the frame as sent, without turning it.
+inline constexpr float kUprightEnough = 0.7f;
 
 // Soukupová & Čech (2016): (|p2-p6| + |p3-p5|) / (2 |p1-p4|) for the six points of one eye
 // starting at iBUG index `first` (36: image-left eye, 42: image-right eye). 0 if p1 == p4.
@@ -29,19 +35,29 @@ float MouthAspectRatio(const Landmarks68& lm);
 // Corner-to-corner width of the eye starting at `first`, in pixels.
 float EyeWidth(const Landmarks68& lm, int first);
 
-// Appearance openness of one eye in an 8-bit RGB image: the share of the pixels inside the
-// eye's six-point outline whose RGB distance from the skin reference (median colour of a patch
-// on the cheek under the eye) exceeds skin_distance x the reference's length. An open eye shows
-// sclera and iris (far from skin); a lid covering it is skin. 0 when the outline is empty.
-float EyeAppearanceOpenness(const cv::Mat& rgb, const Landmarks68& lm, int first,
-                            float skin_distance = EyeThresholds{}.skin_distance);
+// The eye net's input for the eye starting at `first` of an 8-bit RGB image: a square of
+// `scale` x the corner-to-corner width about the mean of the four lid points (as
+// lib/fr_eye.js places it), turned so the corners lie level, grey by COLOR_BGR2GRAY on the RGB
+// pixels (as fr_eye.js's canvas does), 24x24, CV_32FC1 0..1; mirrored left-right if `mirror`.
+cv::Mat EyeCrop(const cv::Mat& rgb, const Landmarks68& lm, int first, float scale, bool mirror);
 
-// The state of both eyes from their openness scores and widths.
+// P(open) of one eye: the eye net's mean over the crops of kEyeCropScales, each as is and
+// mirrored (docs/drowsiness.md: fewer false closures than one crop).
+Result<float> EyeOpenProbability(nn::EyeNet& net, const cv::Mat& rgb, const Landmarks68& lm, int first);
+
+// The state of both eyes from their P(open) and widths.
 EyeOpenness ClassifyEyes(float left_open, float right_open, float left_width, float right_width,
                          const EyeThresholds& t = {});
 
 // Everything of EyeState that comes from the photo and its landmarks (box and score are the
 // caller's).
-EyeState MeasureEyes(const cv::Mat& rgb, const Landmarks68& lm, const EyeThresholds& t = {});
+Result<EyeState> MeasureEyes(nn::EyeNet& net, const cv::Mat& rgb, const Landmarks68& lm,
+                             const EyeThresholds& t = {});
+
+// How surely a face was found upright, 0..1: the detection score, times the narrower eye's
+// width over the wider's, times min(1, mean eye width / (0.12 x box width)). A face turned a
+// quarter or half the wrong way gets landmarks squeezed into a small or lopsided outline.
+// EyeStates compares it across the frame's turns (docs/drowsiness.md).
+float UprightConfidence(const Detection& detection, const Landmarks68& lm);
 
 }  // namespace facegate::vision

@@ -1,27 +1,24 @@
-// Eye state for the analysis scenario (Engine::EyeStates, REQ AN1, AN3): the ratios on
-// hand-made landmarks, their separation of open and (synthetic) closed eyes on real LFW photos,
-// and a drowsiness run over a video the test makes itself and deletes.
+// Eye state for the analysis scenario (Engine::EyeStates, REQ AN1, AN3): the ratios, crop and
+// rules on hand-made input; open LFW eyes; and the drowsiness monitor over the two real clips of
+// facedata/video, against a count made by hand.
 #include "vision/eyes.h"
 
 #include <facegate/vision.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <string>
-#include <system_error>
 #include <type_traits>
 #include <vector>
 
 #include "policy/gate.h"
 #include "vision/drowsiness.h"
-#include "../../support/synthetic_eyes.h"
+#include "vision/video.h"
 #include "engine_suite.h"
 #include "../../support/requirement.h"
 
@@ -99,65 +96,93 @@ TEST(MouthAspectRatio, IsMeanInnerLipOpeningOverMouthWidth) {
   EXPECT_NEAR(MouthAspectRatio(Face(9, 9, 36)), 36.f / 60, 1e-6);
 }
 
-TEST(ClassifyEyes, UsesBothThresholdsAndRefusesToGuessOnSmallOrTurnedFaces) {
+TEST(ClassifyEyes, ReadsTheTwoEyesAsOneExceptASureWinkAndRefusesSmallOrTurnedFaces) {
   const EyeThresholds t;
-  const float open = t.open_above + 0.1f, shut = t.closed_below / 2;
-  EXPECT_EQ(ClassifyEyes(open, open, 30, 30, t), EyeOpenness::kOpen);
-  EXPECT_EQ(ClassifyEyes(shut, shut, 30, 30, t), EyeOpenness::kClosed);
-  EXPECT_EQ(ClassifyEyes(open, shut, 30, 30, t), EyeOpenness::kOneClosed);
-  const float band = (t.closed_below + t.open_above) / 2;
-  EXPECT_EQ(ClassifyEyes(band, band, 30, 30, t), EyeOpenness::kUnsure);
-  EXPECT_EQ(ClassifyEyes(open, band, 30, 30, t), EyeOpenness::kUnsure);
-  EXPECT_EQ(ClassifyEyes(open, open, 8, 8, t), EyeOpenness::kUnsure);    // eyes too small
-  EXPECT_EQ(ClassifyEyes(open, open, 40, 15, t), EyeOpenness::kUnsure);  // head turned
+  EXPECT_EQ(ClassifyEyes(0.9f, 0.8f, 30, 30, t), EyeOpenness::kOpen);
+  EXPECT_EQ(ClassifyEyes(0.1f, 0.02f, 30, 30, t), EyeOpenness::kClosed);
+  // One eye unsure: the mean decides.
+  EXPECT_EQ(ClassifyEyes(0.95f, 0.3f, 30, 30, t), EyeOpenness::kOpen);
+  EXPECT_EQ(ClassifyEyes(0.6f, 0.2f, 30, 30, t), EyeOpenness::kClosed);
+  EXPECT_EQ(ClassifyEyes(t.open_from, t.open_from, 30, 30, t), EyeOpenness::kOpen);
+  // One eye surely shut, the other surely open: a wink, whichever eye.
+  EXPECT_EQ(ClassifyEyes(0.001f, 0.999f, 30, 30, t), EyeOpenness::kOneClosed);
+  EXPECT_EQ(ClassifyEyes(0.999f, 0.001f, 30, 30, t), EyeOpenness::kOneClosed);
+  EXPECT_EQ(ClassifyEyes(0.05f, 0.999f, 30, 30, t), EyeOpenness::kOpen);  // not sure enough: mean
+  EXPECT_EQ(ClassifyEyes(0.9f, 0.9f, 3, 3, t), EyeOpenness::kUnsure);     // eyes too small
+  EXPECT_EQ(ClassifyEyes(0.9f, 0.9f, 40, 15, t), EyeOpenness::kUnsure);   // head turned
 }
 
-// A skin-coloured face with the two eye outlines of Face(): painted as an open eye (white
-// sclera, dark iris) or left as skin (a lid over the eye).
-cv::Mat PaintedFace(const Landmarks68& lm, bool left_open, bool right_open) {
-  cv::Mat img(260, 300, CV_8UC3, cv::Scalar(200, 150, 120));
-  for (auto [first, open] : {std::pair{36, left_open}, std::pair{42, right_open}}) {
-    if (!open) continue;
-    std::vector<cv::Point> outline;
-    for (int i = 0; i < 6; ++i)
-      outline.emplace_back(cvRound(lm[first + i].x), cvRound(lm[first + i].y));
-    cv::fillConvexPoly(img, outline, cv::Scalar(240, 240, 240));
-    const cv::Point2f c = (lm[first] + lm[first + 3]) * 0.5f;
-    cv::circle(img, cv::Point(cvRound(c.x), cvRound(c.y)), 5, cv::Scalar(60, 40, 30), cv::FILLED);
-  }
+// A grey image with one dark bar of `len` x 10 px through (cx, cy), at `degrees` from level.
+cv::Mat Bar(float cx, float cy, float len, double degrees) {
+  cv::Mat img(200, 200, CV_8UC3, cv::Scalar(200, 200, 200));
+  const cv::RotatedRect r({cx, cy}, {len, 10}, static_cast<float>(degrees));
+  cv::Point2f p[4];
+  r.points(p);
+  std::vector<cv::Point> poly(p, p + 4);
+  cv::fillConvexPoly(img, poly, cv::Scalar(20, 20, 20));
   return img;
 }
 
-TEST(EyeAppearanceOpenness, IsTheShareOfTheOutlineThatIsNotSkin) {
-  const Landmarks68 lm = Face(12, 12, 0);
-  const cv::Mat img = PaintedFace(lm, true, false);
-  EXPECT_GT(EyeAppearanceOpenness(img, lm, 36), 0.9f);
-  EXPECT_LT(EyeAppearanceOpenness(img, lm, 42), 0.01f);
-  const EyeState s = MeasureEyes(img, lm);
-  EXPECT_EQ(s.state, EyeOpenness::kOneClosed);
-  EXPECT_NEAR(s.left_ear, 0.4f, 1e-5);
-  EXPECT_EQ(MeasureEyes(PaintedFace(lm, true, true), lm).state, EyeOpenness::kOpen);
-  EXPECT_EQ(MeasureEyes(PaintedFace(lm, false, false), lm).state, EyeOpenness::kClosed);
-  EXPECT_EQ(EyeAppearanceOpenness(cv::Mat(), lm, 36), 0.f);
+// Landmarks of one eye (iBUG 36-41) of width `w` along `degrees` through (cx, cy).
+Landmarks68 EyeAlong(float cx, float cy, float w, double degrees) {
+  Landmarks68 lm{};
+  const cv::Point2f u(static_cast<float>(std::cos(degrees * CV_PI / 180)),
+                      static_cast<float>(std::sin(degrees * CV_PI / 180)));
+  const cv::Point2f n(-u.y, u.x), c(cx, cy);
+  lm[36] = c - u * (w / 2);
+  lm[39] = c + u * (w / 2);
+  lm[37] = c - u * (w / 6) - n * 3.f;
+  lm[38] = c + u * (w / 6) - n * 3.f;
+  lm[40] = c + u * (w / 6) + n * 3.f;
+  lm[41] = c - u * (w / 6) + n * 3.f;
+  return lm;
 }
 
-// ---- On real photos: open LFW eyes and their synthetic closed version -------------------------
-
-class EyeStatesTest : public EngineSuite {
- protected:
-  // The photo and its synthetic closed-eye version. The landmarks to place the eyelids come
-  // from a research grant's Detect: building test input, not analysis output.
-  static bool OpenAndClosed(const std::string& path, cv::Mat* open, cv::Mat* closed) {
-    auto img = ReadImageFile(path);
-    if (!img.ok()) return false;
-    const Grant research = policy::Gate::AuthorizeResearch("eyes-unit-test");
-    auto faces = engine_->Detect(research, *img);
-    if (!faces.ok() || faces->empty()) return false;
-    *open = *img;
-    *closed = CloseEyes(*img, faces->front().landmarks);
-    return true;
+// The crop is 24x24 grey 0..1, centred on the lids and turned with the eye: a tilted bar along
+// the eye comes out level, across the crop's middle rows.
+TEST(EyeCrop, IsLevelledGrey24x24AboutTheLids) {
+  for (double deg : {0.0, 30.0, -50.0}) {
+    const cv::Mat img = Bar(100, 90, 60, deg);
+    const cv::Mat crop = EyeCrop(img, EyeAlong(100, 90, 40, deg), 36, 1.6f, false);
+    ASSERT_EQ(crop.type(), CV_32FC1);
+    ASSERT_EQ(crop.size(), cv::Size(24, 24));
+    double lo = 0, hi = 0;
+    cv::minMaxLoc(crop, &lo, &hi);
+    EXPECT_GE(lo, 0.0);
+    EXPECT_LE(hi, 1.0);
+    cv::Mat rows;
+    cv::reduce(crop, rows, 1, cv::REDUCE_AVG);  // mean of each row
+    EXPECT_LT(rows.at<float>(12), 0.3f) << deg << " degrees: the bar crosses the middle row";
+    EXPECT_LT(rows.at<float>(11), 0.3f) << deg;
+    EXPECT_GT(rows.at<float>(3), 0.7f) << deg << " degrees: rows away from the bar are background";
+    EXPECT_GT(rows.at<float>(20), 0.7f) << deg;
   }
-};
+  // Mirrored: the same crop flipped left to right.
+  cv::Mat img = Bar(100, 90, 60, 0);
+  cv::circle(img, {110, 90}, 6, cv::Scalar(255, 255, 255), cv::FILLED);  // right of centre
+  const Landmarks68 lm = EyeAlong(100, 90, 40, 0);
+  cv::Mat flipped;
+  cv::flip(EyeCrop(img, lm, 36, 1.6f, false), flipped, 1);
+  EXPECT_LT(cv::norm(flipped, EyeCrop(img, lm, 36, 1.6f, true), cv::NORM_INF), 1e-6);
+}
+
+// Balanced, face-sized eyes score the detection's score; a lopsided or shrunken outline (what
+// the landmark net gives a face turned the wrong way) scores less.
+TEST(UprightConfidence, IsTheScoreTimesEyeBalanceAndSize) {
+  Detection d;
+  d.box = cv::Rect2f(0, 0, 200, 200);
+  d.score = 0.9f;
+  EXPECT_NEAR(UprightConfidence(d, Face(9, 9, 0, 30)), 0.9f, 1e-6);    // 30 px >= 0.12 x 200
+  EXPECT_NEAR(UprightConfidence(d, Face(9, 9, 0, 12)), 0.9f * 0.5f, 1e-6);  // 12 px = half of 24
+  Landmarks68 lopsided = Face(9, 9, 0, 30);
+  lopsided[45].x = lopsided[42].x + 15;  // right eye half as wide
+  EXPECT_NEAR(UprightConfidence(d, lopsided), 0.9f * 0.5f * (22.5f / 24), 1e-5);
+  EXPECT_EQ(UprightConfidence(d, Landmarks68{}), 0.f);
+}
+
+// ---- On real photos: LFW, and faces turned -----------------------------------------------------
+
+class EyeStatesTest : public EngineSuite {};
 
 std::string Lfw(const std::string& rel) {
   return std::string(FACEGATE_FACEDATA) + "/lfw/" + rel;
@@ -218,24 +243,34 @@ TEST_F(EyeStatesTest, AnalyzeFrameGivesTheSameAsAnalyzeAndEyeStates) {
   EXPECT_EQ(mixed.status().requirement(), "AN3");
 }
 
-// A face upside down is looked for once more turned 180 degrees (facedata/eyes has such heads):
-// it is found, its box is given in the frame as sent, and its eyes read as the upright face's.
-TEST_F(EyeStatesTest, AnUpsideDownFaceIsFoundAndItsBoxTurnedBack) {
+// A face lying on its side or upside down is looked for in the frame's other quarter turns
+// (facedata/eyes has such heads): it is found, its box is given in the frame as sent, and its
+// eyes read as the upright face's.
+TEST_F(EyeStatesTest, AFaceTurnedAQuarterOrHalfIsFoundAndItsBoxTurnedBack) {
   const InferenceGrant grant = policy::Gate::AuthorizeResearchInference("test", SensitiveInference::kDrowsiness);
   auto img = ReadImageFile(Lfw(kLfwPhoto));
   ASSERT_TRUE(img.ok());
-  cv::Mat turned;
-  cv::rotate(*img, turned, cv::ROTATE_180);
   auto upright = engine_->EyeStates(grant, *img);
-  auto down = engine_->EyeStates(grant, turned);
-  ASSERT_TRUE(upright.ok() && down.ok());
+  ASSERT_TRUE(upright.ok());
   ASSERT_EQ(upright->size(), 1u);
-  ASSERT_EQ(down->size(), 1u);
+  EXPECT_EQ((*upright)[0].state, EyeOpenness::kOpen);
   const cv::Rect2f& b = (*upright)[0].box;
-  const cv::Rect2f want(img->cols - b.x - b.width, img->rows - b.y - b.height, b.width, b.height);
-  const cv::Rect2f& got = (*down)[0].box;
-  EXPECT_GT((want & got).area() / (want | got).area(), 0.8f) << "box " << got << " expected near " << want;
-  EXPECT_EQ((*down)[0].state, (*upright)[0].state);
+  const float W = static_cast<float>(img->cols), H = static_cast<float>(img->rows);
+  const std::vector<std::pair<int, cv::Rect2f>> turns = {
+      {cv::ROTATE_180, {W - b.x - b.width, H - b.y - b.height, b.width, b.height}},
+      {cv::ROTATE_90_CLOCKWISE, {H - b.y - b.height, b.x, b.height, b.width}},
+      {cv::ROTATE_90_COUNTERCLOCKWISE, {b.y, W - b.x - b.width, b.height, b.width}}};
+  for (const auto& [turn, want] : turns) {
+    cv::Mat turned;
+    cv::rotate(*img, turned, turn);
+    auto down = engine_->EyeStates(grant, turned);
+    ASSERT_TRUE(down.ok());
+    ASSERT_EQ(down->size(), 1u) << "turn " << turn;
+    const cv::Rect2f& got = (*down)[0].box;
+    EXPECT_GT((want & got).area() / (want | got).area(), 0.8f) << "turn " << turn << ": box " << got
+                                                               << " expected near " << want;
+    EXPECT_EQ((*down)[0].state, EyeOpenness::kOpen) << "turn " << turn;
+  }
 }
 
 TEST_F(EyeStatesTest, RejectsAnEmptyFrame) {
@@ -245,152 +280,117 @@ TEST_F(EyeStatesTest, RejectsAnEmptyFrame) {
   EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidInput);
 }
 
-// Calibration figures (docs/drowsiness.md): EAR and appearance openness of the open and
-// synthetic closed eyes of the first photo of the first 40 people of facedata/lfw (the
-// thresholds were chosen on these), and the state each gets. FACEGATE_EYES_HELDOUT=1 runs
-// the next 40 people instead, which the thresholds never saw.
-TEST_F(EyeStatesTest, EarSeparatesOpenFromSyntheticClosedEyesOnLfw) {
+// Open eyes as LFW photographed them (250x250 JPEG, faces about 100 px wide): the first photo
+// of 40 people. The net reads some small, narrowed or downcast eyes as closed (docs/drowsiness.md
+// measures 200 people); pinned so a change that raises false closures shows up here.
+TEST_F(EyeStatesTest, OpenLfwEyesAreSeldomJudgedClosed) {
   const InferenceGrant grant = policy::Gate::AuthorizeResearchInference("test", SensitiveInference::kDrowsiness);
-  std::vector<float> open_ears, closed_ears, open_scores, closed_scores;
-  int n = 0, open_right = 0, closed_right = 0, open_as_closed = 0, closed_as_open = 0;
-  std::vector<float> mars;
-  const bool held_out = std::getenv("FACEGATE_EYES_HELDOUT") != nullptr;
-  std::printf("sample: %s\n", held_out ? "held-out people 41-80" : "calibration people 1-40");
-  for (const std::string& path : LfwSample(40, held_out ? 40 : 0)) {
-    cv::Mat open, closed;
-    if (!OpenAndClosed(path, &open, &closed)) continue;
-    auto o = engine_->EyeStates(grant, open);
-    auto c = engine_->EyeStates(grant, closed);
-    ASSERT_TRUE(o.ok() && c.ok());
-    if (o->empty() || c->empty()) continue;
+  int n = 0, open = 0, closed = 0;
+  std::vector<float> ears;
+  for (const std::string& path : LfwSample(40)) {
+    auto img = ReadImageFile(path);
+    ASSERT_TRUE(img.ok());
+    auto faces = engine_->EyeStates(grant, *img);
+    ASSERT_TRUE(faces.ok());
+    if (faces->empty()) continue;
     ++n;
-    const EyeState &so = o->front(), &sc = c->front();
-    open_ears.insert(open_ears.end(), {so.left_ear, so.right_ear});
-    closed_ears.insert(closed_ears.end(), {sc.left_ear, sc.right_ear});
-    open_scores.insert(open_scores.end(), {so.left_open, so.right_open});
-    closed_scores.insert(closed_scores.end(), {sc.left_open, sc.right_open});
-    mars.push_back(so.mar);
-    open_right += so.state == EyeOpenness::kOpen;
-    closed_right += sc.state == EyeOpenness::kClosed;
-    open_as_closed += so.state == EyeOpenness::kClosed || so.state == EyeOpenness::kOneClosed;
-    closed_as_open += sc.state == EyeOpenness::kOpen;
+    const EyeState& f = faces->front();
+    open += f.state == EyeOpenness::kOpen;
+    closed += f.state == EyeOpenness::kClosed;
+    ears.insert(ears.end(), {f.left_ear, f.right_ear});
   }
-  ASSERT_GE(n, 30);
-  auto stats = [](std::vector<float> v, const char* name) {
-    std::sort(v.begin(), v.end());
-    double mean = 0;
-    for (float x : v) mean += x;
-    mean /= v.size();
-    std::printf("%s: n %zu mean %.3f min %.3f p5 %.3f p50 %.3f p95 %.3f max %.3f\n", name, v.size(),
-                mean, v.front(), v[v.size() * 5 / 100], v[v.size() / 2], v[v.size() * 95 / 100],
-                v.back());
-    return v;
-  };
-  const auto oe = stats(open_ears, "open EAR");
-  const auto ce = stats(closed_ears, "closed EAR (synthetic)");
-  const auto os = stats(open_scores, "open appearance openness");
-  const auto cs = stats(closed_scores, "closed appearance openness (synthetic)");
-  stats(mars, "MAR (LFW, mouths as photographed)");
-  std::printf(
-      "faces %d: open judged OPEN %d, closed judged CLOSED %d, open judged closed %d, "
-      "closed judged OPEN %d\n",
-      n, open_right, closed_right, open_as_closed, closed_as_open);
-  // face-api's landmarks keep an open-eye outline on a closed eye: the EAR barely moves, which
-  // is why the state is judged on appearance (docs/drowsiness.md). Pinned so a better landmark
-  // net shows up here.
-  EXPECT_GT(ce[ce.size() / 2], oe[oe.size() / 2] * 0.8f);
-  // The appearance openness separates: medians far apart, most faces on the right side.
-  EXPECT_GT(os[os.size() / 2], cs[cs.size() / 2] * 2.5f);
-  EXPECT_GE(open_right, n * 8 / 10);
-  EXPECT_GE(closed_right, n * 3 / 4);
-  EXPECT_LE(open_as_closed, n / 20);
-  EXPECT_LE(closed_as_open, n / 20);
+  std::printf("faces %d: judged open %d, closed %d\n", n, open, closed);
+  ASSERT_GE(n, 38);
+  EXPECT_GE(open, n * 3 / 4);       // measured 32 of 40 (2026-12-07)
+  EXPECT_LE(closed, n * 9 / 40);    // measured 8 of 40
+  for (float e : ears) EXPECT_GT(e, 0.05f);  // the EAR is still given for every eye
 }
 
-// ---- A drowsy driver on a video the test makes itself --------------------------------------
+// ---- The real clips of facedata/video ---------------------------------------------------------
 
-// The test's own input, deleted however the test ends (REQ AN3: the product writes no frame).
-struct TempDir {
-  std::filesystem::path path;
-  TempDir()
-      : path(std::filesystem::temp_directory_path() /
-             ("facegate-eyes-video-" + std::to_string(::getpid()))) {
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
+// Every frame of a clip through EyeStates and the monitor; the state of the driver (the largest
+// face) per frame, and the monitor's highest level and the first HIGH reason.
+struct ClipRun {
+  std::vector<std::optional<EyeOpenness>> states;
+  DrowsinessReport last;
+  DrowsinessLevel highest = DrowsinessLevel::kNone;
+  std::string first_high;
 };
 
-// A 10 fps clip of an LFW face: open 1 s, a 200 ms blink, open 1 s, a 300 ms blink, open 1 s,
-// eyes closed 1.5 s, open 0.5 s. Written as JPEG frames (the codec a camera's MJPG stream
-// uses) to a temporary folder, read back in order, run through EyeStates and the monitor.
-// The frames go through imgcodecs because the build links no OpenCV videoio (report).
-TEST_F(EyeStatesTest, DrowsinessIsRaisedOnASyntheticVideoWithBlinksAndALongClosure) {
-  cv::Mat open, closed;
-  ASSERT_TRUE(OpenAndClosed(Lfw(kLfwPhoto), &open, &closed));
-  const std::vector<std::pair<bool, int>> script = {{false, 10}, {true, 2},  {false, 10}, {true, 3},
-                                                    {false, 10}, {true, 15}, {false, 5}};
-  std::vector<bool> truth;  // closed per frame
-  for (const auto& [is_closed, frames] : script) truth.insert(truth.end(), frames, is_closed);
-
-  std::filesystem::path written;
-  {
-    TempDir dir;
-    written = dir.path;
-    cv::Mat open_bgr, closed_bgr;
-    cv::cvtColor(open, open_bgr, cv::COLOR_RGB2BGR);
-    cv::cvtColor(closed, closed_bgr, cv::COLOR_RGB2BGR);
-    for (size_t i = 0; i < truth.size(); ++i) {
-      char name[32];
-      std::snprintf(name, sizeof name, "frame_%04zu.jpg", i);
-      ASSERT_TRUE(cv::imwrite((dir.path / name).string(), truth[i] ? closed_bgr : open_bgr,
-                              {cv::IMWRITE_JPEG_QUALITY, 85}));
-    }
-
-    const InferenceGrant grant =
-        policy::Gate::AuthorizeResearchInference("test", SensitiveInference::kDrowsiness);
-    DrowsinessConfig config;
-    config.window_ms = 10'000;
-    config.min_observed_ms = 2'000;
-    DrowsinessMonitor monitor(config);
-    DrowsinessLevel highest = DrowsinessLevel::kNone;
-    std::string microsleep_alert;  // the first HIGH report that names the long closure
-    int right = 0;
-    for (size_t i = 0; i < truth.size(); ++i) {
-      char name[32];
-      std::snprintf(name, sizeof name, "frame_%04zu.jpg", i);
-      auto frame = ReadImageFile((dir.path / name).string());
-      ASSERT_TRUE(frame.ok()) << frame.status().ToString();
-      auto faces = engine_->EyeStates(grant, *frame);
-      ASSERT_TRUE(faces.ok()) << faces.status().ToString();
-      std::optional<EyeState> face;
-      if (!faces->empty()) face = faces->front();
-      if (face && (face->state == EyeOpenness::kClosed) == truth[i]) ++right;
-      ASSERT_TRUE(monitor.Add(static_cast<int64_t>(i) * 100, face).ok());
-      const DrowsinessReport& now = monitor.report();
-      highest = std::max(highest, now.level);
-      if (microsleep_alert.empty() && now.level == DrowsinessLevel::kHigh &&
-          now.reason.find("micro-sleep") != std::string::npos) {
-        microsleep_alert = "frame " + std::to_string(i) + ": " + now.reason;
-      }
-    }
-    const DrowsinessReport& r = monitor.report();
-    std::printf(
-        "frames %zu, state right %d; blinks %d, long closures %d, PERCLOS %.2f, level %s "
-        "(%s); micro-sleep alert at %s\n",
-        truth.size(), right, r.blinks, r.long_closures, r.perclos.value_or(-1), ToString(r.level),
-        r.reason.c_str(), microsleep_alert.c_str());
-    EXPECT_GE(right, static_cast<int>(truth.size()) - 2);
-    EXPECT_EQ(r.blinks, 2);
-    EXPECT_EQ(r.long_closures, 1);
-    EXPECT_EQ(highest, DrowsinessLevel::kHigh);
-    EXPECT_FALSE(microsleep_alert.empty()) << "the 1.5 s closure must raise HIGH while it lasts";
-    ASSERT_TRUE(r.perclos.has_value());
-    EXPECT_NEAR(*r.perclos, 2.0 / 5.5, 0.05);  // 2.0 s closed of the 5.5 s seen
+ClipRun RunClip(Engine& engine, const std::string& rel) {
+  ClipRun run;
+  auto video = VideoReader::OpenFile(std::string(FACEGATE_FACEDATA) + "/video/" + rel, 0);
+  EXPECT_TRUE(video.ok()) << video.status().ToString();
+  if (!video.ok()) return run;
+  const InferenceGrant grant = policy::Gate::AuthorizeResearchInference("test", SensitiveInference::kDrowsiness);
+  DrowsinessConfig config;
+  config.window_ms = 10'000;
+  config.min_observed_ms = 2'000;
+  DrowsinessMonitor monitor(config);
+  cv::Mat rgb;
+  int64_t t = 0;
+  while (true) {
+    auto more = (*video)->Next(&rgb, &t);
+    EXPECT_TRUE(more.ok()) << more.status().ToString();
+    if (!more.ok() || !*more) break;
+    auto faces = engine.EyeStates(grant, rgb);
+    EXPECT_TRUE(faces.ok()) << faces.status().ToString();
+    if (!faces.ok()) break;
+    std::optional<EyeState> face;
+    if (!faces->empty()) face = faces->front();
+    run.states.push_back(face ? std::optional(face->state) : std::nullopt);
+    EXPECT_TRUE(monitor.Add(t, face).ok());
+    run.highest = std::max(run.highest, monitor.report().level);
+    if (run.first_high.empty() && monitor.report().level == DrowsinessLevel::kHigh)
+      run.first_high = "frame " + std::to_string(run.states.size() - 1) + ": " + monitor.report().reason;
   }
-  EXPECT_FALSE(std::filesystem::exists(written)) << "the test's frames must be deleted";
+  run.last = monitor.report();
+  return run;
+}
+
+// video/blink-1271.webm, 252 frames at 25 fps. Counted by hand, frame by frame, on contact
+// sheets (docs/drowsiness.md): both eyes shut at frames 74-78, 123-127, 183-187 and 206-211,
+// four blinks; frames 43-66 shut the image-left eye only, a wink, which is not a blink.
+TEST_F(EyeStatesTest, AN3_TheBlinkClipsBlinksAreTheFourAPersonCounts) {
+  REQUIREMENT("AN3");
+  const ClipRun run = RunClip(*engine_, "blink-1271.webm");
+  ASSERT_EQ(run.states.size(), 252u);
+  const std::vector<std::pair<int, int>> blinks = {{74, 78}, {123, 127}, {183, 187}, {206, 211}};
+  auto in_blink = [&](int i) {
+    return std::any_of(blinks.begin(), blinks.end(), [i](auto b) { return i >= b.first && i <= b.second; });
+  };
+  std::string closed_frames;
+  for (int i = 0; i < static_cast<int>(run.states.size()); ++i) {
+    EXPECT_TRUE(run.states[i].has_value()) << "frame " << i << ": no face";
+    if (run.states[i] != EyeOpenness::kClosed) continue;
+    closed_frames += " " + std::to_string(i);
+    EXPECT_TRUE(in_blink(i)) << "frame " << i << " judged closed outside the blinks counted by hand";
+  }
+  for (auto [from, to] : blinks) {
+    int shut = 0;
+    for (int i = from; i <= to; ++i) shut += run.states[i] == EyeOpenness::kClosed;
+    EXPECT_GE(shut, 2) << "blink at frames " << from << "-" << to;
+  }
+  std::printf("frames judged closed:%s; blinks %d, long closures %d, highest %s\n", closed_frames.c_str(),
+              run.last.blinks, run.last.long_closures, ToString(run.highest));
+  EXPECT_EQ(run.last.blinks, 4);
+  EXPECT_EQ(run.last.long_closures, 0);
+  EXPECT_LT(run.highest, DrowsinessLevel::kHigh) << run.first_high;
+}
+
+// video/drowsy-1272.mp4: a driver whose eyes close and stay closed; the monitor must raise HIGH
+// for a micro-sleep while it lasts.
+TEST_F(EyeStatesTest, AN3_TheDrowsyClipRaisesHighForAMicroSleep) {
+  REQUIREMENT("AN3");
+  const ClipRun run = RunClip(*engine_, "drowsy-1272.mp4");
+  ASSERT_EQ(run.states.size(), 229u);
+  const auto closed = std::count(run.states.begin(), run.states.end(), std::optional(EyeOpenness::kClosed));
+  std::printf("frames %zu, judged closed %td; blinks %d, long closures %d, PERCLOS %.2f; %s\n", run.states.size(),
+              closed, run.last.blinks, run.last.long_closures, run.last.perclos.value_or(-1), run.first_high.c_str());
+  EXPECT_GE(closed, 229 * 8 / 10);
+  EXPECT_GE(run.last.long_closures, 1);
+  EXPECT_EQ(run.highest, DrowsinessLevel::kHigh);
+  EXPECT_NE(run.first_high.find("micro-sleep"), std::string::npos) << run.first_high;
 }
 
 }  // namespace
