@@ -6,7 +6,8 @@
 // engine's EyeOpenProbability (levelled 1.6 crop and its mirror image). Columns:
 //   path label turn found score box_w left_w right_w upright jsL jsR levL levR engL engR
 //   eyes_probe --video CLIP
-// Every frame of a clip through Engine::EyeStates: frame, ms, state, left and right P(open).
+// Every frame of a clip through Engine::EyeStates, upright as Service::Drowsiness runs it: frame,
+// ms, state, left and right P(open).
 // Research grants only; nothing is stored (REQ P3).
 #include <facegate/vision.h>
 
@@ -68,7 +69,7 @@ int Video(const char* path) {
   cv::Mat rgb;
   int64_t t = 0;
   for (int i = 0; *(*video)->Next(&rgb, &t); ++i) {
-    auto faces = (*engine)->EyeStates(grant, rgb);
+    auto faces = (*engine)->EyeStates(grant, rgb, vision::Engine::Turns::kUpright);  // as Service::Drowsiness
     if (!faces.ok() || faces->empty()) {
       std::printf("%d\t%lld\tno_face\n", i, static_cast<long long>(t));
       continue;

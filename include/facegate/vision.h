@@ -152,7 +152,11 @@ class Engine {
   // Eye openness and mouth opening of every face, largest first (vision/eyes.cpp); ratios and
   // scores only, never the landmarks they come from (REQ AN1). A sensitive inference (REQ AN3):
   // it takes the drowsiness InferenceGrant, never an AnalysisGrant. See EyeState below.
-  Result<std::vector<EyeState>> EyeStates(const InferenceGrant& grant, const cv::Mat& rgb);
+  // With `turns` = kAnyQuarterTurn, a photo with no face surely upright is looked at in its
+  // other quarter turns (a head lying down); a fixed camera's frames need kUpright only.
+  enum class Turns { kAnyQuarterTurn, kUpright };
+  Result<std::vector<EyeState>> EyeStates(const InferenceGrant& grant, const cv::Mat& rgb,
+                                          Turns turns = Turns::kAnyQuarterTurn);
   // Is this detected face a live person or a photo/screen held up? Runs faceplugin's
   // fr_liveness net on its crop of the face with context (vision/liveness.cpp). A face
   // operation: it takes a Grant (REQ C1), never an AnalysisGrant. See LivenessResult below.

@@ -232,7 +232,10 @@ Result<DrowsinessVideoReport> Service::Drowsiness(const std::string& purpose, co
   rep.source = input.camera >= 0 ? video.description() : "file";
   int max_rank = 0, rank = 0;
   Status failure = ForEachFrame(
-      video, input, stop, [&](const cv::Mat& rgb) { return eng->EyeStates(*grant, rgb); },
+      // A camera is mounted upright (and a file is played as recorded): no frame is turned, so
+      // every frame costs one pass (docs/drowsiness.md).
+      video, input, stop,
+      [&](const cv::Mat& rgb) { return eng->EyeStates(*grant, rgb, vision::Engine::Turns::kUpright); },
       [&](const std::vector<vision::EyeState>& faces, int64_t t) -> Status {
         ++rep.frames;
         std::optional<vision::EyeState> driver;  // the largest face (EyeStates: largest first)

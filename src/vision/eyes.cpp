@@ -162,7 +162,7 @@ cv::Rect2f TurnBack(const cv::Rect2f& b, int turn, cv::Size size) {
 
 }  // namespace
 
-Result<std::vector<EyeState>> Engine::EyeStates(const InferenceGrant& grant, const cv::Mat& rgb) {
+Result<std::vector<EyeState>> Engine::EyeStates(const InferenceGrant& grant, const cv::Mat& rgb, Turns turns) {
   // The InferenceGrant's type is the authorization (only policy::Gate makes one, for a purpose
   // that switched drowsiness on, REQ AN3); it must be for the inference eye state serves.
   if (grant.inference() != SensitiveInference::kDrowsiness)
@@ -179,7 +179,7 @@ Result<std::vector<EyeState>> Engine::EyeStates(const InferenceGrant& grant, con
   // once more in each other quarter turn, and the turn with the most surely upright face is
   // taken, its boxes turned back (facedata/eyes: open recall 62.8% -> 71.5%).
   float best_upright = MostUpright(best);
-  if (best_upright < kUprightEnough) {
+  if (turns == Turns::kAnyQuarterTurn && best_upright < kUprightEnough) {
     for (int turn : {cv::ROTATE_180, cv::ROTATE_90_CLOCKWISE, cv::ROTATE_90_COUNTERCLOCKWISE}) {
       cv::Mat turned;
       cv::rotate(rgb, turned, turn);

@@ -333,7 +333,7 @@ ClipRun RunClip(Engine& engine, const std::string& rel) {
     auto more = (*video)->Next(&rgb, &t);
     EXPECT_TRUE(more.ok()) << more.status().ToString();
     if (!more.ok() || !*more) break;
-    auto faces = engine.EyeStates(grant, rgb);
+    auto faces = engine.EyeStates(grant, rgb, Engine::Turns::kUpright);  // as Service::Drowsiness
     EXPECT_TRUE(faces.ok()) << faces.status().ToString();
     if (!faces.ok()) break;
     std::optional<EyeState> face;
