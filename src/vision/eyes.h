@@ -4,7 +4,6 @@
 #pragma once
 
 #include <facegate/status.h>
-#include <array>
 #include <facegate/vision.h>
 
 #include "nn/nets.h"
@@ -22,8 +21,8 @@ struct EyeThresholds {
   float max_width_asymmetry = 2.f;   // wider eye / narrower eye above this: head turned -> kUnsure
 };
 
-// The crop sizes, in eye widths, over which EyeOpenProbability averages the net.
-inline constexpr std::array<float, 1> kEyeCropScales = {1.6f};
+// The side of the eye crop EyeOpenProbability gives the net, in eye widths.
+inline constexpr float kEyeCropScale = 1.6f;
 // UprightConfidence at or above which EyeStates takes the frame as sent, without turning it.
 inline constexpr float kUprightEnough = 0.7f;
 
@@ -41,8 +40,8 @@ float EyeWidth(const Landmarks68& lm, int first);
 // pixels (as fr_eye.js's canvas does), 24x24, CV_32FC1 0..1; mirrored left-right if `mirror`.
 cv::Mat EyeCrop(const cv::Mat& rgb, const Landmarks68& lm, int first, float scale, bool mirror);
 
-// P(open) of one eye: the eye net's mean over the crops of kEyeCropScales, each as is and
-// mirrored (docs/drowsiness.md: fewer false closures than one crop).
+// P(open) of one eye: the eye net's mean over its kEyeCropScale crop as is and mirrored
+// (docs/drowsiness.md: fewer false closures than one crop).
 Result<float> EyeOpenProbability(nn::EyeNet& net, const cv::Mat& rgb, const Landmarks68& lm, int first);
 
 // The state of both eyes from their P(open) and widths.
