@@ -3,11 +3,12 @@
 // For every labelled photo and each of the four quarter turns: the face nearest the centre, its
 // detection score, eye widths, UprightConfidence, and the eye net's P(open) of each eye on three
 // crops: lib/fr_eye.js's (2.0 eye widths, not levelled), the levelled 1.6 crop alone, and the
-// engine's EyeOpenProbability (levelled 1.6 crop and its mirror image). Columns:
-//   path label turn found score box_w left_w right_w upright jsL jsR levL levR engL engR
+// engine's EyeOpenProbability (levelled 1.6 crop and its mirror image); and the iris net's lid
+// opening of each eye (EyeLidOpening). Columns:
+//   path label turn found score box_w left_w right_w upright jsL jsR levL levR engL engR lidL lidR
 //   eyes_probe --video CLIP
 // Every frame of a clip through Engine::EyeStates, upright as Service::Drowsiness runs it: frame,
-// ms, state, left and right P(open).
+// ms, state, left and right P(open), left and right lid opening.
 // Research grants only; nothing is stored (REQ P3).
 #include <facegate/vision.h>
 
@@ -75,8 +76,8 @@ int Video(const char* path) {
       continue;
     }
     const vision::EyeState& f = faces->front();
-    std::printf("%d\t%lld\t%s\t%.3f\t%.3f\n", i, static_cast<long long>(t), vision::ToString(f.state),
-                f.left_open, f.right_open);
+    std::printf("%d\t%lld\t%s\t%.3f\t%.3f\t%.3f\t%.3f\n", i, static_cast<long long>(t), vision::ToString(f.state),
+                f.left_open, f.right_open, f.left_lid, f.right_lid);
   }
   return 0;
 }
@@ -99,7 +100,8 @@ int main(int argc, char** argv) {
   auto lmnet = nn::LandmarkNet::Load(*files);
   auto rfb = nn::RfbNet::Load(*files);
   auto eye = nn::EyeNet::Load(*files);
-  if (!ssd.ok() || !lmnet.ok() || !rfb.ok() || !eye.ok()) return 1;
+  auto iris = nn::IrisNet::Load(*files);
+  if (!ssd.ok() || !lmnet.ok() || !rfb.ok() || !eye.ok() || !iris.ok()) return 1;
   std::vector<std::pair<std::string, std::string>> rows;
   for (std::string line; std::getline(std::cin, line);) {
     const auto tab = line.find('\t');
@@ -130,16 +132,18 @@ int main(int argc, char** argv) {
         auto lm = best ? vision::DetectLandmarks(**lmnet, rgbf, best->box) : Result<vision::Landmarks68>(Status::NotFound("no face"));
         auto engL = lm.ok() ? vision::EyeOpenProbability(**eye, rgb, *lm, 36) : Result<float>(lm.status());
         auto engR = lm.ok() ? vision::EyeOpenProbability(**eye, rgb, *lm, 42) : Result<float>(lm.status());
-        if (!engL.ok() || !engR.ok()) {
+        auto lidL = lm.ok() ? vision::EyeLidOpening(**iris, rgb, *lm, 36) : Result<float>(lm.status());
+        auto lidR = lm.ok() ? vision::EyeLidOpening(**iris, rgb, *lm, 42) : Result<float>(lm.status());
+        if (!engL.ok() || !engR.ok() || !lidL.ok() || !lidR.ok()) {
           out << "\t0\n";
           continue;
         }
-        char buf[256];
-        std::snprintf(buf, sizeof buf, "\t1\t%.3f\t%.0f\t%.1f\t%.1f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\n",
+        char buf[320];
+        std::snprintf(buf, sizeof buf, "\t1\t%.3f\t%.0f\t%.1f\t%.1f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\n",
                       best->score, best->box.width, vision::EyeWidth(*lm, 36), vision::EyeWidth(*lm, 42),
                       vision::UprightConfidence(*best, *lm), FrEyeJsP(**eye, rgb, *lm, 36),
                       FrEyeJsP(**eye, rgb, *lm, 42), LevelP(**eye, rgb, *lm, 36), LevelP(**eye, rgb, *lm, 42),
-                      *engL, *engR);
+                      *engL, *engR, *lidL, *lidR);
         out << buf;
       }
       std::lock_guard<std::mutex> lock(mu);
@@ -152,3 +156,4 @@ int main(int argc, char** argv) {
   b.join();
   return 0;
 }
+

@@ -188,13 +188,13 @@ class Engine {
 }  // namespace facegate::vision
 
 // ---- Eye state (analysis scenario: driver drowsiness; REQ AN1, AN3) ------------------------
-// Engine::EyeStates gives per face each eye's P(open) from faceplugin's eye net on a crop placed
-// by the 68 landmarks, and the eye and mouth aspect ratios (docs/drowsiness.md); the landmarks
-// themselves stay inside the engine.
+// Engine::EyeStates gives per face each eye's P(open) from faceplugin's eye net and its lid
+// opening from MediaPipe's iris net, on crops placed by the 68 landmarks, and the eye and mouth
+// aspect ratios (docs/drowsiness.md); the landmarks themselves stay inside the engine.
 
 namespace facegate::vision {
 
-// The state of both eyes, judged from their P(open) (vision::ClassifyEyes).
+// The state of both eyes, judged from their P(open) and lid openings (vision::ClassifyEyes).
 enum class EyeOpenness {
   kOpen,       // both eyes open
   kClosed,     // both eyes closed
@@ -214,6 +214,10 @@ struct EyeState {
   // face-api's landmarks keep an open-eye shape on closed eyes (docs/drowsiness.md).
   float left_open = 0;
   float right_open = 0;
+  // Lid opening of each eye from MediaPipe's iris net: mean lid gap over eye width (about 0.3
+  // open, under 0.15 shut); judged with P(open) (vision::ClassifyEyes).
+  float left_lid = 0;
+  float right_lid = 0;
   EyeOpenness state = EyeOpenness::kUnsure;
 };
 

@@ -1,5 +1,5 @@
-// human's anti-spoof and liveness nets: TF.js graph models converted by nn/tf_graph_model and
-// run by OpenCV DNN on a face crop in 0..1 (human's face tensor, vision/liveness.cpp).
+// human's anti-spoof, liveness and iris nets: TF.js graph models converted by nn/tf_graph_model and
+// run by OpenCV DNN on a face or eye crop in 0..1 (vision/liveness.cpp, vision/eyes.cpp).
 #include "nn/nets.h"
 #include "nn/onnx_graph.h"
 #include "nn/tf_graph_model.h"
@@ -31,7 +31,7 @@ Status CheckInput01(const cv::Mat& image, int size, const char* what) {
                                 " CV_32FC3 RGB image with values 0..1, got " +
                                 std::to_string(image.cols) + "x" + std::to_string(image.rows) +
                                 " of type " + cv::typeToString(image.type()) +
-                                "; use vision's liveness crop");
+                                "; use the vision layer's crop");
   }
   return Status::Ok();
 }
@@ -81,6 +81,24 @@ Result<std::array<float, 2>> LivenessNet::Run(const cv::Mat& rgb01) {
   if (outs[0].total() != 2) return Status::Internal("liveness net returned a wrong-size output");
   const float* p = outs[0].ptr<float>();
   return std::array<float, 2>{p[0], p[1]};
+}
+
+IrisNet::IrisNet(std::unique_ptr<DnnRunner> runner) : runner_(std::move(runner)) {}
+IrisNet::~IrisNet() = default;
+
+Result<std::unique_ptr<IrisNet>> IrisNet::Load(const ModelFiles& files) {
+  FG_ASSIGN_OR_RETURN(auto runner, LoadGraph(files, "models/iris.json", kInputSize, kPoints * 3));
+  return std::unique_ptr<IrisNet>(new IrisNet(std::move(runner)));
+}
+
+Result<std::array<cv::Point2f, IrisNet::kPoints>> IrisNet::Run(const cv::Mat& rgb01) {
+  FG_RETURN_IF_ERROR(CheckInput01(rgb01, kInputSize, "IrisNet"));
+  FG_ASSIGN_OR_RETURN(std::vector<cv::Mat> outs, runner_->Forward(ToBlob(rgb01)));
+  if (outs[0].total() != kPoints * 3) return Status::Internal("iris net returned a wrong-size output");
+  const float* v = outs[0].ptr<float>();
+  std::array<cv::Point2f, kPoints> points;
+  for (int i = 0; i < kPoints; ++i) points[i] = {v[3 * i], v[3 * i + 1]};
+  return points;
 }
 
 }  // namespace facegate::nn

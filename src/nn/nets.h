@@ -116,6 +116,24 @@ class EyeNet {
   std::unique_ptr<DnnRunner> runner_;
 };
 
+// MediaPipe's iris landmark net (human-models models/iris.json): a 64x64 RGB crop about one eye
+// -> 76 points in crop pixels: 71 of the eye contour and brow (lids first: 0-8 lower lid corner
+// to corner, 9-15 upper lid) and 5 of the iris. Gives the lid opening (docs/drowsiness.md).
+class IrisNet {
+ public:
+  static constexpr int kInputSize = 64;
+  static constexpr int kPoints = 76;
+  static Result<std::unique_ptr<IrisNet>> Load(const ModelFiles& files);
+  ~IrisNet();
+  // input: CV_32FC3 64x64 RGB with values 0..1. Output: x, y (crop pixels) of each point, in
+  // the net's order. kInvalidInput for another size or type.
+  Result<std::array<cv::Point2f, kPoints>> Run(const cv::Mat& rgb01);
+
+ private:
+  explicit IrisNet(std::unique_ptr<DnnRunner> runner);
+  std::unique_ptr<DnnRunner> runner_;
+};
+
 // faceplugin's presentation-attack net (model/fr_liveness.onnx): a 128x128 RGB crop of the face
 // with context around it (lib/fr_liveness.js; vision::FrLivenessBox) -> softmax over three
 // classes; class 0 is a live face (measured on facedata/liveness: the other two score prints and

@@ -240,6 +240,31 @@ OnnxValue OnnxGraph::Gemm(const OnnxValue& x, std::vector<float> weights_out_in,
   return y;
 }
 
+OnnxValue OnnxGraph::PRelu(const OnnxValue& x, std::vector<float> slopes) {
+  const auto channels = static_cast<int64_t>(slopes.size());
+  auto* node = model_->mutable_graph()->add_node();
+  node->set_op_type("PRelu");
+  node->add_input(x.name);
+  node->add_input(AddInitializer("slope", {channels, 1, 1}, std::move(slopes)));
+  OnnxValue y{Fresh("prelu"), x.shape};
+  node->add_output(y.name);
+  return y;
+}
+
+OnnxValue OnnxGraph::Concat(const std::vector<OnnxValue>& xs, int64_t axis) {
+  auto* node = model_->mutable_graph()->add_node();
+  node->set_op_type("Concat");
+  OnnxValue y{Fresh("concat"), xs.front().shape};
+  y.shape[axis] = 0;
+  for (const OnnxValue& x : xs) {
+    node->add_input(x.name);
+    y.shape[axis] += x.shape[axis];
+  }
+  node->add_output(y.name);
+  SetInt(node, "axis", axis);
+  return y;
+}
+
 OnnxValue OnnxGraph::Sigmoid(const OnnxValue& x) {
   auto* node = model_->mutable_graph()->add_node();
   node->set_op_type("Sigmoid");

@@ -66,6 +66,10 @@ class OnnxGraph {
   // y = x * W^T + bias with W given as [out, in] (transB=1); empty bias = zeros.
   OnnxValue Gemm(const OnnxValue& x, std::vector<float> weights_out_in, int64_t out,
                  std::vector<float> bias);
+  // Parametric ReLU with one slope per channel of an NCHW value: x >= 0 ? x : slope[c] * x.
+  OnnxValue PRelu(const OnnxValue& x, std::vector<float> slopes);
+  // Joins values of equal shape but for `axis` along it (TF ConcatV2 on NHWC channels: axis 1).
+  OnnxValue Concat(const std::vector<OnnxValue>& xs, int64_t axis);
   // Element-wise logistic function (TF Sigmoid).
   OnnxValue Sigmoid(const OnnxValue& x);
   // Softmax over the last axis of an [N, C] value (TF Softmax on a 2-D tensor).

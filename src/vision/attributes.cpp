@@ -128,9 +128,9 @@ Result<std::vector<FaceAttributes>> RunAnalysis(EngineImpl& impl, const cv::Mat&
   FG_RETURN_IF_ERROR(CheckAnalysisImage(rgb));
   FG_RETURN_IF_ERROR(CheckOptions(options));
   FG_RETURN_IF_ERROR(EnsureAttributeNets(impl));
-  nn::EyeNet* eye_net = nullptr;
+  EyeNets eye_nets;
   if (eyes) {
-    FG_ASSIGN_OR_RETURN(eye_net, EnsureEyeNet(impl));
+    FG_ASSIGN_OR_RETURN(eye_nets, EnsureEyeNets(impl));
   }
   auto t0 = Clock::now();
   const cv::Mat rgbf = ToFloatRgb(rgb);
@@ -161,7 +161,7 @@ Result<std::vector<FaceAttributes>> RunAnalysis(EngineImpl& impl, const cv::Mat&
     a.box = d.box;
     a.detection_score = d.score;
     if (eyes) {
-      FG_ASSIGN_OR_RETURN(EyeState e, MeasureEyes(*eye_net, rgb, landmarks));
+      FG_ASSIGN_OR_RETURN(EyeState e, MeasureEyes(eye_nets, rgb, landmarks));
       e.box = d.box;
       e.detection_score = d.score;
       eyes->push_back(e);

@@ -10,6 +10,7 @@
 
 #include "nn/model_files.h"
 #include "nn/nets.h"
+#include "vision/eyes.h"
 #include "vision/pipeline.h"
 
 namespace facegate::vision {
@@ -49,26 +50,29 @@ struct Engine::Impl {
   Status liveness_status = Status::Ok(), human_liveness_status = Status::Ok();
   LivenessNets liveness;
 
-  // The eye net (vision/eyes.cpp): loaded on the first EyeStates or AnalyzeFrame, under eye_once.
+  // The eye and iris nets (vision/eyes.cpp): loaded on the first EyeStates or AnalyzeFrame,
+  // under eye_once.
   std::once_flag eye_once;
   Status eye_status = Status::Ok();
   std::unique_ptr<nn::EyeNet> eye;
+  std::unique_ptr<nn::IrisNet> iris;
 };
 
-// The eye net, loaded once; the load error, if any, every time after.
+// The eye-state nets, loaded once; the load error, if any, every time after.
 // (A template over the engine's private Impl, which only Engine's members can name.)
 template <class EngineImpl>
-Result<nn::EyeNet*> EnsureEyeNet(EngineImpl& impl) {
+Result<EyeNets> EnsureEyeNets(EngineImpl& impl) {
   std::call_once(impl.eye_once, [&impl] {
     auto load = [&impl]() -> Status {
       FG_ASSIGN_OR_RETURN(nn::ModelFiles files, nn::ModelFiles::Open(impl.config.model_dir, impl.config.lock_file));
       FG_ASSIGN_OR_RETURN(impl.eye, nn::EyeNet::Load(files));
+      FG_ASSIGN_OR_RETURN(impl.iris, nn::IrisNet::Load(files));
       return Status::Ok();
     };
     impl.eye_status = load();
   });
   FG_RETURN_IF_ERROR(impl.eye_status);
-  return impl.eye.get();
+  return EyeNets{impl.eye.get(), impl.iris.get()};
 }
 
 }  // namespace facegate::vision

@@ -76,25 +76,65 @@ Result<float> EyeOpenProbability(nn::EyeNet& net, const cv::Mat& rgb, const Land
   return sum / 2;
 }
 
-EyeOpenness ClassifyEyes(float left_open, float right_open, float left_width, float right_width,
-                         const EyeThresholds& t) {
-  const float narrow = std::min(left_width, right_width), wide = std::max(left_width, right_width);
-  if (narrow < t.min_eye_width_px || wide > t.max_width_asymmetry * narrow) return EyeOpenness::kUnsure;
-  const float shut = std::min(left_open, right_open), open = std::max(left_open, right_open);
-  if (shut < t.wink_shut_below && open > t.wink_open_above) return EyeOpenness::kOneClosed;
-  // Otherwise the two eyes are read as one: the net is often unsure of one eye (a reflection, a
-  // lock of hair) and a person rarely holds one eye shut for long.
-  return (left_open + right_open) / 2 >= t.open_from ? EyeOpenness::kOpen : EyeOpenness::kClosed;
+cv::Mat IrisCrop(const cv::Mat& rgb, const Landmarks68& lm, int first, bool mirror) {
+  const cv::Point2f a = lm[first], b = lm[first + 3];
+  const cv::Point2f c = (a + b) * 0.5f;
+  const cv::Point2f d = b - a;
+  const float side = std::max(2.f, static_cast<float>(cv::norm(d))) * kIrisCropScale;
+  constexpr int kSide = nn::IrisNet::kInputSize;
+  cv::Mat m = cv::getRotationMatrix2D(c, std::atan2(d.y, d.x) * 180 / CV_PI, kSide / side);
+  m.at<double>(0, 2) += kSide / 2.0 - c.x;
+  m.at<double>(1, 2) += kSide / 2.0 - c.y;
+  cv::Mat crop, out;
+  cv::warpAffine(rgb, crop, m, cv::Size(kSide, kSide), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  if (mirror) cv::flip(crop, crop, 1);
+  crop.convertTo(out, CV_32FC3, 1.0 / 255);
+  return out;
 }
 
-Result<EyeState> MeasureEyes(nn::EyeNet& net, const cv::Mat& rgb, const Landmarks68& lm, const EyeThresholds& t) {
+float LidOpening(const std::array<cv::Point2f, nn::IrisNet::kPoints>& contour) {
+  const float width = Dist(contour[0], contour[8]);
+  if (width <= 0) return 0;
+  float gap = 0;
+  for (int i = 0; i < 7; ++i) gap += Dist(contour[9 + i], contour[1 + i]);
+  return gap / 7 / width;
+}
+
+Result<float> EyeLidOpening(nn::IrisNet& net, const cv::Mat& rgb, const Landmarks68& lm, int first) {
+  float sum = 0;
+  for (bool mirror : {false, true}) {
+    FG_ASSIGN_OR_RETURN(const auto contour, net.Run(IrisCrop(rgb, lm, first, mirror)));
+    sum += LidOpening(contour);
+  }
+  return sum / 2;
+}
+
+EyeOpenness ClassifyEyes(const EyeReadings& r, const EyeThresholds& t) {
+  const float narrow = std::min(r.left_width, r.right_width), wide = std::max(r.left_width, r.right_width);
+  if (narrow < t.min_eye_width_px || wide > t.max_width_asymmetry * narrow) return EyeOpenness::kUnsure;
+  auto shut = [&t](float p, float lid) { return p < t.wink_shut_below || lid < t.wink_lid_shut_below; };
+  auto open = [&t](float p, float lid) { return p > t.wink_open_above && lid >= t.lid_open_from; };
+  if ((shut(r.left_open, r.left_lid) && open(r.right_open, r.right_lid)) ||
+      (shut(r.right_open, r.right_lid) && open(r.left_open, r.left_lid)))
+    return EyeOpenness::kOneClosed;
+  // Otherwise the two eyes are read as one: the nets are often unsure of one eye (a reflection,
+  // a lock of hair) and a person rarely holds one eye shut for long. Wide-apart lids are open
+  // whatever the eye net says (it calls small and wide-open eyes shut); otherwise both must agree.
+  const float p = (r.left_open + r.right_open) / 2, lid = (r.left_lid + r.right_lid) / 2;
+  const bool is_open = lid >= t.lid_surely_open_from || (p >= t.open_from && lid >= t.lid_open_from);
+  return is_open ? EyeOpenness::kOpen : EyeOpenness::kClosed;
+}
+
+Result<EyeState> MeasureEyes(const EyeNets& nets, const cv::Mat& rgb, const Landmarks68& lm, const EyeThresholds& t) {
   EyeState s;
   s.left_ear = EyeAspectRatio(lm, 36);
   s.right_ear = EyeAspectRatio(lm, 42);
   s.mar = MouthAspectRatio(lm);
-  FG_ASSIGN_OR_RETURN(s.left_open, EyeOpenProbability(net, rgb, lm, 36));
-  FG_ASSIGN_OR_RETURN(s.right_open, EyeOpenProbability(net, rgb, lm, 42));
-  s.state = ClassifyEyes(s.left_open, s.right_open, EyeWidth(lm, 36), EyeWidth(lm, 42), t);
+  FG_ASSIGN_OR_RETURN(s.left_open, EyeOpenProbability(*nets.eye, rgb, lm, 36));
+  FG_ASSIGN_OR_RETURN(s.right_open, EyeOpenProbability(*nets.eye, rgb, lm, 42));
+  FG_ASSIGN_OR_RETURN(s.left_lid, EyeLidOpening(*nets.iris, rgb, lm, 36));
+  FG_ASSIGN_OR_RETURN(s.right_lid, EyeLidOpening(*nets.iris, rgb, lm, 42));
+  s.state = ClassifyEyes({s.left_open, s.right_open, s.left_lid, s.right_lid, EyeWidth(lm, 36), EyeWidth(lm, 42)}, t);
   return s;
 }
 
@@ -119,7 +159,7 @@ struct TurnedFace {
 // RunAnalysis; RFB-320 only where it finds nothing. The landmarks are used for the crops and
 // ratios, then dropped (REQ AN1).
 template <class EngineImpl>
-Result<std::vector<TurnedFace>> MeasureAllEyes(EngineImpl& impl, nn::EyeNet& net, const cv::Mat& rgb) {
+Result<std::vector<TurnedFace>> MeasureAllEyes(EngineImpl& impl, const EyeNets& nets, const cv::Mat& rgb) {
   const cv::Mat rgbf = ToFloatRgb(rgb);
   FG_ASSIGN_OR_RETURN(std::vector<Detection> dets,
                       DetectFacesSsdFirst(*impl.ssd, impl.rfb.get(), rgbf, impl.config.min_detection_score,
@@ -130,7 +170,7 @@ Result<std::vector<TurnedFace>> MeasureAllEyes(EngineImpl& impl, nn::EyeNet& net
   out.reserve(dets.size());
   for (const Detection& d : dets) {
     FG_ASSIGN_OR_RETURN(const Landmarks68 lm, DetectLandmarks(*impl.landmarks, rgbf, d.box));
-    FG_ASSIGN_OR_RETURN(EyeState s, MeasureEyes(net, rgb, lm));
+    FG_ASSIGN_OR_RETURN(EyeState s, MeasureEyes(nets, rgb, lm));
     s.box = d.box;
     s.detection_score = d.score;
     out.push_back({s, UprightConfidence(d, lm)});
@@ -169,8 +209,8 @@ Result<std::vector<EyeState>> Engine::EyeStates(const InferenceGrant& grant, con
   if (rgb.type() != CV_8UC3) {
     return Status::InvalidInput("the image must be 8-bit RGB (CV_8UC3); convert the frame first");
   }
-  FG_ASSIGN_OR_RETURN(nn::EyeNet * net, EnsureEyeNet(*impl_));
-  FG_ASSIGN_OR_RETURN(std::vector<TurnedFace> best, MeasureAllEyes(*impl_, *net, rgb));
+  FG_ASSIGN_OR_RETURN(const EyeNets nets, EnsureEyeNets(*impl_));
+  FG_ASSIGN_OR_RETURN(std::vector<TurnedFace> best, MeasureAllEyes(*impl_, nets, rgb));
   // No face surely upright: a head lying down or upside down (a driver leaning back, a phone
   // held sideways; the detectors often find it, the landmark net cannot place it) is looked at
   // once more in each other quarter turn, and the turn with the most surely upright face is
@@ -180,7 +220,7 @@ Result<std::vector<EyeState>> Engine::EyeStates(const InferenceGrant& grant, con
     for (int turn : {cv::ROTATE_180, cv::ROTATE_90_CLOCKWISE, cv::ROTATE_90_COUNTERCLOCKWISE}) {
       cv::Mat turned;
       cv::rotate(rgb, turned, turn);
-      FG_ASSIGN_OR_RETURN(std::vector<TurnedFace> faces, MeasureAllEyes(*impl_, *net, turned));
+      FG_ASSIGN_OR_RETURN(std::vector<TurnedFace> faces, MeasureAllEyes(*impl_, nets, turned));
       if (MostUpright(faces) <= best_upright) continue;
       best_upright = MostUpright(faces);
       for (TurnedFace& f : faces) f.eyes.box = TurnBack(f.eyes.box, turn, rgb.size());

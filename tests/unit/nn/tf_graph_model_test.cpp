@@ -3,6 +3,7 @@
 // pinned human-models graphs load with the shapes their wrappers expect.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -134,6 +135,70 @@ TEST(TfGraphModel, TinyGraphComputesWhatTfComputesInNhwcFlattenOrder) {
   EXPECT_NEAR((*out)[0].ptr<float>()[0], TinyReference(x), 1e-6f);
 }
 
+// The ops of MediaPipe's nets (the iris net's): a 1x1x2 NHWC input -> 1x1 depthwise conv ->
+// 1x1 conv with bias and a fused Prelu -> residual AddV2 with the input -> Pad of one zero
+// channel -> Prelu -> ConcatV2 with the input on channels -> 1x1 MaxPool -> [1, 1, 1, 5]; on
+// inputs that drive each Prelu below zero and above.
+TEST(TfGraphModel, MediaPipeOpsComputeWhatTfComputes) {
+  json nodes = json::array();
+  for (const char* c : {"dw", "w", "b", "a2", "pads", "a3", "axis"}) nodes.push_back(Node(c, "Const", {}));
+  nodes.push_back(Node("x", "Placeholder", {},
+                       {{"shape", {{"shape", {{"dim", json::array({{{"size", "-1"}}, {{"size", "1"}},
+                                                                   {{"size", "1"}}, {{"size", "2"}}})}}}}}}));
+  const json strides1 = {{"list", {{"i", {"1", "1", "1", "1"}}}}};
+  nodes.push_back(Node("depth", "DepthwiseConv2dNative", {"x", "dw"},
+                       {{"strides", strides1}, {"padding", {{"s", B64("VALID")}}}}));
+  nodes.push_back(Node("conv", "_FusedConv2D", {"depth", "w", "b", "a2"},
+                       {{"strides", strides1}, {"padding", {{"s", B64("SAME")}}},
+                        {"fused_ops", {{"list", {{"s", {B64("BiasAdd"), B64("Prelu")}}}}}}}));
+  nodes.push_back(Node("res", "AddV2", {"conv", "x"}));
+  nodes.push_back(Node("padded", "Pad", {"res", "pads"}));
+  nodes.push_back(Node("pr", "Prelu", {"padded", "a3"}));
+  nodes.push_back(Node("cat", "ConcatV2", {"pr", "x", "axis"}));
+  nodes.push_back(Node("pool", "MaxPool", {"cat"},
+                       {{"strides", strides1},
+                        {"ksize", {{"list", {{"i", {"1", "1", "1", "1"}}}}}},
+                        {"padding", {{"s", B64("VALID")}}}}));
+  nodes.push_back(Node("Identity", "Identity", {"pool"}));
+  json weights = json::array({
+      {{"name", "dw"}, {"shape", {1, 1, 2, 1}}, {"dtype", "float32"}},
+      {{"name", "w"}, {"shape", {1, 1, 2, 2}}, {"dtype", "float32"}},
+      {{"name", "b"}, {"shape", {2}}, {"dtype", "float32"}},
+      {{"name", "a2"}, {"shape", {2}}, {"dtype", "float32"}},
+      {{"name", "pads"}, {"shape", {4, 2}}, {"dtype", "int32"}},
+      {{"name", "a3"}, {"shape", {3}}, {"dtype", "float32"}},
+      {{"name", "axis"}, {"shape", json::array()}, {"dtype", "int32"}},
+  });
+  // No top-level signature: older converters keep it under userDefinedMetadata.
+  json model = {{"format", "graph-model"},
+                {"userDefinedMetadata", {{"signature", {{"outputs", {{"out", {{"name", "Identity:0"}}}}}}}}},
+                {"modelTopology", {{"node", nodes}}},
+                {"weightsManifest", json::array({{{"paths", {"mp.bin"}}, {"weights", weights}}})}};
+  const std::string bytes = F32Bytes({2, -1}) + F32Bytes({1, -1, 2, 1}) + F32Bytes({0.5f, -0.25f}) +
+                            F32Bytes({0.1f, 0.3f}) + I32Bytes({0, 0, 0, 0, 0, 0, 0, 1}) +
+                            F32Bytes({0.5f, 0.2f, 0.7f}) + I32Bytes({3});
+  auto converted = ConvertTfGraphModel(model.dump(), {bytes}, "mediapipe-ops");
+  ASSERT_TRUE(converted.ok()) << converted.status().ToString();
+  EXPECT_EQ(converted->output_size, 5);
+  auto runner = DnnRunner::Create(*converted->graph);
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  auto prelu = [](float v, float a) { return v >= 0 ? v : a * v; };
+  for (const auto& x : {std::array<float, 2>{0.2f, 0.9f}, std::array<float, 2>{-0.4f, 0.1f},
+                        std::array<float, 2>{1.5f, -0.6f}, std::array<float, 2>{-1.f, -1.f}}) {
+    cv::Mat blob(std::vector<int>{1, 2, 1, 1}, CV_32F);
+    blob.ptr<float>()[0] = x[0];
+    blob.ptr<float>()[1] = x[1];
+    auto out = (*runner)->Forward(blob);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    ASSERT_EQ((*out)[0].total(), 5u);
+    // TF's arithmetic.
+    const float d0 = x[0] * 2, d1 = x[1] * -1;
+    const float c0 = prelu(d0 * 1 + d1 * 2 + 0.5f, 0.1f), c1 = prelu(d0 * -1 + d1 * 1 - 0.25f, 0.3f);
+    const float want[5] = {prelu(c0 + x[0], 0.5f), prelu(c1 + x[1], 0.2f), 0.f, x[0], x[1]};
+    for (int k = 0; k < 5; ++k) EXPECT_NEAR((*out)[0].ptr<float>()[k], want[k], 1e-6f) << "channel " << k;
+  }
+}
+
 TEST(TfGraphModel, RefusesAnUnknownOpNamingIt) {
   TinyModel m = Tiny("LeakyRelu");
   auto model = ConvertTfGraphModel(m.json_text, m.groups, "tiny");
@@ -162,6 +227,10 @@ TEST(TfGraphModel, PinnedLivenessModelsLoadWithTheirShapes) {
   ASSERT_TRUE(liveness.ok()) << liveness.status().ToString();
   EXPECT_EQ(liveness->input_height, 32);
   EXPECT_EQ(liveness->output_size, 2);
+  auto iris = LoadTfGraphModel(*files, kHumanModelsPackage, "models/iris.json");
+  ASSERT_TRUE(iris.ok()) << iris.status().ToString();
+  EXPECT_EQ(iris->input_height, 64);
+  EXPECT_EQ(iris->output_size, 228);  // 76 points, x y z
   // Inputs outside what the nets take are refused with a message, not run.
   auto net = AntiSpoofNet::Load(*files);
   ASSERT_TRUE(net.ok()) << net.status().ToString();

@@ -28,14 +28,15 @@ namespace {
 // ---- REQ AN1: EyeState holds ratios only -------------------------------------------------------
 
 static_assert(std::is_trivially_copyable_v<EyeState>, "plain values, no pointers to pixels");
-static_assert(sizeof(EyeState) <= sizeof(cv::Rect2f) + 7 * sizeof(float),
+static_assert(sizeof(EyeState) <= sizeof(cv::Rect2f) + 9 * sizeof(float),
               "a new EyeState member must be reviewed against REQ AN1 (no landmarks, no crop)");
 
 TEST(EyeState, HoldsOnlyBoxScoreRatiosAndState) {
   EyeState s;
-  auto& [box, score, left_ear, right_ear, mar, left_open, right_open, state] = s;
+  auto& [box, score, left_ear, right_ear, mar, left_open, right_open, left_lid, right_lid, state] = s;
   static_assert(std::is_same_v<decltype(box), cv::Rect2f>);
   static_assert(std::is_same_v<decltype(left_ear), float>);
+  static_assert(std::is_same_v<decltype(right_lid), float>);
   static_assert(std::is_same_v<decltype(state), EyeOpenness>);
   EXPECT_EQ(state, EyeOpenness::kUnsure);
   EXPECT_STREQ(ToString(EyeOpenness::kOneClosed), "one_closed");
@@ -96,20 +97,52 @@ TEST(MouthAspectRatio, IsMeanInnerLipOpeningOverMouthWidth) {
   EXPECT_NEAR(MouthAspectRatio(Face(9, 9, 36)), 36.f / 60, 1e-6);
 }
 
+// Readings of two eyes 30 px wide: P(open) and lid opening of each.
+EyeReadings Eyes(float left_open, float right_open, float left_lid, float right_lid, float left_w = 30,
+                 float right_w = 30) {
+  return {left_open, right_open, left_lid, right_lid, left_w, right_w};
+}
+
 TEST(ClassifyEyes, ReadsTheTwoEyesAsOneExceptASureWinkAndRefusesSmallOrTurnedFaces) {
   const EyeThresholds t;
-  EXPECT_EQ(ClassifyEyes(0.9f, 0.8f, 30, 30, t), EyeOpenness::kOpen);
-  EXPECT_EQ(ClassifyEyes(0.1f, 0.02f, 30, 30, t), EyeOpenness::kClosed);
-  // One eye unsure: the mean decides.
-  EXPECT_EQ(ClassifyEyes(0.95f, 0.3f, 30, 30, t), EyeOpenness::kOpen);
-  EXPECT_EQ(ClassifyEyes(0.6f, 0.2f, 30, 30, t), EyeOpenness::kClosed);
-  EXPECT_EQ(ClassifyEyes(t.open_from, t.open_from, 30, 30, t), EyeOpenness::kOpen);
+  EXPECT_EQ(ClassifyEyes(Eyes(0.9f, 0.8f, 0.3f, 0.3f), t), EyeOpenness::kOpen);
+  EXPECT_EQ(ClassifyEyes(Eyes(0.1f, 0.02f, 0.1f, 0.1f), t), EyeOpenness::kClosed);
+  // The eye net sure, the lids shut: closed (a closed eye's lashes can look like an open eye).
+  EXPECT_EQ(ClassifyEyes(Eyes(0.9f, 0.9f, 0.1f, 0.12f), t), EyeOpenness::kClosed);
+  // Lids wide apart: open whatever the eye net says (it calls small, wide-open eyes shut).
+  EXPECT_EQ(ClassifyEyes(Eyes(0.02f, 0.05f, 0.3f, 0.28f), t), EyeOpenness::kOpen);
+  // In between, both must agree.
+  EXPECT_EQ(ClassifyEyes(Eyes(0.3f, 0.3f, 0.2f, 0.2f), t), EyeOpenness::kOpen);
+  EXPECT_EQ(ClassifyEyes(Eyes(0.1f, 0.1f, 0.2f, 0.2f), t), EyeOpenness::kClosed);
+  EXPECT_EQ(ClassifyEyes(Eyes(t.open_from, t.open_from, t.lid_open_from, t.lid_open_from), t), EyeOpenness::kOpen);
+  EXPECT_EQ(ClassifyEyes(Eyes(0, 0, t.lid_surely_open_from, t.lid_surely_open_from), t), EyeOpenness::kOpen);
+  // One eye unsure: the means decide.
+  EXPECT_EQ(ClassifyEyes(Eyes(0.95f, 0.1f, 0.24f, 0.14f), t), EyeOpenness::kOpen);
+  EXPECT_EQ(ClassifyEyes(Eyes(0.3f, 0.02f, 0.2f, 0.1f), t), EyeOpenness::kClosed);
   // One eye surely shut, the other surely open: a wink, whichever eye.
-  EXPECT_EQ(ClassifyEyes(0.001f, 0.999f, 30, 30, t), EyeOpenness::kOneClosed);
-  EXPECT_EQ(ClassifyEyes(0.999f, 0.001f, 30, 30, t), EyeOpenness::kOneClosed);
-  EXPECT_EQ(ClassifyEyes(0.05f, 0.999f, 30, 30, t), EyeOpenness::kOpen);  // not sure enough: mean
-  EXPECT_EQ(ClassifyEyes(0.9f, 0.9f, 3, 3, t), EyeOpenness::kUnsure);     // eyes too small
-  EXPECT_EQ(ClassifyEyes(0.9f, 0.9f, 40, 15, t), EyeOpenness::kUnsure);   // head turned
+  EXPECT_EQ(ClassifyEyes(Eyes(0.001f, 0.999f, 0.1f, 0.3f), t), EyeOpenness::kOneClosed);
+  EXPECT_EQ(ClassifyEyes(Eyes(0.999f, 0.001f, 0.3f, 0.1f), t), EyeOpenness::kOneClosed);
+  EXPECT_EQ(ClassifyEyes(Eyes(0.2f, 0.999f, 0.1f, 0.25f), t), EyeOpenness::kOneClosed);  // its lids shut
+  EXPECT_EQ(ClassifyEyes(Eyes(0.05f, 0.999f, 0.2f, 0.3f), t), EyeOpenness::kOpen);  // not sure enough: means
+  EXPECT_EQ(ClassifyEyes(Eyes(0.001f, 0.999f, 0.1f, 0.15f), t), EyeOpenness::kClosed);  // open eye's lids low
+  EXPECT_EQ(ClassifyEyes(Eyes(0.9f, 0.9f, 0.3f, 0.3f, 3, 3), t), EyeOpenness::kUnsure);    // eyes too small
+  EXPECT_EQ(ClassifyEyes(Eyes(0.9f, 0.9f, 0.3f, 0.3f, 40, 15), t), EyeOpenness::kUnsure);  // head turned
+}
+
+// An iris-net contour in its order: lower lid 0-8 from corner to corner along y = 32, upper lid
+// 9-15 above its points 1-7 by `gap` pixels, the rest (brows, iris) far away.
+std::array<cv::Point2f, nn::IrisNet::kPoints> Contour(float width, float gap) {
+  std::array<cv::Point2f, nn::IrisNet::kPoints> c;
+  c.fill({500, 500});
+  for (int i = 0; i <= 8; ++i) c[i] = {32 - width / 2 + width * i / 8, 32};
+  for (int i = 0; i < 7; ++i) c[9 + i] = {c[1 + i].x, 32 - gap};
+  return c;
+}
+
+TEST(LidOpening, IsTheMeanLidGapOverTheEyeWidth) {
+  EXPECT_NEAR(LidOpening(Contour(40, 12)), 0.3f, 1e-6);
+  EXPECT_NEAR(LidOpening(Contour(40, 2)), 0.05f, 1e-6);
+  EXPECT_EQ(LidOpening(Contour(0, 5)), 0.f);  // corners on one point: no eye
 }
 
 // A grey image with one dark bar of `len` x 10 px through (cx, cy), at `degrees` from level.
@@ -164,6 +197,29 @@ TEST(EyeCrop, IsLevelledGrey24x24AboutTheLids) {
   cv::Mat flipped;
   cv::flip(EyeCrop(img, lm, 36, 1.6f, false), flipped, 1);
   EXPECT_LT(cv::norm(flipped, EyeCrop(img, lm, 36, 1.6f, true), cv::NORM_INF), 1e-6);
+}
+
+// The iris crop is 64x64 RGB 0..1 about the eye corners, turned with the eye, 2.3 eye widths
+// across: a tilted bar as long as the eye comes out level and spans 1/2.3 of the crop.
+TEST(IrisCrop, IsLevelledRgb64x64AboutTheCorners) {
+  for (double deg : {0.0, 30.0, -50.0}) {
+    const cv::Mat img = Bar(100, 90, 40, deg);
+    const cv::Mat crop = IrisCrop(img, EyeAlong(100, 90, 40, deg), 36, false);
+    ASSERT_EQ(crop.type(), CV_32FC3);
+    ASSERT_EQ(crop.size(), cv::Size(64, 64));
+    cv::Mat grey;
+    cv::cvtColor(crop, grey, cv::COLOR_RGB2GRAY);
+    EXPECT_LT(grey.at<float>(32, 32), 0.2f) << deg << " degrees: the bar is at the centre";
+    EXPECT_LT(grey.at<float>(32, 32 + 12), 0.2f) << deg << ": and along the middle row";
+    EXPECT_GT(grey.at<float>(32, 32 + 18), 0.6f) << deg << ": ending at 64 / 2.3 / 2 = 13.9 px";
+    EXPECT_GT(grey.at<float>(32 - 8, 32), 0.6f) << deg << ": rows away from the bar are background";
+  }
+  cv::Mat img = Bar(100, 90, 40, 0);
+  cv::circle(img, {108, 90}, 3, cv::Scalar(255, 255, 255), cv::FILLED);
+  const Landmarks68 lm = EyeAlong(100, 90, 40, 0);
+  cv::Mat flipped;
+  cv::flip(IrisCrop(img, lm, 36, false), flipped, 1);
+  EXPECT_LT(cv::norm(flipped, IrisCrop(img, lm, 36, true), cv::NORM_INF), 1e-6);
 }
 
 // Balanced, face-sized eyes score the detection's score; a lopsided or shrunken outline (what
