@@ -156,4 +156,3 @@ int main(int argc, char** argv) {
   b.join();
   return 0;
 }
-

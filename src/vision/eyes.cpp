@@ -18,6 +18,19 @@ float Dist(cv::Point2f a, cv::Point2f b) {
   return static_cast<float>(cv::norm(a - b));
 }
 
+// The square of `side` pixels about `c`, turned so that `d` points right, resized to `size` x
+// `size` (edge pixels repeated past the photo) and mirrored left-right if `mirror`: the geometry
+// of both eye crops.
+cv::Mat LevelledSquare(const cv::Mat& rgb, cv::Point2f c, cv::Point2f d, float side, int size, bool mirror) {
+  cv::Mat m = cv::getRotationMatrix2D(c, std::atan2(d.y, d.x) * 180 / CV_PI, size / side);
+  m.at<double>(0, 2) += size / 2.0 - c.x;
+  m.at<double>(1, 2) += size / 2.0 - c.y;
+  cv::Mat crop;
+  cv::warpAffine(rgb, crop, m, cv::Size(size, size), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  if (mirror) cv::flip(crop, crop, 1);
+  return crop;
+}
+
 }  // namespace
 
 const char* ToString(EyeOpenness openness) {
@@ -55,13 +68,8 @@ cv::Mat EyeCrop(const cv::Mat& rgb, const Landmarks68& lm, int first, float scal
   const cv::Point2f c = (lm[first + 1] + lm[first + 2] + lm[first + 4] + lm[first + 5]) * 0.25f;
   const cv::Point2f d = lm[first + 3] - lm[first];
   const float side = std::max(2.f, static_cast<float>(cv::norm(d))) * scale;
-  constexpr int kSide = nn::EyeNet::kInputSize;
-  cv::Mat m = cv::getRotationMatrix2D(c, std::atan2(d.y, d.x) * 180 / CV_PI, kSide / side);
-  m.at<double>(0, 2) += kSide / 2.0 - c.x;
-  m.at<double>(1, 2) += kSide / 2.0 - c.y;
-  cv::Mat crop, grey, out;
-  cv::warpAffine(rgb, crop, m, cv::Size(kSide, kSide), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-  if (mirror) cv::flip(crop, crop, 1);
+  const cv::Mat crop = LevelledSquare(rgb, c, d, side, nn::EyeNet::kInputSize, mirror);
+  cv::Mat grey, out;
   cv::cvtColor(crop, grey, cv::COLOR_BGR2GRAY);  // on RGB pixels, as fr_eye.js's canvas
   grey.convertTo(out, CV_32F, 1.0 / 255);
   return out;
@@ -81,14 +89,8 @@ cv::Mat IrisCrop(const cv::Mat& rgb, const Landmarks68& lm, int first, bool mirr
   const cv::Point2f c = (a + b) * 0.5f;
   const cv::Point2f d = b - a;
   const float side = std::max(2.f, static_cast<float>(cv::norm(d))) * kIrisCropScale;
-  constexpr int kSide = nn::IrisNet::kInputSize;
-  cv::Mat m = cv::getRotationMatrix2D(c, std::atan2(d.y, d.x) * 180 / CV_PI, kSide / side);
-  m.at<double>(0, 2) += kSide / 2.0 - c.x;
-  m.at<double>(1, 2) += kSide / 2.0 - c.y;
-  cv::Mat crop, out;
-  cv::warpAffine(rgb, crop, m, cv::Size(kSide, kSide), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-  if (mirror) cv::flip(crop, crop, 1);
-  crop.convertTo(out, CV_32FC3, 1.0 / 255);
+  cv::Mat out;
+  LevelledSquare(rgb, c, d, side, nn::IrisNet::kInputSize, mirror).convertTo(out, CV_32FC3, 1.0 / 255);
   return out;
 }
 

@@ -1,13 +1,13 @@
 // Eye state from faceplugin's eye net and MediaPipe's iris net on crops placed by the 68
-// landmarks, and the mouth opening
-// (Engine::EyeStates, Engine::AnalyzeFrame). How the crop and the thresholds were chosen, and
-// what they give on real photos and clips, is in docs/drowsiness.md.
+// landmarks, and the mouth opening (Engine::EyeStates, Engine::AnalyzeFrame). How the crops and
+// the thresholds were chosen, and what they give on real photos and clips, is in
+// docs/drowsiness.md.
 #pragma once
 
 #include <facegate/status.h>
+#include <facegate/vision.h>
 
 #include <array>
-#include <facegate/vision.h>
 
 #include "nn/nets.h"
 #include "vision/align.h"
@@ -30,8 +30,8 @@ struct EyeThresholds {
   float wink_lid_shut_below = 0.12f;  // opening below this) while the other is surely open
   float wink_open_above = 0.99f;      // (P(open) above this, lid at least lid_open_from):
                                       // one_closed (a wink), not a mean
-  float min_eye_width_px = 4;        // narrower eyes: too few pixels to judge -> kUnsure
-  float max_width_asymmetry = 2.f;   // wider eye / narrower eye above this: head turned -> kUnsure
+  float min_eye_width_px = 4;         // narrower eyes: too few pixels to judge -> kUnsure
+  float max_width_asymmetry = 2.f;    // wider eye / narrower eye above this: head turned -> kUnsure
 };
 
 // The side of the eye crop EyeOpenProbability gives the net, in eye widths.
